@@ -1,0 +1,64 @@
+# Mynapoint — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Platform time for the demo: a Monday on which the support corners are open.
+DEMO_CLOCK_START ?= 2021-07-19T10:00:00+09:00
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.0.1 || $(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## Create the virtualenv and install the project with its pinned dependencies
+
+.PHONY: run
+run: $(STAMP) ## Migrate the SQLite database, load reference and demo data, serve on 127.0.0.1:8000
+	MYNAPOINT_CLOCK_START=$${MYNAPOINT_CLOCK_START:-$(DEMO_CLOCK_START)} MYNAPOINT_DEMO=$${MYNAPOINT_DEMO:-true} \
+		$(BIN)/mynapoint serve --host $(HOST) --port $(PORT)
+
+.PHONY: test
+test: $(STAMP) ## Run the whole test suite (PostgreSQL too when MYNAPOINT_TEST_DATABASE_URL is set)
+	$(BIN)/pytest -n 2 -q
+
+.PHONY: lint
+lint: $(STAMP) ## ruff, mypy (strict) and the import-linter layer contracts
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+.PHONY: migrations-check
+migrations-check: $(STAMP) ## Check that the migrations match the table definitions (alembic check)
+	$(BIN)/python -m mynapoint.db.check
+
+.PHONY: check
+check: lint migrations-check test ## Everything CI checks: lint, types, layers, migrations, tests
+
+.PHONY: format
+format: $(STAMP) ## Format and auto-fix the code
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+.PHONY: bench
+bench: bench-engine ## Run every benchmark (each bench-* target)
+
+.PHONY: bench-engine
+bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simulate path
+	$(BIN)/python bench/engine.py
+
+.PHONY: clean
+clean: ## Remove the virtualenv, caches and the local database
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

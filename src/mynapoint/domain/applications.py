@@ -1,0 +1,55 @@
+"""Who may apply for which measure, when, with which service (DOMAIN R3, R10-R13, R15)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from mynapoint.domain.campaigns import CampaignRules
+from mynapoint.domain.measures import ApplicationRefusal, EventKind, Measure
+from mynapoint.domain.persons import PersonFacts
+from mynapoint.domain.services import PaymentService
+
+
+@dataclass(frozen=True)
+class ApplicationRequest:
+    index: int
+    measure: Measure
+    service_code: str
+    applied_at: datetime
+    counts: EventKind | None = None
+
+
+def refusal_for(
+    request: ApplicationRequest,
+    service: PaymentService,
+    person: PersonFacts,
+    applied_measures: Collection[Measure],
+    rules: CampaignRules,
+    as_of: date | None = None,
+) -> ApplicationRefusal | None:
+    """Why this application is refused, or None when it stands.
+
+    `applied_measures` are the measures the person already holds an application
+    for; a phase-1 application also stands for measure 1 (DOMAIN R3).
+    """
+    measure = request.measure
+    if measure in applied_measures or any(
+        carried in applied_measures for carried in rules.carried_from(measure)
+    ):
+        return ApplicationRefusal.ALREADY_APPLIED
+    rule = rules.measures.get(measure)
+    terms = rule.terms_at(request.applied_at, as_of) if rule is not None else None
+    if terms is None or not terms.applications.contains(request.applied_at):
+        return ApplicationRefusal.APPLICATION_WINDOW_CLOSED
+    if not service.takes_part_in(measure) or service.is_closed_at(request.applied_at):
+        return ApplicationRefusal.SERVICE_NOT_ACCEPTING
+    if not terms.admits_card(person.card_applied_on, online=person.card_applied_online):
+        return ApplicationRefusal.NOT_ELIGIBLE
+    if person.is_deceased_at(request.applied_at):
+        return ApplicationRefusal.NOT_ELIGIBLE
+    issued = person.certificate_issued_at
+    if issued is not None and request.applied_at < issued + terms.rule.waiting_after_issuance:
+        return ApplicationRefusal.WAITING_PERIOD
+    return None
