@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from mynapoint.domain.calendar import jst_date
@@ -77,15 +77,25 @@ class MeasureRule:
     spending_closes: Versioned[datetime] | None = None
     carries_into: Measure | None = None  # an application for this measure also covers that one
     notes: tuple[str, ...] = ()
+    # Terms depend only on the JST day and as_of; the engine asks for them per event.
+    _terms: dict[tuple[date, date | None], MeasureTerms | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def is_announced(self, as_of: date | None) -> bool:
         return as_of is None or self.announced <= as_of
 
     def terms_at(self, at: datetime, as_of: date | None) -> MeasureTerms | None:
         """What governs an action at `at`, as announced by `as_of`; None if not yet announced."""
+        day = jst_date(at)
+        key = (day, as_of)
+        if key not in self._terms:
+            self._terms[key] = self._terms_on(day, as_of)
+        return self._terms[key]
+
+    def _terms_on(self, day: date, as_of: date | None) -> MeasureTerms | None:
         if not self.is_announced(as_of):
             return None
-        day = jst_date(at)
         closes = self.applications_close.version_on(day, as_of)
         cutoff = self.card_cutoff.version_on(day, as_of)
         if closes is None or cutoff is None:
@@ -125,8 +135,14 @@ class CampaignRules:
     def rule(self, measure: Measure) -> MeasureRule:
         return self.measures[measure]
 
+    _spending: tuple[MeasureRule, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        spending = tuple(r for r in self.measures.values() if r.kind is MeasureKind.SPENDING)
+        object.__setattr__(self, "_spending", spending)
+
     def spending_measures(self) -> tuple[MeasureRule, ...]:
-        return tuple(r for r in self.measures.values() if r.kind is MeasureKind.SPENDING)
+        return self._spending
 
     def program_spending_start(self, as_of: date | None) -> datetime | None:
         starts = [

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from mynapoint.domain.applications import ApplicationRequest, refusal_for
 from mynapoint.domain.calendar import as_utc, jst_date
-from mynapoint.domain.campaigns import CampaignRules
+from mynapoint.domain.campaigns import CampaignRules, MeasureTerms
 from mynapoint.domain.caps import CapLedger
 from mynapoint.domain.errors import InvalidEvent
 from mynapoint.domain.events import SpendingEvent
@@ -199,22 +199,18 @@ def _covering(state: _State, measure: Measure) -> _Accepted | None:
 
 
 def _spend(state: _State, event: SpendingEvent) -> None:
-    reason = _reason_not_counted(state, event)
-    if reason is not None:
-        state.ignore(event, reason)
+    judged = _judge(state, event)
+    if isinstance(judged, IgnoreReason):
+        state.ignore(event, judged)
         return
-    terms = state.rules.spending_terms_at(event.at, state.as_of)
-    application = _covering(state, terms.rule.measure) if terms is not None else None
-    if terms is None or application is None or terms.rule.cap_group is None:
-        raise AssertionError("checked by _reason_not_counted")
+    terms, application = judged
+    group = terms.rule.cap_group or ""
     measure = terms.rule.measure
-    ledger = state.ledger(terms.rule.cap_group, terms.rule.rate_percent)
+    ledger = state.ledger(group, terms.rule.rate_percent)
     already_capped = ledger.is_reached()
     before = ledger.points()
     ledger.add(application.service.rounding, event.amount)
-    state.counted[event.event_id] = _Counted(
-        application, measure, terms.rule.cap_group, event.amount
-    )
+    state.counted[event.event_id] = _Counted(application, measure, group, event.amount)
     if already_capped:
         state.ignore(event, IgnoreReason.CAP_REACHED)
         return
@@ -224,7 +220,8 @@ def _spend(state: _State, event: SpendingEvent) -> None:
     )
 
 
-def _reason_not_counted(state: _State, event: SpendingEvent) -> IgnoreReason | None:
+def _judge(state: _State, event: SpendingEvent) -> IgnoreReason | tuple[MeasureTerms, _Accepted]:
+    """Why a charge or purchase earns nothing, or the terms and application it counts under."""
     start = state.rules.program_spending_start(state.as_of)
     if start is None or event.at < start:
         return IgnoreReason.BEFORE_PROGRAM_START
@@ -244,7 +241,7 @@ def _reason_not_counted(state: _State, event: SpendingEvent) -> IgnoreReason | N
         return IgnoreReason.HOLDER_DECEASED
     if event.kind is not application.counted_kind:
         return IgnoreReason.NOT_COUNTED_KIND
-    return None
+    return terms, application
 
 
 def _refund(state: _State, refund: SpendingEvent) -> None:

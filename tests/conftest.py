@@ -1,0 +1,26 @@
+"""Shared fixtures: the packaged rules and catalog, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from mynapoint.domain.campaigns import CampaignRules
+from mynapoint.domain.services import Catalog
+from mynapoint.rules.loader import load_campaigns, load_catalog
+
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def rules() -> CampaignRules:
+    return load_campaigns()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
