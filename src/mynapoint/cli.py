@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
 from mynapoint.rules.loader import RuleDataError, load_campaigns, load_catalog
@@ -53,5 +54,45 @@ def simulate_command(
     sys.stdout.write(json.dumps(outcome_document(outcome), ensure_ascii=False, indent=2) + "\n")
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the platform (pages + API); migrates the database and loads the reference data."""
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    from mynapoint.bootstrap import build_platform  # noqa: PLC0415 - wiring happens on demand
+    from mynapoint.config import load_settings  # noqa: PLC0415
+    from mynapoint.web.app import create_app  # noqa: PLC0415
+
+    try:
+        settings = load_settings()
+        platform = build_platform(settings)
+    except ValueError as exc:
+        raise _fail(f"cannot start: {exc}", EXIT_USAGE) from None
+    base = f"http://{host}:{port}"
+    now = platform.clock.now()
+    lines = [
+        "",
+        "マイナポイント platform",
+        f"  database       {platform.engine.url.render_as_string(hide_password=True)}",
+        f"  platform time  {to_jst(now).isoformat(timespec='seconds')}"
+        + ("  (MYNAPOINT_CLOCK_START)" if settings.clock_start else ""),
+        f"  top page       {base}/",
+        f"  API docs       {base}/docs   (OpenAPI: {base}/openapi.json)",
+        f"  campaigns      curl {base}/api/v1/campaigns",
+        f"  services       curl '{base}/api/v1/payment-services?q=paypay'",
+        "  simulate       .venv/bin/mynapoint simulate examples/worked-example-1.yaml",
+        "",
+    ]
+    typer.echo("\n".join(lines))
+    uvicorn.run(create_app(settings, platform), host=host, port=port, log_level="info")
+
+
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -144,7 +144,8 @@ def evaluate(
             _spend(state, item)
     measures = set(state.accepted) | set(state.held)
     by_measure = {m: state.held.get(m, 0) for m in Measure if m in measures}
-    return Outcome(tuple(state.grants), tuple(state.ignored), tuple(state.rejected), by_measure)
+    rejected = tuple(sorted(state.rejected, key=lambda r: r.index))
+    return Outcome(tuple(state.grants), tuple(state.ignored), rejected, by_measure)
 
 
 _SortKey = tuple[datetime, int, int, str]

@@ -54,8 +54,11 @@ _EXPECTED = {
     "date_from_datetime_parsing": "a date, e.g. 2021-04-30",
     "date_parsing": "a date, e.g. 2021-04-30",
     "date_type": "a date, e.g. 2021-04-30",
-    "extra_forbidden": "no such key; check the spelling against the documented keys",
-    "missing": "this key is required",
+    "extra_forbidden": "check the spelling against the documented keys",
+    "int_type": "a whole number, e.g. 3000",
+    "int_parsing": "a whole number, e.g. 3000",
+    "int_from_float": "a whole number, e.g. 3000",
+    "greater_than": "a positive whole number, e.g. 3000",
 }
 
 
@@ -71,6 +74,10 @@ def validation_message(source: str, error: ValidationError) -> str:
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "timezone_aware":
             message = f"{describe(problem['input'])} has no UTC offset"
+        if problem["type"] == "missing":
+            message = "required key is missing"
+        elif "input" in problem and problem["type"] not in {"extra_forbidden", "timezone_aware"}:
+            message = f"{describe(problem['input'])}: {message}"
         text = f"{source}: {where}: {message}"
         if expected is not None and problem["type"] != "extra_forbidden":
             text += f"; expected {expected}"
@@ -132,8 +139,15 @@ def _measure_rule(code: Measure, raw: MeasureIn) -> MeasureRule:
     )
 
 
+def _parse(text: str, source: str) -> Any:  # noqa: ANN401 - parsed YAML
+    try:
+        return parse_yaml(text, source)
+    except SourceError as exc:
+        raise RuleDataError(str(exc)) from None
+
+
 def campaigns_from_text(text: str, source: str = CAMPAIGNS_FILE) -> CampaignRules:
-    raw = validate(CampaignsIn, parse_yaml(text, source), source)
+    raw = validate(CampaignsIn, _parse(text, source), source)
     # In programme order, so "most recent first" (R8) is the reverse of this order.
     measures = {
         code: _measure_rule(code, raw.measures[code]) for code in Measure if code in raw.measures
@@ -153,8 +167,8 @@ def _timing(raw: TimingIn) -> GrantTiming:
     if raw.rule == "at_event":
         return AtEvent()
     if raw.rule == "days_after":
-        return DaysAfter(raw.days or 0, from_next_day=raw.from_next_day)
-    return Monthly(raw.day or 1, raw.months_after)
+        return DaysAfter(raw.days or 0, from_next_day=bool(raw.from_next_day))
+    return Monthly(raw.day or 1, raw.months_after or 1)
 
 
 def _code_format(raw: CodeFormatIn) -> CodeFormat:
@@ -169,7 +183,7 @@ def _code_format(raw: CodeFormatIn) -> CodeFormat:
 
 
 def catalog_from_text(text: str, source: str = CATALOG_FILE) -> Catalog:
-    raw = validate(CatalogIn, parse_yaml(text, source), source)
+    raw = validate(CatalogIn, _parse(text, source), source)
     operators = {code: Operator(code, op.name) for code, op in raw.operators.items()}
     services = {
         code: PaymentService(

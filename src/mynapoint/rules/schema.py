@@ -8,11 +8,14 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -27,8 +30,18 @@ def _text_only(value: object) -> object:
     return value
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day_text(value: object) -> object:
+    _text_only(value)
+    if isinstance(value, str) and not _DAY.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2021-04-30")
+    return value
+
+
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_only)]
-Day = Annotated[date, BeforeValidator(_text_only)]
+Day = Annotated[date, BeforeValidator(_day_text)]
 
 
 class Strict(BaseModel):
@@ -186,13 +199,26 @@ class CampaignsIn(Strict):
 
 class TimingIn(Strict):
     rule: Literal["at_event", "days_after", "monthly"]
-    days: Annotated[int, Field(ge=0)] | None = None
-    from_next_day: bool = False
-    day: Annotated[int, Field(ge=1, le=31)] | None = None
-    months_after: Annotated[int, Field(ge=0)] = 1
+    days: Annotated[StrictInt, Field(ge=0)] | None = None
+    from_next_day: StrictBool | None = None
+    day: Annotated[StrictInt, Field(ge=1, le=31)] | None = None
+    # At least the next month: a grant is never dated before what earned it.
+    months_after: Annotated[StrictInt, Field(ge=1)] | None = None
 
     @model_validator(mode="after")
     def _fits_rule(self) -> TimingIn:
+        keys = {"days_after": {"days", "from_next_day"}, "monthly": {"day", "months_after"}}
+        allowed = keys.get(self.rule, set())
+        given = {
+            k
+            for k in ("days", "from_next_day", "day", "months_after")
+            if getattr(self, k) is not None
+        }
+        if given - allowed:
+            raise ValueError(
+                f"rule {self.rule} takes {', '.join(sorted(allowed)) or 'no other keys'}, "
+                f"not {', '.join(sorted(given - allowed))}"
+            )
         if self.rule == "days_after" and self.days is None:
             raise ValueError("rule days_after needs days")
         if self.rule == "monthly" and self.day is None:
@@ -225,6 +251,27 @@ class OperatorIn(Strict):
     name: str
 
 
+def _unique(values: list[Any]) -> list[Any]:
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} listed more than once")
+    return values
+
+
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _code(value: str) -> str:
+    if not _CODE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a code; use lower-case letters, digits and _, e.g. rakuten_edy"
+        )
+    return value
+
+
+Code = Annotated[str, AfterValidator(_code)]
+
+
 class ServiceIn(Strict):
     name: str
     name_en: str
@@ -233,15 +280,15 @@ class ServiceIn(Strict):
     counts: Counts
     timing: dict[Literal["charge", "purchase"], TimingIn]
     rounding: Rounding = Rounding.CUMULATIVE
-    preregistration: bool
-    channels: Annotated[list[Channel], Field(min_length=1)]
-    measures: Annotated[list[Measure], Field(min_length=1)]
+    preregistration: StrictBool
+    channels: Annotated[list[Channel], Field(min_length=1), AfterValidator(_unique)]
+    measures: Annotated[list[Measure], Field(min_length=1), AfterValidator(_unique)]
     payment_service_id: CodeFormatIn
     security_codes: Annotated[list[CodeFormatIn], Field(min_length=1)]
     expiry_ja: str
     expiry_en: str
     closes_at: Timestamp | None = None
-    keywords: list[str] = []
+    keywords: Annotated[list[str], AfterValidator(_unique)] = []
     assumptions: list[str] = []
 
     @model_validator(mode="after")
@@ -257,8 +304,8 @@ class ServiceIn(Strict):
 
 
 class CatalogIn(Strict):
-    operators: dict[str, OperatorIn]
-    services: dict[str, ServiceIn]
+    operators: dict[Code, OperatorIn]
+    services: dict[Code, ServiceIn]
 
     @model_validator(mode="after")
     def _operators_known(self) -> CatalogIn:

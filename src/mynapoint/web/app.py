@@ -1,0 +1,53 @@
+"""The application factory: no engine or settings exist until `create_app` runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from mynapoint import __version__
+from mynapoint.bootstrap import Platform, build_platform
+from mynapoint.config import Settings, load_settings
+from mynapoint.web.api import campaigns, health, payment_services
+from mynapoint.web.errors import install_error_handlers
+from mynapoint.web.pages import home
+
+HERE = Path(__file__).parent
+
+DESCRIPTION = """\
+マイナポイント platform API (v1). JSON over HTTP, UTF-8; timestamps carry a UTC
+offset and rules are evaluated in JST. Every error body is
+`{"error": {"code", "message", "details"}}`: branch on `code`.
+"""
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
+    """Build the app. A given `platform` is used as is (tests); otherwise one is wired at start."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = platform is None
+        app.state.platform = platform or build_platform(settings or load_settings())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.platform.engine.dispose()
+
+    app = FastAPI(
+        title="Mynapoint",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(campaigns.router)
+    app.include_router(payment_services.router)
+    app.include_router(home.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app

@@ -1,0 +1,147 @@
+"""The one place where errors become HTTP: every body is {"error": {code, message, details}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mynapoint.domain.errors import MynapointError
+
+log = logging.getLogger("mynapoint.web")
+
+# INTERFACES.md, "Error codes and statuses".
+STATUS_BY_CODE: dict[str, int] = {
+    "malformed_request": 400,
+    "not_authenticated": 401,
+    "invalid_token": 401,
+    "token_expired": 401,
+    "unknown_challenge": 401,
+    "challenge_expired": 401,
+    "challenge_used": 401,
+    "invalid_signature": 401,
+    "untrusted_certificate": 401,
+    "certificate_revoked": 401,
+    "certificate_expired": 401,
+    "certificate_not_yet_valid": 401,
+    "not_eligible": 403,
+    "not_your_service": 403,
+    "not_legal_representative": 403,
+    "forbidden": 403,
+    "not_found": 404,
+    "unknown_service": 404,
+    "method_not_allowed": 405,
+    "mykey_required": 409,
+    "already_applied": 409,
+    "account_taken": 409,
+    "waiting_period": 409,
+    "application_window_closed": 409,
+    "service_not_accepting": 409,
+    "channel_not_allowed": 409,
+    "cancellation_not_allowed": 409,
+    "representative_not_allowed": 409,
+    "budget_frame_reached": 409,
+    "batch_too_large": 413,
+    "invalid_request": 422,
+    "invalid_account_credentials": 422,
+    "invalid_counts": 422,
+    "account_locked": 423,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "unavailable": 503,
+}
+
+ErrorCode = Literal[
+    "malformed_request", "not_authenticated", "invalid_token", "token_expired",
+    "unknown_challenge", "challenge_expired", "challenge_used", "invalid_signature",
+    "untrusted_certificate", "certificate_revoked", "certificate_expired",
+    "certificate_not_yet_valid", "not_eligible", "not_your_service", "not_legal_representative",
+    "forbidden", "not_found", "unknown_service", "method_not_allowed", "mykey_required",
+    "already_applied", "account_taken", "waiting_period", "application_window_closed",
+    "service_not_accepting", "channel_not_allowed", "cancellation_not_allowed",
+    "representative_not_allowed", "budget_frame_reached", "batch_too_large", "invalid_request",
+    "invalid_account_credentials", "invalid_counts", "account_locked", "rate_limited",
+    "internal_error", "unavailable",
+]  # fmt: skip
+
+
+class ServiceUnavailable(MynapointError):
+    code = "unavailable"
+
+
+class ErrorDetail(BaseModel):
+    code: ErrorCode
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorOut(BaseModel):
+    """Clients branch on `error.code`, never on the message."""
+
+    error: ErrorDetail
+
+
+def error_response(
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=STATUS_BY_CODE.get(code, 400), headers=headers)
+
+
+def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: each status with the codes it may carry."""
+    by_status: dict[int, list[str]] = {}
+    for code in (*codes, "invalid_request", "internal_error"):
+        by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
+    return {
+        status: {"model": ErrorOut, "description": "error codes: " + ", ".join(sorted(set(cs)))}
+        for status, cs in sorted(by_status.items())
+    }
+
+
+def _field_name(location: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in location if p not in {"body", "query", "path", "header"}]
+    return ".".join(parts) or "(body)"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MynapointError)
+    async def _domain(_: Request, exc: MynapointError) -> JSONResponse:
+        return error_response(exc.code, exc.message, dict(exc.details))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = list(exc.errors())
+        if any(p.get("type") == "json_invalid" for p in problems):
+            return error_response("malformed_request", "the request body is not valid JSON")
+        fields = [
+            {
+                "field": _field_name(tuple(p.get("loc", ()))),
+                "message": str(p.get("msg", "")),
+                "type": str(p.get("type", "")),
+            }
+            for p in problems
+        ]
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return error_response("invalid_request", summary, {"fields": fields})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response("not_found", "no such resource; see /docs for the API")
+        if exc.status_code == 405:
+            return error_response("method_not_allowed", "this method is not allowed here")
+        return error_response("invalid_request", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response("internal_error", "an unexpected error occurred; it has been logged")
