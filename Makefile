@@ -62,3 +62,20 @@ bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simula
 .PHONY: clean
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+VENDOR := src/mynapoint/web/static/vendor
+SWAGGER_UI := swagger-ui-dist@5.35.0
+HTMX := htmx.org@2.0.11
+AXE := axe-core@4.14.1
+
+.PHONY: vendor
+vendor: ## Refresh the pinned front-end assets from the npm registry (they are committed; no CDN)
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/swagger-ui $(VENDOR)/htmx $(VENDOR)/axe-core
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(SWAGGER_UI) $(HTMX) $(AXE) >/dev/null \
+		&& for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar -xzf "$$f" -C "$${f%.tgz}"; done \
+		&& cp swagger-ui-dist-*/package/{swagger-ui-bundle.js,swagger-ui.css,favicon-32x32.png,LICENSE} $(CURDIR)/$(VENDOR)/swagger-ui/ \
+		&& cp htmx.org-*/package/dist/htmx.min.js htmx.org-*/package/LICENSE $(CURDIR)/$(VENDOR)/htmx/ \
+		&& cp axe-core-*/package/{axe.min.js,LICENSE} $(CURDIR)/$(VENDOR)/axe-core/ \
+		&& rm -rf $$tmp
+	printf '%s\n' $(SWAGGER_UI) $(HTMX) $(AXE) > $(VENDOR)/VERSIONS
+	cd $(VENDOR) && find . -type f ! -name SHA256SUMS | sort | xargs sha256sum > SHA256SUMS

@@ -173,3 +173,21 @@ def test_openapi_lists_the_public_paths_and_the_error_codes(client):
     assert {"malformed_request", "unknown_service", "invalid_request", "already_applied"} <= set(
         codes
     )
+
+
+def test_the_api_docs_load_nothing_from_outside_the_app(client):
+    page = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_the_vendored_assets_match_their_recorded_checksums():
+    import hashlib  # noqa: PLC0415
+
+    vendor = Path(__file__).parents[2] / "src/mynapoint/web/static/vendor"
+    lines = (vendor / "SHA256SUMS").read_text().splitlines()
+    assert len(lines) >= 5
+    for line in lines:
+        digest, name = line.split(maxsplit=1)
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
