@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mynapoint.db.clock import anchor_clock
+from mynapoint.db.engine import create_engine_for
+from mynapoint.db.migrate import upgrade
+from mynapoint.domain.campaigns import CampaignRules
+from mynapoint.domain.services import Catalog
+from mynapoint.rules.loader import load_campaigns, load_catalog
+from mynapoint.services.clock import Clock, OffsetClock, SystemClock
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from mynapoint.config import Settings
+
+
+def build_engine(settings: Settings) -> Engine:
+    """An engine on a database migrated to the latest revision."""
+    engine = create_engine_for(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def build_clock(settings: Settings, engine: Engine) -> Clock:
+    if settings.clock_start is None:
+        return SystemClock()
+    real = SystemClock()
+    started_at, recorded_real_at = anchor_clock(engine, settings.clock_start, real.now())
+    return OffsetClock(started_at, recorded_real_at, real)
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Everything a request or command needs, wired once from the settings."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    rules: CampaignRules
+    catalog: Catalog
+
+
+def build_platform(settings: Settings) -> Platform:
+    engine = build_engine(settings)
+    return Platform(
+        settings=settings,
+        engine=engine,
+        clock=build_clock(settings, engine),
+        rules=load_campaigns(),
+        catalog=load_catalog(),
+    )

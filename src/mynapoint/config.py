@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import AwareDatetime, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mynapoint.db.engine import parse_database_url, sqlite_url
+
+DATABASE_FILE_NAME = "mynapoint.db"
+_CLOCK_START_EXAMPLE = "2021-07-19T10:00:00+09:00"
+
+
+def _default_database_url(data: dict[str, Any]) -> str:
+    var_dir: Path = data.get("var_dir", Path("var"))
+    return sqlite_url(var_dir / DATABASE_FILE_NAME)
+
+
+class Settings(BaseSettings):
+    """Read from MYNAPOINT_* environment variables, e.g. MYNAPOINT_DATABASE_URL."""
+
+    # The database URL may hold a password: errors name the problem, not the input.
+    model_config = SettingsConfigDict(
+        env_prefix="MYNAPOINT_", frozen=True, hide_input_in_errors=True
+    )
+
+    # Declared before database_url, whose default is a file in it.
+    var_dir: Path = Path("var")
+    database_url: str = Field(default_factory=_default_database_url)
+    clock_start: AwareDatetime | None = None
+    demo: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_supported_database(cls, value: str) -> str:
+        parse_database_url(value)
+        return value
+
+    @field_validator("clock_start", mode="before")
+    @classmethod
+    def _has_utc_offset(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                # Not ISO 8601: pydantic's own parsing explains what it expected.
+                return value
+        elif isinstance(value, datetime):
+            parsed = value
+        else:
+            return value
+        if parsed.utcoffset() is None:
+            raise ValueError(
+                f"MYNAPOINT_CLOCK_START '{value}' has no UTC offset; "
+                f"give one, e.g. {_CLOCK_START_EXAMPLE}"
+            )
+        return value
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from sqlite3 import Connection as SQLiteConnection
+
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+# Execution option for a transaction that will write. SQLite then starts it with
+# BEGIN IMMEDIATE: a deferred transaction that reads first and writes later fails
+# at once with "database is locked" when another writer got in between (WAL
+# snapshot conflict), whereas IMMEDIATE waits for the busy timeout. PostgreSQL
+# ignores it.
+WRITE_LOCK: Final = "write_lock"
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+
+_DRIVERS: Final = {
+    "sqlite": "sqlite+pysqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+_EXAMPLES: Final = "sqlite+pysqlite:////absolute/path.db or postgresql+psycopg://user@host:5432/db"
+
+
+def parse_database_url(url: str) -> URL:
+    """Accept SQLite and PostgreSQL (psycopg 3) URLs; a bare scheme gets the supported driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # The value is left out: a malformed URL may still contain a password.
+        raise ValueError(f"the database URL cannot be parsed; expected e.g. {_EXAMPLES}") from None
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r} uses "
+            f"{parsed.drivername!r}; expected e.g. {_EXAMPLES}"
+        )
+    return parsed.set(drivername=driver)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+pysqlite:///{path.absolute()}"
+
+
+def create_engine_for(url: str) -> Engine:
+    parsed = parse_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _create_sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "checkout", _leave_transactions_to_sqlalchemy)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(
+    dbapi_connection: SQLiteConnection, _record: ConnectionPoolEntry
+) -> None:
+    # sqlite3's legacy mode starts transactions only before DML, so SELECTs and
+    # DDL would run outside them; we emit BEGIN ourselves instead (see below).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # The busy timeout first: switching to WAL needs a lock another
+        # connection may hold while it does the same.
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL").fetchall()
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _leave_transactions_to_sqlalchemy(
+    dbapi_connection: SQLiteConnection, _record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    # A connection used with isolation_level="AUTOCOMMIT" comes back from the
+    # pool's reset with sqlite3's legacy mode on again.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_LOCK) else "BEGIN")
