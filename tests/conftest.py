@@ -9,6 +9,10 @@ from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
 from mynapoint.rules.loader import load_campaigns, load_catalog
 
+# Real databases (SQLite always, PostgreSQL when MYNAPOINT_TEST_DATABASE_URL is set) for the
+# integration and end-to-end tests.
+pytest_plugins = ["databases"]
+
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

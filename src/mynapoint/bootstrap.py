@@ -3,13 +3,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mynapoint.db.authority_store import SqlAuthorityStore
 from mynapoint.db.clock import anchor_clock
 from mynapoint.db.engine import create_engine_for
 from mynapoint.db.migrate import upgrade
+from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
+from mynapoint.jpki.authority import SimulatedCardAuthority
+from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.clock import Clock, OffsetClock, SystemClock
+from mynapoint.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -41,14 +46,25 @@ class Platform:
     clock: Clock
     rules: CampaignRules
     catalog: Catalog
+    authority: SimulatedCardAuthority
+    revocations: CachedRevocationList
+
+    def unit_of_work(self) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine)
 
 
-def build_platform(settings: Settings) -> Platform:
+def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
+    """Wire the platform; `clock` replaces the settings' clock (tests pass a fixed one)."""
     engine = build_engine(settings)
+    clock = clock or build_clock(settings, engine)
+    # The simulated card authority stands in for J-LIS; a real adapter would be wired here.
+    authority = SimulatedCardAuthority(SqlAuthorityStore(engine), now=clock.now)
     return Platform(
         settings=settings,
         engine=engine,
-        clock=build_clock(settings, engine),
+        clock=clock,
         rules=load_campaigns(),
         catalog=load_catalog(),
+        authority=authority,
+        revocations=CachedRevocationList(authority.revocation_list, clock.now),
     )

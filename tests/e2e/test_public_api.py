@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from mynapoint.bootstrap import Platform, build_engine
+from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for, sqlite_url
 from mynapoint.domain.calendar import JST
+from mynapoint.jpki.authority import SimulatedCardAuthority
+from mynapoint.jpki.memory import InMemoryAuthorityStore
+from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.clock import FixedClock
 from mynapoint.web.app import create_app
@@ -22,11 +25,10 @@ SOURCE_PAGE_DAY = datetime(2021, 4, 5, 10, 0, tzinfo=JST)
 
 def make_client(tmp_path: Path, at: datetime = SOURCE_PAGE_DAY) -> Iterator[TestClient]:
     settings = Settings(database_url=sqlite_url(tmp_path / "api.db"), var_dir=tmp_path)
-    engine = build_engine(settings)
-    platform = Platform(settings, engine, FixedClock(at), load_campaigns(), load_catalog())
+    platform = build_platform(settings, clock=FixedClock(at))
     with TestClient(create_app(settings, platform)) as client:
         yield client
-    engine.dispose()
+    platform.engine.dispose()
 
 
 @pytest.fixture
@@ -45,8 +47,11 @@ def test_healthz_answers_503_when_the_database_does_not(tmp_path):
         database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", var_dir=tmp_path
     )
     engine = create_engine_for(settings.database_url)
+    clock = FixedClock(SOURCE_PAGE_DAY)
+    authority = SimulatedCardAuthority(InMemoryAuthorityStore(), now=clock.now)
+    revocations = CachedRevocationList(authority.revocation_list, clock.now)
     platform = Platform(
-        settings, engine, FixedClock(SOURCE_PAGE_DAY), load_campaigns(), load_catalog()
+        settings, engine, clock, load_campaigns(), load_catalog(), authority, revocations
     )
     with TestClient(create_app(settings, platform)) as client:
         response = client.get("/healthz")

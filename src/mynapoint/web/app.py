@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,11 +16,12 @@ from fastapi.staticfiles import StaticFiles
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
-from mynapoint.web.api import campaigns, health, payment_services
+from mynapoint.web.api import auth, campaigns, citizens, health, payment_services
 from mynapoint.web.errors import install_error_handlers
 from mynapoint.web.pages import home
 
 HERE = Path(__file__).parent
+access_log = logging.getLogger("mynapoint.access")
 
 DESCRIPTION = """\
 マイナポイント platform API (v1). JSON over HTTP, UTF-8; timestamps carry a UTC
@@ -50,6 +53,27 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     )
     install_error_handlers(app)
 
+    @app.middleware("http")
+    async def log_access(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The path only: query strings and headers may carry what must never be logged.
+        started = time.perf_counter()
+        response = await call_next(request)
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.url.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         # Swagger UI from the app's own pinned copy: no page loads anything from a CDN.
@@ -65,6 +89,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(health.router)
     app.include_router(campaigns.router)
     app.include_router(payment_services.router)
+    app.include_router(auth.router)
+    app.include_router(citizens.router)
     app.include_router(home.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
 from mynapoint.bootstrap import Platform
+from mynapoint.domain.auth import Session
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
+from mynapoint.services.auth import authenticate
 from mynapoint.services.clock import Clock
 
 
@@ -18,23 +21,42 @@ def get_platform(request: Request) -> Platform:
     return platform
 
 
-def get_rules(request: Request) -> CampaignRules:
-    return get_platform(request).rules
+PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_catalog(request: Request) -> Catalog:
-    return get_platform(request).catalog
+def get_rules(platform: PlatformDep) -> CampaignRules:
+    return platform.rules
 
 
-def get_clock(request: Request) -> Clock:
-    return get_platform(request).clock
+def get_catalog(platform: PlatformDep) -> Catalog:
+    return platform.catalog
 
 
-def get_engine(request: Request) -> Engine:
-    return get_platform(request).engine
+def get_clock(platform: PlatformDep) -> Clock:
+    return platform.clock
+
+
+def get_engine(platform: PlatformDep) -> Engine:
+    return platform.engine
 
 
 RulesDep = Annotated[CampaignRules, Depends(get_rules)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+_bearer = HTTPBearer(
+    auto_error=False, description="the session token from POST /api/v1/auth/sessions"
+)
+
+
+def get_citizen(
+    platform: PlatformDep,
+    clock: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Session:
+    token = credentials.credentials if credentials is not None else None
+    return authenticate(platform.unit_of_work(), token, clock.now())
+
+
+Citizen = Annotated[Session, Depends(get_citizen)]

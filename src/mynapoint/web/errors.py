@@ -52,6 +52,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_counts": 422,
     "account_locked": 423,
     "rate_limited": 429,
+    "card_locked": 423,
+    "wrong_pin": 401,
+    "invalid_card_file": 422,
+    "invalid_pin": 422,
     "internal_error": 500,
     "unavailable": 503,
 }
@@ -66,7 +70,8 @@ ErrorCode = Literal[
     "service_not_accepting", "channel_not_allowed", "cancellation_not_allowed",
     "representative_not_allowed", "budget_frame_reached", "batch_too_large", "invalid_request",
     "invalid_account_credentials", "invalid_counts", "account_locked", "rate_limited",
-    "internal_error", "unavailable",
+    "card_locked", "wrong_pin", "invalid_card_file", "invalid_pin", "internal_error",
+    "unavailable",
 ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from mynapoint.cli.cards import cards
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
@@ -25,6 +26,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+app.add_typer(cards, name="card")
 
 
 @app.callback()
@@ -64,6 +68,7 @@ def serve_command(
 
     from mynapoint.bootstrap import build_platform  # noqa: PLC0415 - wiring happens on demand
     from mynapoint.config import load_settings  # noqa: PLC0415
+    from mynapoint.logs import configure_logging  # noqa: PLC0415
     from mynapoint.web.app import create_app  # noqa: PLC0415
 
     try:
@@ -87,12 +92,11 @@ def serve_command(
         "",
     ]
     typer.echo("\n".join(lines))
-    uvicorn.run(create_app(settings, platform), host=host, port=port, log_level="info")
+    configure_logging()
+    uvicorn.run(
+        create_app(settings, platform), host=host, port=port, log_config=None, access_log=False
+    )
 
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

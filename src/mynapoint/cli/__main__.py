@@ -1,0 +1,3 @@
+from mynapoint.cli import main
+
+main()

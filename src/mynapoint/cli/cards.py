@@ -1,0 +1,292 @@
+"""`mynapoint card …`: the simulated card authority and the virtual card, from the command line.
+
+The commands use the database of MYNAPOINT_DATABASE_URL (the same default as
+`serve`), so a card issued here logs in to a server on the same database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from mynapoint.bootstrap import Platform, build_platform
+from mynapoint.config import load_settings
+from mynapoint.domain.auth import CardLocked, WrongPin
+from mynapoint.domain.calendar import jst_date, start_of_jst_day, to_jst
+from mynapoint.domain.errors import MynapointError
+from mynapoint.jpki.card import CardFileError, InvalidPin, VirtualCard
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
+
+cards = typer.Typer(
+    help="The simulated card authority and virtual My Number Cards (development and training).",
+    no_args_is_help=True,
+)
+
+PinOption = Annotated[str, typer.Option("--pin", help="The card's 4-digit PIN.")]
+IssuedAt = Annotated[
+    str | None,
+    typer.Option(help="A date (00:00 JST) or a timestamp with offset; default platform now."),
+]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"mynapoint: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _platform() -> Platform:
+    try:
+        return build_platform(load_settings())
+    except ValueError as exc:
+        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
+
+
+def parse_moment(value: str | None, option: str, platform: Platform) -> datetime:
+    if value is None:
+        return platform.clock.now()
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return start_of_jst_day(date.fromisoformat(text))
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(
+            f"{option} '{value}' is neither a date nor a timestamp; "
+            "write e.g. 2021-07-19 or 2021-07-19T10:00:00+09:00",
+            EXIT_USAGE,
+        ) from None
+    if moment.utcoffset() is None:
+        raise _fail(
+            f"{option} '{value}' has no UTC offset; write e.g. 2021-07-19T10:00:00+09:00",
+            EXIT_USAGE,
+        )
+    return moment
+
+
+def parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise _fail(f"{option} '{value}' is not a date; write YYYY-MM-DD", EXIT_USAGE) from None
+
+
+def read_card(path: Path) -> VirtualCard:
+    try:
+        return VirtualCard.read(path)
+    except CardFileError as exc:
+        raise _fail(f"{path}: {exc.message}", EXIT_USAGE) from None
+
+
+def write_card(card: VirtualCard, path: Path) -> None:
+    try:
+        card.write(path)
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
+
+
+def refuse(exc: MynapointError) -> typer.Exit:
+    if isinstance(exc, CardLocked):
+        return _fail(exc.message, EXIT_LOCKED)
+    if isinstance(exc, InvalidPin | CardFileError):
+        return _fail(exc.message, EXIT_USAGE)
+    return _fail(exc.message, EXIT_REFUSED)
+
+
+@cards.command("issue")
+def issue(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the card file.")],
+    pin: PinOption,
+    birth_date: Annotated[str, typer.Option(help="YYYY-MM-DD.")] = "1980-04-01",
+    card_applied_on: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD; default 30 days before issuance.")
+    ] = None,
+    card_applied_online: Annotated[
+        bool, typer.Option("--card-applied-online", help="The card was applied for online.")
+    ] = False,
+    issued_at: IssuedAt = None,
+    representative_of: Annotated[
+        str | None,
+        typer.Option(help="Serial of a holder whose legal representative this person is."),
+    ] = None,
+    adult_ward: Annotated[
+        bool, typer.Option("--adult-ward", help="The holder is an adult ward (成年被後見人).")
+    ] = False,
+) -> None:
+    """Register a new person and issue a card; prints the certificate serial."""
+    platform = _platform()
+    at = parse_moment(issued_at, "--issued-at", platform)
+    applied = (
+        parse_day(card_applied_on, "--card-applied-on")
+        if card_applied_on
+        else date.fromordinal(jst_date(at).toordinal() - 30)
+    )
+    try:
+        card = platform.authority.issue_card(
+            pin,
+            birth_date=parse_day(birth_date, "--birth-date"),
+            card_applied_on=applied,
+            card_applied_online=card_applied_online,
+            issued_at=at,
+            representative_of=representative_of,
+            adult_ward=adult_ward,
+        )
+    except MynapointError as exc:
+        raise refuse(exc) from None
+    write_card(card, out)
+    typer.echo(card.serial)
+
+
+@cards.command("renew")
+def renew(
+    file: Path,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the renewed card file.")],
+    pin: PinOption,
+    issued_at: IssuedAt = None,
+) -> None:
+    """A new key and certificate on the same card, for the same person; prints the new serial."""
+    platform = _platform()
+    card = read_card(file)
+    try:
+        renewed = platform.authority.renew(
+            card, pin, issued_at=parse_moment(issued_at, "--issued-at", platform)
+        )
+    except MynapointError as exc:
+        raise refuse(exc) from None
+    write_card(renewed, out)
+    typer.echo(renewed.serial)
+
+
+@cards.command("reissue")
+def reissue(
+    file: Path,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the new card file.")],
+    pin: Annotated[str, typer.Option("--pin", help="The new card's 4-digit PIN.")],
+    issued_at: IssuedAt = None,
+) -> None:
+    """A new card for the same person (e.g. after a loss); the old certificate is revoked."""
+    platform = _platform()
+    card = read_card(file)
+    try:
+        new = platform.authority.reissue(
+            card, pin, issued_at=parse_moment(issued_at, "--issued-at", platform)
+        )
+    except MynapointError as exc:
+        raise refuse(exc) from None
+    write_card(new, out)
+    typer.echo(new.serial)
+
+
+@cards.command("revoke")
+def revoke(file: Path) -> None:
+    """Revoke the card's certificate; it appears on the CRL."""
+    platform = _platform()
+    card = read_card(file)
+    try:
+        platform.authority.revoke(card.serial, platform.clock.now())
+    except MynapointError as exc:
+        raise refuse(exc) from None
+    typer.echo(f"revoked {card.serial}")
+
+
+@cards.command("died")
+def died(
+    file: Path, on: Annotated[str, typer.Option("--on", help="Day of death, YYYY-MM-DD.")]
+) -> None:
+    """Record the holder's death."""
+    platform = _platform()
+    card = read_card(file)
+    try:
+        platform.authority.record_death(card.serial, parse_day(on, "--on"))
+    except MynapointError as exc:
+        raise refuse(exc) from None
+    typer.echo(f"recorded the death of the holder of {card.serial} on {on}")
+
+
+@cards.command("reset-pin")
+def reset_pin(file: Path) -> None:
+    """Unlock the card after wrong PINs (done at a municipal office)."""
+    platform = _platform()
+    card = read_card(file)
+    try:
+        platform.authority.reset_pin(card.serial)
+    except MynapointError as exc:
+        raise refuse(exc) from None
+    typer.echo(f"the PIN counter of {card.serial} is reset")
+
+
+def _signature(platform: Platform, card: VirtualCard, pin: str, challenge: bytes) -> bytes:
+    try:
+        return platform.authority.sign_challenge(card, pin, challenge)
+    except WrongPin as exc:
+        raise _fail(exc.message, EXIT_REFUSED) from None
+    except MynapointError as exc:
+        raise refuse(exc) from None
+
+
+@cards.command("sign")
+def sign(
+    file: Path,
+    pin: PinOption,
+    challenge: Annotated[str, typer.Option("--challenge", help="The challenge, base64.")],
+) -> None:
+    """Print the base64 signature of the challenge; a wrong PIN says how many tries are left."""
+    platform = _platform()
+    card = read_card(file)
+    try:
+        raw = base64.b64decode(challenge, validate=True)
+    except (binascii.Error, ValueError):
+        raise _fail("--challenge is not base64", EXIT_USAGE) from None
+    typer.echo(base64.b64encode(_signature(platform, card, pin, raw)).decode())
+
+
+@cards.command("login")
+def login(
+    file: Path,
+    pin: PinOption,
+    url: Annotated[str, typer.Option("--url", help="The server, e.g. http://127.0.0.1:8000.")],
+) -> None:
+    """Run the login handshake against a server and print the session token."""
+    platform = _platform()
+    card = read_card(file)
+    base = url.rstrip("/")
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            answer = client.post("/api/v1/auth/challenges")
+            _check(answer)
+            nonce = base64.b64decode(answer.json()["nonce"])
+            signature = _signature(platform, card, pin, nonce)
+            answer = client.post(
+                "/api/v1/auth/sessions",
+                json={
+                    "challenge_id": answer.json()["challenge_id"],
+                    "certificate": card.certificate_pem,
+                    "signature": base64.b64encode(signature).decode(),
+                },
+            )
+            _check(answer)
+    except httpx.HTTPError as exc:
+        raise _fail(f"cannot reach {base}: {exc}", EXIT_REFUSED) from None
+    session = answer.json()
+    typer.echo(session["token"])
+    expires = to_jst(datetime.fromisoformat(session["expires_at"]))
+    typer.echo(f"(valid until {expires.isoformat(timespec='seconds')})", err=True)
+
+
+def _check(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        error = response.json()["error"]
+        message = f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        message = f"HTTP {response.status_code}"
+    raise _fail(f"the server refused: {message}", EXIT_REFUSED)

@@ -1,0 +1,1 @@
+"""Repositories over one unit of work's connection: rows in, domain values out."""

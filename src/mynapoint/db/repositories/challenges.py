@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select, update
+
+from mynapoint.db.tables import login_challenges
+from mynapoint.domain.auth import Challenge
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy.engine import Connection
+
+
+class SqlChallengeRepository:
+    def __init__(self, connection: Callable[[], Connection]) -> None:
+        self._connection = connection
+
+    def add(self, challenge: Challenge) -> None:
+        self._connection().execute(
+            insert(login_challenges).values(
+                challenge_id=challenge.challenge_id,
+                nonce=challenge.nonce,
+                expires_at=challenge.expires_at,
+                used_at=challenge.used_at,
+            )
+        )
+
+    def get(self, challenge_id: str) -> Challenge | None:
+        query = select(login_challenges).where(login_challenges.c.challenge_id == challenge_id)
+        row = self._connection().execute(query).one_or_none()
+        if row is None:
+            return None
+        return Challenge(
+            challenge_id=row.challenge_id,
+            # Some drivers hand back a memoryview for binary columns.
+            nonce=bytes(row.nonce),
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+        )
+
+    def mark_used(self, challenge_id: str, at: datetime) -> bool:
+        # The condition and the write are one statement: of two logins racing
+        # for the same challenge, the second finds it used and changes nothing.
+        statement = (
+            update(login_challenges)
+            .where(
+                login_challenges.c.challenge_id == challenge_id,
+                login_challenges.c.used_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+        return self._connection().execute(statement).rowcount == 1

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from mynapoint.db.engine import WRITE_LOCK
+from mynapoint.db.repositories.challenges import SqlChallengeRepository
+from mynapoint.db.repositories.mykeys import SqlMyKeyRepository
+from mynapoint.db.repositories.sessions import SqlSessionRepository
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from sqlalchemy.engine import Connection, Engine
+
+    from mynapoint.services.ports import (
+        ChallengeRepository,
+        MyKeyRepository,
+        SessionRepository,
+    )
+
+
+class SqlUnitOfWork:
+    """One database transaction per `with uow:` block; rolled back unless `commit()` ran.
+
+    Every block opens a writing transaction (BEGIN IMMEDIATE on SQLite), even
+    one that only reads. That is deliberately simple and safe: a block that
+    reads and then writes (look up a challenge, then mark it used) can never
+    fail half-way with "database is locked", at the price of SQLite running
+    blocks one at a time. PostgreSQL ignores the option and runs blocks
+    concurrently at READ COMMITTED; there the repositories' writes stay correct
+    because each is a single conditional statement or relies on a unique
+    constraint.
+
+    The same object can be used for several blocks one after the other; each
+    is a new transaction. Statements after `commit()` in the same block start
+    a new transaction, which is again rolled back unless committed.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self.challenges: ChallengeRepository = SqlChallengeRepository(self._current)
+        self.sessions: SessionRepository = SqlSessionRepository(self._current)
+        self.mykeys: MyKeyRepository = SqlMyKeyRepository(self._current)
+
+    def __enter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError(
+                "this unit of work is already open; finish the `with uow:` block before "
+                "starting another"
+            )
+        connection = self._engine.connect().execution_options(**{WRITE_LOCK: True})
+        try:
+            connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            # Closing rolls back whatever commit() did not commit.
+            connection.close()
+
+    def commit(self) -> None:
+        self._current().commit()
+
+    def _current(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside `with uow:`")
+        return self._connection

@@ -1,0 +1,80 @@
+"""The signed-in citizen: MyKey ID and what they have applied for and earned."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+from mynapoint.domain.measures import Measure
+from mynapoint.services.mykey import ensure_mykey
+from mynapoint.web.dependencies import Citizen, ClockDep, PlatformDep
+from mynapoint.web.errors import responses
+
+router = APIRouter(prefix="/api/v1", tags=["citizen"])
+
+AUTH = ("not_authenticated", "invalid_token", "token_expired")
+
+
+class MyKeyOut(BaseModel):
+    mykey_id: str
+
+
+class ApplicationSummaryOut(BaseModel):
+    application_id: str
+    measure: Measure
+    service_code: str
+    applied_at: datetime
+    status: str
+
+
+class PointsOut(BaseModel):
+    total: int
+    granted: int
+    scheduled: int
+    by_measure: dict[Measure, int]
+
+
+class GrantSummaryOut(BaseModel):
+    measure: Measure
+    points: int
+    grant_on: date
+    status: str
+
+
+class MeOut(BaseModel):
+    mykey_id: str | None
+    applications: list[ApplicationSummaryOut]
+    points: PointsOut
+    grants: list[GrantSummaryOut]
+
+
+@router.post(
+    "/mykey",
+    status_code=201,
+    responses={
+        200: {"model": MyKeyOut, "description": "the person's existing MyKey ID"},
+        **responses(*AUTH, "budget_frame_reached"),
+    },
+)
+def post_mykey(me: Citizen, platform: PlatformDep, clock: ClockDep, response: Response) -> MyKeyOut:
+    """Set up the MyKey ID: 201 the first time for a person, 200 with the same ID afterwards."""
+    result = ensure_mykey(platform.unit_of_work(), me.person, clock.now(), platform.rules)
+    if not result.created:
+        response.status_code = 200
+    return MyKeyOut(mykey_id=result.mykey.mykey_id)
+
+
+@router.get("/me", responses=responses(*AUTH))
+def get_me(me: Citizen, platform: PlatformDep) -> MeOut:
+    """The signed-in person's MyKey ID, applications, points and grants."""
+    uow = platform.unit_of_work()
+    with uow:
+        mykey = uow.mykeys.for_person(me.person)
+    return MeOut(
+        mykey_id=mykey.mykey_id if mykey else None,
+        applications=[],
+        points=PointsOut(total=0, granted=0, scheduled=0, by_measure={}),
+        grants=[],
+    )

@@ -1,0 +1,285 @@
+"""What every UnitOfWork must do, run against the database one and the in-memory fake.
+
+A test class inherits `UnitOfWorkContract` and provides a `make_uow` fixture
+returning a factory: each call gives a new unit of work on the same storage,
+as each request gets its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
+
+import pytest
+
+from mynapoint.domain.auth import Challenge, Session
+from mynapoint.domain.calendar import JST
+from mynapoint.domain.mykey import MyKey
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mynapoint.services.ports import UnitOfWork
+
+    MakeUow = Callable[[], UnitOfWork]
+
+NOW = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
+RACERS = 4
+
+T = TypeVar("T")
+
+
+def make_challenge(
+    challenge_id: str = "challenge-1", *, used_at: datetime | None = None
+) -> Challenge:
+    return Challenge(
+        challenge_id=challenge_id,
+        nonce=bytes(range(32)),
+        expires_at=NOW + timedelta(minutes=5),
+        used_at=used_at,
+    )
+
+
+def make_session(token_hash: str = "a" * 64, *, person: str = "person-1") -> Session:
+    return Session(
+        token_hash=token_hash,
+        person=person,
+        serial="1A2B3C",
+        expires_at=NOW + timedelta(minutes=30),
+    )
+
+
+def make_mykey(mykey_id: str = "ABCD1234", *, person: str = "person-1") -> MyKey:
+    return MyKey(mykey_id=mykey_id, person=person, created_at=NOW)
+
+
+def race(action: Callable[[int], T], racers: int = RACERS) -> list[T]:
+    """Run `action(0)`, `action(1)`, … in threads that start together."""
+    start_together = threading.Barrier(racers)
+
+    def run(number: int) -> T:
+        start_together.wait()
+        return action(number)
+
+    with ThreadPoolExecutor(racers) as pool:
+        return list(pool.map(run, range(racers)))
+
+
+class UnitOfWorkContract:
+    # --- transactions ------------------------------------------------------------
+
+    def test_changes_without_commit_are_rolled_back(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+
+        with make_uow() as uow:
+            assert uow.challenges.get("challenge-1") is None
+
+    def test_committed_changes_are_seen_by_the_next_unit_of_work(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.challenges.get("challenge-1") == make_challenge()
+
+    def test_an_error_in_the_block_rolls_back(self, make_uow: MakeUow) -> None:
+        def add_then_fail() -> None:
+            with make_uow() as uow:
+                uow.challenges.add(make_challenge())
+                raise LookupError
+
+        with pytest.raises(LookupError):
+            add_then_fail()
+
+        with make_uow() as uow:
+            assert uow.challenges.get("challenge-1") is None
+
+    def test_a_block_reads_its_own_uncommitted_writes(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.mykeys.add(make_mykey())
+
+            assert uow.mykeys.for_person("person-1") == make_mykey()
+            assert uow.mykeys.count() == 1
+
+    def test_the_same_unit_of_work_serves_blocks_one_after_the_other(
+        self, make_uow: MakeUow
+    ) -> None:
+        uow = make_uow()
+        with uow:
+            uow.challenges.add(make_challenge())
+            uow.commit()
+        with uow:
+            uow.challenges.add(make_challenge("challenge-2"))
+
+        with uow:
+            assert uow.challenges.get("challenge-1") is not None
+            assert uow.challenges.get("challenge-2") is None
+
+    def test_changes_after_commit_need_another_commit(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+            uow.commit()
+            uow.challenges.add(make_challenge("challenge-2"))
+
+        with make_uow() as uow:
+            assert uow.challenges.get("challenge-1") is not None
+            assert uow.challenges.get("challenge-2") is None
+
+    def test_repositories_refuse_work_outside_a_block(self, make_uow: MakeUow) -> None:
+        uow = make_uow()
+
+        with pytest.raises(RuntimeError, match="inside `with uow:`"):
+            uow.mykeys.count()
+        with pytest.raises(RuntimeError, match="inside `with uow:`"):
+            uow.commit()
+
+    def test_a_block_cannot_be_nested_in_itself(self, make_uow: MakeUow) -> None:
+        uow = make_uow()
+        with uow, pytest.raises(RuntimeError, match="already open"), uow:
+            pass
+
+    # --- challenges ----------------------------------------------------------------
+
+    def test_a_challenge_reads_back_as_stored(self, make_uow: MakeUow) -> None:
+        used = make_challenge(used_at=NOW + timedelta(seconds=3))
+        with make_uow() as uow:
+            uow.challenges.add(used)
+            uow.commit()
+
+        with make_uow() as uow:
+            stored = uow.challenges.get(used.challenge_id)
+
+        assert stored == used
+        assert stored is not None
+        assert isinstance(stored.nonce, bytes)
+
+    def test_a_challenge_is_used_once(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+            uow.commit()
+
+        with make_uow() as uow:
+            first = uow.challenges.mark_used("challenge-1", NOW)
+            uow.commit()
+        with make_uow() as uow:
+            second = uow.challenges.mark_used("challenge-1", NOW + timedelta(seconds=1))
+            uow.commit()
+
+        assert (first, second) == (True, False)
+        with make_uow() as uow:
+            assert uow.challenges.get("challenge-1") == make_challenge(used_at=NOW)
+
+    def test_an_unknown_challenge_cannot_be_used(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            assert uow.challenges.mark_used("never-issued", NOW) is False
+
+    def test_of_logins_racing_for_a_challenge_exactly_one_wins(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+            uow.commit()
+
+        def use(number: int) -> bool:
+            with make_uow() as uow:
+                used = uow.challenges.mark_used("challenge-1", NOW + timedelta(seconds=number))
+                uow.commit()
+                return used
+
+        assert sorted(race(use)) == [False] * (RACERS - 1) + [True]
+
+    # --- sessions ------------------------------------------------------------------
+
+    def test_a_session_reads_back_as_stored(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.sessions.add(make_session())
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.sessions.get("a" * 64) == make_session()
+            assert uow.sessions.get("b" * 64) is None
+
+    def test_ending_a_session_twice_keeps_the_first_end(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.sessions.add(make_session())
+            uow.sessions.end("a" * 64, NOW)
+            uow.sessions.end("a" * 64, NOW + timedelta(minutes=1))
+            uow.sessions.end("unknown", NOW)
+            uow.commit()
+
+        with make_uow() as uow:
+            stored = uow.sessions.get("a" * 64)
+
+        assert stored is not None
+        assert stored.ended_at == NOW
+        assert stored.ended_at.astimezone(UTC) == datetime(2021, 7, 19, 1, 0, tzinfo=UTC)
+
+    # --- MyKey IDs -----------------------------------------------------------------
+
+    def test_a_mykey_reads_back_by_person(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            assert uow.mykeys.add(make_mykey()) is True
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.mykeys.for_person("person-1") == make_mykey()
+            assert uow.mykeys.for_person("person-2") is None
+            assert uow.mykeys.count() == 1
+
+    def test_a_person_keeps_their_first_mykey(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.mykeys.add(make_mykey("ABCD1234"))
+            uow.commit()
+
+        with make_uow() as uow:
+            added = uow.mykeys.add(make_mykey("WXYZ9876"))
+            uow.commit()
+
+        assert added is False
+        with make_uow() as uow:
+            assert uow.mykeys.for_person("person-1") == make_mykey("ABCD1234")
+            assert uow.mykeys.count() == 1
+
+    def test_a_taken_mykey_id_is_refused(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.mykeys.add(make_mykey("ABCD1234", person="person-1"))
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.mykeys.add(make_mykey("ABCD1234", person="person-2")) is False
+            assert uow.mykeys.for_person("person-2") is None
+
+    def test_a_refused_mykey_leaves_the_rest_of_the_block_to_commit(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            uow.mykeys.add(make_mykey("ABCD1234", person="person-1"))
+            uow.commit()
+
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+            assert uow.mykeys.add(make_mykey("ABCD1234", person="person-2")) is False
+            assert uow.mykeys.add(make_mykey("EFGH5678", person="person-2")) is True
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.challenges.get("challenge-1") is not None
+            assert uow.mykeys.for_person("person-2") == make_mykey("EFGH5678", person="person-2")
+            assert uow.mykeys.count() == 2
+
+    def test_of_requests_racing_to_create_a_persons_mykey_one_wins(self, make_uow: MakeUow) -> None:
+        def create(number: int) -> bool:
+            with make_uow() as uow:
+                added = uow.mykeys.add(make_mykey(f"RACE000{number}"))
+                uow.commit()
+                return added
+
+        results = race(create)
+
+        assert sorted(results) == [False] * (RACERS - 1) + [True]
+        with make_uow() as uow:
+            assert uow.mykeys.count() == 1
+            winner = uow.mykeys.for_person("person-1")
+        assert winner is not None
+        assert winner.mykey_id == f"RACE000{results.index(True)}"
