@@ -68,6 +68,7 @@ def serve_command(
 
     from mynapoint.bootstrap import build_platform  # noqa: PLC0415 - wiring happens on demand
     from mynapoint.config import load_settings  # noqa: PLC0415
+    from mynapoint.demo import seed_demo_cards  # noqa: PLC0415
     from mynapoint.logs import configure_logging  # noqa: PLC0415
     from mynapoint.web.app import create_app  # noqa: PLC0415
 
@@ -78,6 +79,18 @@ def serve_command(
         raise _fail(f"cannot start: {exc}", EXIT_USAGE) from None
     base = f"http://{host}:{port}"
     now = platform.clock.now()
+    demo_lines: list[str] = []
+    if settings.demo:
+        demo_lines = [
+            "  demo cards (simulated; the PIN counts wrong tries like a real chip):",
+            *(f"    {s.path}  PIN {s.card.pin}  {s.card.note}" for s in seed_demo_cards(platform)),
+            "  sign in and get a MyKey ID:",
+            (
+                f"    TOKEN=$(.venv/bin/mynapoint card login var/demo-cards/parent.json --pin 1234 "
+                f"--url {base})"
+            ),
+            f'    curl -X POST -H "Authorization: Bearer $TOKEN" {base}/api/v1/mykey',
+        ]
     lines = [
         "",
         "マイナポイント platform",
@@ -89,6 +102,7 @@ def serve_command(
         f"  campaigns      curl {base}/api/v1/campaigns",
         f"  services       curl '{base}/api/v1/payment-services?q=paypay'",
         "  simulate       .venv/bin/mynapoint simulate examples/worked-example-1.yaml",
+        *demo_lines,
         "",
     ]
     typer.echo("\n".join(lines))

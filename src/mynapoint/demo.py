@@ -1,0 +1,110 @@
+"""Demo data for `make run`: virtual cards with known PINs, so a new user can sign in at once.
+
+Only in demo mode (MYNAPOINT_DEMO=true, which `make run` sets; never in production).
+Seeding is idempotent: a card whose file exists and whose certificate the
+authority knows is kept; anything missing is issued again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from mynapoint.bootstrap import Platform
+from mynapoint.domain.calendar import JST
+from mynapoint.jpki.card import CardFileError, VirtualCard
+
+DEMO_CARDS_DIR = "demo-cards"
+
+
+@dataclass(frozen=True)
+class DemoCard:
+    name: str
+    pin: str
+    birth_date: date
+    card_applied_on: date
+    issued_at: datetime
+    note: str
+    representative_of: str | None = None  # the name of the demo card whose holder they represent
+
+
+DEMO_CARDS = (
+    DemoCard(
+        "child",
+        "3456",
+        date(2012, 6, 1),
+        date(2021, 2, 1),
+        datetime(2021, 3, 15, 10, 0, tzinfo=JST),
+        "9歳の子ども。法定代理人(parent)が申し込めます / a child of 9; the parent may apply",
+    ),
+    DemoCard(
+        "parent",
+        "1234",
+        date(1985, 5, 15),
+        date(2021, 3, 1),
+        datetime(2021, 4, 1, 10, 0, tzinfo=JST),
+        "カード申請 2021-03-01(第1弾の対象)/ card applied for before the cut-off",
+        representative_of="child",
+    ),
+    DemoCard(
+        "late",
+        "2345",
+        date(1990, 10, 3),
+        date(2021, 5, 10),
+        datetime(2021, 6, 20, 10, 0, tzinfo=JST),
+        "カード申請 2021-05-10(第1弾の対象外)/ applied after the 2021-04-30 cut-off",
+    ),
+    DemoCard(
+        "senior",
+        "4567",
+        date(1948, 1, 20),
+        date(2020, 11, 2),
+        datetime(2020, 12, 21, 10, 0, tzinfo=JST),
+        "73歳 / aged 73",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SeededCard:
+    card: DemoCard
+    path: Path
+    serial: str
+
+
+def _known(platform: Platform, path: Path) -> VirtualCard | None:
+    try:
+        card = VirtualCard.read(path)
+    except (CardFileError, OSError):
+        return None
+    return card if platform.authority.facts(card.serial) is not None else None
+
+
+def seed_demo_cards(platform: Platform) -> list[SeededCard]:
+    folder = platform.settings.var_dir / DEMO_CARDS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    seeded: dict[str, SeededCard] = {}
+    for demo in DEMO_CARDS:
+        path = folder / f"{demo.name}.json"
+        card = _known(platform, path)
+        if card is None:
+            holder = seeded[demo.representative_of].serial if demo.representative_of else None
+            card = platform.authority.issue_card(
+                demo.pin,
+                birth_date=demo.birth_date,
+                card_applied_on=demo.card_applied_on,
+                issued_at=demo.issued_at,
+                representative_of=holder,
+            )
+            card.write(path)
+        seeded[demo.name] = SeededCard(demo, path, card.serial)
+    manifest = [
+        {"file": str(s.path), "pin": s.card.pin, "serial": s.serial, "note": s.card.note}
+        for s in seeded.values()
+    ]
+    (folder / "cards.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return list(seeded.values())
