@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -43,11 +44,15 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _platform() -> Platform:
+def _platform(ctx: typer.Context) -> Platform:
     try:
-        return build_platform(load_settings())
+        platform = build_platform(load_settings())
     except ValueError as exc:
         raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
+    # Closed when the command ends, however it ends: a command run in-process (tests, a
+    # shell) must not leave pooled database connections open behind it.
+    ctx.call_on_close(platform.engine.dispose)
+    return platform
 
 
 def parse_moment(value: str | None, option: str, platform: Platform) -> datetime:
@@ -83,7 +88,23 @@ def read_card(path: Path) -> VirtualCard:
     try:
         return VirtualCard.read(path)
     except CardFileError as exc:
-        raise _fail(f"{path}: {exc.message}", EXIT_USAGE) from None
+        message = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
+        raise _fail(message, EXIT_USAGE) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse an --out the card could not be written to, before the authority acts.
+
+    Afterwards would be too late: the person and certificate would be registered (and, for
+    renew and reissue, the old certificate revoked) with the new key lost.
+    """
+    folder = path.parent
+    if path.is_dir():
+        raise _fail(f"cannot write {path}: it is a directory", EXIT_USAGE)
+    if not folder.is_dir():
+        raise _fail(f"cannot write {path}: no directory {folder}", EXIT_USAGE)
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise _fail(f"cannot write {path}: permission denied", EXIT_USAGE)
 
 
 def write_card(card: VirtualCard, path: Path) -> None:
@@ -103,6 +124,7 @@ def refuse(exc: MynapointError) -> typer.Exit:
 
 @cards.command("issue")
 def issue(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="Where to write the card file.")],
     pin: PinOption,
     birth_date: Annotated[str, typer.Option(help="YYYY-MM-DD.")] = "1980-04-01",
@@ -122,7 +144,8 @@ def issue(
     ] = False,
 ) -> None:
     """Register a new person and issue a card; prints the certificate serial."""
-    platform = _platform()
+    check_writable(out)
+    platform = _platform(ctx)
     at = parse_moment(issued_at, "--issued-at", platform)
     applied = (
         parse_day(card_applied_on, "--card-applied-on")
@@ -147,13 +170,15 @@ def issue(
 
 @cards.command("renew")
 def renew(
+    ctx: typer.Context,
     file: Path,
     out: Annotated[Path, typer.Option("--out", help="Where to write the renewed card file.")],
     pin: PinOption,
     issued_at: IssuedAt = None,
 ) -> None:
     """A new key and certificate on the same card, for the same person; prints the new serial."""
-    platform = _platform()
+    check_writable(out)
+    platform = _platform(ctx)
     card = read_card(file)
     try:
         renewed = platform.authority.renew(
@@ -167,13 +192,15 @@ def renew(
 
 @cards.command("reissue")
 def reissue(
+    ctx: typer.Context,
     file: Path,
     out: Annotated[Path, typer.Option("--out", help="Where to write the new card file.")],
     pin: Annotated[str, typer.Option("--pin", help="The new card's 4-digit PIN.")],
     issued_at: IssuedAt = None,
 ) -> None:
     """A new card for the same person (e.g. after a loss); the old certificate is revoked."""
-    platform = _platform()
+    check_writable(out)
+    platform = _platform(ctx)
     card = read_card(file)
     try:
         new = platform.authority.reissue(
@@ -186,9 +213,9 @@ def reissue(
 
 
 @cards.command("revoke")
-def revoke(file: Path) -> None:
+def revoke(ctx: typer.Context, file: Path) -> None:
     """Revoke the card's certificate; it appears on the CRL."""
-    platform = _platform()
+    platform = _platform(ctx)
     card = read_card(file)
     try:
         platform.authority.revoke(card.serial, platform.clock.now())
@@ -199,10 +226,12 @@ def revoke(file: Path) -> None:
 
 @cards.command("died")
 def died(
-    file: Path, on: Annotated[str, typer.Option("--on", help="Day of death, YYYY-MM-DD.")]
+    ctx: typer.Context,
+    file: Path,
+    on: Annotated[str, typer.Option("--on", help="Day of death, YYYY-MM-DD.")],
 ) -> None:
     """Record the holder's death."""
-    platform = _platform()
+    platform = _platform(ctx)
     card = read_card(file)
     try:
         platform.authority.record_death(card.serial, parse_day(on, "--on"))
@@ -212,9 +241,9 @@ def died(
 
 
 @cards.command("reset-pin")
-def reset_pin(file: Path) -> None:
+def reset_pin(ctx: typer.Context, file: Path) -> None:
     """Unlock the card after wrong PINs (done at a municipal office)."""
-    platform = _platform()
+    platform = _platform(ctx)
     card = read_card(file)
     try:
         platform.authority.reset_pin(card.serial)
@@ -234,12 +263,13 @@ def _signature(platform: Platform, card: VirtualCard, pin: str, challenge: bytes
 
 @cards.command("sign")
 def sign(
+    ctx: typer.Context,
     file: Path,
     pin: PinOption,
     challenge: Annotated[str, typer.Option("--challenge", help="The challenge, base64.")],
 ) -> None:
     """Print the base64 signature of the challenge; a wrong PIN says how many tries are left."""
-    platform = _platform()
+    platform = _platform(ctx)
     card = read_card(file)
     try:
         raw = base64.b64decode(challenge, validate=True)
@@ -250,12 +280,13 @@ def sign(
 
 @cards.command("login")
 def login(
+    ctx: typer.Context,
     file: Path,
     pin: PinOption,
     url: Annotated[str, typer.Option("--url", help="The server, e.g. http://127.0.0.1:8000.")],
 ) -> None:
     """Run the login handshake against a server and print the session token."""
-    platform = _platform()
+    platform = _platform(ctx)
     card = read_card(file)
     base = url.rstrip("/")
     try:
@@ -273,11 +304,15 @@ def login(
                 },
             )
             _check(answer)
+        session = answer.json()
+        token, expires = session["token"], to_jst(datetime.fromisoformat(session["expires_at"]))
     except httpx.HTTPError as exc:
         raise _fail(f"cannot reach {base}: {exc}", EXIT_REFUSED) from None
-    session = answer.json()
-    typer.echo(session["token"])
-    expires = to_jst(datetime.fromisoformat(session["expires_at"]))
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise _fail(
+            f"{base} did not answer as a mynapoint server; check --url", EXIT_REFUSED
+        ) from None
+    typer.echo(token)
     typer.echo(f"(valid until {expires.isoformat(timespec='seconds')})", err=True)
 
 

@@ -90,7 +90,8 @@ class WrongPin(MynapointError):
 
     def __init__(self, tries_left: int) -> None:
         if tries_left > 0:
-            message = f"wrong PIN; {tries_left} tries left before the card locks"
+            tries = "1 try" if tries_left == 1 else f"{tries_left} tries"
+            message = f"wrong PIN; {tries} left before the card locks"
         else:
             message = "wrong PIN; the card is now locked until it is reset at a municipal office"
         super().__init__(message, tries_left=tries_left)
