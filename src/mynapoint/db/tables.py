@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -17,6 +19,7 @@ from sqlalchemy import (
 )
 
 from mynapoint.db.types import UtcDateTime
+from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
 from mynapoint.domain.cards import PIN_TRIES
 from mynapoint.domain.mykey import MYKEY_LENGTH
 
@@ -139,4 +142,185 @@ mykeys = Table(
     Column("mykey_id", String(MYKEY_LENGTH), primary_key=True),
     Column("person", String, nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# --- Payment operators, accounts and applications (DOMAIN §3, INTERFACES "Payment operator") ----
+
+# An operator's API key is `<key_id>.<secret>`; only the secret's SHA-256 is kept
+# (keys are long random strings, so a fast hash is enough; codes use argon2).
+operator_keys = Table(
+    "operator_keys",
+    metadata,
+    Column("key_id", String(24), primary_key=True),
+    Column("operator_code", String(40), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+# Accounts the operator registered so that the platform can accept them at
+# application: the security code is kept as an argon2 hash only.
+payment_accounts = Table(
+    "payment_accounts",
+    metadata,
+    Column("service_code", String(40), primary_key=True),
+    Column("payment_service_id", String(64), primary_key=True),
+    Column("operator_code", String(40), nullable=False, index=True),
+    Column("holder_name", String(200), nullable=False),
+    Column("security_code_hash", String(200), nullable=False),
+    # Consecutive wrong security codes; at ACCOUNT_CODE_TRIES the account is locked.
+    Column("wrong_codes", Integer, nullable=False, server_default=text("0")),
+    Column("registered_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(f"wrong_codes BETWEEN 0 AND {ACCOUNT_CODE_TRIES}", name="wrong_codes_range"),
+)
+
+# The platform's copy of what the card authority answered about a person, kept
+# fresh at every login and application; intake evaluates events against it.
+platform_persons = Table(
+    "platform_persons",
+    metadata,
+    Column("person", String, primary_key=True),
+    Column("birth_date", Date, nullable=False),
+    Column("card_applied_on", Date, nullable=False),
+    Column("card_applied_online", Boolean, nullable=False),
+    Column("died_on", Date, nullable=True),
+    Column("adult_ward", Boolean, nullable=False),
+    Column("certificate_issued_at", UtcDateTime, nullable=False),
+    # Bumped under a row lock whenever the person's points are re-evaluated, so
+    # that concurrent batches for one person run one after the other.
+    Column("ledger_version", Integer, nullable=False, server_default=text("0")),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("application_id", String(32), primary_key=True),
+    Column("person", String, nullable=False, index=True),
+    Column("measure", String(32), nullable=False),
+    Column("service_code", String(40), nullable=False),
+    Column("payment_service_id", String(64), nullable=False),
+    Column("counts", String(16), nullable=True),
+    Column("channel", String(20), nullable=False),
+    # The legal representative whose card signed too (DOMAIN R14), if any.
+    Column("representative", String, nullable=True),
+    Column("applied_at", UtcDateTime, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    CheckConstraint("status IN ('active', 'cancelled')", name="status_known"),
+    # R3: one application per person per measure, enforced by the database so
+    # that two concurrent requests cannot both win.
+    Index(
+        "uq_applications_person_measure_active",
+        "person",
+        "measure",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+# R4: a payment account is linked to one person only. The row exists while the
+# person has an active application with the account.
+account_links = Table(
+    "account_links",
+    metadata,
+    Column("service_code", String(40), primary_key=True),
+    Column("payment_service_id", String(64), primary_key=True),
+    Column("person", String, nullable=False, index=True),
+    Column("linked_at", UtcDateTime, nullable=False),
+)
+
+# --- Events, grant instructions and settlement ------------------------------------------
+
+spending_events = Table(
+    "spending_events",
+    metadata,
+    Column("operator_code", String(40), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
+    Column("service_code", String(40), nullable=False),
+    Column("payment_service_id", String(64), nullable=False),
+    Column("person", String, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("refund_of", String(128), nullable=True),
+    # SHA-256 of the event's content: the same event_id again is a duplicate when
+    # it matches and an event_id_conflict when it does not.
+    Column("content_hash", String(64), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # Why the event earns nothing (an ignore reason), as of the last evaluation.
+    Column("reason", String(32), nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+# What the operator is told to grant (negative: claw back). An acknowledged
+# instruction never changes; corrections come as new instructions.
+grant_instructions = Table(
+    "grant_instructions",
+    metadata,
+    Column("grant_id", String(32), primary_key=True),
+    Column("operator_code", String(40), nullable=False),
+    Column("service_code", String(40), nullable=False),
+    Column("payment_service_id", String(64), nullable=False),
+    Column("person", String, nullable=False, index=True),
+    Column("measure", String(32), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("grant_on", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    # YYYY-MM: the month of grant_on, or the first open month after it (INTERFACES).
+    Column("settlement_month", String(7), nullable=False),
+    Index("ix_grant_instructions_operator_pending", "operator_code", "acknowledged_at", "grant_on"),
+)
+
+# Which event (or fixed-grant application) each instruction's points are for:
+# the sum over lines per (source, measure) is what has been instructed so far.
+grant_lines = Table(
+    "grant_lines",
+    metadata,
+    Column("grant_id", String(32), ForeignKey(grant_instructions.c.grant_id), primary_key=True),
+    # "event:<event_id>" or "application:<application_id>"
+    Column("source", String(160), primary_key=True),
+    Column("measure", String(32), primary_key=True),
+    Column("person", String, nullable=False, index=True),
+    Column("points", Integer, nullable=False),
+)
+
+settlement_months = Table(
+    "settlement_months",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("closed_at", UtcDateTime, nullable=False),
+)
+
+# Stopped linkages the operator must act on (death; a revocation with no successor).
+linkage_notices = Table(
+    "linkage_notices",
+    metadata,
+    Column("notice_id", String(32), primary_key=True),
+    Column("operator_code", String(40), nullable=False, index=True),
+    Column("service_code", String(40), nullable=False),
+    Column("payment_service_id", String(64), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+ingest_jobs = Table(
+    "ingest_jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("operator_code", String(40), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("lines", Integer, nullable=False, server_default=text("0")),
+    Column("accepted", Integer, nullable=False, server_default=text("0")),
+    Column("duplicates", Integer, nullable=False, server_default=text("0")),
+    Column("rejected", Integer, nullable=False, server_default=text("0")),
+    # JSON array of {"line", "event_id", "field", "code", "message"}
+    Column("rejected_lines", Text, nullable=False, server_default=text("'[]'")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
 )
