@@ -57,7 +57,8 @@ def postgresql_worker_engine() -> Iterator[Engine]:
         )
     # "gw0", "gw1", … under pytest-xdist; one name when run without it.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"mynapoint_test_{worker}"
+    # The process id too: two test runs at once on one server must not share (or drop) a database.
+    name = f"mynapoint_test_{worker}_{os.getpid()}"
     admin = create_engine_for(admin_url.render_as_string(hide_password=False))
     admin = admin.execution_options(isolation_level="AUTOCOMMIT")
 

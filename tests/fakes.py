@@ -1,24 +1,41 @@
 """In-memory stand-ins for the storage ports, for tests that need no database.
 
 `FakeUnitOfWork` obeys the same contract as `mynapoint.db.unit_of_work.SqlUnitOfWork`
-(tests/unit_of_work_contract.py runs the same tests on both): changes are
-visible to other units of work only after `commit()`, a person has at most one
-MyKey ID and an ID belongs to one person, a challenge is used once.
+(tests/unit_of_work_contract.py and tests/ledger_contract.py run the same tests
+on both): changes are visible to other units of work only after `commit()`, a
+person has at most one MyKey ID and an ID belongs to one person, a challenge is
+used once, a person has one active application per measure and an account is
+linked to one person. Reads come back in the order the SQL repositories use.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Self
 
+from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
+from mynapoint.domain.measures import IgnoreReason
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import datetime
+    from collections.abc import Callable, Sequence
+    from datetime import date, datetime
     from types import TracebackType
 
+    from mynapoint.domain.accounts import PaymentAccount
     from mynapoint.domain.auth import Challenge, Session
+    from mynapoint.domain.ledger import (
+        GrantInstruction,
+        IngestJob,
+        LinkageNotice,
+        OperatorKey,
+        PersonSnapshot,
+        StoredApplication,
+        StoredEvent,
+    )
     from mynapoint.domain.mykey import MyKey
+
+    Account = tuple[str, str]  # (service_code, payment_service_id)
 
 # Longer than any test should hold a unit of work open; a nested second unit of
 # work on the same database fails after this instead of hanging the run.
@@ -30,10 +47,20 @@ class FakeTables:
     challenges: dict[str, Challenge] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)  # by token hash
     mykeys: dict[str, MyKey] = field(default_factory=dict)  # by MyKey ID
+    persons: dict[str, PersonSnapshot] = field(default_factory=dict)
+    operator_keys: dict[str, OperatorKey] = field(default_factory=dict)
+    accounts: dict[Account, PaymentAccount] = field(default_factory=dict)
+    applications: dict[str, StoredApplication] = field(default_factory=dict)
+    account_links: dict[Account, str] = field(default_factory=dict)  # the linked person
+    events: dict[tuple[str, str], StoredEvent] = field(default_factory=dict)  # by operator, id
+    grants: dict[str, GrantInstruction] = field(default_factory=dict)
+    settlements: dict[str, datetime] = field(default_factory=dict)  # closed_at by month
+    notices: dict[str, LinkageNotice] = field(default_factory=dict)
+    jobs: dict[str, IngestJob] = field(default_factory=dict)
 
     def copy(self) -> FakeTables:
-        # The values are frozen dataclasses, so copying the dicts is enough.
-        return FakeTables(dict(self.challenges), dict(self.sessions), dict(self.mykeys))
+        # The values are frozen dataclasses (or strings), so copying the dicts is enough.
+        return FakeTables(**{table.name: dict(getattr(self, table.name)) for table in fields(self)})
 
 
 @dataclass
@@ -54,6 +81,15 @@ class FakeUnitOfWork:
         self.challenges = FakeChallengeRepository(self._current)
         self.sessions = FakeSessionRepository(self._current)
         self.mykeys = FakeMyKeyRepository(self._current)
+        self.persons = FakePersonRepository(self._current)
+        self.operator_keys = FakeOperatorKeyRepository(self._current)
+        self.accounts = FakeAccountRepository(self._current)
+        self.applications = FakeApplicationRepository(self._current)
+        self.events = FakeEventRepository(self._current)
+        self.grants = FakeGrantRepository(self._current)
+        self.settlements = FakeSettlementRepository(self._current)
+        self.notices = FakeNoticeRepository(self._current)
+        self.jobs = FakeIngestJobRepository(self._current)
 
     @property
     def committed(self) -> FakeTables:
@@ -153,3 +189,291 @@ class FakeMyKeyRepository:
 
     def count(self) -> int:
         return len(self._tables().mykeys)
+
+
+class FakePersonRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def save(self, snapshot: PersonSnapshot, at: datetime) -> None:
+        del at  # the update time is kept for operators of the database only
+        self._tables().persons[snapshot.person] = snapshot
+
+    def get(self, person: str) -> PersonSnapshot | None:
+        return self._tables().persons.get(person)
+
+    def get_many(self, persons: Sequence[str]) -> dict[str, PersonSnapshot]:
+        stored = self._tables().persons
+        return {person: stored[person] for person in persons if person in stored}
+
+    def lock(self, persons: Sequence[str]) -> None:
+        # A deliberate no-op: the fake holds the whole database for the block.
+        del persons
+        self._tables()
+
+
+class FakeOperatorKeyRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def add(self, key: OperatorKey) -> None:
+        keys = self._tables().operator_keys
+        if key.key_id in keys:
+            raise ValueError(f"operator key '{key.key_id}' exists already")
+        keys[key.key_id] = key
+
+    def get(self, key_id: str) -> OperatorKey | None:
+        return self._tables().operator_keys.get(key_id)
+
+
+class FakeAccountRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def save(self, account: PaymentAccount, at: datetime) -> bool:
+        del at  # the update time is kept for operators of the database only
+        accounts = self._tables().accounts
+        key = (account.service_code, account.payment_service_id)
+        existing = accounts.get(key)
+        registered_at = account.registered_at if existing is None else existing.registered_at
+        accounts[key] = replace(account, registered_at=registered_at, wrong_codes=0)
+        return existing is None
+
+    def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
+        return self._tables().accounts.get((service_code, payment_service_id))
+
+    def record_code_attempt(
+        self, service_code: str, payment_service_id: str, *, correct: bool
+    ) -> PaymentAccount:
+        accounts = self._tables().accounts
+        key = (service_code, payment_service_id)
+        account = accounts.get(key)
+        if account is None:
+            raise LookupError(f"no account '{payment_service_id}' of service '{service_code}'")
+        if account.wrong_codes < ACCOUNT_CODE_TRIES:
+            account = replace(account, wrong_codes=0 if correct else account.wrong_codes + 1)
+            accounts[key] = account
+        return account
+
+    def unlock(self, service_code: str, payment_service_id: str) -> bool:
+        accounts = self._tables().accounts
+        key = (service_code, payment_service_id)
+        if key not in accounts:
+            return False
+        accounts[key] = replace(accounts[key], wrong_codes=0)
+        return True
+
+
+class FakeApplicationRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def add(self, application: StoredApplication) -> bool:
+        applications = self._tables().applications
+        if application.application_id in applications:
+            return False
+        if application.is_active and any(
+            stored.is_active
+            and stored.person == application.person
+            and stored.measure == application.measure
+            for stored in applications.values()
+        ):
+            return False
+        applications[application.application_id] = application
+        return True
+
+    def get(self, application_id: str) -> StoredApplication | None:
+        return self._tables().applications.get(application_id)
+
+    def for_person(self, person: str) -> list[StoredApplication]:
+        return self.for_persons([person])[person]
+
+    def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredApplication]]:
+        found: dict[str, list[StoredApplication]] = {person: [] for person in persons}
+        ordered = sorted(
+            self._tables().applications.values(), key=lambda a: (a.applied_at, a.application_id)
+        )
+        for application in ordered:
+            if application.person in found:
+                found[application.person].append(application)
+        return found
+
+    def cancel(self, application_id: str, at: datetime) -> None:
+        applications = self._tables().applications
+        application = applications.get(application_id)
+        if application is not None and application.is_active:
+            applications[application_id] = replace(application, cancelled_at=at)
+
+    def link_account(
+        self, service_code: str, payment_service_id: str, person: str, at: datetime
+    ) -> str:
+        del at  # the link time is kept for operators of the database only
+        links = self._tables().account_links
+        return links.setdefault((service_code, payment_service_id), person)
+
+    def unlink_account(self, service_code: str, payment_service_id: str, person: str) -> None:
+        links = self._tables().account_links
+        if links.get((service_code, payment_service_id)) == person:
+            del links[service_code, payment_service_id]
+
+    def person_for_account(self, service_code: str, payment_service_id: str) -> str | None:
+        return self._tables().account_links.get((service_code, payment_service_id))
+
+    def persons_for_accounts(
+        self, accounts: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        links = self._tables().account_links
+        return {account: links[account] for account in accounts if account in links}
+
+
+class FakeEventRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def existing_hashes(self, operator_code: str, event_ids: Sequence[str]) -> dict[str, str]:
+        events = self._tables().events
+        return {
+            event_id: events[operator_code, event_id].content_hash
+            for event_id in event_ids
+            if (operator_code, event_id) in events
+        }
+
+    def add_many(self, events: Sequence[StoredEvent]) -> int:
+        stored = self._tables().events
+        inserted = 0
+        for event in events:
+            key = (event.operator_code, event.event_id)
+            if key not in stored:
+                stored[key] = event
+                inserted += 1
+        return inserted
+
+    def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        found: dict[str, list[StoredEvent]] = {person: [] for person in persons}
+        ordered = sorted(
+            self._tables().events.values(),
+            key=lambda e: (e.occurred_at, e.operator_code, e.event_id),
+        )
+        for event in ordered:
+            if event.person in found:
+                found[event.person].append(event)
+        return found
+
+    def set_reasons(self, reasons: Sequence[tuple[str, str, str | None]]) -> None:
+        events = self._tables().events
+        for operator_code, event_id, reason in reasons:
+            event = events.get((operator_code, event_id))
+            if event is not None:
+                known = None if reason is None else IgnoreReason(reason)
+                events[operator_code, event_id] = replace(event, reason=known)
+
+
+class FakeGrantRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def lines_for_persons(self, persons: Sequence[str]) -> dict[str, list[tuple[str, str, int]]]:
+        found: dict[str, list[tuple[str, str, int]]] = {person: [] for person in persons}
+        for instruction in self._in_order():
+            if instruction.person in found:
+                found[instruction.person].extend(
+                    (line.source, line.measure, line.points) for line in instruction.lines
+                )
+        return found
+
+    def add_many(self, instructions: Sequence[GrantInstruction]) -> None:
+        grants = self._tables().grants
+        for instruction in instructions:
+            if instruction.grant_id in grants:
+                raise ValueError(f"grant '{instruction.grant_id}' exists already")
+            keys = [(line.source, line.measure) for line in instruction.lines]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"grant '{instruction.grant_id}' repeats a (source, measure)")
+            # Lines read back ordered by source, then measure, as from the database.
+            lines = tuple(sorted(instruction.lines, key=lambda line: (line.source, line.measure)))
+            grants[instruction.grant_id] = replace(instruction, lines=lines)
+
+    def pending(
+        self,
+        operator_code: str,
+        due_by: date,
+        service_code: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[GrantInstruction]:
+        return [
+            instruction
+            for instruction in self._in_order()
+            if instruction.operator_code == operator_code
+            and instruction.acknowledged_at is None
+            and instruction.grant_on <= due_by
+            and (service_code is None or instruction.service_code == service_code)
+            and (after is None or instruction.grant_id > after)
+        ][: max(limit, 0)]
+
+    def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int:
+        grants = self._tables().grants
+        acknowledged = 0
+        for grant_id in dict.fromkeys(grant_ids):
+            instruction = grants.get(grant_id)
+            if (
+                instruction is not None
+                and instruction.operator_code == operator_code
+                and instruction.acknowledged_at is None
+            ):
+                grants[grant_id] = replace(instruction, acknowledged_at=at)
+                acknowledged += 1
+        return acknowledged
+
+    def for_month(self, month: str) -> list[GrantInstruction]:
+        return [i for i in self._in_order() if i.settlement_month == month]
+
+    def for_person(self, person: str) -> list[GrantInstruction]:
+        return [i for i in self._in_order() if i.person == person]
+
+    def _in_order(self) -> list[GrantInstruction]:
+        grants = self._tables().grants
+        return [grants[grant_id] for grant_id in sorted(grants)]
+
+
+class FakeSettlementRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def closed_months(self) -> set[str]:
+        return set(self._tables().settlements)
+
+    def close(self, month: str, at: datetime) -> bool:
+        settlements = self._tables().settlements
+        if month in settlements:
+            return False
+        settlements[month] = at
+        return True
+
+
+class FakeNoticeRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def add_many(self, notices: Sequence[LinkageNotice]) -> None:
+        for notice in notices:
+            self._tables().notices[notice.notice_id] = notice
+
+    def for_operator(self, operator_code: str) -> list[LinkageNotice]:
+        found = [n for n in self._tables().notices.values() if n.operator_code == operator_code]
+        return sorted(found, key=lambda n: (n.created_at, n.notice_id))
+
+
+class FakeIngestJobRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def add(self, job: IngestJob) -> None:
+        self._tables().jobs[job.job_id] = job
+
+    def get(self, job_id: str) -> IngestJob | None:
+        return self._tables().jobs.get(job_id)
+
+    def save(self, job: IngestJob) -> None:
+        if job.job_id in self._tables().jobs:
+            self._tables().jobs[job.job_id] = job

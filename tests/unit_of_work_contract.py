@@ -1,6 +1,9 @@
 """What every UnitOfWork must do, run against the database one and the in-memory fake.
 
-A test class inherits `UnitOfWorkContract` and provides a `make_uow` fixture
+A test class inherits `UnitOfWorkContract` (transactions, challenges, sessions,
+MyKey IDs) with `ApplicationsContract` (persons, operator keys, accounts,
+applications; applications_contract.py) and `LedgerContract` (events, grant
+instructions, settlement; ledger_contract.py), and provides a `make_uow` fixture
 returning a factory: each call gives a new unit of work on the same storage,
 as each request gets its own.
 """

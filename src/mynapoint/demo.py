@@ -1,4 +1,5 @@
-"""Demo data for `make run`: virtual cards with known PINs, so a new user can sign in at once.
+"""Demo data for `make run`: virtual cards with known PINs, so a new user can sign in at once,
+and PayPay accounts with an operator API key, so they can apply and report spending.
 
 Only in demo mode (MYNAPOINT_DEMO=true, which `make run` sets; never in production).
 Seeding is idempotent: a card whose file exists and whose certificate the
@@ -14,9 +15,14 @@ from pathlib import Path
 
 from mynapoint.bootstrap import Platform
 from mynapoint.domain.calendar import JST
+from mynapoint.domain.errors import MynapointError
 from mynapoint.jpki.card import CardFileError, VirtualCard
+from mynapoint.services.codes import CodeHasher
+from mynapoint.services.operators import authenticate_operator, issue_operator_key, register_account
 
 DEMO_CARDS_DIR = "demo-cards"
+DEMO_OPERATOR_FILE = "demo-operator.json"
+DEMO_OPERATOR = "paypay"
 
 
 @dataclass(frozen=True)
@@ -108,3 +114,78 @@ def seed_demo_cards(platform: Platform) -> list[SeededCard]:
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     return list(seeded.values())
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    card: str  # the demo card whose holder applies with it
+    service_code: str
+    payment_service_id: str
+    security_code: str
+    holder_name: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("parent", "paypay", "1234567890123456", "1234", "ヤマダ タロウ"),
+    # The child's account is a second one of the parent's (DOMAIN R14: the representative's).
+    DemoAccount("child", "paypay", "1234567890120009", "0009", "ヤマダ タロウ"),
+    DemoAccount("late", "paypay", "2345678901234567", "2345", "スズキ ハナコ"),
+    DemoAccount("senior", "paypay", "3456789012345678", "3456", "サトウ イチロウ"),
+)
+
+
+def _demo_key(platform: Platform, path: Path) -> str | None:
+    """The key stored by an earlier start, if the database still knows it."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        key = str(stored["key"])
+        authenticate_operator(platform.unit_of_work(), key, platform.clock.now())
+    except (OSError, ValueError, KeyError, TypeError, MynapointError):
+        return None
+    return key
+
+
+def seed_demo_operator(platform: Platform) -> tuple[str, str, tuple[DemoAccount, ...]]:
+    """An API key for PayPay (issued once, kept in var/demo-operator.json) and the demo
+    cards' PayPay accounts, registered when missing."""
+    path = platform.settings.var_dir / DEMO_OPERATOR_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    now = platform.clock.now()
+    key = _demo_key(platform, path)
+    if key is None:
+        key = issue_operator_key(platform.unit_of_work(), DEMO_OPERATOR, platform.catalog, now)
+    hasher: CodeHasher | None = None
+    for account in DEMO_ACCOUNTS:
+        uow = platform.unit_of_work()
+        with uow:
+            known = uow.accounts.get(account.service_code, account.payment_service_id)
+        if known is None:
+            hasher = hasher or CodeHasher()
+            register_account(
+                platform.unit_of_work(),
+                hasher,
+                DEMO_OPERATOR,
+                platform.catalog,
+                account.service_code,
+                account.payment_service_id,
+                account.security_code,
+                account.holder_name,
+                now,
+            )
+    document = {
+        "operator": DEMO_OPERATOR,
+        "key": key,
+        "accounts": [
+            {
+                "card": a.card,
+                "service_code": a.service_code,
+                "payment_service_id": a.payment_service_id,
+                "security_code": a.security_code,
+                "holder_name": a.holder_name,
+            }
+            for a in DEMO_ACCOUNTS
+        ],
+    }
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.chmod(0o600)  # it holds the API key
+    return DEMO_OPERATOR, key, DEMO_ACCOUNTS

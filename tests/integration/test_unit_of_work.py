@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy.exc import StatementError
 
+from applications_contract import ApplicationsContract
+from ledger_contract import LedgerContract
 from mynapoint.db.unit_of_work import SqlUnitOfWork
 from unit_of_work_contract import NOW, UnitOfWorkContract, make_challenge
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 
-class TestSqlUnitOfWork(UnitOfWorkContract):
+class TestSqlUnitOfWork(UnitOfWorkContract, ApplicationsContract, LedgerContract):
     @pytest.fixture
     def make_uow(self, migrated_engine: Engine) -> Callable[[], SqlUnitOfWork]:
         return lambda: SqlUnitOfWork(migrated_engine)

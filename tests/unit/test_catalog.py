@@ -453,3 +453,13 @@ def test_the_source_name_is_in_the_message():
             small_with("    expiry_en: none\n", "    expiry_en: none\n    colour: red\n"),
             "mine.yaml",
         )
+
+
+def test_every_payment_service_id_fits_the_64_characters_the_platform_stores():
+    # payment_accounts.payment_service_id is String(64); a longer pattern could never be stored.
+    import re  # noqa: PLC0415
+
+    for service in load_catalog():
+        bounds = re.findall(r"\{(\d+)(?:,(\d+))?\}", service.payment_service_id.pattern)
+        longest = sum(int(high or low) for low, high in bounds) + 1
+        assert longest <= 64, service.code

@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from applications_contract import ApplicationsContract
 from fakes import FakeDatabase, FakeUnitOfWork
+from ledger_contract import LedgerContract
 from unit_of_work_contract import UnitOfWorkContract, make_mykey
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-class TestFakeUnitOfWork(UnitOfWorkContract):
+class TestFakeUnitOfWork(UnitOfWorkContract, ApplicationsContract, LedgerContract):
     @pytest.fixture
     def make_uow(self) -> Callable[[], FakeUnitOfWork]:
         database = FakeDatabase()

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from mynapoint.cli.cards import cards
+from mynapoint.cli.operations import ingest_command, settle_command
+from mynapoint.cli.operators import operators
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
@@ -29,6 +31,9 @@ app = typer.Typer(
 
 
 app.add_typer(cards, name="card")
+app.add_typer(operators, name="operator")
+app.command("ingest")(ingest_command)
+app.command("settle")(settle_command)
 
 
 @app.callback()
@@ -68,7 +73,11 @@ def serve_command(
 
     from mynapoint.bootstrap import build_platform  # noqa: PLC0415 - wiring happens on demand
     from mynapoint.config import load_settings  # noqa: PLC0415
-    from mynapoint.demo import seed_demo_cards  # noqa: PLC0415
+    from mynapoint.demo import (  # noqa: PLC0415
+        DEMO_OPERATOR_FILE,
+        seed_demo_cards,
+        seed_demo_operator,
+    )
     from mynapoint.logs import configure_logging  # noqa: PLC0415
     from mynapoint.web.app import create_app  # noqa: PLC0415
 
@@ -90,6 +99,25 @@ def serve_command(
                 f"--url {base})"
             ),
             f'    curl -X POST -H "Authorization: Bearer $TOKEN" {base}/api/v1/mykey',
+        ]
+        operator, key, accounts = seed_demo_operator(platform)
+        demo_lines += [
+            f"  demo {operator} accounts ({settings.var_dir / DEMO_OPERATOR_FILE}):",
+            *(
+                f"    {a.card:<7} {a.service_code} {a.payment_service_id}  "
+                f"security code {a.security_code}  {a.holder_name}"
+                for a in accounts
+            ),
+            "  apply for phase 1 with the parent's account:",
+            (
+                f'    curl -X POST -H "Authorization: Bearer $TOKEN" '
+                f"-H 'Content-Type: application/json' {base}/api/v1/applications -d "
+                """'{"measure": "phase1", "service_code": "paypay", """
+                """"payment_service_id": "1234567890123456", "security_code": "1234", """
+                """"counts": "charge"}'"""
+            ),
+            f"  operator API key ({operator}; send as Authorization: Bearer):",
+            f"    {key}",
         ]
     lines = [
         "",

@@ -22,6 +22,7 @@ from mynapoint.domain.auth import CardLocked, WrongPin
 from mynapoint.domain.calendar import jst_date, start_of_jst_day, to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.jpki.card import CardFileError, InvalidPin, VirtualCard
+from mynapoint.services.notices import record_death, record_revocation
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -217,11 +218,19 @@ def revoke(ctx: typer.Context, file: Path) -> None:
     """Revoke the card's certificate; it appears on the CRL."""
     platform = _platform(ctx)
     card = read_card(file)
+    now = platform.clock.now()
     try:
-        platform.authority.revoke(card.serial, platform.clock.now())
+        platform.authority.revoke(card.serial, now)
+        facts = platform.authority.facts(card.serial)
+        told = 0
+        if facts is not None and not platform.authority.has_successor(card.serial):
+            # J-LIS tells the platform; the platform tells the operators to stop the linkage.
+            told = record_revocation(
+                platform.unit_of_work(), facts.person, jst_date(now), platform.catalog, now
+            )
     except MynapointError as exc:
         raise refuse(exc) from None
-    typer.echo(f"revoked {card.serial}")
+    typer.echo(f"revoked {card.serial}" + (f"; {told} linkage(s) stopped" if told else ""))
 
 
 @cards.command("died")
@@ -233,11 +242,26 @@ def died(
     """Record the holder's death."""
     platform = _platform(ctx)
     card = read_card(file)
+    day = parse_day(on, "--on")
     try:
-        platform.authority.record_death(card.serial, parse_day(on, "--on"))
+        platform.authority.record_death(card.serial, day)
+        facts = platform.authority.facts(card.serial)
+        told = 0
+        if facts is not None:
+            told = record_death(
+                platform.unit_of_work(),
+                facts.person,
+                day,
+                platform.rules,
+                platform.catalog,
+                platform.clock.now(),
+            )
     except MynapointError as exc:
         raise refuse(exc) from None
-    typer.echo(f"recorded the death of the holder of {card.serial} on {on}")
+    typer.echo(
+        f"recorded the death of the holder of {card.serial} on {on}"
+        + (f"; {told} linkage(s) stopped" if told else "")
+    )
 
 
 @cards.command("reset-pin")

@@ -281,7 +281,7 @@ grant_lines = Table(
     "grant_lines",
     metadata,
     Column("grant_id", String(32), ForeignKey(grant_instructions.c.grant_id), primary_key=True),
-    # "event:<event_id>" or "application:<application_id>"
+    # Either event:EVENT_ID or application:APPLICATION_ID.
     Column("source", String(160), primary_key=True),
     Column("measure", String(32), primary_key=True),
     Column("person", String, nullable=False, index=True),

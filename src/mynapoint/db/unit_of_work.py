@@ -3,9 +3,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from mynapoint.db.engine import WRITE_LOCK
+from mynapoint.db.repositories.accounts import SqlAccountRepository
+from mynapoint.db.repositories.applications import SqlApplicationRepository
 from mynapoint.db.repositories.challenges import SqlChallengeRepository
+from mynapoint.db.repositories.events import SqlEventRepository
+from mynapoint.db.repositories.grants import SqlGrantRepository
 from mynapoint.db.repositories.mykeys import SqlMyKeyRepository
+from mynapoint.db.repositories.notices import SqlIngestJobRepository, SqlNoticeRepository
+from mynapoint.db.repositories.operator_keys import SqlOperatorKeyRepository
+from mynapoint.db.repositories.persons import SqlPersonRepository
 from mynapoint.db.repositories.sessions import SqlSessionRepository
+from mynapoint.db.repositories.settlements import SqlSettlementRepository
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -13,9 +21,18 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
     from mynapoint.services.ports import (
+        AccountRepository,
+        ApplicationRepository,
         ChallengeRepository,
+        EventRepository,
+        GrantRepository,
+        IngestJobRepository,
         MyKeyRepository,
+        NoticeRepository,
+        OperatorKeyRepository,
+        PersonRepository,
         SessionRepository,
+        SettlementRepository,
     )
 
 
@@ -29,7 +46,8 @@ class SqlUnitOfWork:
     blocks one at a time. PostgreSQL ignores the option and runs blocks
     concurrently at READ COMMITTED; there the repositories' writes stay correct
     because each is a single conditional statement or relies on a unique
-    constraint.
+    constraint, or (for re-evaluating a person's points) locks the person's
+    row first: see `persons.lock`.
 
     The same object can be used for several blocks one after the other; each
     is a new transaction. Statements after `commit()` in the same block start
@@ -42,6 +60,15 @@ class SqlUnitOfWork:
         self.challenges: ChallengeRepository = SqlChallengeRepository(self._current)
         self.sessions: SessionRepository = SqlSessionRepository(self._current)
         self.mykeys: MyKeyRepository = SqlMyKeyRepository(self._current)
+        self.persons: PersonRepository = SqlPersonRepository(self._current)
+        self.operator_keys: OperatorKeyRepository = SqlOperatorKeyRepository(self._current)
+        self.accounts: AccountRepository = SqlAccountRepository(self._current)
+        self.applications: ApplicationRepository = SqlApplicationRepository(self._current)
+        self.events: EventRepository = SqlEventRepository(self._current)
+        self.grants: GrantRepository = SqlGrantRepository(self._current)
+        self.settlements: SettlementRepository = SqlSettlementRepository(self._current)
+        self.notices: NoticeRepository = SqlNoticeRepository(self._current)
+        self.jobs: IngestJobRepository = SqlIngestJobRepository(self._current)
 
     def __enter__(self) -> Self:
         if self._connection is not None:

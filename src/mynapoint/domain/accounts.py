@@ -31,7 +31,7 @@ def mask_holder_name(name: str) -> str:
     Enough for a person to recognise their own account, not enough to learn a stranger's.
     """
     parts = name.replace("\u3000", " ").split()
-    if len(parts) >= 2:  # noqa: PLR2004 - family and given name
+    if len(parts) >= 2:
         family, given = parts[0], "".join(parts[1:])
         return f"{family} {given[0]}{'*' * (len(given) - 1)}"
     single = parts[0] if parts else ""

@@ -19,6 +19,9 @@ class ApplicationRequest:
     service_code: str
     applied_at: datetime
     counts: EventKind | None = None
+    # The linked (service_code, payment_service_id); None in scenarios, where every event
+    # is on the applied service.
+    account: tuple[str, str] | None = None
 
 
 def refusal_for(

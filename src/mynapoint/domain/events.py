@@ -16,6 +16,8 @@ class SpendingEvent:
     amount: int  # yen, > 0; a refund states the refunded amount as a positive number
     at: datetime
     refund_of: str | None = None
+    # (service_code, payment_service_id) as reported by the operator; None in scenarios.
+    account: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.amount <= 0:

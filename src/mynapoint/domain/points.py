@@ -233,7 +233,8 @@ def _judge(state: _State, event: SpendingEvent) -> IgnoreReason | tuple[MeasureT
     if not terms.admits_card(person.card_applied_on, online=person.card_applied_online):
         return IgnoreReason.NOT_ELIGIBLE_CARD_DATE
     application = _covering(state, terms.rule.measure)
-    if application is None:
+    if application is None or not _same_account(event, application):
+        # No spending application covers this event's account (yet).
         return IgnoreReason.BEFORE_APPLICATION
     service = application.service
     if service.is_closed_at(event.at) or not service.takes_part_in(terms.rule.measure):
@@ -243,6 +244,11 @@ def _judge(state: _State, event: SpendingEvent) -> IgnoreReason | tuple[MeasureT
     if event.kind is not application.counted_kind:
         return IgnoreReason.NOT_COUNTED_KIND
     return terms, application
+
+
+def _same_account(event: SpendingEvent, application: _Accepted) -> bool:
+    linked = application.request.account
+    return event.account is None or linked is None or event.account == linked
 
 
 def _refund(state: _State, refund: SpendingEvent) -> None:

@@ -239,6 +239,11 @@ class SimulatedCardAuthority:
         self._certificate(serial)
         self._store.revoke(serial, at)
 
+    def has_successor(self, serial: str) -> bool:
+        """Whether a newer certificate (renewal or reissue) replaced this one."""
+        latest = self._store.latest_certificate(self._certificate(serial).person)
+        return latest is not None and latest.serial != serial
+
     def record_death(self, serial: str, died_on: date) -> None:
         """Record the holder's death. The certificate is not revoked: the platform asks facts()."""
         self._store.record_death(self._certificate(serial).person, died_on)

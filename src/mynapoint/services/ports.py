@@ -6,11 +6,22 @@ work rolls back unless `commit()` runs inside its `with` block.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from mynapoint.domain.accounts import PaymentAccount
 from mynapoint.domain.auth import Challenge, Session
+from mynapoint.domain.ledger import (
+    GrantInstruction,
+    IngestJob,
+    LinkageNotice,
+    OperatorKey,
+    PersonSnapshot,
+    StoredApplication,
+    StoredEvent,
+)
 from mynapoint.domain.mykey import MyKey
 
 
@@ -44,10 +55,153 @@ class MyKeyRepository(Protocol):
     def count(self) -> int: ...
 
 
+class PersonRepository(Protocol):
+    def save(self, snapshot: PersonSnapshot, at: datetime) -> None:
+        """Insert or refresh the platform's copy of a person's card facts."""
+        ...
+
+    def get(self, person: str) -> PersonSnapshot | None: ...
+
+    def get_many(self, persons: Sequence[str]) -> dict[str, PersonSnapshot]: ...
+
+    def lock(self, persons: Sequence[str]) -> None:
+        """Hold these persons' ledgers until the unit of work ends (in a stable order, so two
+        batches never deadlock): concurrent re-evaluations of one person run one at a time."""
+        ...
+
+
+class OperatorKeyRepository(Protocol):
+    def add(self, key: OperatorKey) -> None: ...
+
+    def get(self, key_id: str) -> OperatorKey | None: ...
+
+
+class AccountRepository(Protocol):
+    def save(self, account: PaymentAccount, at: datetime) -> bool:
+        """Register or replace an account (the lock counter starts again); True if new."""
+        ...
+
+    def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None: ...
+
+    def record_code_attempt(
+        self, service_code: str, payment_service_id: str, *, correct: bool
+    ) -> PaymentAccount:
+        """Atomically count a security code: wrong adds 1, right resets; a locked account stays
+        locked until unlock()."""
+        ...
+
+    def unlock(self, service_code: str, payment_service_id: str) -> bool: ...
+
+
+class ApplicationRepository(Protocol):
+    def add(self, application: StoredApplication) -> bool:
+        """False (nothing stored) if the person already has an active application for the
+        measure: a unique index decides between concurrent requests."""
+        ...
+
+    def get(self, application_id: str) -> StoredApplication | None: ...
+
+    def for_person(self, person: str) -> list[StoredApplication]: ...
+
+    def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredApplication]]: ...
+
+    def cancel(self, application_id: str, at: datetime) -> None: ...
+
+    def link_account(
+        self, service_code: str, payment_service_id: str, person: str, at: datetime
+    ) -> str:
+        """Link the account to the person unless it is linked already; return whom it is linked
+        to (R4: one person per account, decided by the primary key under concurrency)."""
+        ...
+
+    def unlink_account(self, service_code: str, payment_service_id: str, person: str) -> None: ...
+
+    def person_for_account(self, service_code: str, payment_service_id: str) -> str | None: ...
+
+    def persons_for_accounts(
+        self, accounts: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        """The linked person of each (service_code, payment_service_id) that is linked."""
+        ...
+
+
+class EventRepository(Protocol):
+    def existing_hashes(self, operator_code: str, event_ids: Sequence[str]) -> dict[str, str]:
+        """content_hash by event_id, for those of the ids already stored."""
+        ...
+
+    def add_many(self, events: Sequence[StoredEvent]) -> int:
+        """Insert; an event_id already stored for the operator is skipped. Returns how many
+        were inserted."""
+        ...
+
+    def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredEvent]]: ...
+
+    def set_reasons(self, reasons: Sequence[tuple[str, str, str | None]]) -> None:
+        """(operator_code, event_id, reason or None) for events whose reason changed."""
+        ...
+
+
+class GrantRepository(Protocol):
+    def lines_for_persons(self, persons: Sequence[str]) -> dict[str, list[tuple[str, str, int]]]:
+        """Per person, (source, measure, points) of every instruction line so far."""
+        ...
+
+    def add_many(self, instructions: Sequence[GrantInstruction]) -> None: ...
+
+    def pending(
+        self,
+        operator_code: str,
+        due_by: date,
+        service_code: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[GrantInstruction]:
+        """Unacknowledged instructions dated up to due_by, in grant_id order after `after`."""
+        ...
+
+    def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int: ...
+
+    def for_month(self, month: str) -> list[GrantInstruction]: ...
+
+    def for_person(self, person: str) -> list[GrantInstruction]: ...
+
+
+class SettlementRepository(Protocol):
+    def closed_months(self) -> set[str]: ...
+
+    def close(self, month: str, at: datetime) -> bool: ...
+
+
+class NoticeRepository(Protocol):
+    def add_many(self, notices: Sequence[LinkageNotice]) -> None: ...
+
+    def for_operator(self, operator_code: str) -> list[LinkageNotice]: ...
+
+
+class IngestJobRepository(Protocol):
+    def add(self, job: IngestJob) -> None: ...
+
+    def get(self, job_id: str) -> IngestJob | None: ...
+
+    def save(self, job: IngestJob) -> None:
+        """Replace the job's status, counts and rejected lines."""
+        ...
+
+
 class UnitOfWork(Protocol):
     challenges: ChallengeRepository
     sessions: SessionRepository
     mykeys: MyKeyRepository
+    persons: PersonRepository
+    operator_keys: OperatorKeyRepository
+    accounts: AccountRepository
+    applications: ApplicationRepository
+    events: EventRepository
+    grants: GrantRepository
+    settlements: SettlementRepository
+    notices: NoticeRepository
+    jobs: IngestJobRepository
 
     def __enter__(self) -> Self: ...
 

@@ -16,7 +16,16 @@ from fastapi.staticfiles import StaticFiles
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
-from mynapoint.web.api import auth, campaigns, citizens, health, payment_services
+from mynapoint.web.api import (
+    applications,
+    auth,
+    campaigns,
+    citizens,
+    health,
+    operator_accounts,
+    operator_events,
+    payment_services,
+)
 from mynapoint.web.errors import install_error_handlers
 from mynapoint.web.pages import home
 
@@ -91,6 +100,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(payment_services.router)
     app.include_router(auth.router)
     app.include_router(citizens.router)
+    app.include_router(applications.router)
+    app.include_router(operator_accounts.router)
+    app.include_router(operator_events.router)
     app.include_router(home.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

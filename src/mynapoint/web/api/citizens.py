@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.measures import Measure
+from mynapoint.services.applications import applications_of
 from mynapoint.services.mykey import ensure_mykey
 from mynapoint.web.dependencies import Citizen, ClockDep, PlatformDep
 from mynapoint.web.errors import responses
@@ -26,7 +29,7 @@ class ApplicationSummaryOut(BaseModel):
     measure: Measure
     service_code: str
     applied_at: datetime
-    status: str
+    status: Literal["active", "cancelled"]
 
 
 class PointsOut(BaseModel):
@@ -72,9 +75,19 @@ def get_me(me: Citizen, platform: PlatformDep) -> MeOut:
     uow = platform.unit_of_work()
     with uow:
         mykey = uow.mykeys.for_person(me.person)
+    applications = [
+        ApplicationSummaryOut(
+            application_id=a.application_id,
+            measure=a.measure,
+            service_code=a.service_code,
+            applied_at=to_jst(a.applied_at),
+            status="active" if a.is_active else "cancelled",
+        )
+        for a in applications_of(uow, me.person)
+    ]
     return MeOut(
         mykey_id=mykey.mykey_id if mykey else None,
-        applications=[],
+        applications=applications,
         points=PointsOut(total=0, granted=0, scheduled=0, by_measure={}),
         grants=[],
     )

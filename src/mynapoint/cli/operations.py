@@ -1,0 +1,153 @@
+"""`mynapoint ingest` and `mynapoint settle`: the operator's batch files and monthly settlement."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from mynapoint.bootstrap import Platform, build_platform
+from mynapoint.config import load_settings
+from mynapoint.domain.errors import MynapointError
+from mynapoint.ingest.event_rows import FileProblem
+from mynapoint.ingest.files import RejectReport, load_events
+from mynapoint.services.settlement import Statement, close_month
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"mynapoint: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _platform(ctx: typer.Context) -> Platform:
+    try:
+        platform = build_platform(load_settings())
+    except ValueError as exc:
+        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
+    ctx.call_on_close(platform.engine.dispose)
+    return platform
+
+
+def ingest_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV or JSON Lines event file.")],
+    operator: Annotated[str, typer.Option("--operator", help="The operator's code.")],
+    report: Annotated[
+        Path | None, typer.Option(help="Where to write rejected lines (default FILE.rejected.csv).")
+    ] = None,
+) -> None:
+    """Load an event file with a progress bar; every rejected line goes to the report."""
+    platform = _platform(ctx)
+    if operator not in {op.code for op in platform.catalog.operators()}:
+        known = ", ".join(sorted(op.code for op in platform.catalog.operators()))
+        raise _fail(f"unknown operator '{operator}'; expected one of {known}", EXIT_USAGE)
+    report_path = report or file.with_name(file.name + ".rejected.csv")
+    try:
+        size = file.stat().st_size
+        source = file.open("rb")
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE) from None
+    with (
+        source,
+        report_path.open("w", encoding="utf-8", newline="") as out,
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        ) as progress,
+    ):
+        task = progress.add_task(file.name, total=size)
+        writer = RejectReport(out)
+        try:
+            result = load_events(
+                platform.unit_of_work,
+                operator,
+                source,
+                file.name,
+                platform.rules,
+                platform.catalog,
+                platform.clock.now,
+                writer.write,
+                lambda done: progress.update(task, completed=done),
+            )
+        except FileProblem as exc:
+            raise _fail(f"{file}: {exc}", EXIT_USAGE) from None
+        except UnicodeDecodeError:
+            raise _fail(f"{file}: not UTF-8 text", EXIT_USAGE) from None
+        progress.update(task, completed=size)
+    typer.echo(
+        f"{file.name}: {result.lines} lines, {result.accepted} accepted, "
+        f"{result.duplicates} duplicates, {result.rejected} rejected"
+        + (f" (see {report_path})" if result.rejected else "")
+    )
+    if result.rejected:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def settle_command(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+) -> None:
+    """Close the month and write each operator's statement as JSON and CSV."""
+    platform = _platform(ctx)
+    try:
+        found = close_month(platform.unit_of_work(), month, platform.clock.now())
+    except MynapointError as exc:
+        raise _fail(exc.message, EXIT_REFUSED) from None
+    folder = platform.settings.var_dir / "settlements" / month
+    folder.mkdir(parents=True, exist_ok=True)
+    for operator_code, statement in found.items():
+        _write_statement(folder, operator_code, statement)
+    typer.echo(f"{month}: closed; {len(found)} operator statements in {folder}")
+    for operator_code, statement in found.items():
+        net = sum(s.net_points for s in statement.services)
+        typer.echo(f"  {operator_code}: {net:,} points = {net:,} yen")
+
+
+def _write_statement(folder: Path, operator_code: str, statement: Statement) -> None:
+    document = {
+        "month": statement.month,
+        "status": statement.status,
+        "operator_code": operator_code,
+        "services": [asdict(s) for s in statement.services],
+    }
+    (folder / f"{operator_code}.json").write_text(
+        json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    with (folder / f"{operator_code}.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(
+            (
+                "month",
+                "service_code",
+                "points_granted",
+                "points_clawed_back",
+                "net_points",
+                "reimbursement_yen",
+                "events",
+                "persons",
+            )
+        )
+        for s in statement.services:
+            writer.writerow(
+                (
+                    statement.month,
+                    s.service_code,
+                    s.points_granted,
+                    s.points_clawed_back,
+                    s.net_points,
+                    s.reimbursement_yen,
+                    s.events,
+                    s.persons,
+                )
+            )

@@ -1,0 +1,49 @@
+"""`mynapoint operator …`: payment operators of the catalog and their API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mynapoint.bootstrap import build_platform
+from mynapoint.config import load_settings
+from mynapoint.services.operators import UnknownOperator, issue_operator_key
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+operators = typer.Typer(
+    help="Payment operators (決済事業者) of the service catalog: API keys.",
+    no_args_is_help=True,
+)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"mynapoint: {message}", err=True)
+    return typer.Exit(code)
+
+
+@operators.command("key")
+def key(
+    ctx: typer.Context,
+    operator_code: Annotated[str, typer.Argument(help="An operator code of the catalog.")],
+) -> None:
+    """Issue an API key for the operator: printed once, stored only as a hash."""
+    try:
+        platform = build_platform(load_settings())
+    except ValueError as exc:
+        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
+    ctx.call_on_close(platform.engine.dispose)
+    try:
+        issued = issue_operator_key(
+            platform.unit_of_work(), operator_code, platform.catalog, platform.clock.now()
+        )
+    except UnknownOperator as exc:
+        raise _fail(exc.message, EXIT_REFUSED) from None
+    typer.echo(issued)
+    typer.echo(
+        f"(the API key of operator '{operator_code}' is shown only this once: keep it now; "
+        "send it as Authorization: Bearer <key>)",
+        err=True,
+    )

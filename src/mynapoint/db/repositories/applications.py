@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mynapoint.db.repositories.statements import in_chunks, insert_skipping_conflicts
+from mynapoint.db.tables import account_links, applications
+from mynapoint.domain.ledger import StoredApplication
+from mynapoint.domain.measures import Channel, EventKind, Measure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.engine import Connection, Row
+
+ACTIVE: Final = "active"
+CANCELLED: Final = "cancelled"
+
+
+class SqlApplicationRepository:
+    def __init__(self, connection: Callable[[], Connection]) -> None:
+        self._connection = connection
+
+    def add(self, application: StoredApplication) -> bool:
+        connection = self._connection()
+        # The partial unique index on (person, measure) of active applications
+        # decides between concurrent requests. The savepoint confines a refused
+        # insert, so the rest of the unit of work can still commit (PostgreSQL
+        # aborts the whole transaction after an error otherwise).
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(applications).values(
+                        application_id=application.application_id,
+                        person=application.person,
+                        measure=application.measure.value,
+                        service_code=application.service_code,
+                        payment_service_id=application.payment_service_id,
+                        counts=None if application.counts is None else application.counts.value,
+                        channel=application.channel.value,
+                        representative=application.representative,
+                        applied_at=application.applied_at,
+                        status=ACTIVE if application.is_active else CANCELLED,
+                        cancelled_at=application.cancelled_at,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, application_id: str) -> StoredApplication | None:
+        query = select(applications).where(applications.c.application_id == application_id)
+        row = self._connection().execute(query).one_or_none()
+        return None if row is None else _application(row)
+
+    def for_person(self, person: str) -> list[StoredApplication]:
+        return self.for_persons([person])[person]
+
+    def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredApplication]]:
+        """Active and cancelled ones, oldest first; every asked-for person is a key."""
+        connection = self._connection()
+        found: dict[str, list[StoredApplication]] = {person: [] for person in persons}
+        for chunk in in_chunks(connection, persons):
+            query = (
+                select(applications)
+                .where(applications.c.person.in_(chunk))
+                .order_by(applications.c.applied_at, applications.c.application_id)
+            )
+            for row in connection.execute(query):
+                found[row.person].append(_application(row))
+        return found
+
+    def cancel(self, application_id: str, at: datetime) -> None:
+        """Cancelling a cancelled (or unknown) application changes nothing."""
+        self._connection().execute(
+            update(applications)
+            .where(
+                applications.c.application_id == application_id,
+                applications.c.status == ACTIVE,
+            )
+            .values(status=CANCELLED, cancelled_at=at)
+        )
+
+    def link_account(
+        self, service_code: str, payment_service_id: str, person: str, at: datetime
+    ) -> str:
+        connection = self._connection()
+        # The primary key decides: on PostgreSQL a concurrent link of the same
+        # account makes this insert wait, then do nothing if that one committed;
+        # the read below (a new snapshot at READ COMMITTED) then sees the winner.
+        connection.execute(
+            insert_skipping_conflicts(connection, account_links).values(
+                service_code=service_code,
+                payment_service_id=payment_service_id,
+                person=person,
+                linked_at=at,
+            )
+        )
+        linked = self.person_for_account(service_code, payment_service_id)
+        if linked is None:  # pragma: no cover - the row was just written or found
+            raise RuntimeError(f"the link of account '{payment_service_id}' vanished")
+        return linked
+
+    def unlink_account(self, service_code: str, payment_service_id: str, person: str) -> None:
+        """Only the person's own link is removed; another person's stays."""
+        self._connection().execute(
+            delete(account_links).where(
+                _link_is(service_code, payment_service_id), account_links.c.person == person
+            )
+        )
+
+    def person_for_account(self, service_code: str, payment_service_id: str) -> str | None:
+        return self.persons_for_accounts([(service_code, payment_service_id)]).get(
+            (service_code, payment_service_id)
+        )
+
+    def persons_for_accounts(
+        self, accounts: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        connection = self._connection()
+        # One IN list per service (a batch names few services): a plain list of
+        # ids is portable where a list of (service, id) pairs is not, and it
+        # walks the primary key's (service_code, payment_service_id) order.
+        ids_by_service: dict[str, list[str]] = defaultdict(list)
+        for service_code, payment_service_id in accounts:
+            ids_by_service[service_code].append(payment_service_id)
+        linked: dict[tuple[str, str], str] = {}
+        for service_code, payment_service_ids in ids_by_service.items():
+            for chunk in in_chunks(connection, payment_service_ids):
+                query = select(account_links.c.payment_service_id, account_links.c.person).where(
+                    account_links.c.service_code == service_code,
+                    account_links.c.payment_service_id.in_(chunk),
+                )
+                for payment_service_id, person in connection.execute(query):
+                    linked[service_code, payment_service_id] = person
+        return linked
+
+
+def _link_is(service_code: str, payment_service_id: str) -> ColumnElement[bool]:
+    return (account_links.c.service_code == service_code) & (
+        account_links.c.payment_service_id == payment_service_id
+    )
+
+
+def _application(row: Row[Any]) -> StoredApplication:
+    return StoredApplication(
+        application_id=row.application_id,
+        person=row.person,
+        measure=Measure(row.measure),
+        service_code=row.service_code,
+        payment_service_id=row.payment_service_id,
+        counts=None if row.counts is None else EventKind(row.counts),
+        channel=Channel(row.channel),
+        applied_at=row.applied_at,
+        representative=row.representative,
+        cancelled_at=row.cancelled_at,
+    )

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select, update
+
+from mynapoint.db.repositories.statements import in_chunks
+from mynapoint.db.tables import grant_instructions, grant_lines
+from mynapoint.domain.ledger import GrantInstruction, GrantLine
+from mynapoint.domain.measures import Measure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.engine import Connection, Row
+
+# Lines read back in this order, whatever order they were written in.
+_LINE_ORDER = (grant_lines.c.grant_id, grant_lines.c.source, grant_lines.c.measure)
+
+
+class SqlGrantRepository:
+    """Instructions come back in grant_id order, each with its lines ordered by source, measure."""
+
+    def __init__(self, connection: Callable[[], Connection]) -> None:
+        self._connection = connection
+
+    def lines_for_persons(self, persons: Sequence[str]) -> dict[str, list[tuple[str, str, int]]]:
+        """Every asked-for person is a key."""
+        connection = self._connection()
+        found: dict[str, list[tuple[str, str, int]]] = {person: [] for person in persons}
+        for chunk in in_chunks(connection, persons):
+            query = (
+                select(
+                    grant_lines.c.person,
+                    grant_lines.c.source,
+                    grant_lines.c.measure,
+                    grant_lines.c.points,
+                )
+                .where(grant_lines.c.person.in_(chunk))
+                .order_by(*_LINE_ORDER)
+            )
+            for person, source, measure, points in connection.execute(query):
+                found[person].append((source, Measure(measure), points))
+        return found
+
+    def add_many(self, instructions: Sequence[GrantInstruction]) -> None:
+        if not instructions:
+            return
+        connection = self._connection()
+        connection.execute(
+            insert(grant_instructions),
+            [
+                {
+                    "grant_id": instruction.grant_id,
+                    "operator_code": instruction.operator_code,
+                    "service_code": instruction.service_code,
+                    "payment_service_id": instruction.payment_service_id,
+                    "person": instruction.person,
+                    "measure": instruction.measure.value,
+                    "points": instruction.points,
+                    "grant_on": instruction.grant_on,
+                    "created_at": instruction.created_at,
+                    "acknowledged_at": instruction.acknowledged_at,
+                    "settlement_month": instruction.settlement_month,
+                }
+                for instruction in instructions
+            ],
+        )
+        lines = [
+            {
+                "grant_id": instruction.grant_id,
+                "source": line.source,
+                "measure": line.measure.value,
+                "person": instruction.person,
+                "points": line.points,
+            }
+            for instruction in instructions
+            for line in instruction.lines
+        ]
+        if lines:
+            connection.execute(insert(grant_lines), lines)
+
+    def pending(
+        self,
+        operator_code: str,
+        due_by: date,
+        service_code: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[GrantInstruction]:
+        conditions = [
+            grant_instructions.c.operator_code == operator_code,
+            grant_instructions.c.acknowledged_at.is_(None),
+            grant_instructions.c.grant_on <= due_by,
+        ]
+        if service_code is not None:
+            conditions.append(grant_instructions.c.service_code == service_code)
+        if after is not None:
+            conditions.append(grant_instructions.c.grant_id > after)
+        connection = self._connection()
+        query = (
+            select(grant_instructions)
+            .where(*conditions)
+            .order_by(grant_instructions.c.grant_id)
+            .limit(limit)
+        )
+        rows = connection.execute(query).all()
+        lines: dict[str, list[GrantLine]] = defaultdict(list)
+        for chunk in in_chunks(connection, (row.grant_id for row in rows)):
+            lines_query = (
+                select(grant_lines).where(grant_lines.c.grant_id.in_(chunk)).order_by(*_LINE_ORDER)
+            )
+            _collect_lines(lines, connection.execute(lines_query))
+        return [_instruction(row, lines[row.grant_id]) for row in rows]
+
+    def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int:
+        """Another operator's grants and acknowledged ones stay as they are; returns how many
+        were acknowledged now."""
+        connection = self._connection()
+        acknowledged = 0
+        for chunk in in_chunks(connection, grant_ids):
+            acknowledged += connection.execute(
+                update(grant_instructions)
+                .where(
+                    grant_instructions.c.operator_code == operator_code,
+                    grant_instructions.c.grant_id.in_(chunk),
+                    grant_instructions.c.acknowledged_at.is_(None),
+                )
+                .values(acknowledged_at=at)
+            ).rowcount
+        return acknowledged
+
+    def for_month(self, month: str) -> list[GrantInstruction]:
+        return self._matching(grant_instructions.c.settlement_month == month)
+
+    def for_person(self, person: str) -> list[GrantInstruction]:
+        return self._matching(grant_instructions.c.person == person)
+
+    def _matching(self, condition: ColumnElement[bool]) -> list[GrantInstruction]:
+        connection = self._connection()
+        query = select(grant_instructions).where(condition).order_by(grant_instructions.c.grant_id)
+        rows = connection.execute(query).all()
+        lines_query = (
+            select(grant_lines)
+            .join(grant_instructions, grant_lines.c.grant_id == grant_instructions.c.grant_id)
+            .where(condition)
+            .order_by(*_LINE_ORDER)
+        )
+        lines: dict[str, list[GrantLine]] = defaultdict(list)
+        # An instruction committed between the two reads (PostgreSQL reads each
+        # statement's own snapshot) brings lines of no row above; they are not used.
+        _collect_lines(lines, connection.execute(lines_query))
+        return [_instruction(row, lines[row.grant_id]) for row in rows]
+
+
+def _collect_lines(lines: dict[str, list[GrantLine]], rows: Iterable[Row[Any]]) -> None:
+    for row in rows:
+        lines[row.grant_id].append(
+            GrantLine(source=row.source, measure=Measure(row.measure), points=row.points)
+        )
+
+
+def _instruction(row: Row[Any], lines: list[GrantLine]) -> GrantInstruction:
+    return GrantInstruction(
+        grant_id=row.grant_id,
+        operator_code=row.operator_code,
+        service_code=row.service_code,
+        payment_service_id=row.payment_service_id,
+        person=row.person,
+        measure=Measure(row.measure),
+        points=row.points,
+        grant_on=row.grant_on,
+        created_at=row.created_at,
+        settlement_month=row.settlement_month,
+        lines=tuple(lines),
+        acknowledged_at=row.acknowledged_at,
+    )

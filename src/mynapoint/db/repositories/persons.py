@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from mynapoint.db.repositories.statements import dialect_insert, in_chunks
+from mynapoint.db.tables import platform_persons
+from mynapoint.domain.ledger import PersonSnapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.engine import Connection, Row
+
+
+class SqlPersonRepository:
+    def __init__(self, connection: Callable[[], Connection]) -> None:
+        self._connection = connection
+
+    def save(self, snapshot: PersonSnapshot, at: datetime) -> None:
+        """Insert or refresh the facts; ledger_version is left as it is."""
+        connection = self._connection()
+        facts = {
+            "birth_date": snapshot.birth_date,
+            "card_applied_on": snapshot.card_applied_on,
+            "card_applied_online": snapshot.card_applied_online,
+            "died_on": snapshot.died_on,
+            "adult_ward": snapshot.adult_ward,
+            "certificate_issued_at": snapshot.certificate_issued_at,
+            "updated_at": at,
+        }
+        connection.execute(
+            dialect_insert(connection, platform_persons)
+            .values(person=snapshot.person, **facts)
+            .on_conflict_do_update(index_elements=[platform_persons.c.person], set_=facts)
+        )
+
+    def get(self, person: str) -> PersonSnapshot | None:
+        return self.get_many([person]).get(person)
+
+    def get_many(self, persons: Sequence[str]) -> dict[str, PersonSnapshot]:
+        """Those of the persons the platform has a snapshot of."""
+        connection = self._connection()
+        found: dict[str, PersonSnapshot] = {}
+        for chunk in in_chunks(connection, persons):
+            query = select(platform_persons).where(platform_persons.c.person.in_(chunk))
+            for row in connection.execute(query):
+                found[row.person] = _snapshot(row)
+        return found
+
+    def lock(self, persons: Sequence[str]) -> None:
+        """Persons without a snapshot have no row to lock and are passed over."""
+        connection = self._connection()
+        # Sorted before chunking, so every transaction takes the row locks in the
+        # same global order and two overlapping batches cannot deadlock.
+        for chunk in in_chunks(connection, sorted(persons)):
+            if connection.dialect.name == "postgresql":
+                # The UPDATE below would lock the rows too, but in no stated order.
+                connection.execute(
+                    select(platform_persons.c.person)
+                    .where(platform_persons.c.person.in_(chunk))
+                    .order_by(platform_persons.c.person)
+                    .with_for_update()
+                ).all()
+            # On SQLite the unit of work's BEGIN IMMEDIATE already holds the
+            # database's one write lock; the bump records the re-evaluation.
+            connection.execute(
+                update(platform_persons)
+                .where(platform_persons.c.person.in_(chunk))
+                .values(ledger_version=platform_persons.c.ledger_version + 1)
+            )
+
+
+def _snapshot(row: Row[Any]) -> PersonSnapshot:
+    return PersonSnapshot(
+        person=row.person,
+        birth_date=row.birth_date,
+        card_applied_on=row.card_applied_on,
+        card_applied_online=row.card_applied_online,
+        died_on=row.died_on,
+        adult_ward=row.adult_ward,
+        certificate_issued_at=row.certificate_issued_at,
+    )

@@ -1,0 +1,459 @@
+"""Applying for a measure (申込み) with one payment account, and the same-day cancellation.
+
+DOMAIN R3 (one application per person and measure, final but for a same-day
+cancellation), R4 (one person per account), R5 (the pick of what counts),
+R10-R13 (windows, card cut-offs, waiting after issuance) and R14 (legal
+representatives). The checks run from the cheapest to the ones that count
+something: the request itself, then the representative's signature, then the
+person's standing, and last the security code, whose wrong entries lock the
+account. The database has the final word where two requests race: a unique
+index for one application per measure, a primary key for one person per account.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from mynapoint.domain.accounts import (
+    AccountLocked,
+    AccountTaken,
+    InvalidAccountCredentials,
+    PaymentAccount,
+    mask_holder_name,
+)
+from mynapoint.domain.applications import ApplicationRequest, refusal_for
+from mynapoint.domain.auth import InvalidToken, LoginFailed
+from mynapoint.domain.calendar import jst_date, to_jst
+from mynapoint.domain.campaigns import CampaignRules
+from mynapoint.domain.cards import CardFacts, age_on
+from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.ledger import PersonSnapshot, StoredApplication
+from mynapoint.domain.measures import ApplicationRefusal, Channel, EventKind, Measure
+from mynapoint.domain.persons import PersonFacts
+from mynapoint.domain.services import Catalog, PaymentService
+from mynapoint.jpki.ports import CardAuthority
+from mynapoint.jpki.revocation import CachedRevocationList
+from mynapoint.services.auth import use_challenge, verify_card_response
+from mynapoint.services.codes import CodeHasher, check_account_input
+from mynapoint.services.ledger import reevaluate
+from mynapoint.services.ports import UnitOfWork
+
+# DOMAIN R14 speaks of holders under 15, of 15-17 and of adults: the age of majority of the
+# 2022 Civil Code (18), applied to every application day [choice].
+ADULT_AGE = 18
+
+
+class MyKeyRequired(MynapointError):
+    code = "mykey_required"
+
+
+class ChannelNotAllowed(MynapointError):
+    code = "channel_not_allowed"
+
+
+class ApplicationRefused(MynapointError):
+    """A refusal of the campaign rules; its code is the refusal's (already_applied, …)."""
+
+    def __init__(self, refusal: ApplicationRefusal, message: str, **details: object) -> None:
+        super().__init__(message, **details)
+        self.code = refusal.value
+        self.refusal = refusal
+
+
+class NotLegalRepresentative(MynapointError):
+    code = "not_legal_representative"
+
+
+class RepresentativeNotAllowed(MynapointError):
+    code = "representative_not_allowed"
+
+
+class CancellationNotAllowed(MynapointError):
+    code = "cancellation_not_allowed"
+
+
+class ApplicationNotFound(MynapointError):
+    code = "not_found"
+
+
+@dataclass(frozen=True)
+class AccountCredentials:
+    service_code: str
+    payment_service_id: str
+    # Several codes are joined with '-' (services.codes.CODE_SEPARATOR).
+    security_code: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RepresentativeProof:
+    """A legal representative's own card signature over a fresh challenge: they are present."""
+
+    challenge_id: str
+    certificate_pem: str = field(repr=False)
+    signature_b64: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class NewApplication:
+    measure: Measure
+    account: AccountCredentials
+    counts: EventKind | None = None
+    representative: RepresentativeProof | None = None
+    # Where the application is made: the citizen API is online; a support corner passes its own.
+    channel: Channel = Channel.ONLINE
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The signed-in card holder: the person, and the certificate that signed in (R13)."""
+
+    person: str
+    serial: str
+
+
+@dataclass(frozen=True)
+class ApplicationDesk:
+    """What applying needs besides storage."""
+
+    rules: CampaignRules
+    catalog: Catalog
+    authority: CardAuthority
+    revocations: CachedRevocationList
+    hasher: CodeHasher
+
+
+@dataclass(frozen=True)
+class Applied:
+    application: StoredApplication
+    holder_name_masked: str
+
+
+def new_application_id() -> str:
+    return secrets.token_hex(8)
+
+
+def preview(
+    uow: UnitOfWork,
+    desk: ApplicationDesk,
+    person: str,
+    credentials: AccountCredentials,
+    channel: Channel = Channel.ONLINE,
+) -> str:
+    """The account holder's masked name, for the person to confirm the account is theirs.
+
+    A wrong security code counts toward the account's lock, as at application.
+    """
+    service = desk.catalog.get(credentials.service_code)
+    _check_channel(service, channel)
+    check_account_input(service, credentials.payment_service_id, credentials.security_code)
+    with uow:
+        _require_mykey(uow, person)
+        account = _checked_account(uow, desk.hasher, service, credentials)
+        uow.commit()
+    return mask_holder_name(account.holder_name)
+
+
+def apply(
+    uow: UnitOfWork,
+    desk: ApplicationDesk,
+    applicant: Applicant,
+    request: NewApplication,
+    now: datetime,
+) -> Applied:
+    credentials = request.account
+    service = desk.catalog.get(credentials.service_code)
+    counts = service.resolve_counts(desk.rules.rule(request.measure).kind, request.counts)
+    _check_channel(service, request.channel)
+    check_account_input(service, credentials.payment_service_id, credentials.security_code)
+    holder = _holder_facts(desk.authority, applicant, now)
+    representative = (
+        _verified_representative(uow, desk, holder, request.representative, now)
+        if request.representative is not None
+        else None
+    )
+    application = StoredApplication(
+        application_id=new_application_id(),
+        person=applicant.person,
+        measure=request.measure,
+        service_code=service.code,
+        payment_service_id=credentials.payment_service_id,
+        counts=counts,
+        channel=request.channel,
+        applied_at=now,
+        representative=representative,
+    )
+    with uow:
+        # Refreshed first, then held: applications of one person are decided one at a time.
+        uow.persons.save(_snapshot(holder), now)
+        uow.persons.lock([applicant.person])
+        _require_mykey(uow, applicant.person)
+        _check_standing(uow, desk.rules, service, holder, application)
+        account = _checked_account(uow, desk.hasher, service, credentials)
+        linked_to = uow.applications.link_account(
+            service.code, credentials.payment_service_id, applicant.person, now
+        )
+        if linked_to != applicant.person:
+            raise AccountTaken(
+                f"account {credentials.payment_service_id} of {service.name_en} is linked to "
+                "another person; one account can be linked to one person only",
+                service_code=service.code,
+            )
+        if not uow.applications.add(application):
+            raise _refused(ApplicationRefusal.ALREADY_APPLIED, desk.rules, application, holder)
+        reevaluate(uow, [applicant.person], desk.rules, desk.catalog, now)
+        uow.commit()
+    return Applied(application, mask_holder_name(account.holder_name))
+
+
+def cancel(
+    uow: UnitOfWork,
+    rules: CampaignRules,
+    catalog: Catalog,
+    person: str,
+    application_id: str,
+    now: datetime,
+) -> StoredApplication:
+    """Cancel on the JST day of the application only (当日取消); the account is free again."""
+    with uow:
+        application = uow.applications.get(application_id)
+        if application is None or application.person != person:
+            # Another person's application is not theirs to know of.
+            raise ApplicationNotFound(
+                f"you have no application {application_id}", application_id=application_id
+            )
+        uow.persons.lock([person])
+        if not application.is_active:
+            cancelled = application.cancelled_at or now
+            raise CancellationNotAllowed(
+                f"application {application_id} was cancelled already, at "
+                f"{to_jst(cancelled).isoformat(timespec='seconds')}",
+                application_id=application_id,
+            )
+        applied_on = jst_date(application.applied_at)
+        if jst_date(now) != applied_on:
+            raise CancellationNotAllowed(
+                f"application {application_id} was made on {applied_on} (JST); it can be "
+                "cancelled on that day only, and is final now",
+                application_id=application_id,
+                applied_on=applied_on.isoformat(),
+            )
+        uow.applications.cancel(application_id, now)
+        account = (application.service_code, application.payment_service_id)
+        still_used = any(
+            other.is_active
+            and other.application_id != application_id
+            and (other.service_code, other.payment_service_id) == account
+            for other in uow.applications.for_person(person)
+        )
+        if not still_used:
+            uow.applications.unlink_account(*account, person)
+        reevaluate(uow, [person], rules, catalog, now)
+        uow.commit()
+    return application
+
+
+def applications_of(uow: UnitOfWork, person: str) -> list[StoredApplication]:
+    with uow:
+        found = uow.applications.for_person(person)
+    return sorted(found, key=lambda a: (a.applied_at, a.application_id))
+
+
+# --- the checks ------------------------------------------------------------------------------
+
+
+def _check_channel(service: PaymentService, channel: Channel) -> None:
+    if channel not in service.channels:
+        where = ", ".join(sorted(c.value for c in service.channels))
+        raise ChannelNotAllowed(
+            f"{service.name_en} takes applications only via: {where}; not via {channel.value}",
+            service_code=service.code,
+            channel=channel.value,
+            channels=sorted(c.value for c in service.channels),
+        )
+
+
+def _require_mykey(uow: UnitOfWork, person: str) -> None:
+    if uow.mykeys.for_person(person) is None:
+        raise MyKeyRequired("set up your MyKey ID first: POST /api/v1/mykey")
+
+
+def _holder_facts(authority: CardAuthority, applicant: Applicant, now: datetime) -> CardFacts:
+    facts = authority.facts(applicant.serial)
+    if facts is None or facts.person != applicant.person:
+        raise InvalidToken("the card authority no longer knows the card you signed in with")
+    if facts.revoked_at is not None and facts.revoked_at <= now:
+        raise InvalidToken(
+            "the certificate you signed in with has been revoked; sign in with your current card"
+        )
+    return facts
+
+
+def _snapshot(facts: CardFacts) -> PersonSnapshot:
+    return PersonSnapshot(
+        person=facts.person,
+        birth_date=facts.birth_date,
+        card_applied_on=facts.card_applied_on,
+        card_applied_online=facts.card_applied_online,
+        died_on=facts.died_on,
+        adult_ward=facts.adult_ward,
+        certificate_issued_at=facts.certificate_issued_at,
+    )
+
+
+def _verified_representative(
+    uow: UnitOfWork,
+    desk: ApplicationDesk,
+    holder: CardFacts,
+    proof: RepresentativeProof,
+    now: datetime,
+) -> str:
+    """The person of a legal representative who signed for the holder (DOMAIN R14)."""
+    today = jst_date(now)
+    age = age_on(holder.birth_date, today)
+    if age >= ADULT_AGE and not holder.adult_ward:
+        raise RepresentativeNotAllowed(
+            f"the card holder is {age} on {today}: an adult who is not an adult ward applies "
+            "in person; leave out representative",
+            age=age,
+        )
+    try:
+        challenge = use_challenge(uow, proof.challenge_id, now)
+        signer = verify_card_response(
+            desk.authority, desk.revocations, challenge, proof.certificate_pem,
+            proof.signature_b64, now,
+        )  # fmt: skip
+    except LoginFailed as exc:
+        # The same 401 codes as a login, said to be about the representative's card.
+        details = dict(exc.details)
+        details["field"] = "representative." + str(details.get("field", "certificate"))
+        raise type(exc)(f"representative: {exc.message}", **details) from None
+    if signer.person == holder.person or not desk.authority.is_legal_representative(
+        signer.person, holder.person
+    ):
+        raise NotLegalRepresentative(
+            "the card that signed as representative is not a legal representative of this "
+            "card holder according to the card authority"
+        )
+    return signer.person
+
+
+def _check_standing(
+    uow: UnitOfWork,
+    rules: CampaignRules,
+    service: PaymentService,
+    holder: CardFacts,
+    application: StoredApplication,
+) -> None:
+    held = {a.measure for a in uow.applications.for_person(holder.person) if a.is_active}
+    request = ApplicationRequest(
+        index=0,
+        measure=application.measure,
+        service_code=service.code,
+        applied_at=application.applied_at,
+        counts=application.counts,
+    )
+    refusal = refusal_for(request, service, _person_facts(holder), held, rules)
+    if refusal is not None:
+        raise _refused(refusal, rules, application, holder, held)
+
+
+def _person_facts(facts: CardFacts) -> PersonFacts:
+    return PersonFacts(
+        card_applied_on=facts.card_applied_on,
+        card_applied_online=facts.card_applied_online,
+        birth_date=facts.birth_date,
+        died_on=facts.died_on,
+        certificate_issued_at=facts.certificate_issued_at,
+    )
+
+
+def _refused(
+    refusal: ApplicationRefusal,
+    rules: CampaignRules,
+    application: StoredApplication,
+    holder: CardFacts,
+    held: set[Measure] | None = None,
+) -> ApplicationRefused:
+    measure = application.measure
+    rule = rules.rule(measure)
+    at = to_jst(application.applied_at).isoformat(timespec="minutes")
+    details: dict[str, object] = {"measure": measure.value}
+    if refusal is ApplicationRefusal.ALREADY_APPLIED:
+        carried = [m for m in rules.carried_from(measure) if held and m in held]
+        if carried:
+            message = (
+                f"your {carried[0].value} application carries into {measure.value} with the "
+                "same service; there is nothing more to apply for"
+            )
+        else:
+            message = (
+                f"you have applied for {measure.value} already; an application cannot be "
+                "changed (only cancelled on its own day)"
+            )
+    elif refusal is ApplicationRefusal.APPLICATION_WINDOW_CLOSED:
+        message = f"applications for {measure.value} ({rule.name_en}) are not open at {at}"
+    elif refusal is ApplicationRefusal.SERVICE_NOT_ACCEPTING:
+        message = (
+            f"service '{application.service_code}' takes no {measure.value} applications at {at}"
+        )
+        details["service_code"] = application.service_code
+    elif refusal is ApplicationRefusal.WAITING_PERIOD:
+        opens = holder.certificate_issued_at + rule.waiting_after_issuance
+        message = (
+            f"the certificate was issued at "
+            f"{to_jst(holder.certificate_issued_at).isoformat(timespec='minutes')}; "
+            f"{measure.value} can be applied for from {to_jst(opens).isoformat(timespec='minutes')}"
+        )
+        details["applies_from"] = to_jst(opens).isoformat()
+    else:
+        message = _not_eligible_message(measure, holder, application.applied_at)
+    return ApplicationRefused(refusal, message, **details)
+
+
+def _not_eligible_message(measure: Measure, holder: CardFacts, at: datetime) -> str:
+    if holder.died_on is not None and jst_date(at) >= holder.died_on:
+        return f"the card holder died on {holder.died_on}; no application can be made"
+    applied: date = holder.card_applied_on
+    return (
+        f"{measure.value} at this date is for cards applied for by its cut-off; this card was "
+        f"applied for on {applied}"
+    )
+
+
+def _checked_account(
+    uow: UnitOfWork, hasher: CodeHasher, service: PaymentService, credentials: AccountCredentials
+) -> PaymentAccount:
+    """The registered account, if the security code is right; a wrong one is counted (and kept
+    even though the request fails), and the 5th in a row locks the account.
+
+    An unknown ID is refused exactly like a wrong code, after as long a check, so a guesser
+    learns nothing about which IDs exist.
+    """
+    key = (service.code, credentials.payment_service_id)
+    refused = InvalidAccountCredentials(
+        f"the payment service ID and security code do not match an account of "
+        f"{service.name_en}; check both in the service's app or page (5 wrong codes in a row "
+        "lock the account)",
+        service_code=service.code,
+    )
+    account = uow.accounts.get(*key)
+    if account is None:
+        hasher.verify_decoy(credentials.security_code)
+        raise refused
+    locked = AccountLocked(
+        f"account {credentials.payment_service_id} of {service.name_en} is locked after 5 wrong "
+        "security codes in a row; ask the payment service to unlock it",
+        service_code=service.code,
+    )
+    if account.is_locked:
+        raise locked
+    correct = hasher.verify(account.security_code_hash, credentials.security_code)
+    counted = uow.accounts.record_code_attempt(*key, correct=correct)
+    if not correct:
+        uow.commit()
+        raise locked if counted.is_locked else refused
+    if counted.is_locked:
+        raise locked  # wrong codes raced this right one and locked the account first
+    return counted

@@ -1,0 +1,198 @@
+"""Event intake: operators report charges, purchases and refunds; every valid row is kept.
+
+Each row is checked on its own. `event_id` is unique per operator: the same
+event again is a duplicate (nothing changes), the same id with other content is
+`event_id_conflict`. Events for accounts no person has linked are rejected;
+events that earn nothing are accepted and kept with their reason. The affected
+persons are then re-evaluated by the engine (services.ledger) in the same
+transaction, so a crash leaves either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from mynapoint.domain.calendar import as_utc
+from mynapoint.domain.campaigns import CampaignRules
+from mynapoint.domain.ledger import StoredEvent
+from mynapoint.domain.measures import EventKind
+from mynapoint.domain.services import Catalog
+from mynapoint.services.ledger import reevaluate
+from mynapoint.services.ports import UnitOfWork
+
+BATCH_LIMIT = 10_000  # events in one request (INTERFACES 413 batch_too_large)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event as an operator sent it, already checked for shape and types."""
+
+    event_id: str
+    service_code: str
+    payment_service_id: str
+    kind: EventKind
+    amount: int
+    occurred_at: datetime
+    refund_of: str | None = None
+
+    def content_hash(self) -> str:
+        canonical = "\x1f".join(
+            (
+                self.event_id,
+                self.service_code,
+                self.payment_service_id,
+                self.kind.value,
+                str(self.amount),
+                as_utc(self.occurred_at).isoformat(),
+                self.refund_of or "",
+            )
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row was rejected; `index` counts from 0 (or is the file's line number)."""
+
+    index: int
+    event_id: str | None
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class IntakeResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[RowProblem] = field(default_factory=list)
+
+
+def check_row(
+    index: int, row: EventRow, operator_code: str, catalog: Catalog, now: datetime
+) -> RowProblem | None:
+    if row.service_code not in catalog:
+        return RowProblem(
+            index,
+            row.event_id,
+            "service_code",
+            "unknown_service",
+            f"service '{row.service_code}' is not in the catalog",
+        )
+    if catalog.get(row.service_code).operator.code != operator_code:
+        return RowProblem(
+            index,
+            row.event_id,
+            "service_code",
+            "not_your_service",
+            f"service '{row.service_code}' belongs to another operator",
+        )
+    if row.occurred_at > now + FUTURE_TOLERANCE:
+        return RowProblem(
+            index,
+            row.event_id,
+            "occurred_at",
+            "occurred_in_future",
+            f"occurred_at {row.occurred_at.isoformat()} is more than 5 minutes after "
+            f"platform time {now.isoformat()}",
+        )
+    return None
+
+
+def ingest(
+    uow: UnitOfWork,
+    operator_code: str,
+    rows: Sequence[tuple[int, EventRow]],
+    rules: CampaignRules,
+    catalog: Catalog,
+    now: datetime,
+) -> IntakeResult:
+    """Keep every valid row of one batch and re-evaluate the persons it touches."""
+    result = IntakeResult()
+    candidates: list[tuple[int, EventRow, str]] = []
+    seen: dict[str, str] = {}
+    for index, row in rows:
+        problem = check_row(index, row, operator_code, catalog, now)
+        if problem is not None:
+            result.rejected.append(problem)
+            continue
+        digest = row.content_hash()
+        earlier = seen.get(row.event_id)
+        if earlier is None:
+            seen[row.event_id] = digest
+            candidates.append((index, row, digest))
+        elif earlier == digest:
+            result.duplicates += 1
+        else:
+            result.rejected.append(_conflict(index, row))
+    with uow:
+        stored = uow.events.existing_hashes(
+            operator_code, [row.event_id for _, row, _ in candidates]
+        )
+        fresh: list[tuple[int, EventRow, str]] = []
+        for index, row, digest in candidates:
+            known = stored.get(row.event_id)
+            if known is None:
+                fresh.append((index, row, digest))
+            elif known == digest:
+                result.duplicates += 1
+            else:
+                result.rejected.append(_conflict(index, row))
+        linked = uow.applications.persons_for_accounts(
+            sorted({(row.service_code, row.payment_service_id) for _, row, _ in fresh})
+        )
+        events: list[StoredEvent] = []
+        for index, row, digest in fresh:
+            person = linked.get((row.service_code, row.payment_service_id))
+            if person is None:
+                result.rejected.append(
+                    RowProblem(
+                        index,
+                        row.event_id,
+                        "payment_service_id",
+                        "account_not_linked",
+                        f"no person has linked account {row.payment_service_id} of "
+                        f"service '{row.service_code}'",
+                    )
+                )
+                continue
+            events.append(
+                StoredEvent(
+                    operator_code=operator_code,
+                    event_id=row.event_id,
+                    service_code=row.service_code,
+                    payment_service_id=row.payment_service_id,
+                    person=person,
+                    kind=row.kind,
+                    amount=row.amount,
+                    occurred_at=row.occurred_at,
+                    refund_of=row.refund_of,
+                    content_hash=digest,
+                    received_at=now,
+                )
+            )
+        # One order for every batch: two batches inserting the same ids cannot deadlock.
+        events.sort(key=lambda event: event.event_id)
+        inserted = uow.events.add_many(events)
+        # A concurrent batch may have stored some of these ids first: those are duplicates.
+        result.accepted = inserted
+        result.duplicates += len(events) - inserted
+        reevaluate(uow, [e.person for e in events], rules, catalog, now)
+        uow.commit()
+    result.rejected.sort(key=lambda problem: problem.index)
+    return result
+
+
+def _conflict(index: int, row: EventRow) -> RowProblem:
+    return RowProblem(
+        index,
+        row.event_id,
+        "event_id",
+        "event_id_conflict",
+        f"event_id '{row.event_id}' was already received with different content; "
+        "send a new event_id for a new event",
+    )

@@ -1,0 +1,418 @@
+"""What the person, operator key, account and application repositories must do, on the
+database unit of work and the in-memory fake alike (see unit_of_work_contract.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ledger_factories import (
+    ACCOUNT_ID,
+    AT,
+    SERVICE,
+    make_account,
+    make_application,
+    make_operator_key,
+    make_snapshot,
+)
+from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
+from mynapoint.domain.measures import Channel, Measure
+from unit_of_work_contract import RACERS, race
+
+if TYPE_CHECKING:
+    from unit_of_work_contract import MakeUow
+
+CODE_RACERS = 8
+
+
+class ApplicationsContract:
+    # --- persons -----------------------------------------------------------------
+
+    def test_a_person_snapshot_reads_back_as_stored(self, make_uow: MakeUow) -> None:
+        snapshot = make_snapshot(
+            card_applied_online=True, died_on=date(2021, 9, 1), adult_ward=True
+        )
+        with make_uow() as uow:
+            uow.persons.save(snapshot, AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.persons.get("person-1") == snapshot
+            assert uow.persons.get("person-2") is None
+
+    def test_saving_a_person_again_refreshes_their_facts(self, make_uow: MakeUow) -> None:
+        refreshed = make_snapshot(
+            died_on=date(2021, 10, 2), certificate_issued_at=AT + timedelta(days=30)
+        )
+        with make_uow() as uow:
+            uow.persons.save(make_snapshot(), AT)
+            uow.commit()
+        with make_uow() as uow:
+            uow.persons.save(refreshed, AT + timedelta(days=30))
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.persons.get("person-1") == refreshed
+
+    def test_persons_are_read_many_at_once_leaving_out_unknown_ones(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            uow.persons.save(make_snapshot("person-1"), AT)
+            uow.persons.save(make_snapshot("person-2"), AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            found = uow.persons.get_many(["person-2", "unknown", "person-1", "person-2"])
+
+        assert found == {
+            "person-1": make_snapshot("person-1"),
+            "person-2": make_snapshot("person-2"),
+        }
+
+    def test_locking_persons_changes_none_of_their_facts(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.persons.save(make_snapshot("person-1"), AT)
+            uow.persons.save(make_snapshot("person-2"), AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            uow.persons.lock(["person-2", "unknown", "person-1", "person-2"])
+            uow.persons.lock([])
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.persons.get_many(["person-1", "person-2", "unknown"]) == {
+                "person-1": make_snapshot("person-1"),
+                "person-2": make_snapshot("person-2"),
+            }
+
+    # --- operator keys -------------------------------------------------------------
+
+    def test_an_operator_key_reads_back_as_stored(self, make_uow: MakeUow) -> None:
+        revoked = make_operator_key("key-2", revoked_at=AT + timedelta(days=1))
+        with make_uow() as uow:
+            uow.operator_keys.add(make_operator_key("key-1"))
+            uow.operator_keys.add(revoked)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.operator_keys.get("key-1") == make_operator_key("key-1")
+            assert uow.operator_keys.get("key-2") == revoked
+            assert uow.operator_keys.get("key-3") is None
+
+    # --- payment accounts ------------------------------------------------------------
+
+    def test_a_new_account_reads_back_as_registered(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            assert uow.accounts.save(make_account(), AT) is True
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == make_account()
+            assert uow.accounts.get(SERVICE, "6543210987654321") is None
+            assert uow.accounts.get("rakuten-pay", ACCOUNT_ID) is None
+
+    def test_a_replaced_account_keeps_its_registration_and_starts_counting_again(
+        self, make_uow: MakeUow
+    ) -> None:
+        later = AT + timedelta(days=3)
+        replacement = make_account(
+            holder_name="ヤマダ ハナコ", security_code_hash="new-hash", registered_at=later
+        )
+        with make_uow() as uow:
+            uow.accounts.save(make_account(), AT)
+            for _ in range(ACCOUNT_CODE_TRIES):
+                uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=False)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.accounts.save(replacement, later) is False
+            uow.commit()
+
+        with make_uow() as uow:
+            stored = uow.accounts.get(SERVICE, ACCOUNT_ID)
+        assert stored == make_account(holder_name="ヤマダ ハナコ", security_code_hash="new-hash")
+        assert stored is not None
+        assert not stored.is_locked
+
+    def test_a_registration_saves_a_fresh_counter_whatever_it_is_given(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            uow.accounts.save(make_account(wrong_codes=3), AT)
+            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == make_account(wrong_codes=0)
+
+    @pytest.mark.parametrize(
+        ("attempts", "wrong_codes"),
+        [
+            ((False,), 1),
+            ((False, False, True), 0),
+            ((False, True, False), 1),
+            ((False,) * (ACCOUNT_CODE_TRIES - 1), ACCOUNT_CODE_TRIES - 1),
+            ((False,) * (ACCOUNT_CODE_TRIES - 1) + (True,), 0),
+            ((False,) * ACCOUNT_CODE_TRIES, ACCOUNT_CODE_TRIES),
+            ((False,) * ACCOUNT_CODE_TRIES + (True,), ACCOUNT_CODE_TRIES),
+            ((False,) * (ACCOUNT_CODE_TRIES + 1), ACCOUNT_CODE_TRIES),
+        ],
+    )
+    def test_wrong_codes_count_up_to_the_lock_and_a_right_one_resets_them_before_it(
+        self, make_uow: MakeUow, attempts: tuple[bool, ...], wrong_codes: int
+    ) -> None:
+        with make_uow() as uow:
+            uow.accounts.save(make_account(), AT)
+            for correct in attempts:
+                counted = uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=correct)
+            uow.commit()
+
+        assert counted == make_account(wrong_codes=wrong_codes)
+        assert counted.is_locked is (wrong_codes == ACCOUNT_CODE_TRIES)
+        with make_uow() as uow:
+            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == counted
+
+    def test_unlocking_clears_the_counter(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.accounts.save(make_account(), AT)
+            for _ in range(ACCOUNT_CODE_TRIES):
+                uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=False)
+            assert uow.accounts.unlock(SERVICE, ACCOUNT_ID) is True
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == make_account(wrong_codes=0)
+
+    def test_an_unknown_account_has_no_code_to_check_and_nothing_to_unlock(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            with pytest.raises(LookupError, match=ACCOUNT_ID):
+                uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=True)
+            assert uow.accounts.unlock(SERVICE, ACCOUNT_ID) is False
+
+    def test_concurrent_wrong_codes_stop_exactly_at_the_lock(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.accounts.save(make_account(), AT)
+            uow.commit()
+
+        def guess_wrong(_: int) -> int:
+            with make_uow() as uow:
+                counted = uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=False)
+                uow.commit()
+                return counted.wrong_codes
+
+        seen = race(guess_wrong, racers=CODE_RACERS)
+
+        # Each attempt saw its own count: none was lost and none went past the lock.
+        locked_out = CODE_RACERS - ACCOUNT_CODE_TRIES + 1
+        assert sorted(seen) == [*range(1, ACCOUNT_CODE_TRIES), *[ACCOUNT_CODE_TRIES] * locked_out]
+        with make_uow() as uow:
+            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == make_account(
+                wrong_codes=ACCOUNT_CODE_TRIES
+            )
+
+    # --- applications ----------------------------------------------------------------
+
+    def test_an_application_reads_back_as_stored(self, make_uow: MakeUow) -> None:
+        represented = make_application(
+            "app-2",
+            measure=Measure.PHASE2_HEALTH_INSURANCE,
+            counts=None,
+            channel=Channel.SUPPORT_CORNER,
+            representative="person-9",
+        )
+        with make_uow() as uow:
+            assert uow.applications.add(make_application()) is True
+            assert uow.applications.add(represented) is True
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.applications.get("app-1") == make_application()
+            assert uow.applications.get("app-2") == represented
+            assert uow.applications.get("app-3") is None
+
+    def test_a_second_active_application_for_the_measure_is_refused(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            uow.applications.add(make_application("app-1"))
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.applications.add(make_application("app-2", service_code="rakuten")) is False
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.applications.for_person("person-1") == [make_application("app-1")]
+
+    def test_an_application_id_is_stored_once(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.applications.add(make_application("app-1"))
+            assert uow.applications.add(make_application("app-1", person="person-2")) is False
+            assert uow.applications.for_person("person-2") == []
+
+    def test_applications_for_other_measures_or_persons_are_accepted(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            assert uow.applications.add(make_application("app-1")) is True
+            assert uow.applications.add(
+                make_application("app-2", measure=Measure.PHASE2_PUBLIC_FUNDS, counts=None)
+            )
+            assert uow.applications.add(make_application("app-3", person="person-2")) is True
+
+    def test_a_refused_application_leaves_the_rest_of_the_block_to_commit(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            uow.applications.add(make_application("app-1"))
+            uow.commit()
+
+        with make_uow() as uow:
+            uow.persons.save(make_snapshot(), AT)
+            assert uow.applications.add(make_application("app-2")) is False
+            assert uow.applications.add(make_application("app-3", person="person-2")) is True
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.persons.get("person-1") == make_snapshot()
+            assert uow.applications.get("app-3") == make_application("app-3", person="person-2")
+
+    def test_a_cancelled_application_frees_its_measure(self, make_uow: MakeUow) -> None:
+        cancelled_at = AT + timedelta(hours=2)
+        with make_uow() as uow:
+            uow.applications.add(make_application("app-1"))
+            uow.applications.cancel("app-1", cancelled_at)
+            assert uow.applications.add(
+                make_application("app-2", applied_at=AT + timedelta(hours=3))
+            )
+            uow.commit()
+
+        with make_uow() as uow:
+            first = uow.applications.get("app-1")
+        assert first == make_application("app-1", cancelled_at=cancelled_at)
+        assert first is not None
+        assert not first.is_active
+
+    def test_cancelling_twice_keeps_the_first_time_and_an_unknown_id_is_no_error(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            uow.applications.add(make_application("app-1"))
+            uow.applications.cancel("app-1", AT + timedelta(hours=1))
+            uow.applications.cancel("app-1", AT + timedelta(hours=2))
+            uow.applications.cancel("never-applied", AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.applications.get("app-1") == make_application(
+                "app-1", cancelled_at=AT + timedelta(hours=1)
+            )
+
+    def test_a_cancelled_application_can_be_stored_beside_an_active_one(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            assert uow.applications.add(make_application("app-1"))
+            assert uow.applications.add(make_application("app-2", cancelled_at=AT))
+
+    def test_applications_come_oldest_first_cancelled_ones_included(
+        self, make_uow: MakeUow
+    ) -> None:
+        early = make_application("app-b", applied_at=AT, cancelled_at=AT + timedelta(minutes=5))
+        later = make_application("app-a", applied_at=AT + timedelta(days=1))
+        other = make_application("app-c", person="person-2")
+        with make_uow() as uow:
+            for application in (later, other, early):
+                uow.applications.add(application)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.applications.for_person("person-1") == [early, later]
+            assert uow.applications.for_persons(["person-1", "person-2", "person-3"]) == {
+                "person-1": [early, later],
+                "person-2": [other],
+                "person-3": [],
+            }
+            assert uow.applications.for_persons([]) == {}
+
+    def test_of_concurrent_applications_for_one_measure_exactly_one_is_stored(
+        self, make_uow: MakeUow
+    ) -> None:
+        def apply(number: int) -> bool:
+            with make_uow() as uow:
+                added = uow.applications.add(make_application(f"app-{number}"))
+                uow.commit()
+                return added
+
+        results = race(apply)
+
+        assert sorted(results) == [False] * (RACERS - 1) + [True]
+        with make_uow() as uow:
+            assert uow.applications.for_person("person-1") == [
+                make_application(f"app-{results.index(True)}")
+            ]
+
+    # --- account links (R4) ------------------------------------------------------------
+
+    def test_the_first_person_to_link_an_account_keeps_it(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            assert uow.applications.link_account(SERVICE, ACCOUNT_ID, "person-1", AT) == "person-1"
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.applications.link_account(SERVICE, ACCOUNT_ID, "person-2", AT) == "person-1"
+            assert uow.applications.link_account(SERVICE, ACCOUNT_ID, "person-1", AT) == "person-1"
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.applications.person_for_account(SERVICE, ACCOUNT_ID) == "person-1"
+            assert uow.applications.person_for_account("rakuten", ACCOUNT_ID) is None
+
+    def test_only_the_linked_person_can_unlink_an_account(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.applications.link_account(SERVICE, ACCOUNT_ID, "person-1", AT)
+            uow.applications.unlink_account(SERVICE, ACCOUNT_ID, "person-2")
+            assert uow.applications.person_for_account(SERVICE, ACCOUNT_ID) == "person-1"
+
+            uow.applications.unlink_account(SERVICE, ACCOUNT_ID, "person-1")
+            assert uow.applications.person_for_account(SERVICE, ACCOUNT_ID) is None
+            uow.applications.unlink_account(SERVICE, ACCOUNT_ID, "person-1")
+
+            assert uow.applications.link_account(SERVICE, ACCOUNT_ID, "person-2", AT) == "person-2"
+
+    def test_linked_persons_are_read_for_many_accounts_at_once(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.applications.link_account(SERVICE, "0001", "person-1", AT)
+            uow.applications.link_account(SERVICE, "0002", "person-2", AT)
+            uow.applications.link_account("rakuten", "0001", "person-3", AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            linked = uow.applications.persons_for_accounts(
+                [(SERVICE, "0001"), ("rakuten", "0001"), (SERVICE, "0003"), (SERVICE, "0002")]
+            )
+            assert uow.applications.persons_for_accounts([]) == {}
+
+        assert linked == {
+            (SERVICE, "0001"): "person-1",
+            (SERVICE, "0002"): "person-2",
+            ("rakuten", "0001"): "person-3",
+        }
+
+    def test_persons_linking_one_account_concurrently_all_see_the_same_winner(
+        self, make_uow: MakeUow
+    ) -> None:
+        def link(number: int) -> str:
+            with make_uow() as uow:
+                linked = uow.applications.link_account(SERVICE, ACCOUNT_ID, f"person-{number}", AT)
+                uow.commit()
+                return linked
+
+        winners = race(link)
+
+        assert len(set(winners)) == 1
+        assert winners[0] in {f"person-{number}" for number in range(RACERS)}
+        with make_uow() as uow:
+            assert uow.applications.person_for_account(SERVICE, ACCOUNT_ID) == winners[0]

@@ -1,0 +1,402 @@
+"""The application use cases over the in-memory unit of work and a simulated card authority."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from itertools import cycle
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from factories import make_catalog, make_service
+from fakes import FakeDatabase, FakeUnitOfWork
+from mynapoint.domain.accounts import AccountLocked, InvalidAccountCredentials
+from mynapoint.domain.auth import InvalidToken, NotAuthenticated
+from mynapoint.domain.calendar import JST
+from mynapoint.domain.ledger import OperatorKey
+from mynapoint.domain.measures import Channel, EventKind, Measure
+from mynapoint.domain.mykey import MyKey
+from mynapoint.jpki.authority import SimulatedCardAuthority
+from mynapoint.jpki.card import VirtualCard
+from mynapoint.jpki.certificates import generate_key
+from mynapoint.jpki.memory import InMemoryAuthorityStore
+from mynapoint.jpki.revocation import CachedRevocationList
+from mynapoint.services.applications import (
+    AccountCredentials,
+    Applicant,
+    ApplicationDesk,
+    ApplicationRefused,
+    CancellationNotAllowed,
+    ChannelNotAllowed,
+    NewApplication,
+    RepresentativeNotAllowed,
+    RepresentativeProof,
+    apply,
+    cancel,
+    preview,
+)
+from mynapoint.services.auth import create_challenge
+from mynapoint.services.codes import CodeHasher, InvalidAccountInput
+from mynapoint.services.operators import (
+    authenticate_operator,
+    issue_operator_key,
+    register_account,
+    secret_hash,
+)
+
+DAY = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
+PHASE2_DAY = datetime(2022, 7, 1, 10, 0, tzinfo=JST)
+PIN = "1234"
+ACCOUNT_ID = "12345678"  # the factories' service: 8 digits, a 4-digit code
+CODE = "1234"
+
+
+@cache
+def keys() -> tuple[rsa.RSAPrivateKey, ...]:
+    return tuple(generate_key() for _ in range(8))
+
+
+@cache
+def fast_hasher() -> CodeHasher:
+    # The lowest argon2 cost: these tests check the flow, not the hash's strength.
+    return CodeHasher(time_cost=1, memory_cost_kib=8, parallelism=1)
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@dataclass
+class World:
+    clock: Clock
+    database: FakeDatabase
+    desk: ApplicationDesk
+
+    @property
+    def authority(self) -> SimulatedCardAuthority:
+        authority = self.desk.authority
+        assert isinstance(authority, SimulatedCardAuthority)
+        return authority
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.database)
+
+    def card(
+        self,
+        *,
+        birth_date: date = date(1980, 4, 1),
+        card_applied_on: date = date(2021, 1, 10),
+        representative_of: str | None = None,
+    ) -> VirtualCard:
+        return self.authority.issue_card(
+            PIN,
+            birth_date=birth_date,
+            card_applied_on=card_applied_on,
+            issued_at=datetime(2021, 3, 1, 9, 0, tzinfo=JST),
+            representative_of=representative_of,
+        )
+
+    def applicant(self, card: VirtualCard, *, mykey: bool = True) -> Applicant:
+        facts = self.authority.facts(card.serial)
+        assert facts is not None
+        if mykey:
+            uow = self.uow()
+            with uow:
+                uow.mykeys.add(MyKey(card.serial[:8].upper().ljust(8, "0"), facts.person, DAY))
+                uow.commit()
+        return Applicant(facts.person, card.serial)
+
+    def account(self, payment_service_id: str = ACCOUNT_ID, code: str = CODE) -> None:
+        service = next(iter(self.desk.catalog))
+        register_account(
+            self.uow(),
+            self.desk.hasher,
+            service.operator.code,
+            self.desk.catalog,
+            service.code,
+            payment_service_id,
+            code,
+            "ヤマダ タロウ",
+            self.clock.now(),
+        )
+
+    def apply(
+        self,
+        applicant: Applicant,
+        *,
+        measure: Measure = Measure.PHASE1,
+        service_code: str = "charge_card",
+        payment_service_id: str = ACCOUNT_ID,
+        code: str = CODE,
+        channel: Channel = Channel.ONLINE,
+        representative: RepresentativeProof | None = None,
+    ):
+        request = NewApplication(
+            measure,
+            AccountCredentials(service_code, payment_service_id, code),
+            representative=representative,
+            channel=channel,
+        )
+        return apply(self.uow(), self.desk, applicant, request, self.clock.now())
+
+    def proof(self, card: VirtualCard) -> RepresentativeProof:
+        challenge = create_challenge(self.uow(), self.clock.now())
+        signature = self.authority.sign_challenge(card, PIN, challenge.nonce)
+        return RepresentativeProof(
+            challenge.challenge_id, card.certificate_pem, base64.b64encode(signature).decode()
+        )
+
+    def wrong_codes(self, payment_service_id: str = ACCOUNT_ID) -> int:
+        uow = self.uow()
+        with uow:
+            account = uow.accounts.get("charge_card", payment_service_id)
+        assert account is not None
+        return account.wrong_codes
+
+
+def make_world(rules, *services, at: datetime = DAY) -> World:
+    clock = Clock(at)
+    authority = SimulatedCardAuthority(
+        InMemoryAuthorityStore(), now=clock.now, new_key=cycle(keys()).__next__
+    )
+    catalog = make_catalog(*(services or (make_service(code="charge_card"),)))
+    desk = ApplicationDesk(
+        rules=rules,
+        catalog=catalog,
+        authority=authority,
+        revocations=CachedRevocationList(authority.revocation_list, clock.now),
+        hasher=fast_hasher(),
+    )
+    world = World(clock, FakeDatabase(), desk)
+    world.account()
+    return world
+
+
+@pytest.fixture
+def world(rules) -> World:
+    return make_world(rules)
+
+
+# --- the code hasher --------------------------------------------------------------------------
+
+
+def test_the_hasher_says_false_for_a_wrong_code_or_a_damaged_hash_and_never_raises():
+    hasher = fast_hasher()
+    stored = hasher.hash("1234")
+    assert hasher.verify(stored, "1234")
+    assert not hasher.verify(stored, "1235")
+    assert not hasher.verify("not a hash", "1234")
+    assert not hasher.verify(stored[:-4], "1234")
+    assert not hasher.verify_decoy("decoy")
+
+
+def test_the_default_hasher_uses_owasps_minimum_argon2id_parameters():
+    assert "$argon2id$v=19$m=19456,t=2,p=1$" in CodeHasher().hash("1234")
+
+
+# --- operator keys -----------------------------------------------------------------------------
+
+
+def test_an_operator_key_authenticates_its_operator_until_it_is_revoked(world):
+    uow = world.uow()
+    key = issue_operator_key(uow, "test_operator", world.desk.catalog, DAY)
+    assert key.startswith("mnp_")
+    key_id, secret = key.removeprefix("mnp_").split(".")
+    assert len(key_id) == 12
+    assert len(base64.urlsafe_b64decode(secret + "=")) == 32
+    assert authenticate_operator(uow, key, DAY) == "test_operator"
+    with uow:
+        stored = uow.operator_keys.get(key_id)
+        assert stored is not None
+        assert stored.secret_hash == secret_hash(secret)
+    revoked = OperatorKey("revokedkey01", "test_operator", secret_hash("s"), DAY, revoked_at=DAY)
+    with uow:
+        uow.operator_keys.add(revoked)
+        uow.commit()
+    with pytest.raises(InvalidToken):
+        authenticate_operator(uow, "mnp_revokedkey01.s", DAY)
+
+
+@pytest.mark.parametrize("key", ["mnp_", "mnp_short.secret", "abc", "mnp_abcdefghijkl.", "x" * 80])
+def test_malformed_operator_keys_are_invalid(world, key):
+    with pytest.raises(InvalidToken):
+        authenticate_operator(world.uow(), key, DAY)
+
+
+def test_a_missing_operator_key_is_not_authenticated(world):
+    with pytest.raises(NotAuthenticated):
+        authenticate_operator(world.uow(), None, DAY)
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+def test_applying_keeps_the_persons_card_facts_for_intake(world):
+    card = world.card(birth_date=date(1970, 2, 3))
+    applicant = world.applicant(card)
+    applied = world.apply(applicant)
+    assert applied.holder_name_masked == "ヤマダ タ**"
+    assert applied.application.counts is EventKind.CHARGE  # the service counts charges only
+    assert applied.application.channel is Channel.ONLINE
+    uow = world.uow()
+    with uow:
+        snapshot = uow.persons.get(applicant.person)
+        linked = uow.applications.person_for_account("charge_card", ACCOUNT_ID)
+    assert snapshot is not None
+    assert snapshot.birth_date == date(1970, 2, 3)
+    assert linked == applicant.person
+
+
+def test_a_refused_application_counts_no_security_code(world):
+    applicant = world.applicant(world.card(card_applied_on=date(2021, 5, 10)))
+    with pytest.raises(ApplicationRefused) as refused:
+        world.apply(applicant, code="9999")
+    assert refused.value.code == "not_eligible"
+    assert world.wrong_codes() == 0
+
+
+def test_a_code_out_of_format_is_refused_without_counting(world):
+    applicant = world.applicant(world.card())
+    with pytest.raises(InvalidAccountInput):
+        world.apply(applicant, code="12345")
+    assert world.wrong_codes() == 0
+
+
+def test_the_fifth_wrong_code_in_a_row_locks_the_account(world):
+    applicant = world.applicant(world.card())
+    for tries in range(1, 5):
+        wrong = AccountCredentials("charge_card", ACCOUNT_ID, "9999")
+        with pytest.raises(InvalidAccountCredentials):
+            preview(world.uow(), world.desk, applicant.person, wrong)
+        assert world.wrong_codes() == tries
+    with pytest.raises(AccountLocked):
+        world.apply(applicant, code="9999")
+    with pytest.raises(AccountLocked):
+        world.apply(applicant)
+
+
+def test_a_service_that_left_the_measure_is_not_accepting(rules):
+    phase1_only = make_service(code="charge_card", measures=frozenset({Measure.PHASE1}))
+    world = make_world(rules, phase1_only, at=PHASE2_DAY)
+    applicant = world.applicant(world.card())
+    with pytest.raises(ApplicationRefused) as refused:
+        world.apply(applicant, measure=Measure.PHASE2_SPENDING)
+    assert refused.value.code == "service_not_accepting"
+
+
+def test_a_closed_service_is_not_accepting(rules):
+    closed = make_service(code="charge_card", closes_at=DAY - timedelta(days=1))
+    world = make_world(rules, closed)
+    with pytest.raises(ApplicationRefused) as refused:
+        world.apply(world.applicant(world.card()))
+    assert refused.value.code == "service_not_accepting"
+
+
+def test_a_holder_who_died_is_not_eligible(world):
+    card = world.card()
+    world.authority.record_death(card.serial, date(2021, 7, 1))
+    with pytest.raises(ApplicationRefused) as refused:
+        world.apply(world.applicant(card))
+    assert refused.value.code == "not_eligible"
+    assert "died on 2021-07-01" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("channels", "channel", "allowed"),
+    [
+        (frozenset({Channel.APP}), Channel.ONLINE, False),
+        (frozenset({Channel.APP}), Channel.SUPPORT_CORNER, False),
+        (frozenset({Channel.ONLINE}), Channel.SUPPORT_CORNER, False),
+        (frozenset({Channel.ONLINE, Channel.SUPPORT_CORNER}), Channel.SUPPORT_CORNER, True),
+    ],
+)
+def test_the_channel_must_be_one_the_service_takes(rules, channels, channel, allowed):
+    world = make_world(rules, make_service(code="charge_card", channels=channels))
+    applicant = world.applicant(world.card())
+    if allowed:
+        assert world.apply(applicant, channel=channel).application.channel is channel
+    else:
+        with pytest.raises(ChannelNotAllowed):
+            world.apply(applicant, channel=channel)
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "allowed"),
+    [
+        (date(2006, 7, 20), True),  # 14: a child
+        (date(2004, 7, 20), True),  # 16, turning 17 tomorrow: the guardian is present
+        (date(2003, 7, 20), True),  # 17 until tomorrow
+        (date(2003, 7, 19), False),  # 18 today
+        (date(1980, 4, 1), False),
+    ],
+)
+def test_a_representative_is_for_minors_only_unless_the_holder_is_a_ward(
+    world, birth_date, allowed
+):
+    holder = world.card(birth_date=birth_date)
+    guardian = world.card(birth_date=date(1970, 1, 1), representative_of=holder.serial)
+    applicant = world.applicant(holder)
+    if allowed:
+        applied = world.apply(applicant, representative=world.proof(guardian))
+        assert applied.application.representative is not None
+    else:
+        with pytest.raises(RepresentativeNotAllowed):
+            world.apply(applicant, representative=world.proof(guardian))
+
+
+def test_a_revoked_session_certificate_cannot_apply(world):
+    card = world.card()
+    applicant = world.applicant(card)
+    world.authority.revoke(card.serial, DAY - timedelta(minutes=1))
+    with pytest.raises(InvalidToken):
+        world.apply(applicant)
+
+
+# --- cancelling --------------------------------------------------------------------------------
+
+
+def test_cancelling_one_of_two_applications_on_one_account_keeps_the_link(rules):
+    world = make_world(rules, at=PHASE2_DAY)
+    applicant = world.applicant(world.card())
+    spending = world.apply(applicant, measure=Measure.PHASE2_SPENDING).application
+    fixed = world.apply(applicant, measure=Measure.PHASE2_HEALTH_INSURANCE).application
+
+    def linked() -> str | None:
+        uow = world.uow()
+        with uow:
+            return uow.applications.person_for_account("charge_card", ACCOUNT_ID)
+
+    args = (world.desk.rules, world.desk.catalog, applicant.person)
+    cancel(world.uow(), *args, fixed.application_id, PHASE2_DAY)
+    assert linked() == applicant.person
+    cancel(world.uow(), *args, spending.application_id, PHASE2_DAY)
+    assert linked() is None
+    with pytest.raises(CancellationNotAllowed):
+        cancel(world.uow(), *args, spending.application_id, PHASE2_DAY)
+
+
+@pytest.mark.parametrize(
+    ("cancel_at", "allowed"),
+    [
+        # 23:30 JST is 14:30 UTC: one UTC day, two JST days; JST decides (DOMAIN R18).
+        (datetime(2021, 7, 19, 23, 59, tzinfo=JST), True),
+        (datetime(2021, 7, 20, 0, 10, tzinfo=JST), False),
+    ],
+)
+def test_the_day_of_a_cancellation_is_the_jst_day(world, cancel_at, allowed):
+    world.clock.at = datetime(2021, 7, 19, 23, 30, tzinfo=JST)
+    applicant = world.applicant(world.card())
+    applied = world.apply(applicant).application
+    args = (world.desk.rules, world.desk.catalog, applicant.person, applied.application_id)
+    if allowed:
+        assert cancel(world.uow(), *args, cancel_at).application_id == applied.application_id
+    else:
+        with pytest.raises(CancellationNotAllowed):
+            cancel(world.uow(), *args, cancel_at)
