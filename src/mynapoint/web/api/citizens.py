@@ -8,10 +8,11 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from mynapoint.domain.calendar import to_jst
+from mynapoint.domain.calendar import jst_date, to_jst
 from mynapoint.domain.measures import Measure
 from mynapoint.services.applications import applications_of
 from mynapoint.services.mykey import ensure_mykey
+from mynapoint.services.points import points_of
 from mynapoint.web.dependencies import Citizen, ClockDep, PlatformDep
 from mynapoint.web.errors import responses
 
@@ -43,7 +44,7 @@ class GrantSummaryOut(BaseModel):
     measure: Measure
     points: int
     grant_on: date
-    status: str
+    status: Literal["granted", "scheduled"]
 
 
 class MeOut(BaseModel):
@@ -70,7 +71,7 @@ def post_mykey(me: Citizen, platform: PlatformDep, clock: ClockDep, response: Re
 
 
 @router.get("/me", responses=responses(*AUTH))
-def get_me(me: Citizen, platform: PlatformDep) -> MeOut:
+def get_me(me: Citizen, platform: PlatformDep, clock: ClockDep) -> MeOut:
     """The signed-in person's MyKey ID, applications, points and grants."""
     uow = platform.unit_of_work()
     with uow:
@@ -85,9 +86,20 @@ def get_me(me: Citizen, platform: PlatformDep) -> MeOut:
         )
         for a in applications_of(uow, me.person)
     ]
+    points = points_of(platform.unit_of_work(), me.person, jst_date(clock.now()))
     return MeOut(
         mykey_id=mykey.mykey_id if mykey else None,
         applications=applications,
-        points=PointsOut(total=0, granted=0, scheduled=0, by_measure={}),
-        grants=[],
+        points=PointsOut(
+            total=points.total,
+            granted=points.granted,
+            scheduled=points.scheduled,
+            by_measure=points.by_measure,
+        ),
+        grants=[
+            GrantSummaryOut(
+                measure=g.measure, points=g.points, grant_on=g.grant_on, status=g.status
+            )
+            for g in points.grants
+        ],
     )

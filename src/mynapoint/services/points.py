@@ -1,0 +1,55 @@
+"""A person's points as the platform has instructed them: granted so far and still to come."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from mynapoint.domain.measures import Measure
+from mynapoint.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class GrantSummary:
+    measure: Measure
+    points: int
+    grant_on: date
+    status: str  # granted (grant day reached) | scheduled
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    total: int
+    granted: int
+    scheduled: int
+    by_measure: dict[Measure, int]
+    grants: list[GrantSummary]
+
+
+def points_of(uow: UnitOfWork, person: str, today: date) -> PointsSummary:
+    """Instructions for the person, one line per measure and grant day (clawbacks netted)."""
+    with uow:
+        instructions = uow.grants.for_person(person)
+    by_day: dict[tuple[Measure, date], int] = defaultdict(int)
+    for instruction in instructions:
+        by_day[instruction.measure, instruction.grant_on] += instruction.points
+    grants = [
+        GrantSummary(measure, points, grant_on, "granted" if grant_on <= today else "scheduled")
+        for (measure, grant_on), points in sorted(
+            by_day.items(), key=lambda kv: (kv[0][1], kv[0][0])
+        )
+        if points != 0
+    ]
+    by_measure: dict[Measure, int] = defaultdict(int)
+    for grant in grants:
+        by_measure[grant.measure] += grant.points
+    granted = sum(g.points for g in grants if g.status == "granted")
+    total = sum(by_measure.values())
+    return PointsSummary(
+        total=total,
+        granted=granted,
+        scheduled=total - granted,
+        by_measure={m: by_measure[m] for m in Measure if m in by_measure},
+        grants=grants,
+    )
