@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Self
 
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
+from mynapoint.domain.audit import GENESIS_HASH, ChainHead
 from mynapoint.domain.measures import IgnoreReason
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from mynapoint.domain.accounts import PaymentAccount
+    from mynapoint.domain.audit import PublishedHead, SealedEntry
     from mynapoint.domain.auth import Challenge, Session
     from mynapoint.domain.ledger import (
         GrantInstruction,
@@ -57,6 +59,8 @@ class FakeTables:
     settlements: dict[str, datetime] = field(default_factory=dict)  # closed_at by month
     notices: dict[str, LinkageNotice] = field(default_factory=dict)
     jobs: dict[str, IngestJob] = field(default_factory=dict)
+    audit_log: dict[int, SealedEntry] = field(default_factory=dict)  # by seq
+    audit_heads: dict[int, PublishedHead] = field(default_factory=dict)  # in publishing order
 
     def copy(self) -> FakeTables:
         # The values are frozen dataclasses (or strings), so copying the dicts is enough.
@@ -90,6 +94,7 @@ class FakeUnitOfWork:
         self.settlements = FakeSettlementRepository(self._current)
         self.notices = FakeNoticeRepository(self._current)
         self.jobs = FakeIngestJobRepository(self._current)
+        self.audit = FakeAuditRepository(self._current)
 
     @property
     def committed(self) -> FakeTables:
@@ -477,3 +482,37 @@ class FakeIngestJobRepository:
     def save(self, job: IngestJob) -> None:
         if job.job_id in self._tables().jobs:
             self._tables().jobs[job.job_id] = job
+
+
+class FakeAuditRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def lock_tip(self) -> ChainHead:
+        # The lock is a deliberate no-op: the fake holds the whole database for the block.
+        log = self._tables().audit_log
+        if not log:
+            return ChainHead(0, GENESIS_HASH)
+        last = log[max(log)]
+        return ChainHead(last.seq, last.entry_hash)
+
+    def add(self, entry: SealedEntry) -> None:
+        log = self._tables().audit_log
+        if entry.seq in log:
+            raise ValueError(f"audit entry {entry.seq} exists already")
+        log[entry.seq] = entry
+
+    def entries(self) -> list[SealedEntry]:
+        log = self._tables().audit_log
+        return [log[seq] for seq in sorted(log)]
+
+    def add_head(self, head: PublishedHead) -> None:
+        heads = self._tables().audit_heads
+        heads[len(heads) + 1] = head
+
+    def latest_head(self) -> PublishedHead | None:
+        heads = self._tables().audit_heads
+        if not heads:
+            return None
+        # Latest published first, and of two at one moment the later stored, as in SQL.
+        return max(heads.items(), key=lambda item: (item[1].published_at, item[0]))[1]

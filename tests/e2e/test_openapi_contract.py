@@ -29,15 +29,9 @@ if TYPE_CHECKING:
 
 INTERFACES = Path(__file__).resolve().parents[2] / "docs" / "INTERFACES.md"
 
-ISSUE_4 = "issue 4 (applications and operators)"
-SUPPORT_CORNERS = "support corners (public API; not built yet)"
-
 # Documented paths the server does not serve yet, and the work that will serve them.
 # Remove a path when it is served: test_pending_paths_are_not_served_yet insists.
-PENDING: dict[str, str] = {
-    "/api/v1/support-corners": SUPPORT_CORNERS,
-    "/api/v1/support-corners/{code}/calendar": SUPPORT_CORNERS,
-}
+PENDING: dict[str, str] = {}
 
 # "Per-row codes inside an accepted batch": they travel in the 200 body of
 # POST /api/v1/operator/events (rejected[].code), not as HTTP errors, so they have no

@@ -9,7 +9,9 @@ from typing import Annotated
 
 import typer
 
+from mynapoint.cli.audit import audit
 from mynapoint.cli.cards import cards
+from mynapoint.cli.corners import corners_command
 from mynapoint.cli.operations import ingest_command, settle_command
 from mynapoint.cli.operators import operators
 from mynapoint.domain.calendar import to_jst
@@ -32,8 +34,10 @@ app = typer.Typer(
 
 app.add_typer(cards, name="card")
 app.add_typer(operators, name="operator")
+app.add_typer(audit, name="audit")
 app.command("ingest")(ingest_command)
 app.command("settle")(settle_command)
+app.command("corners")(corners_command)
 
 
 @app.callback()
@@ -129,6 +133,7 @@ def serve_command(
         f"  API docs       {base}/docs   (OpenAPI: {base}/openapi.json)",
         f"  campaigns      curl {base}/api/v1/campaigns",
         f"  services       curl '{base}/api/v1/payment-services?q=paypay'",
+        f"  corners        curl {base}/api/v1/support-corners   (page: {base}/support-corners)",
         "  simulate       .venv/bin/mynapoint simulate examples/worked-example-1.yaml",
         *demo_lines,
         "",

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Self
 from mynapoint.db.engine import WRITE_LOCK
 from mynapoint.db.repositories.accounts import SqlAccountRepository
 from mynapoint.db.repositories.applications import SqlApplicationRepository
+from mynapoint.db.repositories.audit import SqlAuditRepository
 from mynapoint.db.repositories.challenges import SqlChallengeRepository
 from mynapoint.db.repositories.events import SqlEventRepository
 from mynapoint.db.repositories.grants import SqlGrantRepository
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from mynapoint.services.ports import (
         AccountRepository,
         ApplicationRepository,
+        AuditRepository,
         ChallengeRepository,
         EventRepository,
         GrantRepository,
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.settlements: SettlementRepository = SqlSettlementRepository(self._current)
         self.notices: NoticeRepository = SqlNoticeRepository(self._current)
         self.jobs: IngestJobRepository = SqlIngestJobRepository(self._current)
+        self.audit: AuditRepository = SqlAuditRepository(self._current)
 
     def __enter__(self) -> Self:
         if self._connection is not None:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from mynapoint.domain.accounts import PaymentAccount
+from mynapoint.domain.audit import ChainHead, PublishedHead, SealedEntry
 from mynapoint.domain.auth import Challenge, Session
 from mynapoint.domain.ledger import (
     GrantInstruction,
@@ -189,6 +190,30 @@ class IngestJobRepository(Protocol):
         ...
 
 
+class AuditRepository(Protocol):
+    """The append-only audit log: entries are added and read, never changed or removed."""
+
+    def lock_tip(self) -> ChainHead:
+        """Hold the end of the log until the unit of work ends, so that appends from every
+        process run one after the other; the last entry's seq and hash (0 and the genesis hash
+        when the log is empty)."""
+        ...
+
+    def add(self, entry: SealedEntry) -> None:
+        """Store an entry; its seq is unique, so a second entry with one number fails."""
+        ...
+
+    def entries(self) -> list[SealedEntry]:
+        """Every entry as stored, by seq."""
+        ...
+
+    def add_head(self, head: PublishedHead) -> None: ...
+
+    def latest_head(self) -> PublishedHead | None:
+        """The head published last (by publication time), if any."""
+        ...
+
+
 class UnitOfWork(Protocol):
     challenges: ChallengeRepository
     sessions: SessionRepository
@@ -202,6 +227,7 @@ class UnitOfWork(Protocol):
     settlements: SettlementRepository
     notices: NoticeRepository
     jobs: IngestJobRepository
+    audit: AuditRepository
 
     def __enter__(self) -> Self: ...
 

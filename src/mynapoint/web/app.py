@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -16,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.services.audit import keep_publishing
 from mynapoint.web.api import (
     applications,
     auth,
@@ -25,9 +27,10 @@ from mynapoint.web.api import (
     operator_accounts,
     operator_events,
     payment_services,
+    support_corners,
 )
 from mynapoint.web.errors import install_error_handlers
-from mynapoint.web.pages import home
+from mynapoint.web.pages import corners, home
 
 HERE = Path(__file__).parent
 access_log = logging.getLogger("mynapoint.access")
@@ -46,9 +49,16 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = platform is None
         app.state.platform = platform or build_platform(settings or load_settings())
+        # The audit log's head: published now if due, then at least daily (services/audit.py).
+        publishing = asyncio.create_task(
+            keep_publishing(app.state.platform.unit_of_work, app.state.platform.clock.now)
+        )
         try:
             yield
         finally:
+            publishing.cancel()
+            with suppress(asyncio.CancelledError):
+                await publishing
             if owned:
                 app.state.platform.engine.dispose()
 
@@ -98,11 +108,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(health.router)
     app.include_router(campaigns.router)
     app.include_router(payment_services.router)
+    app.include_router(support_corners.router)
     app.include_router(auth.router)
     app.include_router(citizens.router)
     app.include_router(applications.router)
     app.include_router(operator_accounts.router)
     app.include_router(operator_events.router)
     app.include_router(home.router)
+    app.include_router(corners.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -1,0 +1,208 @@
+"""The audit log of assisted actions: record, publish the head, verify (DOMAIN §6).
+
+Every assisted action is recorded in the same transaction as the action itself,
+so that neither lands without the other. The head (entry count + hash of that
+entry) is published at least daily and on demand:
+
+- on demand: `mynapoint audit publish`;
+- daily: the server publishes when it starts, unless a head was published less
+  than a day of platform time ago, and then checks every 10 minutes whether a
+  day has passed since the last one (`keep_publishing`).
+
+A published head is stored in `audit_heads` and written as a JSON line to the
+structured log (logger `mynapoint.audit`), which whoever can rewrite the database
+cannot rewrite. `mynapoint audit verify --head COUNT:HASH` checks the log against
+a head taken from there; without `--head` it uses the last head in `audit_heads`.
+No head is published over a log that fails verification: that would bless the damage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from mynapoint.domain.audit import (
+    AuditEntry,
+    ChainHead,
+    ChainProblem,
+    PublishedHead,
+    SealedEntry,
+    head_of,
+    seal,
+    verify_chain,
+)
+from mynapoint.domain.errors import MynapointError
+from mynapoint.services.ports import UnitOfWork
+
+log = logging.getLogger("mynapoint.audit")
+
+PUBLISH_EVERY = timedelta(days=1)
+CHECK_EVERY = timedelta(minutes=10)
+
+
+class AuditChainBroken(MynapointError):
+    code = "audit_chain_broken"
+
+    def __init__(self, problems: list[ChainProblem]) -> None:
+        found = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+        super().__init__(
+            f"the audit log fails verification ({found}); no head was published",
+            problems=[str(problem) for problem in problems],
+        )
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    entries: int
+    head: ChainHead  # the log's head as stored now
+    checked_against: ChainHead | None
+    # When `checked_against` was published; None when it was given or there is none.
+    published_at: datetime | None
+    problems: tuple[ChainProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def record(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    actor: str,
+    role: str,
+    corner: str | None,
+    action: str,
+    mykey_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> SealedEntry:
+    """Append an entry inside the caller's `with uow:` block; the caller commits.
+
+    On PostgreSQL the end of the log stays locked until that commit, so record last,
+    just before committing: other assisted actions wait for it, and taking other row
+    locks after this one could deadlock with a transaction that took them first.
+    """
+    tip = uow.audit.lock_tip()
+    entry = AuditEntry(
+        seq=tip.count + 1,
+        at=now,
+        actor=actor,
+        role=role,
+        corner=corner,
+        mykey_id=mykey_id,
+        action=action,
+        details=dict(details or {}),
+    )
+    sealed = seal(entry, tip.hash)
+    uow.audit.add(sealed)
+    return sealed
+
+
+def publish_head(uow: UnitOfWork, now: datetime) -> ChainHead:
+    """Verify the log, then store and log its head; raises AuditChainBroken instead."""
+    with uow:
+        head = _publish(uow, now)
+        uow.commit()
+    _log_published(head, now)
+    return head
+
+
+def publish_if_due(
+    uow: UnitOfWork, now: datetime, every: timedelta = PUBLISH_EVERY
+) -> ChainHead | None:
+    """Publish unless the last head is younger than `every`; the head, or None if not due."""
+    with uow:
+        latest = uow.audit.latest_head()
+        if latest is not None and now - latest.published_at < every:
+            return None
+        head = _publish(uow, now)
+        uow.commit()
+    _log_published(head, now)
+    return head
+
+
+def verify(uow: UnitOfWork, head: ChainHead | None = None) -> AuditReport:
+    """Check the chain, against `head` if given, else against the last head published."""
+    with uow:
+        # The head first: entries only grow, so those read next include all it counts.
+        published = uow.audit.latest_head() if head is None else None
+        entries = uow.audit.entries()
+    against = head if head is not None else (None if published is None else published.head)
+    return AuditReport(
+        entries=len(entries),
+        head=head_of(entries),
+        checked_against=against,
+        published_at=None if published is None else published.published_at,
+        problems=tuple(verify_chain(entries, against)),
+    )
+
+
+async def keep_publishing(
+    unit_of_work: Callable[[], UnitOfWork],
+    now: Callable[[], datetime],
+    *,
+    check_every: timedelta = CHECK_EVERY,
+    every: timedelta = PUBLISH_EVERY,
+) -> None:
+    """Publish when due, at once and then every `check_every`, until cancelled.
+
+    The database work runs in a thread. A publish under way when the task is
+    cancelled is let finish first, so that the engine is not disposed under it.
+    """
+    while True:
+        attempt = asyncio.ensure_future(
+            asyncio.to_thread(_publish_when_due, unit_of_work, now, every)
+        )
+        try:
+            await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            await asyncio.wait([attempt])
+            raise
+        await asyncio.sleep(check_every.total_seconds())
+
+
+def _publish(uow: UnitOfWork, now: datetime) -> ChainHead:
+    # No lock: one read of the entries is one snapshot, and an entry appended
+    # meanwhile only means that the head published is not the newest.
+    latest = uow.audit.latest_head()
+    entries = uow.audit.entries()
+    problems = verify_chain(entries, None if latest is None else latest.head)
+    if problems:
+        raise AuditChainBroken(problems)
+    head = head_of(entries)
+    uow.audit.add_head(PublishedHead(head, now))
+    return head
+
+
+def _log_published(head: ChainHead, now: datetime) -> None:
+    # After the commit: the log never names a head that was rolled back.
+    log.info(
+        "audit head published: %s",
+        head,
+        extra={
+            "audit_head": str(head),
+            "entry_count": head.count,
+            "head_hash": head.hash,
+            "published_at": now.isoformat(),
+        },
+    )
+
+
+def _publish_when_due(
+    unit_of_work: Callable[[], UnitOfWork], now: Callable[[], datetime], every: timedelta
+) -> None:
+    try:
+        publish_if_due(unit_of_work(), now(), every)
+    except AuditChainBroken as broken:
+        log.error(  # noqa: TRY400 - the problems are the point, not a traceback
+            "the audit log fails verification; no head published",
+            extra={"problems": broken.details["problems"]},
+        )
+    except Exception:
+        # An outage must not end the daily publishing for good.
+        log.exception("publishing the audit head failed; the next check tries again")
