@@ -53,11 +53,15 @@ format: $(STAMP) ## Format and auto-fix the code
 	$(BIN)/ruff check --fix src tests bench
 
 .PHONY: bench
-bench: bench-engine ## Run every benchmark (each bench-* target)
+bench: bench-engine bench-intake ## Run every benchmark (each bench-* target)
 
 .PHONY: bench-engine
 bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simulate path
 	$(BIN)/python bench/engine.py
+
+.PHONY: bench-intake
+bench-intake: $(STAMP) ## Event file intake into PostgreSQL against a raw COPY (MYNAPOINT_BENCH_DATABASE_URL)
+	$(BIN)/python bench/intake.py
 
 .PHONY: clean
 clean: ## Remove the virtualenv, caches and the local database

@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from mynapoint.domain.calendar import as_utc
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.ledger import StoredEvent
 from mynapoint.domain.measures import EventKind
@@ -40,6 +39,8 @@ class EventRow:
     refund_of: str | None = None
 
     def content_hash(self) -> str:
+        if self.occurred_at.utcoffset() is None:
+            raise ValueError(f"{self.occurred_at.isoformat()} has no UTC offset")
         canonical = "\x1f".join(
             (
                 self.event_id,
@@ -47,7 +48,9 @@ class EventRow:
                 self.payment_service_id,
                 self.kind.value,
                 str(self.amount),
-                as_utc(self.occurred_at).isoformat(),
+                # The instant in UTC (what domain.calendar.as_utc gives, without the detour
+                # through JST).
+                self.occurred_at.astimezone(UTC).isoformat(),
                 self.refund_of or "",
             )
         )
@@ -113,22 +116,7 @@ def ingest(
 ) -> IntakeResult:
     """Keep every valid row of one batch and re-evaluate the persons it touches."""
     result = IntakeResult()
-    candidates: list[tuple[int, EventRow, str]] = []
-    seen: dict[str, str] = {}
-    for index, row in rows:
-        problem = check_row(index, row, operator_code, catalog, now)
-        if problem is not None:
-            result.rejected.append(problem)
-            continue
-        digest = row.content_hash()
-        earlier = seen.get(row.event_id)
-        if earlier is None:
-            seen[row.event_id] = digest
-            candidates.append((index, row, digest))
-        elif earlier == digest:
-            result.duplicates += 1
-        else:
-            result.rejected.append(_conflict(index, row))
+    candidates = _screen(rows, operator_code, catalog, now, result)
     with uow:
         stored = uow.events.existing_hashes(
             operator_code, [row.event_id for _, row, _ in candidates]
@@ -185,6 +173,40 @@ def ingest(
         uow.commit()
     result.rejected.sort(key=lambda problem: problem.index)
     return result
+
+
+def _screen(
+    rows: Sequence[tuple[int, EventRow]],
+    operator_code: str,
+    catalog: Catalog,
+    now: datetime,
+    result: IntakeResult,
+) -> list[tuple[int, EventRow, str]]:
+    """The rows worth looking up, each once, with their content hash; the others are
+    counted or rejected in `result`."""
+    candidates: list[tuple[int, EventRow, str]] = []
+    seen: dict[str, str] = {}
+    # A batch names few services: check_row's verdict on the service is the same for every
+    # row of one service, so rows of a service found good are only checked for their time.
+    good_services: set[str] = set()
+    latest = now + FUTURE_TOLERANCE
+    for index, row in rows:
+        if row.service_code not in good_services or row.occurred_at > latest:
+            problem = check_row(index, row, operator_code, catalog, now)
+            if problem is not None:
+                result.rejected.append(problem)
+                continue
+            good_services.add(row.service_code)
+        digest = row.content_hash()
+        earlier = seen.get(row.event_id)
+        if earlier is None:
+            seen[row.event_id] = digest
+            candidates.append((index, row, digest))
+        elif earlier == digest:
+            result.duplicates += 1
+        else:
+            result.rejected.append(_conflict(index, row))
+    return candidates
 
 
 def _conflict(index: int, row: EventRow) -> RowProblem:

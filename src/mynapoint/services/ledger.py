@@ -179,37 +179,32 @@ def _differences(
     closed: set[str],
 ) -> list[GrantInstruction]:
     today, now = when
-    active, by_key = known.active, known.events
-    desired: dict[tuple[str, Measure], int] = defaultdict(int)
+    active = known.active
+    desired: dict[tuple[str, Measure], int] = {}
     dated: dict[tuple[str, Measure], date] = {}
-    sources: dict[str, _Source] = {}
+    # Fixed grants by source key (an event's key finds its event in known.events).
+    granted: dict[str, StoredApplication] = {}
     for grant in outcome.grants:
         if grant.event_id is not None:
-            event = by_key[grant.event_id]
-            source = _Source(
-                grant.event_id, event.operator_code, event.service_code, event.payment_service_id
-            )
+            key = grant.event_id
         else:
             app = active[grant.application]
-            source = _Source(
-                application_source(app.application_id),
-                catalog.get(app.service_code).operator.code,
-                app.service_code,
-                app.payment_service_id,
-            )
-        sources[source.key] = source
-        desired[source.key, grant.measure] += grant.points
-        dated[source.key, grant.measure] = grant.grant_on
-    instructed: dict[tuple[str, Measure], int] = defaultdict(int)
+            key = application_source(app.application_id)
+            granted[key] = app
+        key_measure = (key, grant.measure)
+        desired[key_measure] = desired.get(key_measure, 0) + grant.points
+        dated[key_measure] = grant.grant_on
+    instructed: dict[tuple[str, Measure], int] = {}
     for key, measure, points in instructed_lines:
-        instructed[key, Measure(measure)] += points
+        key_measure = (key, Measure(measure))
+        instructed[key_measure] = instructed.get(key_measure, 0) + points
     groups: dict[tuple[str, str, str, Measure, date], list[GrantLine]] = defaultdict(list)
-    for key_measure in sorted(set(desired) | set(instructed)):
+    for key_measure in sorted(desired.keys() | instructed.keys()):
         delta = desired.get(key_measure, 0) - instructed.get(key_measure, 0)
         if delta == 0:
             continue
         key, measure = key_measure
-        found = sources.get(key) or _source_of_instructed(key, known, catalog)
+        found = _source_of(key, known, granted, catalog)
         if found is None:
             continue
         # A correction for a line the engine no longer grants is dated today.
@@ -244,6 +239,24 @@ def _differences(
             grant_on,
         ), group_lines in groups.items()
     ]
+
+
+def _source_of(
+    key: str, known: _Known, granted: dict[str, StoredApplication], catalog: Catalog
+) -> _Source | None:
+    """Where the points of a source key go: its event's account, or its application's."""
+    event = known.events.get(key)
+    if event is not None:
+        return _Source(key, event.operator_code, event.service_code, event.payment_service_id)
+    app = granted.get(key)
+    if app is not None:
+        return _Source(
+            key,
+            catalog.get(app.service_code).operator.code,
+            app.service_code,
+            app.payment_service_id,
+        )
+    return _source_of_instructed(key, known, catalog)
 
 
 def _source_of_instructed(key: str, known: _Known, catalog: Catalog) -> _Source | None:

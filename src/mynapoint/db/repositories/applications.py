@@ -6,7 +6,12 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mynapoint.db.repositories.statements import in_chunks, insert_skipping_conflicts
+from mynapoint.db.repositories.statements import (
+    insert_skipping_conflicts,
+    matching,
+    tuples,
+    utc,
+)
 from mynapoint.db.tables import account_links, applications
 from mynapoint.domain.ledger import StoredApplication
 from mynapoint.domain.measures import Channel, EventKind, Measure
@@ -65,14 +70,15 @@ class SqlApplicationRepository:
         """Active and cancelled ones, oldest first; every asked-for person is a key."""
         connection = self._connection()
         found: dict[str, list[StoredApplication]] = {person: [] for person in persons}
-        for chunk in in_chunks(connection, persons):
+        for condition in matching(connection, applications.c.person, persons):
             query = (
-                select(applications)
-                .where(applications.c.person.in_(chunk))
+                select(*(applications.c[name] for name in _STORED_COLUMNS))
+                .where(condition)
                 .order_by(applications.c.applied_at, applications.c.application_id)
             )
-            for row in connection.execute(query):
-                found[row.person].append(_application(row))
+            for row in tuples(connection, query):
+                application = _stored(row)
+                found[application.person].append(application)
         return found
 
     def cancel(self, application_id: str, at: datetime) -> None:
@@ -131,10 +137,11 @@ class SqlApplicationRepository:
             ids_by_service[service_code].append(payment_service_id)
         linked: dict[tuple[str, str], str] = {}
         for service_code, payment_service_ids in ids_by_service.items():
-            for chunk in in_chunks(connection, payment_service_ids):
+            for condition in matching(
+                connection, account_links.c.payment_service_id, payment_service_ids
+            ):
                 query = select(account_links.c.payment_service_id, account_links.c.person).where(
-                    account_links.c.service_code == service_code,
-                    account_links.c.payment_service_id.in_(chunk),
+                    account_links.c.service_code == service_code, condition
                 )
                 for payment_service_id, person in connection.execute(query):
                     linked[service_code, payment_service_id] = person
@@ -144,6 +151,50 @@ class SqlApplicationRepository:
 def _link_is(service_code: str, payment_service_id: str) -> ColumnElement[bool]:
     return (account_links.c.service_code == service_code) & (
         account_links.c.payment_service_id == payment_service_id
+    )
+
+
+_STORED_COLUMNS = (
+    "application_id",
+    "person",
+    "measure",
+    "service_code",
+    "payment_service_id",
+    "counts",
+    "channel",
+    "representative",
+    "applied_at",
+    "cancelled_at",
+)  # what `_stored` reads, in this order
+_MEASURES = {measure.value: measure for measure in Measure}
+_KINDS = {kind.value: kind for kind in EventKind}
+_CHANNELS = {channel.value: channel for channel in Channel}
+
+
+def _stored(row: Sequence[Any]) -> StoredApplication:
+    (
+        application_id,
+        person,
+        measure,
+        service_code,
+        payment_service_id,
+        counts,
+        channel,
+        representative,
+        applied_at,
+        cancelled_at,
+    ) = row
+    return StoredApplication(
+        application_id=application_id,
+        person=person,
+        measure=_MEASURES[measure],
+        service_code=service_code,
+        payment_service_id=payment_service_id,
+        counts=None if counts is None else _KINDS[counts],
+        channel=_CHANNELS[channel],
+        applied_at=utc(applied_at),
+        representative=representative,
+        cancelled_at=None if cancelled_at is None else utc(cancelled_at),
     )
 
 

@@ -5,7 +5,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from mynapoint.db.repositories.statements import in_chunks
+from mynapoint.db.repositories.statements import (
+    copy_rows,
+    in_chunks,
+    is_postgresql,
+    matching,
+    tuples,
+)
 from mynapoint.db.tables import grant_instructions, grant_lines
 from mynapoint.domain.ledger import GrantInstruction, GrantLine
 from mynapoint.domain.measures import Measure
@@ -19,6 +25,21 @@ if TYPE_CHECKING:
 
 # Lines read back in this order, whatever order they were written in.
 _LINE_ORDER = (grant_lines.c.grant_id, grant_lines.c.source, grant_lines.c.measure)
+_MEASURES = {measure.value: measure for measure in Measure}
+_INSTRUCTION_COLUMNS = (
+    "grant_id",
+    "operator_code",
+    "service_code",
+    "payment_service_id",
+    "person",
+    "measure",
+    "points",
+    "grant_on",
+    "created_at",
+    "acknowledged_at",
+    "settlement_month",
+)
+_LINE_COLUMNS = ("grant_id", "source", "measure", "person", "points")
 
 
 class SqlGrantRepository:
@@ -31,7 +52,7 @@ class SqlGrantRepository:
         """Every asked-for person is a key."""
         connection = self._connection()
         found: dict[str, list[tuple[str, str, int]]] = {person: [] for person in persons}
-        for chunk in in_chunks(connection, persons):
+        for condition in matching(connection, grant_lines.c.person, persons):
             query = (
                 select(
                     grant_lines.c.person,
@@ -39,17 +60,20 @@ class SqlGrantRepository:
                     grant_lines.c.measure,
                     grant_lines.c.points,
                 )
-                .where(grant_lines.c.person.in_(chunk))
+                .where(condition)
                 .order_by(*_LINE_ORDER)
             )
-            for person, source, measure, points in connection.execute(query):
-                found[person].append((source, Measure(measure), points))
+            for person, source, measure, points in tuples(connection, query):
+                found[person].append((source, _MEASURES[measure], points))
         return found
 
     def add_many(self, instructions: Sequence[GrantInstruction]) -> None:
         if not instructions:
             return
         connection = self._connection()
+        if is_postgresql(connection):
+            _copy_instructions(connection, instructions)
+            return
         connection.execute(
             insert(grant_instructions),
             [
@@ -154,6 +178,47 @@ class SqlGrantRepository:
         # statement's own snapshot) brings lines of no row above; they are not used.
         _collect_lines(lines, connection.execute(lines_query))
         return [_instruction(row, lines[row.grant_id]) for row in rows]
+
+
+def _copy_instructions(connection: Connection, instructions: Sequence[GrantInstruction]) -> None:
+    """PostgreSQL: both tables by COPY (new random grant_ids: nothing to skip or update)."""
+    copy_rows(
+        connection,
+        grant_instructions.name,
+        _INSTRUCTION_COLUMNS,
+        (
+            (
+                instruction.grant_id,
+                instruction.operator_code,
+                instruction.service_code,
+                instruction.payment_service_id,
+                instruction.person,
+                instruction.measure.value,
+                instruction.points,
+                instruction.grant_on,
+                instruction.created_at,
+                instruction.acknowledged_at,
+                instruction.settlement_month,
+            )
+            for instruction in instructions
+        ),
+    )
+    copy_rows(
+        connection,
+        grant_lines.name,
+        _LINE_COLUMNS,
+        (
+            (
+                instruction.grant_id,
+                line.source,
+                line.measure.value,
+                instruction.person,
+                line.points,
+            )
+            for instruction in instructions
+            for line in instruction.lines
+        ),
+    )
 
 
 def _collect_lines(lines: dict[str, list[GrantLine]], rows: Iterable[Row[Any]]) -> None:

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from mynapoint.db.repositories.statements import dialect_insert, in_chunks
+from mynapoint.db.repositories.statements import (
+    dialect_insert,
+    in_chunks,
+    is_postgresql,
+    matching,
+    tuples,
+    utc,
+)
 from mynapoint.db.tables import platform_persons
 from mynapoint.domain.ledger import PersonSnapshot
 
@@ -12,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
-    from sqlalchemy.engine import Connection, Row
+    from sqlalchemy.engine import Connection
 
 
 class SqlPersonRepository:
@@ -44,15 +51,57 @@ class SqlPersonRepository:
         """Those of the persons the platform has a snapshot of."""
         connection = self._connection()
         found: dict[str, PersonSnapshot] = {}
-        for chunk in in_chunks(connection, persons):
-            query = select(platform_persons).where(platform_persons.c.person.in_(chunk))
-            for row in connection.execute(query):
-                found[row.person] = _snapshot(row)
+        for condition in matching(connection, platform_persons.c.person, persons):
+            query = select(
+                platform_persons.c.person,
+                platform_persons.c.birth_date,
+                platform_persons.c.card_applied_on,
+                platform_persons.c.card_applied_online,
+                platform_persons.c.died_on,
+                platform_persons.c.adult_ward,
+                platform_persons.c.certificate_issued_at,
+            ).where(condition)
+            for (
+                person,
+                birth_date,
+                card_applied_on,
+                card_applied_online,
+                died_on,
+                adult_ward,
+                certificate_issued_at,
+            ) in tuples(connection, query):
+                found[person] = PersonSnapshot(
+                    person=person,
+                    birth_date=birth_date,
+                    card_applied_on=card_applied_on,
+                    card_applied_online=card_applied_online,
+                    died_on=died_on,
+                    adult_ward=adult_ward,
+                    certificate_issued_at=utc(certificate_issued_at),
+                )
         return found
 
     def lock(self, persons: Sequence[str]) -> None:
         """Persons without a snapshot have no row to lock and are passed over."""
         connection = self._connection()
+        if is_postgresql(connection):
+            # One statement: the rows are locked in person order (the CTE, materialised,
+            # locks them as its sorted rows are read), then their version is bumped.
+            for condition in matching(connection, platform_persons.c.person, sorted(persons)):
+                locked = (
+                    select(platform_persons.c.person)
+                    .where(condition)
+                    .order_by(platform_persons.c.person)
+                    .with_for_update()
+                    .cte("locked")
+                    .prefix_with("MATERIALIZED", dialect="postgresql")
+                )
+                connection.execute(
+                    update(platform_persons)
+                    .where(platform_persons.c.person == locked.c.person)
+                    .values(ledger_version=platform_persons.c.ledger_version + 1)
+                )
+            return
         # Sorted before chunking, so every transaction takes the row locks in the
         # same global order and two overlapping batches cannot deadlock.
         for chunk in in_chunks(connection, sorted(persons)):
@@ -71,15 +120,3 @@ class SqlPersonRepository:
                 .where(platform_persons.c.person.in_(chunk))
                 .values(ledger_version=platform_persons.c.ledger_version + 1)
             )
-
-
-def _snapshot(row: Row[Any]) -> PersonSnapshot:
-    return PersonSnapshot(
-        person=row.person,
-        birth_date=row.birth_date,
-        card_applied_on=row.card_applied_on,
-        card_applied_online=row.card_applied_online,
-        died_on=row.died_on,
-        adult_ward=row.adult_ward,
-        certificate_issued_at=row.certificate_issued_at,
-    )

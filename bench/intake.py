@@ -1,0 +1,427 @@
+"""Event intake throughput on PostgreSQL against a raw COPY of the same file (issue 4, item 7).
+
+1. Creates a fresh database (MYNAPOINT_BENCH_DATABASE_URL, default
+   postgresql+psycopg://postgres@127.0.0.1:5432/mynapoint_bench): dropped and
+   recreated, migrated, and dropped again at the end.
+2. Sets up 200,000 linked persons through the repositories (a phase-1 PayPay
+   application counting charges, applied 2021-05-01): units of work of 5,000 persons,
+   shared out between two processes.
+3. Writes 1,000,000 events (charges of 100-9,000 yen from 2021-05-02 to 2021-09-30 JST
+   in time order, about 1 % refunds of earlier ones) as an ingest CSV file.
+4. Loads the file with a raw `COPY … FROM STDIN (FORMAT csv, HEADER true)` into an
+   unindexed table with the same columns, three times (the median counts).
+5. Ingests the file through `mynapoint.ingest.files.load_events`, as `mynapoint ingest`
+   does (a platform from build_platform, platform time fixed at 2021-10-15T10:00+09:00).
+6. Prints both rates and their ratio, appends them to bench/RESULTS.md, and exits 1
+   when intake is below 20 % of raw COPY (the floor in issue 4; the goal is 50 %).
+
+`--persons/--events` make a smaller run (it is then not recorded unless
+`--record` is given); `--profile FILE` writes a cProfile of the intake phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import itertools
+import multiprocessing
+import os
+import platform as python_platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from mynapoint.bootstrap import build_platform
+from mynapoint.config import Settings
+from mynapoint.db.engine import create_engine_for, parse_database_url
+from mynapoint.db.unit_of_work import SqlUnitOfWork
+from mynapoint.domain.calendar import JST
+from mynapoint.domain.ledger import PersonSnapshot, StoredApplication
+from mynapoint.domain.measures import Channel, EventKind, Measure
+from mynapoint.ingest.files import load_events
+from mynapoint.services.clock import FixedClock
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from mynapoint.bootstrap import Platform
+    from mynapoint.services.intake import RowProblem
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mynapoint_bench"
+PERSONS = 200_000
+EVENTS = 1_000_000
+SETUP_BATCH = 5_000
+SETUP_WORKERS = min(2, os.cpu_count() or 1)
+COPY_RUNS = 3
+REFUND_SHARE = 0.01
+SEED = 20210501
+OPERATOR = "paypay"
+SERVICE = "paypay"
+APPLIED_AT = datetime(2021, 5, 1, 10, 0, tzinfo=JST)
+EVENTS_FROM = datetime(2021, 5, 2, 0, 0, tzinfo=JST)
+EVENTS_UNTIL = datetime(2021, 10, 1, 0, 0, tzinfo=JST)  # exclusive: the last day is 2021-09-30
+NOW = datetime(2021, 10, 15, 10, 0, tzinfo=JST)
+FLOOR = 0.20
+GOAL = 0.50
+HEADER = "event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\n"
+RESULTS = Path(__file__).with_name("RESULTS.md")
+SECTION = "## `make bench-intake` — event file intake against raw COPY (PostgreSQL)"
+SECTION_INTRO = f"""
+{PERSONS:,} linked persons (a phase-1 PayPay application counting charges, set up through
+the repositories), then {EVENTS:,} events in one CSV file (charges of 100–9,000 yen from
+2021-05-02 to 2021-09-30 JST in time order, 1 % refunds of earlier ones) loaded by
+`mynapoint.ingest.files.load_events` (what `mynapoint ingest` runs), against the same file
+streamed through a raw `COPY … FROM STDIN (FORMAT csv, HEADER true)` into an unindexed table
+(median of three runs, before the intake). Rates are wall clock for the whole file. Floor 20 %
+of raw COPY, goal 50 %.
+
+| date | intake events/s | raw COPY events/s | ratio | setup | machine | note |
+|---|---|---|---|---|---|---|
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=PERSONS)
+    parser.add_argument("--events", type=int, default=EVENTS)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the intake phase")
+    parser.add_argument(
+        "--record",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="append the figures to bench/RESULTS.md (default: only for a full-size run)",
+    )
+    parser.add_argument("--note", default="", help="the note column of the RESULTS.md row")
+    args = parser.parse_args()
+    full_size = args.persons == PERSONS and args.events == EVENTS
+    record = full_size if args.record is None else args.record
+
+    url = parse_database_url(os.environ.get("MYNAPOINT_BENCH_DATABASE_URL", DEFAULT_URL))
+    if url.get_backend_name() != "postgresql" or not url.database:
+        sys.exit(f"MYNAPOINT_BENCH_DATABASE_URL must name a PostgreSQL database; got {url!r}")
+    started = time.perf_counter()
+    recreate_database(url)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mynapoint-bench-") as tmp:
+            settings = Settings(
+                database_url=url.render_as_string(hide_password=False), var_dir=Path(tmp)
+            )
+            platform = build_platform(settings, clock=FixedClock(NOW))
+            try:
+                figures = run(platform, url, Path(tmp), args)
+            finally:
+                platform.engine.dispose()
+    finally:
+        drop_database(url)
+    total = time.perf_counter() - started
+    print(f"bench-intake: whole run {total:.1f} s")
+    ratio = figures["intake_rate"] / figures["copy_rate"]
+    if record:
+        append_results(figures, ratio, args.note)
+        print(f"bench-intake: figures appended to {RESULTS}")
+    if ratio < FLOOR:
+        print(f"bench-intake: FAIL: intake is {ratio:.1%} of raw COPY, below the {FLOOR:.0%} floor")
+        return 1
+    verdict = "goal met" if ratio >= GOAL else f"floor met, goal {GOAL:.0%} not yet"
+    print(f"bench-intake: OK: intake is {ratio:.1%} of raw COPY ({verdict})")
+    return 0
+
+
+def run(platform: Platform, url: URL, tmp: Path, args: argparse.Namespace) -> dict[str, float]:
+    rng = random.Random(SEED)
+    t0 = time.perf_counter()
+    accounts = set_up_persons(url, rng, args.persons)
+    setup = time.perf_counter() - t0
+    print(
+        f"setup: {args.persons:,} linked persons in {setup:.1f} s ({args.persons / setup:,.0f}/s)"
+    )
+
+    path = tmp / "events.csv"
+    t0 = time.perf_counter()
+    refunds = write_events(path, rng, accounts, args.events)
+    print(
+        f"file: {args.events:,} events ({refunds:,} refunds), "
+        f"{path.stat().st_size / 2**20:.1f} MiB in {time.perf_counter() - t0:.1f} s"
+    )
+
+    # The reference first, on the database as the setup left it; the median of three runs
+    # (a single COPY of the file takes about a second and varies with background work).
+    copies = []
+    for _ in range(COPY_RUNS):
+        checkpoint(url)
+        t0 = time.perf_counter()
+        copied = raw_copy(url, path)
+        copies.append(time.perf_counter() - t0)
+        if copied != args.events:
+            sys.exit(f"raw COPY: {copied:,} rows loaded, expected {args.events:,}")
+    copy = statistics.median(copies)
+    print("raw COPY: " + ", ".join(f"{seconds:.2f} s" for seconds in copies))
+
+    checkpoint(url)
+    problems: list[RowProblem] = []
+    profiler = cProfile.Profile() if args.profile else None
+    t0 = time.perf_counter()
+    with path.open("rb") as stream:
+        if profiler is not None:
+            profiler.enable()
+        result = load_events(
+            platform.unit_of_work,
+            OPERATOR,
+            stream,
+            path.name,
+            platform.rules,
+            platform.catalog,
+            platform.clock.now,
+            problems.append,
+        )
+        if profiler is not None:
+            profiler.disable()
+    intake = time.perf_counter() - t0
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
+        print(f"intake: profile written to {args.profile}")
+    print(
+        f"intake: {result.lines - 1:,} lines, {result.accepted:,} accepted, "
+        f"{result.duplicates:,} duplicates, {result.rejected:,} rejected in {intake:.1f} s"
+    )
+    if problems or result.accepted != args.events:
+        for problem in problems[:10]:
+            print(f"  line {problem.index}: {problem.field} {problem.code}: {problem.message}")
+        sys.exit("intake: every line should have been accepted")
+    with platform.engine.connect() as connection:
+        grants, points = connection.execute(
+            text("SELECT count(*), coalesce(sum(points), 0) FROM grant_instructions")
+        ).one()
+    print(f"intake: {grants:,} grant instructions, {points:,} points in all")
+
+    intake_rate = args.events / intake
+    copy_rate = args.events / copy
+    ratio = intake_rate / copy_rate
+    print(f"intake:   {intake_rate:>10,.0f} events/s ({intake:.1f} s)")
+    print(f"raw COPY: {copy_rate:>10,.0f} events/s ({copy:.2f} s, median of {COPY_RUNS})")
+    print(f"ratio:    {ratio:>10.1%} (floor {FLOOR:.0%}, goal {GOAL:.0%})")
+    return {
+        "persons": args.persons,
+        "events": args.events,
+        "setup": setup,
+        "intake_rate": intake_rate,
+        "copy_rate": copy_rate,
+    }
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+def _admin_engine(url: URL) -> Engine:
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def recreate_database(url: URL) -> None:
+    drop_database(url)
+    engine = _admin_engine(url)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    engine.dispose()
+
+
+def drop_database(url: URL) -> None:
+    engine = _admin_engine(url)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def checkpoint(url: URL) -> None:
+    """Start each measurement with the same (empty) backlog of dirty pages."""
+    with psycopg.connect(_conninfo(url), autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+
+
+def _conninfo(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def raw_copy(url: URL, path: Path) -> int:
+    """The same file, streamed through COPY into an unindexed table; returns the rows loaded."""
+    with psycopg.connect(_conninfo(url)) as connection:
+        connection.execute("DROP TABLE IF EXISTS raw_events")
+        connection.execute(
+            "CREATE TABLE raw_events (event_id text, service_code text, "
+            "payment_service_id text, kind text, amount integer, occurred_at timestamptz, "
+            "refund_of text)"
+        )
+        connection.commit()
+        with (
+            connection.cursor() as cursor,
+            cursor.copy("COPY raw_events FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            path.open("rb") as stream,
+        ):
+            while chunk := stream.read(1 << 20):
+                copy.write(chunk)
+        connection.commit()
+        row = connection.execute("SELECT count(*) FROM raw_events").fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def set_up_persons(url: URL, rng: random.Random, count: int) -> list[str]:
+    """Linked persons through the repositories; returns their PayPay payment_service_ids.
+
+    Units of work of SETUP_BATCH persons, shared out among SETUP_WORKERS processes.
+    """
+    accounts = [f"{n:016d}" for n in rng.sample(range(10**15, 10**16), count)]
+    batches = [
+        (start, accounts[start : start + SETUP_BATCH]) for start in range(0, count, SETUP_BATCH)
+    ]
+    address = url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(SETUP_WORKERS, mp_context=context) as pool:
+        for linked in pool.map(_link_batch, itertools.repeat(address), batches):
+            if linked:
+                sys.exit(f"setup: {linked}")
+    return accounts
+
+
+_engines: dict[str, Engine] = {}
+
+
+def _link_batch(address: str, batch: tuple[int, list[str]]) -> str:
+    """One unit of work of persons numbered from `start`; an error message, or ''."""
+    if address not in _engines:
+        _engines[address] = create_engine_for(address)
+    start, accounts = batch
+    uow = SqlUnitOfWork(_engines[address])
+    with uow:
+        for n, payment_service_id in enumerate(accounts, start=start):
+            person = _bench_id("person", n)
+            uow.persons.save(
+                PersonSnapshot(
+                    person=person,
+                    birth_date=date(1960, 4, 1) + timedelta(days=n % 15_000),
+                    card_applied_on=date(2020, 6, 1),
+                    card_applied_online=False,
+                    died_on=None,
+                    adult_ward=False,
+                    certificate_issued_at=datetime(2021, 4, 1, 10, 0, tzinfo=JST),
+                ),
+                APPLIED_AT,
+            )
+            if uow.applications.link_account(SERVICE, payment_service_id, person, APPLIED_AT) != (
+                person
+            ):
+                return f"account {payment_service_id} was already linked"
+            added = uow.applications.add(
+                StoredApplication(
+                    application_id=_bench_id("application", n),
+                    person=person,
+                    measure=Measure.PHASE1,
+                    service_code=SERVICE,
+                    payment_service_id=payment_service_id,
+                    counts=EventKind.CHARGE,
+                    channel=Channel.ONLINE,
+                    applied_at=APPLIED_AT,
+                )
+            )
+            if not added:
+                return f"person {person} already has a phase-1 application"
+        uow.commit()
+    return ""
+
+
+def _bench_id(kind: str, n: int) -> str:
+    return hashlib.blake2b(f"{SEED}:{kind}:{n}".encode(), digest_size=8).hexdigest()
+
+
+def write_events(path: Path, rng: random.Random, accounts: list[str], count: int) -> int:
+    """Charges on the accounts and ~1 % refunds of earlier ones, in time order; returns the
+    number of refunds."""
+    refunds = round(count * REFUND_SHARE)
+    charges = count - refunds
+    span = int((EVENTS_UNTIL - EVENTS_FROM).total_seconds())
+    start = int(EVENTS_FROM.timestamp())
+    charge_rows = sorted(
+        (start + rng.randrange(span), rng.choice(accounts), rng.randint(100, 9_000))
+        for _ in range(charges)
+    )
+    # (at, order, event_id, account, kind, amount, refund_of); a refund sorts after its original.
+    rows = [
+        (at, 0, f"c{n:07d}", account, "charge", amount, "")
+        for n, (at, account, amount) in enumerate(charge_rows)
+    ]
+    end = start + span - 1
+    for n in range(refunds):
+        at, _, original, account, _, amount, _ = rows[rng.randrange(charges)]
+        refund = amount if rng.random() < 0.5 else rng.randint(1, amount)
+        when = min(at + rng.randrange(14 * 86_400), end)
+        rows.append((when, 1, f"r{n:06d}", account, "refund", refund, original))
+    rows.sort()
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(HEADER)
+        out.writelines(
+            f"{event_id},{SERVICE},{account},{kind},{amount},"
+            f"{datetime.fromtimestamp(at, JST).isoformat()},{refund_of}\n"
+            for at, _, event_id, account, kind, amount, refund_of in rows
+        )
+    return refunds
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    memory = ""
+    try:
+        with Path("/proc/meminfo").open(encoding="ascii") as info:
+            kib = int(info.readline().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{os.cpu_count()} cores{memory}, CPython {python_platform.python_version()}, "
+        f"PostgreSQL {_server_version()}"
+    )
+
+
+def _server_version() -> str:
+    url = parse_database_url(os.environ.get("MYNAPOINT_BENCH_DATABASE_URL", DEFAULT_URL))
+    with psycopg.connect(_conninfo(url.set(database="postgres"))) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return str(row[0]).split()[0] if row else "?"
+
+
+def append_results(figures: dict[str, float], ratio: float, note: str) -> None:
+    row = (
+        f"| {datetime.now(UTC).astimezone(JST).date().isoformat()} "
+        f"| {figures['intake_rate']:,.0f} | {figures['copy_rate']:,.0f} | {ratio:.1%} "
+        f"| {figures['setup']:,.0f} s | {machine()} | {note} |"
+    )
+    content = RESULTS.read_text(encoding="utf-8")
+    if SECTION not in content:
+        content = content.rstrip("\n") + "\n\n" + SECTION + "\n" + SECTION_INTRO
+    lines = content.splitlines()
+    at = lines.index(SECTION) + 1
+    # After the last table row of the section.
+    last = at
+    while at < len(lines) and not lines[at].startswith("## "):
+        if lines[at].startswith("|"):
+            last = at
+        at += 1
+    lines.insert(last + 1, row)
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
