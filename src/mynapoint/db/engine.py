@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -9,6 +11,7 @@ from sqlalchemy.exc import ArgumentError
 
 if TYPE_CHECKING:
     from sqlite3 import Connection as SQLiteConnection
+    from sqlite3 import Cursor as SQLiteCursor
 
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.pool import ConnectionPoolEntry
@@ -81,10 +84,31 @@ def _configure_sqlite_connection(
         # The busy timeout first: switching to WAL needs a lock another
         # connection may hold while it does the same.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL").fetchall()
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _use_wal(cursor: SQLiteCursor) -> None:
+    """Switch the database file to WAL once; later connections find it switched.
+
+    SQLite answers "database is locked" at once, without waiting for the busy
+    timeout, when the switch meets another connection's lock (processes that
+    start together), so the switch is retried until the timeout.
+    """
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        else:
+            return
 
 
 def _leave_transactions_to_sqlalchemy(
