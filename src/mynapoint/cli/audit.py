@@ -14,34 +14,18 @@ from typing import Annotated
 
 import typer
 
-from mynapoint.bootstrap import Platform, build_platform
-from mynapoint.config import load_settings
+from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE
+from mynapoint.cli.common import fail as _fail
+from mynapoint.cli.common import open_platform as _platform
 from mynapoint.domain.audit import ChainHead, parse_head
 from mynapoint.domain.calendar import to_jst
 from mynapoint.logs import JsonFormatter
 from mynapoint.services.audit import AuditChainBroken, publish_head, verify
 
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-
 audit = typer.Typer(
     help="The audit log of assisted actions: publish its head, verify it against one.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"mynapoint: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _platform(ctx: typer.Context) -> Platform:
-    try:
-        platform = build_platform(load_settings())
-    except ValueError as exc:
-        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
-    ctx.call_on_close(platform.engine.dispose)
-    return platform
 
 
 def _log_heads_to_stderr(ctx: typer.Context) -> None:

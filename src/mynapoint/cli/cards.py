@@ -16,17 +16,15 @@ from typing import Annotated
 import httpx
 import typer
 
-from mynapoint.bootstrap import Platform, build_platform
-from mynapoint.config import load_settings
+from mynapoint.bootstrap import Platform
+from mynapoint.cli.common import EXIT_LOCKED, EXIT_REFUSED, EXIT_USAGE
+from mynapoint.cli.common import fail as _fail
+from mynapoint.cli.common import open_platform as _platform
 from mynapoint.domain.auth import CardLocked, WrongPin
 from mynapoint.domain.calendar import jst_date, start_of_jst_day, to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.jpki.card import CardFileError, InvalidPin, VirtualCard
 from mynapoint.services.notices import record_death, record_revocation
-
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_LOCKED = 3
 
 cards = typer.Typer(
     help="The simulated card authority and virtual My Number Cards (development and training).",
@@ -38,22 +36,6 @@ IssuedAt = Annotated[
     str | None,
     typer.Option(help="A date (00:00 JST) or a timestamp with offset; default platform now."),
 ]
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"mynapoint: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _platform(ctx: typer.Context) -> Platform:
-    try:
-        platform = build_platform(load_settings())
-    except ValueError as exc:
-        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
-    # Closed when the command ends, however it ends: a command run in-process (tests, a
-    # shell) must not leave pooled database connections open behind it.
-    ctx.call_on_close(platform.engine.dispose)
-    return platform
 
 
 def parse_moment(value: str | None, option: str, platform: Platform) -> datetime:

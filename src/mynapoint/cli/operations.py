@@ -11,29 +11,13 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mynapoint.bootstrap import Platform, build_platform
-from mynapoint.config import load_settings
+from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE
+from mynapoint.cli.common import fail as _fail
+from mynapoint.cli.common import open_platform as _platform
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.event_rows import FileProblem
 from mynapoint.ingest.files import RejectReport, load_events
 from mynapoint.services.settlement import Statement, close_month
-
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"mynapoint: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _platform(ctx: typer.Context) -> Platform:
-    try:
-        platform = build_platform(load_settings())
-    except ValueError as exc:
-        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
-    ctx.call_on_close(platform.engine.dispose)
-    return platform
 
 
 def ingest_command(

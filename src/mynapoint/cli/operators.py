@@ -7,21 +7,15 @@ from typing import Annotated
 import typer
 
 from mynapoint.bootstrap import build_platform
+from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE
+from mynapoint.cli.common import fail as _fail
 from mynapoint.config import load_settings
 from mynapoint.services.operators import UnknownOperator, issue_operator_key
-
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
 
 operators = typer.Typer(
     help="Payment operators (決済事業者) of the service catalog: API keys.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"mynapoint: {message}", err=True)
-    return typer.Exit(code)
 
 
 @operators.command("key")
