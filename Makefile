@@ -52,6 +52,10 @@ format: $(STAMP) ## Format and auto-fix the code
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+.PHONY: messages
+messages: $(STAMP) ## List page texts without an English translation, as .po entries to fill in
+	$(BIN)/python -m mynapoint.web.catalogs en
+
 .PHONY: bench
 bench: bench-engine bench-intake ## Run every benchmark (each bench-* target)
 

@@ -11,7 +11,7 @@ from mynapoint.rules.loader import load_campaigns, load_catalog
 
 # Real databases (SQLite always, PostgreSQL when MYNAPOINT_TEST_DATABASE_URL is set) for the
 # integration and end-to-end tests.
-pytest_plugins = ["databases"]
+pytest_plugins = ["databases", "browser"]
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]

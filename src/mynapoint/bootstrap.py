@@ -37,7 +37,7 @@ def build_clock(settings: Settings, engine: Engine) -> Clock:
     return OffsetClock(started_at, recorded_real_at, real)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Platform:
     """Everything a request or command needs, wired once from the settings."""
 

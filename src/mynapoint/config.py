@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=_default_database_url)
     clock_start: AwareDatetime | None = None
     demo: bool = False
+    # Cookies of the pages (language, CSRF, sign-in) carry `Secure`: browsers send them over
+    # HTTPS, and over plain HTTP only to 127.0.0.1/localhost. Off only behind a trusted proxy
+    # that terminates TLS on another host name during development.
+    cookie_secure: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -22,7 +22,7 @@ from mynapoint.web.api.support_corners import (
     parse_moment,
     support_corners_out,
 )
-from mynapoint.web.pages.home import japanese_date
+from mynapoint.web.i18n import long_date as japanese_date
 
 EXIT_USAGE = 2
 

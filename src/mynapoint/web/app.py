@@ -18,6 +18,7 @@ from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
 from mynapoint.services.audit import keep_publishing
+from mynapoint.web import i18n
 from mynapoint.web.api import (
     applications,
     auth,
@@ -29,6 +30,7 @@ from mynapoint.web.api import (
     payment_services,
     support_corners,
 )
+from mynapoint.web.csrf import CSRF_COOKIE
 from mynapoint.web.errors import install_error_handlers
 from mynapoint.web.pages import corners, home
 
@@ -91,6 +93,32 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+        return response
+
+    @app.middleware("http")
+    async def locale_and_csrf_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The reader's language for everything this request renders (web/i18n.py), and the
+        # cookies a page set up: the remembered language and the CSRF secret (web/csrf.py).
+        asked = request.query_params.get(i18n.LOCALE_QUERY)
+        remembered = request.cookies.get(i18n.LOCALE_COOKIE)
+        locale = i18n.pick_locale(asked, remembered)
+        token = i18n.use_locale(locale)
+        try:
+            response = await call_next(request)
+        finally:
+            i18n.reset_locale(token)
+        secure = request.app.state.platform.settings.cookie_secure
+        if asked == locale and locale != remembered:
+            response.set_cookie(
+                i18n.LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, secure=secure, samesite="lax"
+            )
+        csrf = getattr(request.state, "csrf_token", None)
+        if csrf is not None and csrf != request.cookies.get(CSRF_COOKIE):
+            response.set_cookie(
+                CSRF_COOKIE, csrf, httponly=True, secure=secure, samesite="strict", path="/"
+            )
         return response
 
     @app.get("/docs", include_in_schema=False)

@@ -7,11 +7,13 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mynapoint.domain.errors import MynapointError
+from mynapoint.web.csrf import CsrfRejected
+from mynapoint.web.i18n import N_
 
 log = logging.getLogger("mynapoint.web")
 
@@ -117,6 +119,50 @@ def _field_name(location: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "(body)"
 
 
+def is_page(request: Request) -> bool:
+    """Pages answer errors with a page in the reader's language; the API with its JSON body."""
+    path = request.url.path
+    return not (path.startswith(("/api/", "/static/")) or path in {"/openapi.json", "/healthz"})
+
+
+# What a citizen reads when a page fails: no codes, no traces.
+PAGE_ERRORS: dict[int, tuple[str, str]] = {
+    403: (
+        N_("この操作を続けることができません"),
+        N_(
+            "ページの有効期限が切れたか、別の画面から送信されました。"
+            "お手数ですが、前のページに戻り、もう一度操作してください。"
+        ),
+    ),
+    404: (
+        N_("ページが見つかりません"),
+        N_(
+            "お探しのページは移動したか、削除された可能性があります。トップページからお探しください。"
+        ),
+    ),
+    405: (
+        N_("この操作はできません"),
+        N_("ページを再読み込みするか、トップページからやり直してください。"),
+    ),
+    500: (
+        N_("ただいま処理できません"),
+        N_(
+            "システムで問題が発生しました。記録は残っていますので、時間をおいてもう一度お試しください。"
+            "入力した内容は送信されていないか、送信済みのままです。二重に登録されることはありません。"
+        ),
+    ),
+}
+
+
+def error_page(request: Request, status: int) -> Response:
+    from mynapoint.web.templating import templates  # noqa: PLC0415 - templates import i18n late
+
+    title, text = PAGE_ERRORS.get(status, PAGE_ERRORS[500])
+    return templates.TemplateResponse(
+        request, "error.html", {"title": title, "text": text, "status": status}, status_code=status
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MynapointError)
     async def _domain(_: Request, exc: MynapointError) -> JSONResponse:
@@ -139,7 +185,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response("invalid_request", summary, {"fields": fields})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, CsrfRejected) or (is_page(request) and exc.status_code in PAGE_ERRORS):
+            return error_page(request, exc.status_code)
         if exc.status_code == 404:
             return error_response("not_found", "no such resource; see /docs for the API")
         if exc.status_code == 405:
@@ -147,6 +195,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response("invalid_request", str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if is_page(request):
+            return error_page(request, 500)
         return error_response("internal_error", "an unexpected error occurred; it has been logged")

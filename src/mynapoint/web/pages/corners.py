@@ -23,7 +23,8 @@ from mynapoint.web.api.support_corners import (
     time_ja,
 )
 from mynapoint.web.dependencies import CatalogDep, ClockDep
-from mynapoint.web.pages.home import japanese_date, templates
+from mynapoint.web.i18n import long_date as japanese_date
+from mynapoint.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 

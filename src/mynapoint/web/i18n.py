@@ -1,0 +1,127 @@
+"""Message catalogs: Japanese is the source language, English comes from `locales/en/*.po`.
+
+Every text a page shows is written in Japanese inside `_()` (Python) or `{% trans %}` /
+`_()` (templates) and translated through Babel's gettext catalogs. The locale of a request
+is chosen once by the locale middleware (`?lang=en` or `?lang=ja` switches it and is
+remembered in a cookie; Japanese otherwise) and kept in a context variable, so a function
+anywhere below the page can call `_()` without passing the request around.
+
+Each area of the site keeps its own catalog file (`common.po`, `citizen.po`, `staff.po`…):
+they are merged at start-up, and `tests/unit/test_messages.py` checks that every message
+the code and templates use has an English translation.
+"""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from mynapoint.domain.calendar import to_jst
+
+LOCALES: Final = ("ja", "en")
+DEFAULT_LOCALE: Final = "ja"
+LOCALE_COOKIE: Final = "mp_lang"
+LOCALE_QUERY: Final = "lang"
+CATALOGS = Path(__file__).parent / "locales"
+
+WEEKDAYS_JA: Final = "月火水木金土日"
+
+_current: ContextVar[str] = ContextVar("mynapoint_locale", default=DEFAULT_LOCALE)
+
+
+def pick_locale(query: str | None, cookie: str | None) -> str:
+    """The query parameter wins (a click on the switch), then the remembered cookie, then ja."""
+    for candidate in (query, cookie):
+        if candidate in LOCALES:
+            return candidate
+    return DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+def use_locale(locale: str) -> object:
+    """Set the locale of this request; returns the token `reset_locale` takes back."""
+    return _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def reset_locale(token: object) -> None:
+    _current.reset(token)  # type: ignore[arg-type]
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """All catalogs of one locale merged; Japanese is the source text, so it has none."""
+    merged = Translations()
+    for po in sorted((CATALOGS / locale / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=locale, domain=po.stem)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        merged.merge(Translations(compiled))
+    return merged
+
+
+def _(message: str) -> str:
+    return translations(current_locale()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_locale()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    return str(translations(current_locale()).pgettext(context, message))
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Marks a module-level text for extraction; translate it with `_()` when shown."""
+    return message
+
+
+# Formatting in the reader's language: 2021年9月30日(木) / Thu, 30 Sep 2021; 5,000円 / ¥5,000.
+
+
+def long_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    day = to_jst(value).date() if isinstance(value, datetime) else value
+    if current_locale() == "ja":
+        return f"{day.year}年{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
+    return format_date(day, "EEE, d MMM y", locale="en")
+
+
+def date_time(value: datetime | None) -> str:
+    """A moment in JST with its date: 2021年7月19日(月) 10:00 / Mon, 19 Jul 2021 10:00."""
+    if value is None:
+        return ""
+    local = to_jst(value)
+    return f"{long_date(local.date())} {format_time(local, 'HH:mm', locale=current_locale())}"
+
+
+def clock_time(value: datetime) -> str:
+    return format_datetime(to_jst(value), "HH:mm", locale=current_locale())
+
+
+def yen(value: int) -> str:
+    amount = format_decimal(value, format="#,##0", locale="en")
+    if current_locale() == "ja":
+        return f"{amount}円"
+    return f"¥{amount}" if value >= 0 else f"-¥{amount[1:]}"
+
+
+def points(value: int) -> str:
+    amount = format_decimal(value, format="#,##0", locale="en")
+    return f"{amount}ポイント" if current_locale() == "ja" else f"{amount} points"

@@ -1,0 +1,51 @@
+"""The one Jinja2 environment of the pages: gettext, reader-language filters, CSRF token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from mynapoint.web import i18n
+from mynapoint.web.csrf import CSRF_FIELD, csrf_token
+
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+    )
+)
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n._, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+)
+templates.env.filters["jdate"] = i18n.long_date
+templates.env.filters["jdatetime"] = i18n.date_time
+templates.env.filters["hhmm"] = i18n.clock_time
+templates.env.filters["yen"] = i18n.yen
+templates.env.filters["points"] = i18n.points
+
+
+def switch_language_url(request: Request, locale: str) -> str:
+    """This page in another language: same path and query, `lang` replaced."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != i18n.LOCALE_QUERY]
+    query.append((i18n.LOCALE_QUERY, locale))
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def platform_now(request: Request) -> datetime:
+    """The platform's clock (fixed in the demo), which every page shows and judges by."""
+    now: datetime = request.app.state.platform.clock.now()
+    return now
+
+
+templates.env.globals["locale"] = i18n.current_locale
+templates.env.globals["platform_now"] = platform_now
+templates.env.globals["switch_language_url"] = switch_language_url
+templates.env.globals["csrf_token"] = csrf_token
+templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
