@@ -160,17 +160,7 @@ def renew(
     issued_at: IssuedAt = None,
 ) -> None:
     """A new key and certificate on the same card, for the same person; prints the new serial."""
-    check_writable(out)
-    platform = _platform(ctx)
-    card = read_card(file)
-    try:
-        renewed = platform.authority.renew(
-            card, pin, issued_at=parse_moment(issued_at, "--issued-at", platform)
-        )
-    except MynapointError as exc:
-        raise refuse(exc) from None
-    write_card(renewed, out)
-    typer.echo(renewed.serial)
+    _write_successor(ctx, file, out, pin, issued_at, reissue=False)
 
 
 @cards.command("reissue")
@@ -182,17 +172,23 @@ def reissue(
     issued_at: IssuedAt = None,
 ) -> None:
     """A new card for the same person (e.g. after a loss); the old certificate is revoked."""
+    _write_successor(ctx, file, out, pin, issued_at, reissue=True)
+
+
+def _write_successor(
+    ctx: typer.Context, file: Path, out: Path, pin: str, issued_at: str | None, *, reissue: bool
+) -> None:
+    """Renew or reissue `file`'s card into `out` and print the successor's serial."""
     check_writable(out)
     platform = _platform(ctx)
     card = read_card(file)
+    make = platform.authority.reissue if reissue else platform.authority.renew
     try:
-        new = platform.authority.reissue(
-            card, pin, issued_at=parse_moment(issued_at, "--issued-at", platform)
-        )
+        successor = make(card, pin, issued_at=parse_moment(issued_at, "--issued-at", platform))
     except MynapointError as exc:
         raise refuse(exc) from None
-    write_card(new, out)
-    typer.echo(new.serial)
+    write_card(successor, out)
+    typer.echo(successor.serial)
 
 
 @cards.command("revoke")

@@ -10,8 +10,7 @@ from typing import Annotated
 
 import typer
 
-from mynapoint.bootstrap import build_platform
-from mynapoint.config import load_settings
+from mynapoint.cli.common import EXIT_USAGE, fail, open_platform
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.rules.loader import RuleDataError
@@ -24,21 +23,9 @@ from mynapoint.web.api.support_corners import (
 )
 from mynapoint.web.i18n import long_date as japanese_date
 
-EXIT_USAGE = 2
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"mynapoint: {message}", err=True)
-    return typer.Exit(code)
-
 
 def _platform_now(ctx: typer.Context) -> datetime:
-    try:
-        platform = build_platform(load_settings())
-    except ValueError as exc:
-        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
-    ctx.call_on_close(platform.engine.dispose)
-    return platform.clock.now()
+    return open_platform(ctx).clock.now()
 
 
 def _width(text: str) -> int:
@@ -82,9 +69,9 @@ def corners_command(
         directory = get_corner_directory()
         moment = _platform_now(ctx) if at is None else parse_moment(at, "--at")
     except RuleDataError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
+        raise fail(str(exc), EXIT_USAGE) from None
     except MynapointError as exc:
-        raise _fail(exc.message, EXIT_USAGE) from None
+        raise fail(exc.message, EXIT_USAGE) from None
     body = support_corners_out(directory, moment)
     if as_json:
         sys.stdout.write(
