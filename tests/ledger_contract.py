@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
 from ledger_factories import AT, OPERATOR, SERVICE, make_event, make_grant, make_line
 from mynapoint.domain.measures import EventKind, IgnoreReason, Measure
 
@@ -130,6 +132,62 @@ class LedgerContract:
 
         with make_uow() as uow:
             assert uow.events.existing_hashes(OPERATOR, ["e1"]) == {}
+
+    @pytest.mark.parametrize("odd", [[], ["odd\x1fid", "comma,id"]], ids=["plain", "odd"])
+    def test_many_keys_are_found_and_updated_whatever_characters_they_hold(
+        self, make_uow: MakeUow, odd: list[str]
+    ) -> None:
+        # Enough keys for the database's one-parameter lists; the odd ones hold the unit
+        # separator those lists are joined with, or a comma.
+        ids = [f"e{number}" for number in range(70)] + odd
+        events = [make_event(event_id) for event_id in ids]
+        with make_uow() as uow:
+            assert uow.events.add_many(events) == len(ids)
+            uow.commit()
+
+        with make_uow() as uow:
+            found = uow.events.existing_hashes(OPERATOR, [*ids, "missing"])
+            assert found == {event.event_id: event.content_hash for event in events}
+            uow.events.set_reasons(
+                [(OPERATOR, event_id, IgnoreReason.CAP_REACHED.value) for event_id in ids]
+            )
+            uow.commit()
+
+        with make_uow() as uow:
+            stored = uow.events.for_persons(["person-1"])["person-1"]
+            assert {event.event_id: event.reason for event in stored} == dict.fromkeys(
+                ids, IgnoreReason.CAP_REACHED
+            )
+
+    # --- persons pending evaluation ---------------------------------------------------
+
+    def test_marked_persons_stay_pending_until_their_marker_is_cleared(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            assert uow.events.pending() == {}
+            first = uow.events.mark_pending(["person-2", "person-1", "person-2"])
+            second = uow.events.mark_pending(["person-3"])
+            uow.commit()
+
+        with make_uow() as uow:
+            # Each person once, in order; markers by id, oldest first.
+            assert uow.events.pending() == {first: ["person-1", "person-2"], second: ["person-3"]}
+            uow.events.clear_pending([first, first + second + 1])
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.events.pending() == {second: ["person-3"]}
+            uow.events.clear_pending([])
+
+    def test_a_marker_rolled_back_with_its_events_was_never_there(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.events.add_many([make_event("e1")])
+            uow.events.mark_pending(["person-1"])
+
+        with make_uow() as uow:
+            assert uow.events.pending() == {}
+            assert uow.events.for_persons(["person-1"]) == {"person-1": []}
 
     # --- grant instructions -------------------------------------------------------------
 

@@ -3,9 +3,13 @@
 Each row is checked on its own. `event_id` is unique per operator: the same
 event again is a duplicate (nothing changes), the same id with other content is
 `event_id_conflict`. Events for accounts no person has linked are rejected;
-events that earn nothing are accepted and kept with their reason. The affected
-persons are then re-evaluated by the engine (services.ledger) in the same
-transaction, so a crash leaves either the whole batch or none of it.
+events that earn nothing are accepted and kept with their reason.
+
+Intake runs in two phases. `store` keeps a batch's new events and, in the same
+transaction, marks their persons pending evaluation; the engine then brings
+those persons' instructions in line (services.ledger), each person once however
+many batches touched them. A crash between the phases leaves the markers, and
+the next intake evaluates them (`ledger.evaluate_pending`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.ledger import StoredEvent
@@ -73,6 +78,10 @@ class IntakeResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[RowProblem] = field(default_factory=list)
+    # Whose events the batch stored (or found stored by a concurrent batch), left pending
+    # evaluation under the marker `pending`.
+    persons: list[str] = field(default_factory=list)
+    pending: int | None = None
 
 
 def check_row(
@@ -114,62 +123,99 @@ def ingest(
     catalog: Catalog,
     now: datetime,
 ) -> IntakeResult:
-    """Keep every valid row of one batch and re-evaluate the persons it touches."""
+    """Keep every valid row of one batch, then re-evaluate the persons it touched (both
+    phases, one transaction each)."""
+    result = store(uow, operator_code, rows, catalog, now)
+    if result.pending is not None:
+        with uow:
+            reevaluate(uow, result.persons, rules, catalog, now)
+            uow.events.clear_pending([result.pending])
+            uow.commit()
+    return result
+
+
+@dataclass
+class Screened:
+    """A batch checked row by row without the database: the rows worth looking up, each
+    once, with their content hash, and the result so far (what the batch itself rejects
+    or repeats)."""
+
+    candidates: list[tuple[int, EventRow, str]]
+    result: IntakeResult
+    now: datetime
+
+
+def store(
+    uow: UnitOfWork,
+    operator_code: str,
+    rows: Sequence[tuple[int, EventRow]],
+    catalog: Catalog,
+    now: datetime,
+) -> IntakeResult:
+    """Keep every valid row of one batch; its persons are left pending evaluation."""
+    return keep(uow, operator_code, screen(rows, operator_code, catalog, now))
+
+
+def screen(
+    rows: Sequence[tuple[int, EventRow]], operator_code: str, catalog: Catalog, now: datetime
+) -> Screened:
+    """The first part of `store`, which needs no database (a file loader runs it on one
+    batch while the database stores the batch before)."""
     result = IntakeResult()
-    candidates = _screen(rows, operator_code, catalog, now, result)
+    return Screened(_screen(rows, operator_code, catalog, now, result), result, now)
+
+
+def keep(uow: UnitOfWork, operator_code: str, screened: Screened) -> IntakeResult:
+    """The rest of `store`: look the screened rows up and keep the new ones, in one
+    transaction."""
+    result, candidates, now = screened.result, screened.candidates, screened.now
     with uow:
         stored = uow.events.existing_hashes(
             operator_code, [row.event_id for _, row, _ in candidates]
         )
         fresh: list[tuple[int, EventRow, str]] = []
-        for index, row, digest in candidates:
+        for candidate in candidates:
+            _, row, digest = candidate
             known = stored.get(row.event_id)
             if known is None:
-                fresh.append((index, row, digest))
+                fresh.append(candidate)
             elif known == digest:
                 result.duplicates += 1
             else:
-                result.rejected.append(_conflict(index, row))
+                result.rejected.append(_conflict(candidate[0], row))
         linked = uow.applications.persons_for_accounts(
-            sorted({(row.service_code, row.payment_service_id) for _, row, _ in fresh})
+            list({(row.service_code, row.payment_service_id): None for _, row, _ in fresh})
         )
         events: list[StoredEvent] = []
         for index, row, digest in fresh:
             person = linked.get((row.service_code, row.payment_service_id))
             if person is None:
-                result.rejected.append(
-                    RowProblem(
-                        index,
-                        row.event_id,
-                        "payment_service_id",
-                        "account_not_linked",
-                        f"no person has linked account {row.payment_service_id} of "
-                        f"service '{row.service_code}'",
-                    )
-                )
+                result.rejected.append(_not_linked(index, row))
                 continue
             events.append(
                 StoredEvent(
-                    operator_code=operator_code,
-                    event_id=row.event_id,
-                    service_code=row.service_code,
-                    payment_service_id=row.payment_service_id,
-                    person=person,
-                    kind=row.kind,
-                    amount=row.amount,
-                    occurred_at=row.occurred_at,
-                    refund_of=row.refund_of,
-                    content_hash=digest,
-                    received_at=now,
+                    operator_code,
+                    row.event_id,
+                    row.service_code,
+                    row.payment_service_id,
+                    person,
+                    row.kind,
+                    row.amount,
+                    row.occurred_at,
+                    row.refund_of,
+                    digest,
+                    now,
                 )
             )
         # One order for every batch: two batches inserting the same ids cannot deadlock.
-        events.sort(key=lambda event: event.event_id)
+        events.sort(key=attrgetter("event_id"))
         inserted = uow.events.add_many(events)
         # A concurrent batch may have stored some of these ids first: those are duplicates.
         result.accepted = inserted
         result.duplicates += len(events) - inserted
-        reevaluate(uow, [e.person for e in events], rules, catalog, now)
+        if events:
+            result.persons = sorted({event.person for event in events})
+            result.pending = uow.events.mark_pending(result.persons)
         uow.commit()
     result.rejected.sort(key=lambda problem: problem.index)
     return result
@@ -207,6 +253,16 @@ def _screen(
         else:
             result.rejected.append(_conflict(index, row))
     return candidates
+
+
+def _not_linked(index: int, row: EventRow) -> RowProblem:
+    return RowProblem(
+        index,
+        row.event_id,
+        "payment_service_id",
+        "account_not_linked",
+        f"no person has linked account {row.payment_service_id} of service '{row.service_code}'",
+    )
 
 
 def _conflict(index: int, row: EventRow) -> RowProblem:

@@ -11,8 +11,8 @@ clawback. Running it twice changes nothing the second time.
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,15 +35,8 @@ from mynapoint.domain.points import Outcome, evaluate
 from mynapoint.domain.services import Catalog
 from mynapoint.services.ports import UnitOfWork
 
-
-@dataclass(frozen=True)
-class _Source:
-    """Where an engine grant line comes from, and which account it is paid to."""
-
-    key: str
-    operator_code: str
-    service_code: str
-    payment_service_id: str
+# Persons re-evaluated in one transaction by evaluate_pending.
+EVALUATION_CHUNK = 2_000
 
 
 def month_of(day: date) -> str:
@@ -107,6 +100,78 @@ def evaluate_person(
     return outcome, active, by_key
 
 
+@dataclass(frozen=True)
+class History:
+    """What the engine and the comparison need of one person, as stored."""
+
+    snapshot: PersonSnapshot
+    applications: list[StoredApplication]  # cancelled ones too
+    events: list[StoredEvent]
+    instructed: list[tuple[str, str, int]]  # (source, measure, points) of every line so far
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What to write for a set of persons: changed event reasons and new instructions."""
+
+    reasons: list[tuple[str, str, str | None]]  # (operator_code, event_id, reason or None)
+    instructions: list[GrantInstruction]
+
+
+def judge(
+    histories: Sequence[History],
+    rules: CampaignRules,
+    catalog: Catalog,
+    now: datetime,
+    closed: set[str],
+) -> Judgement:
+    """The engine's verdict on each history against what was instructed so far: no storage,
+    no clock (the new instructions' ids are random)."""
+    today = jst_date(now)
+    months: dict[date, str] = {}
+    reasons: list[tuple[str, str, str | None]] = []
+    groups: list[_Group] = []
+    for history in histories:
+        outcome, active, by_key = evaluate_person(
+            history.snapshot, history.applications, history.events, rules, catalog
+        )
+        ignored = {i.event_id: i.reason.value for i in outcome.ignored}
+        for key, event in by_key.items():
+            reason = ignored.get(key)
+            if event.reason != reason:
+                reasons.append((event.operator_code, event.event_id, reason))
+        known = _Known(active, history.applications, by_key)
+        groups.extend(
+            _differences(
+                history.snapshot.person, outcome, known, history.instructed, catalog, today
+            )
+        )
+    ids = secrets.token_hex(_GRANT_ID_BYTES * len(groups))
+    step = 2 * _GRANT_ID_BYTES
+    instructions = []
+    for number, (person, account, measure, grant_on, lines) in enumerate(groups):
+        month = months.get(grant_on)
+        if month is None:
+            month = months[grant_on] = settlement_month(grant_on, closed)
+        operator_code, service_code, payment_service_id = account
+        instructions.append(
+            GrantInstruction(
+                grant_id=ids[number * step : (number + 1) * step],
+                operator_code=operator_code,
+                service_code=service_code,
+                payment_service_id=payment_service_id,
+                person=person,
+                measure=measure,
+                points=sum(line.points for line in lines),
+                grant_on=grant_on,
+                created_at=now,
+                settlement_month=month,
+                lines=tuple(lines),
+            )
+        )
+    return Judgement(reasons, instructions)
+
+
 def reevaluate(
     uow: UnitOfWork,
     persons: Sequence[str],
@@ -128,38 +193,63 @@ def reevaluate(
     events = uow.events.for_persons(ordered)
     lines = uow.grants.lines_for_persons(ordered)
     closed = uow.settlements.closed_months()
-    today = jst_date(now)
-    instructions: list[GrantInstruction] = []
-    reasons: list[tuple[str, str, str | None]] = []
-    for person in ordered:
-        snapshot = snapshots.get(person)
-        if snapshot is None:
-            continue
-        outcome, active, by_key = evaluate_person(
-            snapshot, applications.get(person, []), events.get(person, []), rules, catalog
+    histories = [
+        History(
+            snapshot, applications.get(person, []), events.get(person, []), lines.get(person, [])
         )
-        ignored = {i.event_id: i.reason.value for i in outcome.ignored}
-        reasons.extend(
-            (event.operator_code, event.event_id, ignored.get(key))
-            for key, event in by_key.items()
-            if event.reason != ignored.get(key)
-        )
-        instructions.extend(
-            _differences(
-                person,
-                outcome,
-                _Known(active, applications.get(person, []), by_key),
-                lines.get(person, []),
-                catalog,
-                (today, now),
-                closed,
-            )
-        )
-    if reasons:
-        uow.events.set_reasons(reasons)
-    if instructions:
-        uow.grants.add_many(instructions)
-    return instructions
+        for person in ordered
+        if (snapshot := snapshots.get(person)) is not None
+    ]
+    judgement = judge(histories, rules, catalog, now, closed)
+    if judgement.reasons:
+        uow.events.set_reasons(judgement.reasons)
+    if judgement.instructions:
+        uow.grants.add_many(judgement.instructions)
+    return judgement.instructions
+
+
+def evaluate_pending(
+    new_uow: Callable[[], UnitOfWork],
+    rules: CampaignRules,
+    catalog: Catalog,
+    now: datetime,
+    chunk: int = EVALUATION_CHUNK,
+    workers: int = 1,
+) -> int:
+    """Re-evaluate every person intake left pending, `chunk` persons per transaction, then
+    clear the markers; returns how many persons were evaluated.
+
+    Every event of a marker read here was committed before it, so the evaluations, which
+    read later, see them all. Markers written meanwhile are left for the next call.
+
+    With `workers` threads, each runs its own chunks in its own transactions, holding
+    its persons' locks (the chunks share no person): while one thread waits for the
+    database (psycopg lets go of the GIL), another runs the engine.
+    """
+    reader = new_uow()
+    with reader:
+        markers = reader.events.pending()
+    persons = sorted({person for marked in markers.values() for person in marked})
+    chunks = [persons[start : start + chunk] for start in range(0, len(persons), chunk)]
+
+    def evaluate_chunk(part: list[str]) -> None:
+        uow = new_uow()
+        with uow:
+            reevaluate(uow, part, rules, catalog, now)
+            uow.commit()
+
+    if workers > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="evaluate") as threads:
+            for _ in threads.map(evaluate_chunk, chunks):
+                pass
+    else:
+        for part in chunks:
+            evaluate_chunk(part)
+    if markers:
+        with reader:
+            reader.events.clear_pending(list(markers))
+            reader.commit()
+    return len(persons)
 
 
 @dataclass(frozen=True)
@@ -169,25 +259,29 @@ class _Known:
     events: dict[str, StoredEvent]
 
 
+# (operator_code, service_code, payment_service_id): where an instruction's points go.
+_Account = tuple[str, str, str]
+# One instruction to write: person, account, measure, grant_on and its lines.
+_Group = tuple[str, _Account, Measure, date, list[GrantLine]]
+_GRANT_ID_BYTES = 12
+
+
 def _differences(
     person: str,
     outcome: Outcome,
     known: _Known,
     instructed_lines: list[tuple[str, str, int]],
     catalog: Catalog,
-    when: tuple[date, datetime],
-    closed: set[str],
-) -> list[GrantInstruction]:
-    today, now = when
+    today: date,
+) -> list[_Group]:
     active = known.active
     desired: dict[tuple[str, Measure], int] = {}
     dated: dict[tuple[str, Measure], date] = {}
     # Fixed grants by source key (an event's key finds its event in known.events).
     granted: dict[str, StoredApplication] = {}
     for grant in outcome.grants:
-        if grant.event_id is not None:
-            key = grant.event_id
-        else:
+        key = grant.event_id
+        if key is None:
             app = active[grant.application]
             key = application_source(app.application_id)
             granted[key] = app
@@ -198,78 +292,41 @@ def _differences(
     for key, measure, points in instructed_lines:
         key_measure = (key, Measure(measure))
         instructed[key_measure] = instructed.get(key_measure, 0) + points
-    groups: dict[tuple[str, str, str, Measure, date], list[GrantLine]] = defaultdict(list)
-    for key_measure in sorted(desired.keys() | instructed.keys()):
+    groups: dict[tuple[_Account, Measure, date], list[GrantLine]] = {}
+    for key_measure in sorted(desired.keys() | instructed.keys() if instructed else desired):
         delta = desired.get(key_measure, 0) - instructed.get(key_measure, 0)
         if delta == 0:
             continue
         key, measure = key_measure
-        found = _source_of(key, known, granted, catalog)
-        if found is None:
+        account = _account_of(key, known, granted, catalog)
+        if account is None:
             continue
         # A correction for a line the engine no longer grants is dated today.
-        grant_on = dated.get(key_measure, today)
-        group = (
-            found.operator_code,
-            found.service_code,
-            found.payment_service_id,
-            measure,
-            grant_on,
-        )
-        groups[group].append(GrantLine(key, measure, delta))
+        group = (account, measure, dated.get(key_measure, today))
+        line = GrantLine(key, measure, delta)
+        found = groups.get(group)
+        if found is None:
+            groups[group] = [line]
+        else:
+            found.append(line)
     return [
-        GrantInstruction(
-            grant_id=secrets.token_hex(12),
-            operator_code=operator_code,
-            service_code=service_code,
-            payment_service_id=payment_service_id,
-            person=person,
-            measure=measure,
-            points=sum(line.points for line in group_lines),
-            grant_on=grant_on,
-            created_at=now,
-            settlement_month=settlement_month(grant_on, closed),
-            lines=tuple(group_lines),
-        )
-        for (
-            operator_code,
-            service_code,
-            payment_service_id,
-            measure,
-            grant_on,
-        ), group_lines in groups.items()
+        (person, account, measure, grant_on, lines)
+        for (account, measure, grant_on), lines in groups.items()
     ]
 
 
-def _source_of(
+def _account_of(
     key: str, known: _Known, granted: dict[str, StoredApplication], catalog: Catalog
-) -> _Source | None:
+) -> _Account | None:
     """Where the points of a source key go: its event's account, or its application's."""
     event = known.events.get(key)
     if event is not None:
-        return _Source(key, event.operator_code, event.service_code, event.payment_service_id)
+        return (event.operator_code, event.service_code, event.payment_service_id)
     app = granted.get(key)
-    if app is not None:
-        return _Source(
-            key,
-            catalog.get(app.service_code).operator.code,
-            app.service_code,
-            app.payment_service_id,
-        )
-    return _source_of_instructed(key, known, catalog)
-
-
-def _source_of_instructed(key: str, known: _Known, catalog: Catalog) -> _Source | None:
-    event = known.events.get(key)
-    if event is not None:
-        return _Source(key, event.operator_code, event.service_code, event.payment_service_id)
-    # A fixed grant whose application was cancelled the same day: claw it back from its account.
-    for app in known.every:
-        if application_source(app.application_id) == key:
-            return _Source(
-                key,
-                catalog.get(app.service_code).operator.code,
-                app.service_code,
-                app.payment_service_id,
-            )
-    return None
+    if app is None:
+        # A fixed grant whose application was cancelled the same day: claw it back from its
+        # account.
+        app = next((a for a in known.every if application_source(a.application_id) == key), None)
+    if app is None:
+        return None
+    return (catalog.get(app.service_code).operator.code, app.service_code, app.payment_service_id)

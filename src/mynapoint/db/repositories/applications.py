@@ -143,7 +143,7 @@ class SqlApplicationRepository:
                 query = select(account_links.c.payment_service_id, account_links.c.person).where(
                     account_links.c.service_code == service_code, condition
                 )
-                for payment_service_id, person in connection.execute(query):
+                for payment_service_id, person in tuples(connection, query):
                     linked[service_code, payment_service_id] = person
         return linked
 

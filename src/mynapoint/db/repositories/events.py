@@ -1,24 +1,29 @@
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, text, update
+from psycopg.errors import UniqueViolation
+from sqlalchemy import Column, Integer, bindparam, delete, insert, select, text, update
 
 from mynapoint.db.repositories.statements import (
+    SEPARATOR,
     copy_rows,
+    in_chunks,
     insert_skipping_conflicts,
     is_postgresql,
     matching,
     tuples,
     utc,
 )
-from mynapoint.db.tables import spending_events
+from mynapoint.db.tables import pending_evaluations, spending_events
 from mynapoint.domain.ledger import StoredEvent
 from mynapoint.domain.measures import EventKind, IgnoreReason
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Connection
 
 _COLUMNS = (
@@ -38,10 +43,13 @@ _COLUMNS = (
 _KINDS = {kind.value: kind for kind in EventKind}
 _REASONS = {reason.value: reason for reason in IgnoreReason}
 
-# PostgreSQL: a batch is copied into this per-session table, then moved into
-# spending_events by one INSERT … SELECT … ON CONFLICT DO NOTHING (STACK-NOTES: the
-# fastest idempotent bulk path there). `position` keeps the first of several rows
-# with one key, as the repository promises.
+# PostgreSQL: a batch is copied straight into spending_events, inside a savepoint. When
+# one of its keys is there already (or twice in the batch), the COPY fails and the batch
+# is copied into this per-session table instead, then moved into spending_events by one
+# INSERT … SELECT … ON CONFLICT DO NOTHING (STACK-NOTES: the fastest idempotent bulk
+# path there). `position` keeps the first of several rows with one key, as the
+# repository promises. Intake looks the keys up first, so a new batch takes the first
+# way, which does about half the work of the second.
 _STAGING = "spending_events_staging"
 _CREATE_STAGING = text(
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} "
@@ -53,12 +61,24 @@ _MOVE_STAGED = text(
     f"SELECT {', '.join(_COLUMNS)} FROM {_STAGING} "
     "ORDER BY operator_code, event_id, position ON CONFLICT DO NOTHING"
 ).execution_options(preserve_rowcount=True)
+_COPIED = [spending_events.c[name] for name in _COLUMNS]
+_POSITION = Column("position", Integer)
 _CLEAR_STAGING = text(f"DELETE FROM {_STAGING}")  # noqa: S608 - a constant name
-# PostgreSQL: every changed reason in one statement.
+# PostgreSQL: every changed reason in one statement, the keys as unnested arrays.
 _SET_REASONS = text(
     "UPDATE spending_events SET reason = changed.reason "
     "FROM unnest(CAST(:operator_codes AS text[]), CAST(:event_ids AS text[]), "
     "CAST(:reasons AS text[])) AS changed (operator_code, event_id, reason) "
+    "WHERE spending_events.operator_code = changed.operator_code "
+    "AND spending_events.event_id = changed.event_id"
+)
+# The same with each array sent as one string split by the server (much cheaper to send than
+# a list; see statements.matching), for keys without the separator; '' stands for no reason.
+_SET_REASONS_JOINED = text(
+    "UPDATE spending_events SET reason = changed.reason "
+    "FROM unnest(string_to_array(:operator_codes, :separator), "
+    "string_to_array(:event_ids, :separator), string_to_array(:reasons, :separator, '')) "
+    "AS changed (operator_code, event_id, reason) "
     "WHERE spending_events.operator_code = changed.operator_code "
     "AND spending_events.event_id = changed.event_id"
 )
@@ -86,11 +106,18 @@ class SqlEventRepository:
             return 0
         connection = self._connection()
         if is_postgresql(connection):
+            try:
+                with connection.begin_nested():
+                    copy_rows(connection, spending_events.name, _COPIED, map(_values, events))
+            except UniqueViolation:
+                pass
+            else:
+                return len(events)
             connection.execute(_CREATE_STAGING)
             copy_rows(
                 connection,
                 _STAGING,
-                (*_COLUMNS, "position"),
+                [*_COPIED, _POSITION],
                 ((*_values(event), position) for position, event in enumerate(events)),
             )
             inserted = connection.execute(_MOVE_STAGED).rowcount
@@ -122,18 +149,69 @@ class SqlEventRepository:
                 found[event.person].append(event)
         return found
 
+    def mark_pending(self, persons: Sequence[str]) -> int:
+        statement = (
+            insert(pending_evaluations)
+            .values(persons=json.dumps(sorted(set(persons))))
+            .returning(pending_evaluations.c.marker_id)
+        )
+        return int(self._connection().execute(statement).scalar_one())
+
+    def pending(self) -> dict[int, list[str]]:
+        query = select(pending_evaluations.c.marker_id, pending_evaluations.c.persons).order_by(
+            pending_evaluations.c.marker_id
+        )
+        return {
+            marker_id: json.loads(persons)
+            for marker_id, persons in self._connection().execute(query)
+        }
+
+    def clear_pending(self, marker_ids: Sequence[int]) -> None:
+        connection = self._connection()
+        for chunk in in_chunks(connection, sorted(marker_ids)):
+            condition: ColumnElement[bool] = pending_evaluations.c.marker_id.in_(chunk)
+            if is_postgresql(connection):
+                # Two evaluations clearing the same markers lock them in one order, so they
+                # cannot deadlock; the second finds them gone.
+                locked = (
+                    select(pending_evaluations.c.marker_id)
+                    .where(condition)
+                    .order_by(pending_evaluations.c.marker_id)
+                    .with_for_update()
+                    .cte("locked")
+                    .prefix_with("MATERIALIZED", dialect="postgresql")
+                )
+                condition = pending_evaluations.c.marker_id == locked.c.marker_id
+            connection.execute(delete(pending_evaluations).where(condition))
+
     def set_reasons(self, reasons: Sequence[tuple[str, str, str | None]]) -> None:
         if not reasons:
             return
         connection = self._connection()
         if is_postgresql(connection):
             operator_codes, event_ids, values = zip(*reasons, strict=True)
+            texts = [None if reason is None else str(reason) for reason in values]
+            joined = [SEPARATOR.join(operator_codes), SEPARATOR.join(event_ids)]
+            if all(
+                part.count(SEPARATOR) == len(reasons) - 1 and "" not in keys
+                for part, keys in zip(joined, (operator_codes, event_ids), strict=True)
+            ):
+                connection.execute(
+                    _SET_REASONS_JOINED,
+                    {
+                        "operator_codes": joined[0],
+                        "event_ids": joined[1],
+                        "reasons": SEPARATOR.join(text or "" for text in texts),
+                        "separator": SEPARATOR,
+                    },
+                )
+                return
             connection.execute(
                 _SET_REASONS,
                 {
                     "operator_codes": list(operator_codes),
                     "event_ids": list(event_ids),
-                    "reasons": [None if reason is None else str(reason) for reason in values],
+                    "reasons": texts,
                 },
             )
             return

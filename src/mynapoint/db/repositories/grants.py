@@ -185,7 +185,7 @@ def _copy_instructions(connection: Connection, instructions: Sequence[GrantInstr
     copy_rows(
         connection,
         grant_instructions.name,
-        _INSTRUCTION_COLUMNS,
+        [grant_instructions.c[name] for name in _INSTRUCTION_COLUMNS],
         (
             (
                 instruction.grant_id,
@@ -206,7 +206,7 @@ def _copy_instructions(connection: Connection, instructions: Sequence[GrantInstr
     copy_rows(
         connection,
         grant_lines.name,
-        _LINE_COLUMNS,
+        [grant_lines.c[name] for name in _LINE_COLUMNS],
         (
             (
                 instruction.grant_id,

@@ -1,0 +1,238 @@
+"""An ingest killed between storing a file's events and evaluating them is finished later.
+
+Intake stores every batch of a file with a marker of its persons, then evaluates those
+persons once each. Here a real process is killed (SIGKILL) exactly between the two
+phases: every event is stored, nothing is evaluated, the markers are left. Running the
+same file again, or any other file, evaluates the persons left behind, and the ledger is
+the one a clean run gives (on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+
+from ledger_setup import link_person
+from mynapoint.bootstrap import build_platform
+from mynapoint.config import Settings
+from mynapoint.db.engine import create_engine_for, sqlite_url
+from mynapoint.db.tables import grant_instructions, pending_evaluations, spending_events
+from mynapoint.db.unit_of_work import SqlUnitOfWork
+from mynapoint.domain.calendar import JST
+from mynapoint.ingest.event_rows import CSV_HEADER
+from mynapoint.services.clock import FixedClock
+
+NOW = datetime(2021, 12, 1, 10, 0, tzinfo=JST)
+APPLIED = datetime(2021, 5, 10, 10, 0, tzinfo=JST)
+PERSONS = 40
+LATE_PERSONS = 5  # only in the second file
+EVENTS_PER_PERSON = 8
+BATCH = 50  # lines per batch in the killed run, so each person's events span batches
+
+Ledger = tuple[dict[tuple[str, str, str], int], frozenset[tuple[str, str | None]]]
+
+# Loads a file as `mynapoint ingest` does, but dies (SIGKILL) where the evaluation starts.
+KILLED_BETWEEN_PHASES = """
+import os, signal, sys
+from pathlib import Path
+import mynapoint.ingest.files as files
+from mynapoint.bootstrap import build_platform
+from mynapoint.config import Settings
+
+files.FILE_BATCH = int(sys.argv[4])
+files.evaluate_pending = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+platform = build_platform(Settings(database_url=sys.argv[1], var_dir=Path(sys.argv[2])))
+with open(sys.argv[3], "rb") as stream:
+    files.load_events(
+        platform.unit_of_work, "paypay", stream, "events.csv", platform.rules,
+        platform.catalog, platform.clock.now, print,
+    )
+"""
+
+
+def person(number: int) -> str:
+    return f"pending-{number:03d}"
+
+
+def payment_service_id(number: int) -> str:
+    return f"{6_000_000_000_000_000 + number:016d}"
+
+
+def write_event_file(path: Path, numbers: range, seed: int) -> int:
+    """Charges, purchases (not counted) and refunds, shuffled: some refunds come first."""
+    draw = random.Random(seed)  # noqa: S311 - test data, not secrets
+    lines = []
+    for number in numbers:
+        spent: list[tuple[str, datetime]] = []
+        for index in range(EVENTS_PER_PERSON):
+            event_id = f"p{number:03d}-{index}"
+            at = datetime(2021, 5, 1, 0, 0, tzinfo=JST) + timedelta(
+                minutes=draw.randint(0, 60 * 24 * 150)
+            )
+            roll = draw.random()
+            if roll < 0.2 and spent:
+                refund_of, original_at = draw.choice(spent)
+                kind, at = "refund", max(at, original_at)
+            else:
+                kind, refund_of = ("purchase" if roll < 0.3 else "charge"), ""
+                spent.append((event_id, at))
+            lines.append(
+                f"{event_id},paypay,{payment_service_id(number)},{kind},"
+                f"{draw.randint(500, 6000)},{at.isoformat()},{refund_of}\n"
+            )
+    draw.shuffle(lines)
+    path.write_text(",".join(CSV_HEADER) + "\n" + "".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
+    """Makes a new, migrated database with everyone linked; returns its URL."""
+
+    def link_everyone(database_url: str) -> str:
+        platform = build_platform(
+            Settings(database_url=database_url, var_dir=tmp_path), clock=FixedClock(NOW)
+        )
+        try:
+            for number in range(PERSONS + LATE_PERSONS):
+                link_person(
+                    platform.unit_of_work(),
+                    person=person(number),
+                    payment_service_id=payment_service_id(number),
+                    applied_at=APPLIED,
+                )
+        finally:
+            platform.engine.dispose()
+        return database_url
+
+    if request.param == "sqlite":
+        return lambda: link_everyone(sqlite_url(tmp_path / f"{secrets.token_hex(6)}.db"))
+    worker_engine: Engine = request.getfixturevalue("postgresql_worker_engine")
+
+    def make_postgresql() -> str:
+        schema = f"pending_{secrets.token_hex(6)}"
+        with worker_engine.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        url = worker_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+        return link_everyone(url.render_as_string(hide_password=False))
+
+    return make_postgresql
+
+
+def environment(database_url: str, var_dir: Path) -> dict[str, str]:
+    return os.environ | {
+        "MYNAPOINT_DATABASE_URL": database_url,
+        "MYNAPOINT_VAR_DIR": str(var_dir),
+        "MYNAPOINT_CLOCK_START": NOW.isoformat(),
+    }
+
+
+def kill_between_phases(database_url: str, file: Path, var_dir: Path) -> None:
+    arguments = [database_url, str(var_dir), str(file), str(BATCH)]
+    process = subprocess.run(  # noqa: S603 - our own script, with this Python
+        [sys.executable, "-c", KILLED_BETWEEN_PHASES, *arguments],
+        env=environment(database_url, var_dir),
+        cwd=var_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr
+
+
+def ingest(database_url: str, file: Path, var_dir: Path) -> str:
+    process = subprocess.run(  # noqa: S603 - our own command line, with this Python
+        [sys.executable, "-m", "mynapoint.cli", "ingest", str(file), "--operator", "paypay"],
+        env=environment(database_url, var_dir),
+        cwd=var_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    return process.stdout
+
+
+def counts(database_url: str) -> tuple[int, int, int]:
+    """(stored events, markers, grant instructions)."""
+    engine = create_engine_for(database_url)
+    try:
+        with engine.connect() as connection:
+            return tuple(  # type: ignore[return-value]
+                connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (spending_events, pending_evaluations, grant_instructions)
+            )
+    finally:
+        engine.dispose()
+
+
+def read_ledger(database_url: str) -> Ledger:
+    """Points per (person, source, measure), and each event with its reason."""
+    engine = create_engine_for(database_url)
+    everyone = [person(number) for number in range(PERSONS + LATE_PERSONS)]
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            lines = uow.grants.lines_for_persons(everyone)
+            stored = uow.events.for_persons(everyone)
+    finally:
+        engine.dispose()
+    points: dict[tuple[str, str, str], int] = defaultdict(int)
+    for holder, held in lines.items():
+        for source, measure, amount in held:
+            points[holder, source, measure] += amount
+    events = frozenset(
+        (event.event_id, event.reason.value if event.reason else None)
+        for person_events in stored.values()
+        for event in person_events
+    )
+    return {key: amount for key, amount in points.items() if amount}, events
+
+
+def test_the_same_file_again_evaluates_what_a_killed_run_left_pending(fresh_database, tmp_path):
+    file = tmp_path / "events.csv"
+    lines = write_event_file(file, range(PERSONS), seed=1)
+    clean = fresh_database()
+    assert f"{lines} accepted, 0 duplicates, 0 rejected" in ingest(clean, file, tmp_path)
+    expected = read_ledger(clean)
+    assert expected[0]
+    assert counts(clean)[:2] == (lines, 0)
+
+    killed = fresh_database()
+    kill_between_phases(killed, file, tmp_path)
+    # Every batch is stored with its marker; no person has been evaluated.
+    stored, markers, instructions = counts(killed)
+    assert (stored, instructions) == (lines, 0)
+    assert markers == -(-lines // BATCH)
+
+    assert f"0 accepted, {lines} duplicates, 0 rejected" in ingest(killed, file, tmp_path)
+    assert counts(killed)[1] == 0
+    assert read_ledger(killed) == expected
+
+
+def test_any_later_file_evaluates_what_a_killed_run_left_pending(fresh_database, tmp_path):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    write_event_file(first, range(PERSONS), seed=2)
+    late = write_event_file(second, range(PERSONS, PERSONS + LATE_PERSONS), seed=3)
+    clean = fresh_database()
+    ingest(clean, first, tmp_path)
+    ingest(clean, second, tmp_path)
+
+    killed = fresh_database()
+    kill_between_phases(killed, first, tmp_path)
+    assert f"{late} accepted, 0 duplicates, 0 rejected" in ingest(killed, second, tmp_path)
+    assert counts(killed)[1] == 0
+    assert read_ledger(killed) == read_ledger(clean)
