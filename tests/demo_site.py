@@ -1,7 +1,8 @@
 """The demo site as `make run` serves it, on a real socket for the browser tests.
 
 Demo mode on, the platform clock fixed on a Monday when the corners are open, the demo
-cards, operator key and payment accounts seeded exactly as `mynapoint serve` seeds them.
+cards, operator key, payment accounts and support-corner staff seeded exactly as
+`mynapoint serve` seeds them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from pathlib import Path
 from live_server import live_server
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings
-from mynapoint.demo import DemoAccount, SeededCard, seed_demo_cards, seed_demo_operator
+from mynapoint.demo import (
+    DemoAccount,
+    DemoStaff,
+    SeededCard,
+    seed_demo_cards,
+    seed_demo_operator,
+    seed_demo_staff,
+)
 from mynapoint.domain.calendar import JST
 from mynapoint.services.clock import FixedClock
 
@@ -30,6 +38,7 @@ class DemoSite:
     cards: dict[str, SeededCard]
     operator_key: str
     accounts: tuple[DemoAccount, ...]
+    staff: tuple[DemoStaff, ...] = ()  # the support-corner staff of 中央区役所
 
 
 @contextmanager
@@ -40,7 +49,8 @@ def demo_site(database_url: str, tmp_path: Path, at: datetime = DEMO_DAY) -> Ite
     try:
         cards = {seeded.card.name: seeded for seeded in seed_demo_cards(platform)}
         _, key, accounts = seed_demo_operator(platform)
+        staff = seed_demo_staff(platform)
         with live_server(settings, platform) as url:
-            yield DemoSite(url, platform, clock, cards, key, accounts)
+            yield DemoSite(url, platform, clock, cards, key, accounts, staff)
     finally:
         platform.engine.dispose()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Self
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
 from mynapoint.domain.audit import GENESIS_HASH, ChainHead
 from mynapoint.domain.measures import IgnoreReason
+from mynapoint.domain.staff import SIGN_IN_TRIES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from mynapoint.domain.accounts import PaymentAccount
+    from mynapoint.domain.assist import AssistedSession
     from mynapoint.domain.audit import PublishedHead, SealedEntry
     from mynapoint.domain.auth import Challenge, Session
     from mynapoint.domain.ledger import (
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
         StoredEvent,
     )
     from mynapoint.domain.mykey import MyKey
+    from mynapoint.domain.staff import StaffAccount, StaffSession
 
     Account = tuple[str, str]  # (service_code, payment_service_id)
 
@@ -55,12 +58,16 @@ class FakeTables:
     applications: dict[str, StoredApplication] = field(default_factory=dict)
     account_links: dict[Account, str] = field(default_factory=dict)  # the linked person
     events: dict[tuple[str, str], StoredEvent] = field(default_factory=dict)  # by operator, id
+    pending: dict[int, tuple[str, ...]] = field(default_factory=dict)  # persons by marker id
     grants: dict[str, GrantInstruction] = field(default_factory=dict)
     settlements: dict[str, datetime] = field(default_factory=dict)  # closed_at by month
     notices: dict[str, LinkageNotice] = field(default_factory=dict)
     jobs: dict[str, IngestJob] = field(default_factory=dict)
     audit_log: dict[int, SealedEntry] = field(default_factory=dict)  # by seq
     audit_heads: dict[int, PublishedHead] = field(default_factory=dict)  # in publishing order
+    staff: dict[str, StaffAccount] = field(default_factory=dict)  # by name
+    staff_sessions: dict[str, StaffSession] = field(default_factory=dict)  # by token hash
+    assisted: dict[str, AssistedSession] = field(default_factory=dict)  # by session id
 
     def copy(self) -> FakeTables:
         # The values are frozen dataclasses (or strings), so copying the dicts is enough.
@@ -95,6 +102,9 @@ class FakeUnitOfWork:
         self.notices = FakeNoticeRepository(self._current)
         self.jobs = FakeIngestJobRepository(self._current)
         self.audit = FakeAuditRepository(self._current)
+        self.staff = FakeStaffRepository(self._current)
+        self.staff_sessions = FakeStaffSessionRepository(self._current)
+        self.assisted = FakeAssistedSessionRepository(self._current)
 
     @property
     def committed(self) -> FakeTables:
@@ -364,6 +374,20 @@ class FakeEventRepository:
                 found[event.person].append(event)
         return found
 
+    def mark_pending(self, persons: Sequence[str]) -> int:
+        pending = self._tables().pending
+        marker_id = max(pending, default=0) + 1
+        pending[marker_id] = tuple(sorted(set(persons)))
+        return marker_id
+
+    def pending(self) -> dict[int, list[str]]:
+        return {marker: list(persons) for marker, persons in sorted(self._tables().pending.items())}
+
+    def clear_pending(self, marker_ids: Sequence[int]) -> None:
+        pending = self._tables().pending
+        for marker_id in marker_ids:
+            pending.pop(marker_id, None)
+
     def set_reasons(self, reasons: Sequence[tuple[str, str, str | None]]) -> None:
         events = self._tables().events
         for operator_code, event_id, reason in reasons:
@@ -516,3 +540,130 @@ class FakeAuditRepository:
             return None
         # Latest published first, and of two at one moment the later stored, as in SQL.
         return max(heads.items(), key=lambda item: (item[1].published_at, item[0]))[1]
+
+    def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
+        log = self._tables().audit_log
+        newest = [log[seq] for seq in sorted(log, reverse=True)]
+        return [e for e in newest if corner is None or e.entry.corner == corner][: max(limit, 0)]
+
+
+class FakeStaffRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def add(self, account: StaffAccount) -> bool:
+        return self._tables().staff.setdefault(account.name, account) is account
+
+    def get(self, name: str) -> StaffAccount | None:
+        return self._tables().staff.get(name)
+
+    def record_sign_in(self, name: str, *, correct: bool, at: datetime) -> StaffAccount:
+        del at  # the update time is kept for operators of the database only
+        staff = self._tables().staff
+        account = staff.get(name)
+        if account is None:
+            raise LookupError(f"no staff account '{name}'")
+        if account.failed_sign_ins < SIGN_IN_TRIES:
+            account = replace(
+                account, failed_sign_ins=0 if correct else account.failed_sign_ins + 1
+            )
+            staff[name] = account
+        return account
+
+    def set_password(
+        self, name: str, password_hash: str, *, must_change: bool, at: datetime
+    ) -> None:
+        del at
+        staff = self._tables().staff
+        if name in staff:
+            staff[name] = replace(
+                staff[name], password_hash=password_hash, must_change_password=must_change
+            )
+
+    def unlock(self, name: str, at: datetime) -> bool:
+        del at
+        staff = self._tables().staff
+        if name not in staff:
+            return False
+        staff[name] = replace(staff[name], failed_sign_ins=0)
+        return True
+
+    def listed(self, corner: str | None) -> list[StaffAccount]:
+        staff = self._tables().staff
+        return [
+            staff[name] for name in sorted(staff) if corner is None or staff[name].corner == corner
+        ]
+
+
+class FakeStaffSessionRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def add(self, session: StaffSession) -> None:
+        sessions = self._tables().staff_sessions
+        if session.token_hash in sessions:
+            raise ValueError(f"a staff session '{session.token_hash}' exists already")
+        sessions[session.token_hash] = session
+
+    def get(self, token_hash: str) -> StaffSession | None:
+        return self._tables().staff_sessions.get(token_hash)
+
+    def touch(self, token_hash: str, at: datetime) -> None:
+        sessions = self._tables().staff_sessions
+        session = sessions.get(token_hash)
+        if session is not None and session.ended_at is None and session.last_seen_at < at:
+            sessions[token_hash] = replace(session, last_seen_at=at)
+
+    def end(self, token_hash: str, at: datetime) -> None:
+        sessions = self._tables().staff_sessions
+        session = sessions.get(token_hash)
+        if session is not None and session.ended_at is None:
+            sessions[token_hash] = replace(session, ended_at=at)
+
+    def end_all(self, staff: str, at: datetime) -> None:
+        for session in list(self._tables().staff_sessions.values()):
+            if session.staff == staff:
+                self.end(session.token_hash, at)
+
+
+class FakeAssistedSessionRepository:
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def add(self, session: AssistedSession) -> bool:
+        sessions = self._tables().assisted
+        if session.session_id in sessions or self.open_for(session.staff) is not None:
+            return False
+        sessions[session.session_id] = session
+        return True
+
+    def get(self, session_id: str, *, lock: bool = False) -> AssistedSession | None:
+        del lock  # the fake holds the whole database for the block
+        return self._tables().assisted.get(session_id)
+
+    def open_for(self, staff: str, *, lock: bool = False) -> AssistedSession | None:
+        del lock
+        return next(
+            (s for s in self._tables().assisted.values() if s.staff == staff and s.is_open), None
+        )
+
+    def save(self, session: AssistedSession) -> None:
+        sessions = self._tables().assisted
+        if session.session_id in sessions:
+            sessions[session.session_id] = session
+
+    def recent(self, corner: str | None, limit: int) -> list[AssistedSession]:
+        found = [
+            s for s in self._tables().assisted.values() if corner is None or s.corner == corner
+        ]
+        found.sort(key=lambda s: s.session_id)
+        found.sort(key=lambda s: s.started_at, reverse=True)
+        return found[: max(limit, 0)]
+
+    def open_sessions(self, corner: str | None) -> list[AssistedSession]:
+        found = [
+            s
+            for s in self._tables().assisted.values()
+            if s.is_open and (corner is None or s.corner == corner)
+        ]
+        return sorted(found, key=lambda s: (s.started_at, s.session_id))

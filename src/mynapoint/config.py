@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # HTTPS, and over plain HTTP only to 127.0.0.1/localhost. Off only behind a trusted proxy
     # that terminates TLS on another host name during development.
     cookie_secure: bool = True
+    # An assisted session at a support-corner counter ends after this long without a step,
+    # judged by the platform clock (DOMAIN §6).
+    counter_idle_seconds: int = Field(default=120, ge=10, le=3600)
 
     @field_validator("database_url")
     @classmethod

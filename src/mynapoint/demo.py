@@ -16,6 +16,7 @@ from pathlib import Path
 from mynapoint.bootstrap import Platform
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.staff import Role, StaffAccount
 from mynapoint.jpki.card import CardFileError, VirtualCard
 from mynapoint.services.codes import CodeHasher
 from mynapoint.services.operators import authenticate_operator, issue_operator_key, register_account
@@ -189,3 +190,61 @@ def seed_demo_operator(platform: Platform) -> tuple[str, str, tuple[DemoAccount,
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     path.chmod(0o600)  # it holds the API key
     return DEMO_OPERATOR, key, DEMO_ACCOUNTS
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    name: str
+    role: Role
+    corner: str
+    password: str  # fixed and printed: demo mode only
+    note: str
+
+
+DEMO_CORNER = "chuo"  # 中央区役所
+DEMO_STAFF = (
+    DemoStaff("chuo-staff", Role.STAFF, DEMO_CORNER, "madoguchi-2021", "窓口職員 / counter staff"),
+    DemoStaff(
+        "chuo-supervisor",
+        Role.SUPERVISOR,
+        DEMO_CORNER,
+        "kantoku-2021",
+        "監督者: 記録の確認・ロック解除 / supervisor: records, unlocking",
+    ),
+)
+
+
+def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
+    """The demo staff of 中央区役所, signing in with their printed passwords: created when
+    missing, and their password restored and account unlocked if that changed."""
+    hasher = CodeHasher()
+    now = platform.clock.now()
+    for demo in DEMO_STAFF:
+        uow = platform.unit_of_work()
+        with uow:
+            known = uow.staff.get(demo.name)
+        if (
+            known is not None
+            and not known.is_locked
+            and not known.must_change_password
+            and hasher.verify(known.password_hash, demo.password)
+        ):
+            continue
+        password_hash = hasher.hash(demo.password)
+        with uow:
+            if known is None:
+                uow.staff.add(
+                    StaffAccount(
+                        name=demo.name,
+                        role=demo.role,
+                        corner=demo.corner,
+                        password_hash=password_hash,
+                        created_at=now,
+                        must_change_password=False,
+                    )
+                )
+            else:
+                uow.staff.set_password(demo.name, password_hash, must_change=False, at=now)
+                uow.staff.unlock(demo.name, now)
+            uow.commit()
+    return DEMO_STAFF

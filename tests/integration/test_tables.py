@@ -21,6 +21,8 @@ _SECRET_WORDS = ("pin", "passw", "passcode", "token")
 _HARMLESS = {
     "cards.wrong_pins": "a count of wrong entries, as the chip keeps it",
     "citizen_sessions.token_hash": "the SHA-256 of the token, never the token",
+    "staff_accounts.password_hash": "the argon2id hash of a staff password, never the password",
+    "staff_sessions.token_hash": "the SHA-256 of a staff sign-in token, never the token",
 }
 
 

@@ -14,6 +14,7 @@ from mynapoint.cli.cards import cards
 from mynapoint.cli.corners import corners_command
 from mynapoint.cli.operations import ingest_command, settle_command
 from mynapoint.cli.operators import operators
+from mynapoint.cli.staff import staff
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(cards, name="card")
 app.add_typer(operators, name="operator")
 app.add_typer(audit, name="audit")
+app.add_typer(staff, name="staff")
 app.command("ingest")(ingest_command)
 app.command("settle")(settle_command)
 app.command("corners")(corners_command)
@@ -81,6 +83,7 @@ def serve_command(
         DEMO_OPERATOR_FILE,
         seed_demo_cards,
         seed_demo_operator,
+        seed_demo_staff,
     )
     from mynapoint.logs import configure_logging  # noqa: PLC0415
     from mynapoint.web.app import create_app  # noqa: PLC0415
@@ -97,9 +100,11 @@ def serve_command(
         demo_lines = [
             "  demo cards (simulated; the PIN counts wrong tries like a real chip):",
             *(f"    {s.path}  PIN {s.card.pin}  {s.card.note}" for s in seed_demo_cards(platform)),
+            f"  in the browser: open {base}/login, pick a demo card and type its PIN",
             "  sign in and get a MyKey ID:",
             (
-                f"    TOKEN=$(.venv/bin/mynapoint card login var/demo-cards/parent.json --pin 1234 "
+                "    TOKEN=$(.venv/bin/mynapoint card login "
+                f"{settings.var_dir / 'demo-cards' / 'parent.json'} --pin 1234 "
                 f"--url {base})"
             ),
             f'    curl -X POST -H "Authorization: Bearer $TOKEN" {base}/api/v1/mykey',
@@ -122,6 +127,11 @@ def serve_command(
             ),
             f"  operator API key ({operator}; send as Authorization: Bearer):",
             f"    {key}",
+            f"  support-corner counter (中央区役所): {base}/staff/sign-in",
+            *(
+                f"    {s.name:<16} password {s.password:<15} {s.note}"
+                for s in seed_demo_staff(platform)
+            ),
         ]
     lines = [
         "",

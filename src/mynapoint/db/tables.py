@@ -22,6 +22,7 @@ from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
 from mynapoint.domain.cards import PIN_TRIES
 from mynapoint.domain.mykey import MYKEY_LENGTH
+from mynapoint.domain.staff import SIGN_IN_TRIES
 
 # Constraint names must be deterministic so that migrations can refer to them
 # and alembic's autogenerate compares like with like on every backend.
@@ -255,6 +256,18 @@ spending_events = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
 )
 
+# Persons whose stored events the points engine has not looked at yet: one row per intake
+# batch, written in the transaction that stores the batch's events and deleted once every
+# person in it has been evaluated (services.ledger), so a crash in between leaves the row
+# for the next intake to finish. One row per batch, not per person: a batch costs one insert.
+pending_evaluations = Table(
+    "pending_evaluations",
+    metadata,
+    Column("marker_id", Integer, primary_key=True, autoincrement=True),
+    # JSON array of person anchors.
+    Column("persons", Text, nullable=False),
+)
+
 # What the operator is told to grant (negative: claw back). An acknowledged
 # instruction never changes; corrections come as new instructions.
 grant_instructions = Table(
@@ -358,4 +371,73 @@ audit_heads = Table(
     Column("head_hash", String(64), nullable=False),
     Column("published_at", UtcDateTime, nullable=False),
     CheckConstraint("entry_count >= 0", name="entry_count_not_negative"),
+)
+
+# --- Support-corner staff and assisted sessions (DOMAIN §6, INTERFACES "Staff and administration")
+
+# A sign-in name, its role and corner (none for an administrator); the password
+# only as its argon2id hash.
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("corner", String(40), nullable=True, index=True),
+    Column("password_hash", String(200), nullable=False),
+    # The one-time password of `staff add` is still the password: it must be changed first.
+    Column("first_sign_in_pending", Boolean, nullable=False),
+    # Consecutive wrong passwords; at SIGN_IN_TRIES the account is locked until unlocked.
+    Column("failed_sign_ins", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("role IN ('staff', 'supervisor', 'admin')", name="role_known"),
+    CheckConstraint("(role = 'admin') = (corner IS NULL)", name="corner_unless_admin"),
+    CheckConstraint(f"failed_sign_ins BETWEEN 0 AND {SIGN_IN_TRIES}", name="failed_range"),
+)
+
+# A signed-in browser: only the SHA-256 of its cookie's token is kept.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff", String(64), ForeignKey(staff_accounts.c.name), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+)
+
+# One card read at a counter, run by one staff member; the preview columns hold what
+# the citizen is asked to confirm (never the security code).
+assisted_sessions = Table(
+    "assisted_sessions",
+    metadata,
+    Column("session_id", String(32), primary_key=True),
+    Column("staff", String(64), ForeignKey(staff_accounts.c.name), nullable=False),
+    Column("corner", String(40), nullable=False),
+    Column("card_serial", String, nullable=False),
+    Column("person", String, nullable=False),
+    Column("mykey_id", String(MYKEY_LENGTH), nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("last_activity_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("end_reason", String(20), nullable=True),
+    Column("preview_id", String(32), nullable=True),
+    Column("preview_measure", String(32), nullable=True),
+    Column("preview_service_code", String(40), nullable=True),
+    Column("preview_payment_service_id", String(64), nullable=True),
+    Column("preview_counts", String(16), nullable=True),
+    Column("preview_holder_name_masked", String(200), nullable=True),
+    Column("preview_with_representative", Boolean, nullable=True),
+    Column("previewed_at", UtcDateTime, nullable=True),
+    CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
+    Index("ix_assisted_sessions_corner_started", "corner", "started_at"),
+    # One open session per staff member: reading the next card ends the previous one.
+    Index(
+        "uq_assisted_sessions_staff_open",
+        "staff",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
 )

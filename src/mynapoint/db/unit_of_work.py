@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Self
 from mynapoint.db.engine import WRITE_LOCK
 from mynapoint.db.repositories.accounts import SqlAccountRepository
 from mynapoint.db.repositories.applications import SqlApplicationRepository
+from mynapoint.db.repositories.assisted import SqlAssistedSessionRepository
 from mynapoint.db.repositories.audit import SqlAuditRepository
 from mynapoint.db.repositories.challenges import SqlChallengeRepository
 from mynapoint.db.repositories.events import SqlEventRepository
@@ -15,6 +16,7 @@ from mynapoint.db.repositories.operator_keys import SqlOperatorKeyRepository
 from mynapoint.db.repositories.persons import SqlPersonRepository
 from mynapoint.db.repositories.sessions import SqlSessionRepository
 from mynapoint.db.repositories.settlements import SqlSettlementRepository
+from mynapoint.db.repositories.staff import SqlStaffRepository, SqlStaffSessionRepository
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from mynapoint.services.ports import (
         AccountRepository,
         ApplicationRepository,
+        AssistedSessionRepository,
         AuditRepository,
         ChallengeRepository,
         EventRepository,
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
         PersonRepository,
         SessionRepository,
         SettlementRepository,
+        StaffRepository,
+        StaffSessionRepository,
     )
 
 
@@ -72,6 +77,9 @@ class SqlUnitOfWork:
         self.notices: NoticeRepository = SqlNoticeRepository(self._current)
         self.jobs: IngestJobRepository = SqlIngestJobRepository(self._current)
         self.audit: AuditRepository = SqlAuditRepository(self._current)
+        self.staff: StaffRepository = SqlStaffRepository(self._current)
+        self.staff_sessions: StaffSessionRepository = SqlStaffSessionRepository(self._current)
+        self.assisted: AssistedSessionRepository = SqlAssistedSessionRepository(self._current)
 
     def __enter__(self) -> Self:
         if self._connection is not None:

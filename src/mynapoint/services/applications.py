@@ -35,6 +35,7 @@ from mynapoint.domain.persons import PersonFacts
 from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.jpki.ports import CardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
+from mynapoint.services.audit import BeforeCommit
 from mynapoint.services.auth import use_challenge, verify_card_response
 from mynapoint.services.codes import CodeHasher, check_account_input
 from mynapoint.services.ledger import reevaluate
@@ -140,6 +141,8 @@ def preview(
     person: str,
     credentials: AccountCredentials,
     channel: Channel = Channel.ONLINE,
+    *,
+    before_commit: BeforeCommit | None = None,
 ) -> str:
     """The account holder's masked name, for the person to confirm the account is theirs.
 
@@ -150,9 +153,12 @@ def preview(
     check_account_input(service, credentials.payment_service_id, credentials.security_code)
     with uow:
         _require_mykey(uow, person)
-        account = _checked_account(uow, desk.hasher, service, credentials)
+        account = _checked_account(uow, desk.hasher, service, credentials, before_commit)
+        masked = mask_holder_name(account.holder_name)
+        if before_commit is not None:
+            before_commit(uow, "previewed", {"holder_name_masked": masked})
         uow.commit()
-    return mask_holder_name(account.holder_name)
+    return masked
 
 
 def apply(
@@ -161,6 +167,8 @@ def apply(
     applicant: Applicant,
     request: NewApplication,
     now: datetime,
+    *,
+    before_commit: BeforeCommit | None = None,
 ) -> Applied:
     credentials = request.account
     service = desk.catalog.get(credentials.service_code)
@@ -190,7 +198,7 @@ def apply(
         uow.persons.lock([applicant.person])
         _require_mykey(uow, applicant.person)
         _check_standing(uow, desk.rules, service, holder, application)
-        account = _checked_account(uow, desk.hasher, service, credentials)
+        account = _checked_account(uow, desk.hasher, service, credentials, before_commit)
         linked_to = uow.applications.link_account(
             service.code, credentials.payment_service_id, applicant.person, now
         )
@@ -203,8 +211,22 @@ def apply(
         if not uow.applications.add(application):
             raise _refused(ApplicationRefusal.ALREADY_APPLIED, desk.rules, application, holder)
         reevaluate(uow, [applicant.person], desk.rules, desk.catalog, now)
+        masked = mask_holder_name(account.holder_name)
+        if before_commit is not None:
+            before_commit(
+                uow,
+                "applied",
+                {
+                    "application_id": application.application_id,
+                    "measure": application.measure.value,
+                    "service_code": application.service_code,
+                    "payment_service_id": application.payment_service_id,
+                    "representative": representative is not None,
+                    "holder_name_masked": masked,
+                },
+            )
         uow.commit()
-    return Applied(application, mask_holder_name(account.holder_name))
+    return Applied(application, masked)
 
 
 def cancel(
@@ -423,7 +445,11 @@ def _not_eligible_message(measure: Measure, holder: CardFacts, at: datetime) -> 
 
 
 def _checked_account(
-    uow: UnitOfWork, hasher: CodeHasher, service: PaymentService, credentials: AccountCredentials
+    uow: UnitOfWork,
+    hasher: CodeHasher,
+    service: PaymentService,
+    credentials: AccountCredentials,
+    before_commit: BeforeCommit | None = None,
 ) -> PaymentAccount:
     """The registered account, if the security code is right; a wrong one is counted (and kept
     even though the request fails), and the 5th in a row locks the account.
@@ -452,6 +478,9 @@ def _checked_account(
     correct = hasher.verify(account.security_code_hash, credentials.security_code)
     counted = uow.accounts.record_code_attempt(*key, correct=correct)
     if not correct:
+        if before_commit is not None:
+            code = locked.code if counted.is_locked else refused.code
+            before_commit(uow, code, {"service_code": service.code})
         uow.commit()
         raise locked if counted.is_locked else refused
     if counted.is_locked:

@@ -43,6 +43,12 @@ log = logging.getLogger("mynapoint.audit")
 PUBLISH_EVERY = timedelta(days=1)
 CHECK_EVERY = timedelta(minutes=10)
 
+# What a use case that can be assisted (preview, apply, the MyKey ID) calls inside its own
+# unit of work, right before it commits, with what happened ("applied") and its facts: the
+# support corner records the action there (`record`), so that neither lands without the
+# other, and may refuse it (raising rolls the action back). None elsewhere.
+BeforeCommit = Callable[[UnitOfWork, str, Mapping[str, Any]], None]
+
 
 class AuditChainBroken(MynapointError):
     code = "audit_chain_broken"

@@ -10,6 +10,7 @@ from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.mykey import MYKEY_ALPHABET, MYKEY_LENGTH, MyKey
+from mynapoint.services.audit import BeforeCommit
 from mynapoint.services.ports import UnitOfWork
 
 # A collision among 36^8 (2.8e12) IDs is rare; a few retries make failure practically impossible.
@@ -41,7 +42,14 @@ def budget_frame_persons(rules: CampaignRules, now: datetime) -> int | None:
     return max(frames, key=lambda f: f.announced).persons if frames else None
 
 
-def ensure_mykey(uow: UnitOfWork, person: str, now: datetime, rules: CampaignRules) -> MyKeyResult:
+def ensure_mykey(
+    uow: UnitOfWork,
+    person: str,
+    now: datetime,
+    rules: CampaignRules,
+    *,
+    before_commit: BeforeCommit | None = None,
+) -> MyKeyResult:
     """The person's MyKey ID, created on first request (R17: a full budget frame refuses new ones).
 
     The database keeps one ID per person and each ID unique, so two concurrent
@@ -60,6 +68,8 @@ def ensure_mykey(uow: UnitOfWork, person: str, now: datetime, rules: CampaignRul
         for _ in range(_ATTEMPTS):
             candidate = MyKey(new_mykey_id(), person, now)
             if uow.mykeys.add(candidate):
+                if before_commit is not None:
+                    before_commit(uow, "mykey_created", {"mykey_id": candidate.mykey_id})
                 uow.commit()
                 return MyKeyResult(candidate, created=True)
             existing = uow.mykeys.for_person(person)

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from mynapoint.domain.accounts import PaymentAccount
+from mynapoint.domain.assist import AssistedSession
 from mynapoint.domain.audit import ChainHead, PublishedHead, SealedEntry
 from mynapoint.domain.auth import Challenge, Session
 from mynapoint.domain.ledger import (
@@ -24,6 +25,7 @@ from mynapoint.domain.ledger import (
     StoredEvent,
 )
 from mynapoint.domain.mykey import MyKey
+from mynapoint.domain.staff import StaffAccount, StaffSession
 
 
 class ChallengeRepository(Protocol):
@@ -138,6 +140,21 @@ class EventRepository(Protocol):
 
     def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredEvent]]: ...
 
+    def mark_pending(self, persons: Sequence[str]) -> int:
+        """Record that these persons have events to evaluate; returns the marker's id. Write it
+        in the transaction that stores the events, so a crash cannot keep one without the other.
+        """
+        ...
+
+    def pending(self) -> dict[int, list[str]]:
+        """Every marker not yet cleared, oldest first: its persons (each once, in order) by
+        marker id."""
+        ...
+
+    def clear_pending(self, marker_ids: Sequence[int]) -> None:
+        """Remove markers once every person in them has been evaluated after they were read."""
+        ...
+
     def set_reasons(self, reasons: Sequence[tuple[str, str, str | None]]) -> None:
         """(operator_code, event_id, reason or None) for events whose reason changed."""
         ...
@@ -213,6 +230,68 @@ class AuditRepository(Protocol):
         """The head published last (by publication time), if any."""
         ...
 
+    def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
+        """The newest entries first, at most `limit`; only the corner's when one is given."""
+        ...
+
+
+class StaffRepository(Protocol):
+    def add(self, account: StaffAccount) -> bool:
+        """False (nothing stored) if the name is taken."""
+        ...
+
+    def get(self, name: str) -> StaffAccount | None: ...
+
+    def record_sign_in(self, name: str, *, correct: bool, at: datetime) -> StaffAccount:
+        """Atomically count a password: wrong adds 1, right resets; a locked account stays
+        locked until unlock()."""
+        ...
+
+    def set_password(
+        self, name: str, password_hash: str, *, must_change: bool, at: datetime
+    ) -> None: ...
+
+    def unlock(self, name: str, at: datetime) -> bool: ...
+
+    def listed(self, corner: str | None) -> list[StaffAccount]:
+        """Accounts by name; only the corner's when one is given."""
+        ...
+
+
+class StaffSessionRepository(Protocol):
+    def add(self, session: StaffSession) -> None: ...
+
+    def get(self, token_hash: str) -> StaffSession | None: ...
+
+    def touch(self, token_hash: str, at: datetime) -> None: ...
+
+    def end(self, token_hash: str, at: datetime) -> None: ...
+
+    def end_all(self, staff: str, at: datetime) -> None: ...
+
+
+class AssistedSessionRepository(Protocol):
+    def add(self, session: AssistedSession) -> bool:
+        """False (nothing stored) if the staff member has an open session already: a unique
+        index keeps one open session per staff member, whatever races."""
+        ...
+
+    def get(self, session_id: str, *, lock: bool = False) -> AssistedSession | None:
+        """With `lock`, the row is held until the unit of work ends (PostgreSQL)."""
+        ...
+
+    def open_for(self, staff: str, *, lock: bool = False) -> AssistedSession | None: ...
+
+    def save(self, session: AssistedSession) -> None:
+        """Store the session's activity, MyKey ID, preview and end."""
+        ...
+
+    def recent(self, corner: str | None, limit: int) -> list[AssistedSession]:
+        """The newest first; only the corner's when one is given."""
+        ...
+
+    def open_sessions(self, corner: str | None) -> list[AssistedSession]: ...
+
 
 class UnitOfWork(Protocol):
     challenges: ChallengeRepository
@@ -228,6 +307,9 @@ class UnitOfWork(Protocol):
     notices: NoticeRepository
     jobs: IngestJobRepository
     audit: AuditRepository
+    staff: StaffRepository
+    staff_sessions: StaffSessionRepository
+    assisted: AssistedSessionRepository
 
     def __enter__(self) -> Self: ...
 

@@ -94,6 +94,12 @@ class SqlAuditRepository:
             return None
         return PublishedHead(ChainHead(row.entry_count, row.head_hash), row.published_at)
 
+    def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
+        query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(max(limit, 0))
+        if corner is not None:
+            query = query.where(audit_log.c.corner == corner)
+        return [_sealed(row) for row in self._connection().execute(query)]
+
 
 def _sealed(row: Row[Any]) -> SealedEntry:
     return SealedEntry(

@@ -1,0 +1,170 @@
+"""/staff/sign-in, /staff/sign-out and /staff/password: a staff member's own sign-in.
+
+A refused sign-in says the same for a wrong name, a wrong password and a locked account,
+and always says how the lock works and who lifts it, so the page never tells whether an
+account exists. A one-time password (from `mynapoint staff add`) must be changed before any
+other page opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from mynapoint.bootstrap import Platform
+from mynapoint.domain.assist import EndReason
+from mynapoint.domain.staff import (
+    PASSWORD_MIN_LENGTH,
+    PasswordRejected,
+    SignInFailed,
+    StaffAccount,
+)
+from mynapoint.services.assist import Clerk, end
+from mynapoint.services.staff import SignedInStaff, change_password, sign_in, sign_out
+from mynapoint.web.csrf import check_csrf
+from mynapoint.web.dependencies import ClockDep, CodeHasherDep, PlatformDep
+from mynapoint.web.i18n import N_, _
+from mynapoint.web.pages.staff.access import (
+    SIGN_IN_PATH,
+    STAFF_COOKIE,
+    MaybeStaff,
+    gate,
+    page,
+    redirect,
+)
+
+router = APIRouter(include_in_schema=False)
+
+SIGN_IN_REFUSED: Final = N_(
+    "サインイン名またはパスワードが違うか、アカウントがロックされています。"
+    "パスワードを5回続けて間違えるとアカウントはロックされ、正しいパスワードでもサインインできません。"
+    "ロックの解除は、サポートコーナーの監督者または管理者に依頼してください。"
+)
+PASSWORD_REFUSED: Final = {
+    "too_short": N_("新しいパスワードは{min}文字以上にしてください。"),
+    "too_long": N_("新しいパスワードは128文字以内にしてください。"),
+    "unchanged": N_("新しいパスワードが今のパスワードと同じです。別のパスワードにしてください。"),
+    "contains_name": N_("新しいパスワードにサインイン名を含めないでください。"),
+    "mismatch": N_("確認のために入力した新しいパスワードが一致しません。"),
+    "current": N_("今のパスワードが違います。5回続けて間違えるとアカウントがロックされます。"),
+}
+_FIELD_MAX = 200
+
+
+def landing(account: StaffAccount) -> str:
+    if account.must_change_password:
+        return "/staff/password"
+    return "/counter" if account.runs_counter else "/staff/log"
+
+
+def _sign_out(platform: Platform, me: SignedInStaff, now: datetime) -> None:
+    """End this browser's sign-in, and the counter session it had open."""
+    account = me.account
+    if account.runs_counter and account.corner is not None:
+        clerk = Clerk(account.name, account.role, account.corner)
+        end(platform.unit_of_work(), clerk, None, EndReason.SIGNED_OUT, now)
+    sign_out(platform.unit_of_work(), me, now)
+
+
+@router.get("/staff")
+def staff_home(me: MaybeStaff) -> Response:
+    return redirect(SIGN_IN_PATH if me is None else landing(me.account))
+
+
+@router.get("/staff/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, me: MaybeStaff) -> Response:
+    if me is not None:
+        return redirect(landing(me.account))
+    notice = N_("サインアウトしました。") if request.query_params.get("signed_out") else None
+    return page(request, "staff/sign_in.html", {"name": "", "error": None, "notice": notice})
+
+
+@router.post("/staff/sign-in", dependencies=[Depends(check_csrf)])
+def sign_in_post(
+    request: Request,
+    me: MaybeStaff,
+    platform: PlatformDep,
+    clock: ClockDep,
+    hasher: CodeHasherDep,
+    name: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
+    password: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
+) -> Response:
+    try:
+        issued = sign_in(platform.unit_of_work(), hasher, name, password, clock.now())
+    except SignInFailed:
+        context = {"name": name, "error": _(SIGN_IN_REFUSED), "notice": None}
+        return page(request, "staff/sign_in.html", context, status_code=401)
+    if me is not None:
+        # Someone else (or the same person) was still signed in at this browser: not any more.
+        _sign_out(platform, me, clock.now())
+    account = issued.account
+    if account.runs_counter and account.corner is not None:
+        # A new sign-in starts afresh: a session left open on another terminal ends.
+        clerk = Clerk(account.name, account.role, account.corner)
+        end(platform.unit_of_work(), clerk, None, EndReason.SIGNED_IN_AGAIN, clock.now())
+    response = redirect(landing(issued.account))
+    response.set_cookie(
+        STAFF_COOKIE,
+        issued.token,
+        httponly=True,
+        secure=platform.settings.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+    return response
+
+
+@router.post("/staff/sign-out", dependencies=[Depends(check_csrf)])
+def sign_out_post(me: MaybeStaff, platform: PlatformDep, clock: ClockDep) -> Response:
+    if me is not None:
+        _sign_out(platform, me, clock.now())
+    response = redirect(SIGN_IN_PATH + "?signed_out=1")
+    response.delete_cookie(
+        STAFF_COOKIE,
+        path="/",
+        secure=platform.settings.cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.get("/staff/password", response_class=HTMLResponse)
+def password_page(request: Request, me: MaybeStaff) -> Response:
+    if (sent := gate(me, changing_password=True)) is not None:
+        return sent
+    return page(request, "staff/password.html", {"error": None})
+
+
+@router.post("/staff/password", dependencies=[Depends(check_csrf)])
+def password_post(
+    request: Request,
+    me: MaybeStaff,
+    platform: PlatformDep,
+    clock: ClockDep,
+    hasher: CodeHasherDep,
+    current: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
+    new: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
+    new_again: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
+) -> Response:
+    if (sent := gate(me, changing_password=True)) is not None or me is None:
+        return sent or redirect(SIGN_IN_PATH)
+    refusal: str | None = None
+    if new != new_again:
+        refusal = "mismatch"
+    else:
+        try:
+            change_password(platform.unit_of_work(), hasher, me, current, new, clock.now())
+        except SignInFailed:
+            refusal = "current"
+        except PasswordRejected as rejected:
+            refusal = rejected.reason
+    if refusal is not None:
+        message = PASSWORD_REFUSED[refusal]
+        error = _(message).format(min=PASSWORD_MIN_LENGTH)
+        return page(request, "staff/password.html", {"error": error}, status_code=422)
+    return redirect(landing(replace(me.account, must_change_password=False)))

@@ -1,0 +1,267 @@
+"""Staff accounts end to end: `mynapoint staff add`, sign-in, one-time password, lockout,
+unlock, roles and CSRF, through the test client on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from mynapoint.cli import app as cli
+from mynapoint.domain.staff import Role
+from mynapoint.services.auth import token_hash
+from mynapoint.web.csrf import CSRF_FIELD
+from staff_console import STAFF, SUPERVISOR, alert, heading, staff_console
+
+LOCKED_OR_WRONG = "サインイン名またはパスワードが違うか、アカウントがロックされています。"
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+@pytest.fixture
+def console(database_url, tmp_path):
+    with staff_console(database_url, tmp_path, with_cards=False) as running:
+        yield running
+
+
+def _cli(database_url, tmp_path, *args):
+    env = {"MYNAPOINT_DATABASE_URL": database_url, "MYNAPOINT_VAR_DIR": str(tmp_path)}
+    return CliRunner().invoke(cli, ["staff", *args], env=env)
+
+
+def _lock(console, name):
+    uow = console.platform.unit_of_work()
+    with uow:
+        for _ in range(5):
+            uow.staff.record_sign_in(name, correct=False, at=console.clock.now())
+        uow.commit()
+
+
+def test_staff_add_prints_a_one_time_password_that_must_be_changed_at_first_sign_in(console):
+    settings = console.platform.settings
+    result = _cli(
+        settings.database_url, settings.var_dir,
+        "add", "--name", "hakata-sato", "--role", "staff", "--corner", "hakata",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    password = result.stdout.strip()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", password)
+    assert "shown only this once" in result.stderr
+    uow = console.platform.unit_of_work()
+    with uow:
+        account = uow.staff.get("hakata-sato")
+    assert account is not None
+    assert account.role is Role.STAFF
+    assert account.corner == "hakata"
+    assert password not in account.password_hash  # argon2id, never the password
+    assert account.password_hash.startswith("$argon2id$")
+
+    terminal = console.terminal()
+    response = terminal.sign_in("hakata-sato", password)
+    assert response.url.path == "/staff/password"
+    # Every other page sends the staff member back until the password is changed.
+    assert terminal.client.get("/counter").url.path == "/staff/password"
+    refused = terminal.post(
+        "/staff/password",
+        {"current": password, "new": "short", "new_again": "short"},
+    )
+    assert refused.status_code == 422
+    assert "10文字以上" in alert(refused.text)
+    changed = terminal.post(
+        "/staff/password",
+        {"current": password, "new": "a-much-longer-one", "new_again": "a-much-longer-one"},
+    )
+    assert changed.url.path == "/counter"
+    assert heading(changed.text) == "窓口の手続き"
+
+    again = console.terminal()
+    assert again.sign_in("hakata-sato", password).status_code == 401
+    assert again.sign_in("hakata-sato", "a-much-longer-one").url.path == "/counter"
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "says"),
+    [
+        (["--role", "staff"], EXIT_USAGE, "belongs to one corner"),
+        (["--role", "supervisor", "--corner", "tenjin"], EXIT_USAGE, "does not exist"),
+        (["--role", "admin", "--corner", "chuo"], EXIT_USAGE, "leave out the corner"),
+        (["--role", "boss", "--corner", "chuo"], EXIT_USAGE, "boss"),
+    ],
+)
+def test_staff_add_refuses_a_role_without_its_corner_or_an_unknown_corner(
+    database_url, tmp_path, args, exit_code, says
+):
+    result = _cli(database_url, tmp_path, "add", "--name", "someone", *args)
+
+    assert result.exit_code == exit_code
+    assert says in result.stderr
+
+
+def test_staff_add_refuses_a_name_taken_and_a_malformed_name(database_url, tmp_path):
+    added = ["add", "--name", "chuo-tanaka", "--role", "staff", "--corner", "chuo"]
+    assert _cli(database_url, tmp_path, *added).exit_code == 0
+    taken = _cli(database_url, tmp_path, *added)
+    malformed = _cli(database_url, tmp_path, "add", "--name", "Tanaka Hanako", "--role", "admin")
+
+    assert taken.exit_code == EXIT_REFUSED
+    assert "exists already" in taken.stderr
+    assert malformed.exit_code == EXIT_USAGE
+    assert "e.g. chuo-tanaka" in malformed.stderr
+
+
+def test_the_sign_in_cookie_is_httponly_samesite_and_secure_and_only_its_hash_is_stored(console):
+    terminal = console.terminal()
+    response = terminal.post("/staff/sign-in", {"name": STAFF[0], "password": STAFF[1]},
+                             follow_redirects=False)  # fmt: skip
+
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("mp_staff=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Secure" in cookie
+    token = terminal.client.cookies["mp_staff"]
+    uow = console.platform.unit_of_work()
+    with uow:
+        assert uow.staff_sessions.get(token_hash(token)) is not None
+        assert uow.staff_sessions.get(token) is None
+    assert console.actions()[-1] == "staff_signed_in"
+
+
+def test_signing_out_ends_the_sign_in_on_the_server_too(console):
+    terminal = console.signed_in(*STAFF)
+    token = terminal.client.cookies["mp_staff"]
+
+    signed_out = terminal.post("/staff/sign-out", {})
+
+    assert signed_out.url.path == "/staff/sign-in"
+    assert "サインアウトしました" in signed_out.text
+    terminal.client.cookies.set("mp_staff", token)  # a copy of the old cookie is worthless
+    assert terminal.client.get("/counter").url.path == "/staff/sign-in"
+
+
+def test_five_wrong_passwords_lock_the_account_and_the_page_never_says_whether_it_exists(
+    console,
+):
+    terminal = console.terminal()
+    unknown = terminal.sign_in("no-such-person", "whatever-it-is")
+    wrongs = [terminal.sign_in(STAFF[0], f"wrong-{n}") for n in range(5)]
+    right_but_locked = terminal.sign_in(*STAFF)
+
+    for response in [unknown, *wrongs, right_but_locked]:
+        assert response.status_code == 401
+        assert alert(response.text).startswith(LOCKED_OR_WRONG)
+        assert "監督者または管理者に依頼" in alert(response.text)
+    assert alert(unknown.text) == alert(right_but_locked.text)
+    assert console.actions().count("staff_locked") == 1
+
+
+def test_a_supervisor_unlocks_a_locked_staff_member_of_the_corner(console):
+    _lock(console, STAFF[0])
+    supervisor = console.signed_in(*SUPERVISOR)
+
+    listed = supervisor.client.get("/staff/accounts")
+    assert "ロック中" in listed.text
+    unlocked = supervisor.post(f"/staff/accounts/{STAFF[0]}/unlock", {})
+
+    assert "chuo-staff のロックを解除しました。" in unlocked.text
+    assert console.terminal().sign_in(*STAFF).url.path == "/counter"
+    entry = next(s.entry for s in reversed(console.audit()) if s.entry.action == "staff_unlocked")
+    assert (entry.actor, entry.role, entry.corner) == ("chuo-supervisor", "supervisor", "chuo")
+    assert entry.details == {"staff": "chuo-staff"}
+
+
+def test_a_supervisor_cannot_unlock_another_corner_or_a_supervisor_and_staff_see_no_accounts(
+    console,
+):
+    console.add("hakata-ito", Role.STAFF, "hakata")
+    console.add("chuo-kimura", Role.SUPERVISOR, "chuo")
+    supervisor = console.signed_in(*SUPERVISOR)
+    staff = console.signed_in(*STAFF)
+
+    listed = supervisor.client.get("/staff/accounts").text
+    assert "chuo-staff" in listed
+    assert "hakata-ito" not in listed
+    assert supervisor.post("/staff/accounts/hakata-ito/unlock", {}).status_code == 403
+    assert supervisor.post("/staff/accounts/chuo-kimura/unlock", {}).status_code == 403
+    assert staff.client.get("/staff/accounts").status_code == 403
+    assert staff.post("/staff/accounts/chuo-staff/unlock", {}).status_code == 403
+
+
+def test_roles_decide_which_records_open(console):
+    admin_password = console.add("root", Role.ADMIN, None)
+    admin = console.terminal()
+    admin.sign_in("root", admin_password)
+    admin.post("/staff/password", {"current": admin_password, "new": "administrator-1",
+                                   "new_again": "administrator-1"})  # fmt: skip
+    staff = console.signed_in(*STAFF)
+    supervisor = console.signed_in(*SUPERVISOR)
+
+    assert staff.client.get("/staff/log").status_code == 403
+    assert supervisor.client.get("/staff/log").status_code == 200
+    assert supervisor.client.get("/staff/log?corner=hakata").status_code == 403
+    assert admin.client.get("/staff/log?corner=hakata").status_code == 200
+    assert "博多区役所" in admin.client.get("/staff/log?corner=hakata").text
+    # An administrator belongs to no corner: the counter is not theirs.
+    assert admin.client.get("/counter").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/staff/sign-in", {"name": STAFF[0], "password": STAFF[1]}),
+        ("/staff/accounts/chuo-staff/unlock", {}),
+        ("/staff/password", {"current": SUPERVISOR[1], "new": "x" * 12, "new_again": "x" * 12}),
+        ("/counter/card", {"pin": "1234"}),
+        ("/counter/end", {}),
+        ("/staff/sign-out", {}),
+    ],
+)
+def test_a_post_without_the_csrf_token_is_refused_with_the_error_page_and_changes_nothing(
+    console, path, data
+):
+    _lock(console, STAFF[0])
+    supervisor = console.signed_in(*SUPERVISOR)
+    entries = len(console.audit())
+
+    response = supervisor.client.post(path, data=data)  # no CSRF field
+    forged = supervisor.client.post(path, data={**data, CSRF_FIELD: "forged"})
+
+    for refused in (response, forged):
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("text/html")
+        assert heading(refused.text) == "この操作を続けることができません"
+    assert len(console.audit()) == entries
+    uow = console.platform.unit_of_work()
+    with uow:
+        staff = uow.staff.get(STAFF[0])
+        supervisor_account = uow.staff.get(SUPERVISOR[0])
+    assert staff is not None
+    assert staff.is_locked
+    assert supervisor_account is not None
+    assert supervisor.client.get("/staff/accounts").status_code == 200  # still signed in
+    assert supervisor_account.password_hash == _demo_hash(console, SUPERVISOR[0])
+
+
+def _demo_hash(console, name):
+    uow = console.platform.unit_of_work()
+    with uow:
+        account = uow.staff.get(name)
+    return None if account is None else account.password_hash
+
+
+def test_signing_in_at_a_shared_browser_signs_the_previous_staff_member_out(console):
+    terminal = console.signed_in(*STAFF)
+    previous = terminal.client.cookies["mp_staff"]
+
+    terminal.sign_in(*SUPERVISOR)
+
+    assert "chuo-supervisor" in terminal.client.get("/counter").text
+    uow = console.platform.unit_of_work()
+    with uow:
+        ended = uow.staff_sessions.get(token_hash(previous))
+    assert ended is not None
+    assert ended.ended_at is not None
+    assert console.terminal().client.get("/staff").url.path == "/staff/sign-in"
