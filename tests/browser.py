@@ -6,7 +6,9 @@ Outside CI a machine without chromium skips these tests and says why; with CI=tr
 missing browser fails them, so a red run says what is missing.
 
 Fixtures:
-- `browser`: the running chromium (session-scoped, one per xdist worker).
+- `browser`: the running chromium (module-scoped: Playwright's sync API keeps an event loop
+  running in the thread while it lives, and other tests in the same worker call
+  `asyncio.run`, which refuses to start inside a running loop).
 - `new_page(width=1280)`: a fresh context (its own cookies) and page at that width.
 - `screenshot(page, name)`: a full-page PNG in test-artifacts/screenshots/NAME.png.
 - `axe(page)`: runs the locally served axe-core in the page; returns its serious and
@@ -36,7 +38,7 @@ ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
 AXE_SCRIPT = "/static/vendor/axe-core/axe.min.js"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         reason = (

@@ -135,6 +135,7 @@ Hours = Annotated[list[HoursIn], Field(min_length=1), AfterValidator(_each_day_o
 class CityIn(Strict):
     code: Code
     name: str
+    name_en: str = ""  # English pages show the Japanese name when this is empty
     source: str
     updated_on: Day
 
@@ -155,7 +156,9 @@ class PeriodIn(Strict):
 class CornerIn(Strict):
     code: Code
     name: str
+    name_en: str = ""
     ward: str
+    ward_en: str = ""
     address: str
     # Replaces the city's hours for this corner (e.g. one closed over lunch).
     hours: Hours | None = None
@@ -164,23 +167,44 @@ class CornerIn(Strict):
 class BringIn(Strict):
     item: str
     needed_for: str
+    item_en: str = ""
+    needed_for_en: str = ""
+
+
+class TextIn(Strict):
+    """A sentence of the city's page with its English, for the English pages."""
+
+    ja: str
+    en: str = ""
+
+
+def _sentence(value: object) -> object:
+    # A plain string is the Japanese sentence alone.
+    return {"ja": value} if isinstance(value, str) else value
+
+
+Sentence = Annotated[TextIn, BeforeValidator(_sentence)]
 
 
 class PhoneIn(Strict):
     number: Phone
     note: str = ""
+    note_en: str = ""
     toll_free: StrictBool
 
 
 class HelpLineIn(Strict):
     name: str
+    name_en: str = ""
     numbers: Annotated[list[PhoneIn], Field(min_length=1)]
     hours: Hours
 
 
 class ContactIn(Strict):
     department: str
+    department_en: str = ""
     address: str
+    address_en: str = ""
     tel: Phone
     fax: Phone
     email: Email
@@ -191,7 +215,8 @@ class CityFileIn(Strict):
     period: PeriodIn
     hours: Hours
     corners: Annotated[list[CornerIn], Field(min_length=1)]
-    notes: list[str] = []
+    # A note is the city's sentence as written, or {ja: …, en: …} with its English.
+    notes: list[Sentence] = []
     bring: list[BringIn] = []
     help_line: HelpLineIn | None = None
     contact: ContactIn

@@ -41,6 +41,9 @@ class SupportCorner:
     address: str
     city: str
     hours: OfficeHours
+    # English for the English pages; empty where the city's data gives none.
+    name_en: str = ""
+    ward_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class PhoneNumber:
     number: str
     note: str
     toll_free: bool
+    note_en: str = ""
 
     @property
     def tel_uri(self) -> str:
@@ -59,6 +63,7 @@ class HelpLine:
     name: str
     numbers: tuple[PhoneNumber, ...]
     hours: OfficeHours
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,16 @@ class CityContact:
     tel: str
     fax: str
     email: str
+    department_en: str = ""
+    address_en: str = ""
 
 
 @dataclass(frozen=True)
 class BringItem:
     item: str
     needed_for: str
+    item_en: str = ""
+    needed_for_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,8 @@ class CityCorners:
     notes: tuple[str, ...]
     bring: tuple[BringItem, ...]
     contact: CityContact
+    name_en: str = ""
+    notes_en: tuple[str, ...] = ()  # one per note, "" where a note has no English
 
 
 class UnknownCorner(MynapointError):
@@ -186,9 +197,10 @@ def office_hours(
 def _help_line(raw: HelpLineIn, national: Mapping[date, str]) -> HelpLine:
     return HelpLine(
         name=raw.name,
-        numbers=tuple(PhoneNumber(n.number, n.note, n.toll_free) for n in raw.numbers),
+        numbers=tuple(PhoneNumber(n.number, n.note, n.toll_free, n.note_en) for n in raw.numbers),
         # The national line has no end of its own: it answers beyond any corner period.
         hours=office_hours(raw.hours, national),
+        name_en=raw.name_en,
     )
 
 
@@ -202,6 +214,8 @@ def _city(raw: CityFileIn, national: Mapping[date, str]) -> CityCorners:
             address=c.address,
             city=raw.city.code,
             hours=office_hours(c.hours or raw.hours, national, first, last),
+            name_en=c.name_en,
+            ward_en=c.ward_en,
         )
         for c in raw.corners
     )
@@ -215,11 +229,19 @@ def _city(raw: CityFileIn, national: Mapping[date, str]) -> CityCorners:
         last_day=last,
         hours=office_hours(raw.hours, national, first, last),
         corners=corners,
-        notes=tuple(raw.notes),
-        bring=tuple(BringItem(b.item, b.needed_for) for b in raw.bring),
+        notes=tuple(n.ja for n in raw.notes),
+        notes_en=tuple(n.en for n in raw.notes),
+        bring=tuple(BringItem(b.item, b.needed_for, b.item_en, b.needed_for_en) for b in raw.bring),
         contact=CityContact(
-            contact.department, contact.address, contact.tel, contact.fax, contact.email
+            contact.department,
+            contact.address,
+            contact.tel,
+            contact.fax,
+            contact.email,
+            contact.department_en,
+            contact.address_en,
         ),
+        name_en=raw.city.name_en,
     )
 
 

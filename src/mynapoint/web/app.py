@@ -32,9 +32,30 @@ from mynapoint.web.api import (
 )
 from mynapoint.web.csrf import CSRF_COOKIE
 from mynapoint.web.errors import install_error_handlers
-from mynapoint.web.pages import corners, home
+from mynapoint.web.pages import corners, home, services
+from mynapoint.web.pages import help as help_pages
+from mynapoint.web.pages.citizen.routes import router as citizen_pages
+from mynapoint.web.pages.staff.routes import router as staff_pages
 
 HERE = Path(__file__).parent
+# The API first (its order is the OpenAPI page's), then the pages.
+ROUTERS = (
+    health.router,
+    campaigns.router,
+    payment_services.router,
+    support_corners.router,
+    auth.router,
+    citizens.router,
+    applications.router,
+    operator_accounts.router,
+    operator_events.router,
+    home.router,
+    corners.router,
+    services.router,
+    help_pages.router,
+    citizen_pages,
+    staff_pages,
+)
 access_log = logging.getLogger("mynapoint.access")
 
 DESCRIPTION = """\
@@ -133,16 +154,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             swagger_favicon_url=f"{vendor}/favicon-32x32.png",
         )
 
-    app.include_router(health.router)
-    app.include_router(campaigns.router)
-    app.include_router(payment_services.router)
-    app.include_router(support_corners.router)
-    app.include_router(auth.router)
-    app.include_router(citizens.router)
-    app.include_router(applications.router)
-    app.include_router(operator_accounts.router)
-    app.include_router(operator_events.router)
-    app.include_router(home.router)
-    app.include_router(corners.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

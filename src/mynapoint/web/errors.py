@@ -154,49 +154,67 @@ PAGE_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-def error_page(request: Request, status: int) -> Response:
-    from mynapoint.web.templating import templates  # noqa: PLC0415 - templates import i18n late
+REFUSED_TITLE = N_("手続きを完了できませんでした")
 
-    title, text = PAGE_ERRORS.get(status, PAGE_ERRORS[500])
+
+def error_page(request: Request, status: int, exc: MynapointError | None = None) -> Response:
+    """The error as a page: a refusal in the words of web/error_messages.py, else by status."""
+    from mynapoint.web.error_messages import message_for  # noqa: PLC0415 - they import i18n
+    from mynapoint.web.templating import templates  # noqa: PLC0415
+
+    if exc is not None:
+        title, text = REFUSED_TITLE, message_for(exc.code, exc.details)
+    else:
+        title, text = PAGE_ERRORS.get(status, PAGE_ERRORS[500])
     return templates.TemplateResponse(
         request, "error.html", {"title": title, "text": text, "status": status}, status_code=status
     )
 
 
+async def _domain(request: Request, exc: MynapointError) -> Response:
+    if is_page(request):
+        return error_page(request, STATUS_BY_CODE.get(exc.code, 400), exc)
+    return error_response(exc.code, exc.message, dict(exc.details))
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> Response:
+    problems = list(exc.errors())
+    if is_page(request):
+        # A page's own forms are checked by the page; this is a hand-made or stale request.
+        return error_page(request, 422, MynapointError("invalid request"))
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return error_response("malformed_request", "the request body is not valid JSON")
+    fields = [
+        {
+            "field": _field_name(tuple(p.get("loc", ()))),
+            "message": str(p.get("msg", "")),
+            "type": str(p.get("type", "")),
+        }
+        for p in problems
+    ]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return error_response("invalid_request", summary, {"fields": fields})
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    if isinstance(exc, CsrfRejected) or (is_page(request) and exc.status_code in PAGE_ERRORS):
+        return error_page(request, exc.status_code)
+    if exc.status_code == 404:
+        return error_response("not_found", "no such resource; see /docs for the API")
+    if exc.status_code == 405:
+        return error_response("method_not_allowed", "this method is not allowed here")
+    return error_response("invalid_request", str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if is_page(request):
+        return error_page(request, 500)
+    return error_response("internal_error", "an unexpected error occurred; it has been logged")
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(MynapointError)
-    async def _domain(_: Request, exc: MynapointError) -> JSONResponse:
-        return error_response(exc.code, exc.message, dict(exc.details))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = list(exc.errors())
-        if any(p.get("type") == "json_invalid" for p in problems):
-            return error_response("malformed_request", "the request body is not valid JSON")
-        fields = [
-            {
-                "field": _field_name(tuple(p.get("loc", ()))),
-                "message": str(p.get("msg", "")),
-                "type": str(p.get("type", "")),
-            }
-            for p in problems
-        ]
-        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-        return error_response("invalid_request", summary, {"fields": fields})
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        if isinstance(exc, CsrfRejected) or (is_page(request) and exc.status_code in PAGE_ERRORS):
-            return error_page(request, exc.status_code)
-        if exc.status_code == 404:
-            return error_response("not_found", "no such resource; see /docs for the API")
-        if exc.status_code == 405:
-            return error_response("method_not_allowed", "this method is not allowed here")
-        return error_response("invalid_request", str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        if is_page(request):
-            return error_page(request, 500)
-        return error_response("internal_error", "an unexpected error occurred; it has been logged")
+    app.add_exception_handler(MynapointError, _domain)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

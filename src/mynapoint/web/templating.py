@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from mynapoint.web import i18n
 from mynapoint.web.csrf import CSRF_FIELD, csrf_token
+from mynapoint.web.pages.citizen.session import signed_in
 
 templates = Jinja2Templates(
     env=jinja2.Environment(
@@ -21,6 +22,8 @@ templates = Jinja2Templates(
         undefined=jinja2.StrictUndefined,
     )
 )
+# `{% trans %}` blocks are looked up with their whitespace trimmed, as `make messages` reads them.
+templates.env.policies["ext.i18n.trimmed"] = True
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     i18n._, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
 )
@@ -49,3 +52,5 @@ templates.env.globals["platform_now"] = platform_now
 templates.env.globals["switch_language_url"] = switch_language_url
 templates.env.globals["csrf_token"] = csrf_token
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+# The navigation shows マイページ/ログアウト or ログイン (web/pages/citizen/session.py).
+templates.env.globals["signed_in"] = signed_in

@@ -1,0 +1,416 @@
+"""/apply/{service_code}: choose the measure and what counts, type the account, see whose it
+is, confirm, commit (services/applications.py `preview` and `apply`, as the API calls them).
+
+GET shows the form; POST …/confirm asks the operator for the masked holder name and shows
+it for the person to confirm the account is their own; POST commits. A legal representative
+(DOMAIN R14) applying for a minor or a ward signs the commit with their own card, as the
+API's `representative` does; the account is then the representative's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mynapoint.bootstrap import Platform
+from mynapoint.domain.auth import Session
+from mynapoint.domain.cards import CardFacts
+from mynapoint.domain.errors import MynapointError, UnknownService
+from mynapoint.domain.measures import Channel, EventKind, MeasureKind
+from mynapoint.domain.services import PaymentService
+from mynapoint.jpki.card import InvalidPin, VirtualCard, validate_pin
+from mynapoint.services.applications import (
+    Applicant,
+    ApplicationDesk,
+    NewApplication,
+    RepresentativeProof,
+    applications_of,
+    apply,
+    preview,
+)
+from mynapoint.web.csrf import check_csrf
+from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
+from mynapoint.web.error_messages import message_for
+from mynapoint.web.errors import STATUS_BY_CODE
+from mynapoint.web.i18n import _
+from mynapoint.web.pages.citizen.application_form import (
+    CHANNEL_LABELS,
+    CONFIRM_ACCOUNT,
+    CONFIRM_FINAL,
+    COUNTS_LABELS,
+    MEASURE,
+    REPRESENTATIVE_PIN,
+    Entered,
+    check_shape,
+    code_fields,
+    id_field,
+    localized,
+    offers_pick,
+    refusal_errors,
+)
+from mynapoint.web.pages.citizen.card_reader import (
+    DemoCardFile,
+    card_error_message,
+    demo_card_files,
+    read_demo_card,
+    sign_fresh_challenge,
+)
+from mynapoint.web.pages.citizen.forms import FORM, FieldErrors
+from mynapoint.web.pages.citizen.session import NO_STORE, MaybeCitizen, to_login
+from mynapoint.web.pages.citizen.standing import (
+    Standing,
+    may_have_representative,
+    measure_name,
+    standing,
+)
+from mynapoint.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+ServiceCode = Annotated[str, Path(max_length=40)]
+ChoiceForm = Annotated[str, Form(max_length=40)]
+CodeForm = Annotated[str, Form(max_length=64)]
+# One `security_code` input per code the service has (services/codes.py joins them).
+CodesForm = Annotated[list[str] | None, Form(max_length=64)]
+BoxForm = Annotated[str, Form(max_length=10)]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request's person, card and service."""
+
+    platform: Platform
+    desk: ApplicationDesk
+    me: Session
+    card: CardFacts
+    service: PaymentService
+
+    def standing(self) -> Standing:
+        applications = applications_of(self.platform.unit_of_work(), self.me.person)
+        active = {a.measure for a in applications if a.is_active}
+        return standing(
+            self.platform.rules, self.service, self.card, active, self.platform.clock.now()
+        )
+
+    def has_mykey(self) -> bool:
+        uow = self.platform.unit_of_work()
+        with uow:
+            return uow.mykeys.for_person(self.me.person) is not None
+
+    def representative_cards(self) -> list[DemoCardFile]:
+        """In demo mode, for a minor or a ward: the other demo cards, one of which may be
+        the legal representative's (the card authority decides at the commit)."""
+        settings = self.platform.settings
+        if not settings.demo or not may_have_representative(self.card, self.platform.clock.now()):
+            return []
+        found = []
+        for choice in demo_card_files(settings):
+            try:
+                serial = VirtualCard.read(choice.path).serial
+            except MynapointError:
+                continue
+            if serial != self.card.serial:
+                found.append(choice)
+        return found
+
+
+def _case(platform: Platform, desk: ApplicationDesk, me: Session, service_code: str) -> Case | None:
+    try:
+        service = platform.catalog.get(service_code)
+    except UnknownService:
+        raise HTTPException(status_code=404) from None
+    card = platform.authority.facts(me.serial)
+    if card is None or card.person != me.person:
+        return None
+    return Case(platform, desk, me, card, service)
+
+
+def _counts(case: Case, entered: Entered) -> EventKind | None:
+    """The pick of a service where the person picks, for a spending measure; else none."""
+    measure = entered.measure_value()
+    if measure is None or not offers_pick(case.service):
+        return None
+    if case.platform.rules.rule(measure).kind is not MeasureKind.SPENDING:
+        return None
+    return entered.counts_value()
+
+
+def _form_page(
+    request: Request,
+    case: Case,
+    entered: Entered,
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    service = case.service
+    now_standing = case.standing()
+    errors = dict(errors or {})
+    if not now_standing.open and MEASURE in errors:
+        # No form to stand next to (nothing is open to this person any more): say it on top.
+        errors[FORM] = errors.pop(MEASURE)
+    chosen = entered.measure or (
+        now_standing.open[0].measure.value if len(now_standing.open) == 1 else ""
+    )
+    context: dict[str, Any] = {
+        "service": service,
+        "service_name": localized(service.name, service.name_en),
+        "online": Channel.ONLINE in service.channels,
+        "channels": [_(CHANNEL_LABELS[c]) for c in Channel if c in service.channels],
+        "channel_message": message_for("channel_not_allowed"),
+        "has_mykey": case.has_mykey(),
+        "mykey_message": message_for("mykey_required"),
+        "standing": now_standing,
+        "pick": offers_pick(service),
+        "counts_choices": [(kind.value, _(label)) for kind, label in COUNTS_LABELS.items()],
+        "id_field": id_field(service),
+        "code_fields": code_fields(service),
+        "representative_cards": case.representative_cards(),
+        "entered": entered,
+        "chosen_measure": chosen,
+        "errors": errors,
+    }
+    return templates.TemplateResponse(
+        request, "citizen/apply.html", context, status_code=status_code, headers=NO_STORE
+    )
+
+
+def _confirm_page(
+    request: Request,
+    case: Case,
+    entered: Entered,
+    masked_name: str,
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    service = case.service
+    measure = entered.measure_value()
+    counts = _counts(case, entered)
+    representative = next(
+        (c for c in case.representative_cards() if c.name == entered.representative_card), None
+    )
+    context: dict[str, Any] = {
+        "service": service,
+        "service_name": localized(service.name, service.name_en),
+        "measure_name": measure_name(case.platform.rules, measure) if measure else "",
+        "counts_label": _(COUNTS_LABELS[counts]) if counts else "",
+        "id_field": id_field(service),
+        "code_fields": code_fields(service),
+        "masked_name": masked_name,
+        "representative": representative,
+        "entered": entered,
+        "errors": errors or {},
+    }
+    return templates.TemplateResponse(
+        request, "citizen/confirm.html", context, status_code=status_code, headers=NO_STORE
+    )
+
+
+def _status(error: MynapointError) -> int:
+    return STATUS_BY_CODE.get(error.code, 409)
+
+
+def _entered(
+    measure: str,
+    counts: str,
+    payment_service_id: str,
+    security_code: list[str] | None,
+    representative_card: str,
+) -> Entered:
+    return Entered(
+        measure=measure,
+        counts=counts,
+        payment_service_id=payment_service_id.strip(),
+        security_codes=tuple(code.strip() for code in security_code or ()),
+        representative_card=representative_card,
+    )
+
+
+def _checked(case: Case, entered: Entered) -> FieldErrors:
+    now_standing = case.standing()
+    return check_shape(
+        entered,
+        case.service,
+        {c.measure: c.kind for c in now_standing.open},
+        {c.measure: why for c, why in now_standing.refused},
+    )
+
+
+@router.get("/apply/{service_code}", response_class=HTMLResponse)
+def application_form(
+    request: Request,
+    service_code: ServiceCode,
+    platform: PlatformDep,
+    desk: ApplicationDeskDep,
+    me: MaybeCitizen,
+) -> Response:
+    if me is None:
+        return to_login(request)
+    case = _case(platform, desk, me, service_code)
+    if case is None:
+        return to_login(request)
+    return _form_page(request, case, Entered())
+
+
+@router.get("/apply/{service_code}/confirm")
+def back_to_the_form(request: Request, service_code: ServiceCode) -> Response:
+    """The confirmation is a POST's answer: the language switch (a GET of the same address) or
+    a bookmark lands on the form instead, which is where the details are typed again."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/apply/{quote(service_code)}{query}", status_code=303)
+
+
+@router.post(
+    "/apply/{service_code}/confirm",
+    response_class=HTMLResponse,
+    dependencies=[Depends(check_csrf)],
+)
+def confirm_application(
+    request: Request,
+    service_code: ServiceCode,
+    platform: PlatformDep,
+    desk: ApplicationDeskDep,
+    me: MaybeCitizen,
+    measure: ChoiceForm = "",
+    counts: ChoiceForm = "",
+    payment_service_id: CodeForm = "",
+    security_code: CodesForm = None,
+    representative_card: ChoiceForm = "",
+) -> Response:
+    if me is None:
+        return to_login(request)
+    case = _case(platform, desk, me, service_code)
+    if case is None:
+        return to_login(request)
+    entered = _entered(measure, counts, payment_service_id, security_code, representative_card)
+    errors = _checked(case, entered)
+    if errors:
+        return _form_page(request, case, entered.without_codes(), errors, 422)
+    try:
+        masked = preview(
+            platform.unit_of_work(), desk, me.person, entered.credentials(case.service)
+        )
+    except MynapointError as exc:
+        return _form_page(
+            request, case, entered.without_codes(), refusal_errors(exc, case.service), _status(exc)
+        )
+    return _confirm_page(request, case, entered, masked)
+
+
+def _representative_proof(
+    platform: Platform, entered: Entered, pin: str
+) -> tuple[RepresentativeProof | None, FieldErrors]:
+    if not entered.representative_card:
+        return None, {}
+    if not platform.settings.demo:
+        return None, {
+            REPRESENTATIVE_PIN: _("この環境では、カード読み取りのシミュレーションは使えません。")
+        }
+    try:
+        validate_pin(pin)
+    except InvalidPin:
+        return None, {REPRESENTATIVE_PIN: message_for("invalid_pin")}
+    try:
+        card = read_demo_card(platform.settings, entered.representative_card)
+        signed = sign_fresh_challenge(platform, card, pin)
+    except MynapointError as exc:
+        return None, {REPRESENTATIVE_PIN: card_error_message(exc)}
+    return RepresentativeProof(
+        signed.challenge_id, signed.certificate_pem, signed.signature_b64
+    ), {}
+
+
+def _back_to_confirm(
+    request: Request, case: Case, entered: Entered, errors: FieldErrors, status_code: int
+) -> HTMLResponse:
+    """The confirmation again, with what is wrong on it (the holder name asked again)."""
+    try:
+        masked = preview(
+            case.platform.unit_of_work(),
+            case.desk,
+            case.me.person,
+            entered.credentials(case.service),
+        )
+    except MynapointError as exc:
+        return _form_page(
+            request,
+            case,
+            entered.without_codes(),
+            refusal_errors(exc, case.service),
+            _status(exc),
+        )
+    return _confirm_page(request, case, entered, masked, errors, status_code)
+
+
+def _unconfirmed(*, confirm_account: str, confirm_final: str) -> FieldErrors:
+    """Both boxes of the confirmation must be ticked: whose account it is, and that it is final."""
+    errors: FieldErrors = {}
+    if not confirm_account:
+        errors[CONFIRM_ACCOUNT] = _(
+            "表示された名義がご自身の口座であることを確認して、チェックを入れてください。"
+        )
+    if not confirm_final:
+        errors[CONFIRM_FINAL] = _(
+            "申込み後は決済サービスを変更できないことを確認して、チェックを入れてください。"
+        )
+    return errors
+
+
+@router.post(
+    "/apply/{service_code}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)]
+)
+def commit_application(
+    request: Request,
+    service_code: ServiceCode,
+    platform: PlatformDep,
+    desk: ApplicationDeskDep,
+    me: MaybeCitizen,
+    measure: ChoiceForm = "",
+    counts: ChoiceForm = "",
+    payment_service_id: CodeForm = "",
+    security_code: CodesForm = None,
+    representative_card: ChoiceForm = "",
+    representative_pin: Annotated[str, Form(max_length=20)] = "",
+    confirm_account: BoxForm = "",
+    confirm_final: BoxForm = "",
+) -> Response:
+    if me is None:
+        return to_login(request)
+    case = _case(platform, desk, me, service_code)
+    if case is None:
+        return to_login(request)
+    entered = _entered(measure, counts, payment_service_id, security_code, representative_card)
+    errors = _checked(case, entered)
+    if errors:
+        return _form_page(request, case, entered.without_codes(), errors, 422)
+    errors = _unconfirmed(confirm_account=confirm_account, confirm_final=confirm_final)
+    if errors:
+        return _back_to_confirm(request, case, entered, errors, 422)
+    proof, errors = _representative_proof(platform, entered, representative_pin)
+    if errors:
+        return _back_to_confirm(request, case, entered, errors, 401)
+    chosen = entered.measure_value()
+    if chosen is None:  # check_shape said so already; this tells the type checker
+        return _form_page(request, case, entered.without_codes(), errors, 422)
+    try:
+        applied = apply(
+            platform.unit_of_work(),
+            desk,
+            Applicant(me.person, me.serial),
+            NewApplication(
+                chosen,
+                entered.credentials(case.service),
+                _counts(case, entered),
+                proof,
+            ),
+            platform.clock.now(),
+        )
+    except MynapointError as exc:
+        errors = refusal_errors(exc, case.service)
+        if REPRESENTATIVE_PIN in errors:
+            return _back_to_confirm(request, case, entered, errors, _status(exc))
+        return _form_page(request, case, entered.without_codes(), errors, _status(exc))
+    return RedirectResponse(f"/me?applied={applied.application.application_id}", status_code=303)

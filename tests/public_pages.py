@@ -1,0 +1,65 @@
+"""Reading the public pages in tests: their main text, and Japanese left in English pages."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+PUBLIC_PAGES = ["/", "/services", "/services/paypay", "/support-corners", "/help"]
+# What a citizen must never read: codes, exception names, stack traces.
+RAW_ERRORS = re.compile(
+    r"Traceback|Exception|Error:|not_found|unknown_service|invalid_request|internal_error|"
+    r"jinja2|StrictUndefined|\{\{|\{%"
+)
+
+
+class _Main(HTMLParser):
+    """Collects the text of <main>, each piece with the language it is marked as."""
+
+    def __init__(self, page_lang: str) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, str]] = [("html", page_lang)]
+        self.in_main = 0
+        self.pieces: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "main":
+            self.in_main += 1
+        if tag in VOID:
+            return
+        lang = dict(attrs).get("lang") or self.stack[-1][1]
+        self.stack.append((tag, lang))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "main":
+            self.in_main -= 1
+        for index in range(len(self.stack) - 1, 0, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.in_main:
+            self.pieces.append((data, self.stack[-1][1]))
+
+
+def main_pieces(html: str, page_lang: str) -> list[tuple[str, str]]:
+    parser = _Main(page_lang)
+    parser.feed(html)
+    return parser.pieces
+
+
+def main_text(html: str) -> str:
+    """The text of <main> as a reader sees it, white space collapsed."""
+    return " ".join("".join(text for text, _ in main_pieces(html, "ja")).split())
+
+
+def japanese_not_marked(html: str) -> list[str]:
+    """Text in <main> of an English page with Japanese in it but not inside lang="ja"."""
+    return [
+        text.strip()
+        for text, lang in main_pieces(html, "en")
+        if lang != "ja" and JAPANESE.search(text)
+    ]
