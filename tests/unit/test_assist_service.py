@@ -28,16 +28,18 @@ from mynapoint.services.applications import ApplicationDesk
 from mynapoint.services.assist import (
     AccountForm,
     CardReading,
-    Clerk,
     Confirmation,
-    Counter,
     commit,
-    end,
     read_card,
     set_up_mykey,
     show_account,
 )
 from mynapoint.services.codes import CodeHasher
+from mynapoint.services.counter_sessions import (
+    Clerk,
+    Counter,
+    end,
+)
 from mynapoint.services.operators import register_account
 
 DAY = datetime(2021, 7, 19, 10, 0, tzinfo=JST)

@@ -19,8 +19,8 @@ import base64
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from mynapoint.domain.accounts import AccountLocked, InvalidAccountCredentials
 from mynapoint.domain.assist import (
@@ -31,9 +31,7 @@ from mynapoint.domain.assist import (
     PreviewOutdated,
     RepresentativeCardMissing,
     SessionEnded,
-    check_step,
 )
-from mynapoint.domain.audit import SealedEntry
 from mynapoint.domain.auth import WrongPin
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.campaigns import CampaignRules, MeasureRule
@@ -42,13 +40,11 @@ from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import StoredApplication
 from mynapoint.domain.measures import Channel, EventKind, Measure
 from mynapoint.domain.services import Catalog, PaymentService
-from mynapoint.domain.staff import Role, StaffForbidden
 from mynapoint.jpki.card import VirtualCard
 from mynapoint.services.applications import (
     ADULT_AGE,
     AccountCredentials,
     Applicant,
-    ApplicationDesk,
     Applied,
     NewApplication,
     RepresentativeProof,
@@ -56,46 +52,21 @@ from mynapoint.services.applications import (
     apply,
     preview,
 )
-from mynapoint.services.audit import record
 from mynapoint.services.auth import create_challenge, use_challenge, verify_card_response
+from mynapoint.services.counter_sessions import (
+    Clerk,
+    Counter,
+    check_session,
+    end_session,
+    locked_step,
+    record_alone,
+    record_end,
+    record_step,
+    refused_step,
+    touch,
+)
 from mynapoint.services.mykey import ensure_mykey
 from mynapoint.services.ports import UnitOfWork
-from mynapoint.services.staff import SignedInStaff
-
-# Who ends a session that went idle while nobody looked at its terminal.
-PLATFORM_ACTOR = "platform"
-PLATFORM_ROLE = "system"
-LOG_LIMIT = 100
-
-
-class CardReader(Protocol):
-    """The counter's card reader: the chip signs after its PIN, counting wrong ones."""
-
-    def sign_challenge(self, card: VirtualCard, pin: str, challenge: bytes) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class Counter:
-    """What the counter needs besides storage."""
-
-    desk: ApplicationDesk
-    reader: CardReader
-    idle_limit: timedelta
-
-
-@dataclass(frozen=True)
-class Clerk:
-    """The staff member at the terminal, at their corner."""
-
-    name: str
-    role: Role
-    corner: str
-
-
-def clerk_of(me: SignedInStaff) -> Clerk:
-    if not me.account.runs_counter or me.account.corner is None:
-        raise StaffForbidden("an administrator belongs to no corner and runs no counter")
-    return Clerk(me.account.name, me.account.role, me.account.corner)
 
 
 @dataclass(frozen=True)
@@ -127,12 +98,6 @@ class CitizenView:
     may_use_representative: bool
 
 
-@dataclass(frozen=True)
-class CornerLog:
-    sessions: list[AssistedSession]
-    entries: list[SealedEntry]  # newest first
-
-
 # --- what the counter offers -----------------------------------------------------------------
 
 
@@ -159,21 +124,6 @@ def services_elsewhere(catalog: Catalog) -> list[PaymentService]:
 # --- the session -----------------------------------------------------------------------------
 
 
-def current(
-    uow: UnitOfWork, counter: Counter, clerk: Clerk, now: datetime
-) -> tuple[AssistedSession | None, EndReason | None]:
-    """The clerk's open session; one gone idle is ended now (and the reason returned)."""
-    with uow:
-        session = uow.assisted.open_for(clerk.name, lock=True)
-        if session is None:
-            return None, None
-        if not session.is_idle_at(now, counter.idle_limit):
-            return session, None
-        _end(uow, clerk, session, EndReason.INACTIVITY, now)
-        uow.commit()
-    return None, EndReason.INACTIVITY
-
-
 def read_card(
     uow: UnitOfWork, counter: Counter, clerk: Clerk, reading: CardReading, now: datetime
 ) -> AssistedSession:
@@ -182,12 +132,12 @@ def read_card(
     with uow:
         previous = uow.assisted.open_for(clerk.name, lock=True)
         if previous is not None:
-            _end(uow, clerk, previous, EndReason.NEXT_CARD, now)
+            end_session(uow, clerk, previous, EndReason.NEXT_CARD, now)
             uow.commit()
     try:
         facts = _signed_facts(uow, counter, reading, now)
     except MynapointError as exc:
-        _record_alone(uow, counter, clerk, None, now, "card_read_failed", _failure(exc, "start"))
+        record_alone(uow, counter, clerk, None, now, "card_read_failed", _failure(exc, "start"))
         raise
     with uow:
         mykey = uow.mykeys.for_person(facts.person)
@@ -208,8 +158,8 @@ def read_card(
             raise SessionEnded(session.session_id, EndReason.NEXT_CARD)
         # Recorded last: the audit log's end stays locked until the commit (services/audit.py).
         if raced is not None:
-            _record_end(uow, clerk, raced, EndReason.NEXT_CARD, now)
-        _record(uow, clerk, session, now, "session_started", {"card_serial": facts.serial})
+            record_end(uow, clerk, raced, EndReason.NEXT_CARD, now)
+        record_step(uow, clerk, session, now, "session_started", {"card_serial": facts.serial})
         uow.commit()
     return session
 
@@ -236,22 +186,22 @@ def set_up_mykey(
     session = check_session(uow, counter, clerk, session_id, now)
 
     def witness(uow: UnitOfWork, _: str, facts: Mapping[str, Any]) -> None:
-        current = _locked_step(uow, counter, clerk, session_id, now)
+        current = locked_step(uow, counter, clerk, session_id, now)
         mykey_id = str(facts["mykey_id"])
         uow.assisted.save(replace(current.touched(now), mykey_id=mykey_id))
-        _record(uow, clerk, current, now, "mykey_set_up", {}, mykey_id=mykey_id)
+        record_step(uow, clerk, current, now, "mykey_set_up", {}, mykey_id=mykey_id)
 
     try:
         result = ensure_mykey(uow, session.person, now, counter.desk.rules, before_commit=witness)
     except SessionEnded as ended:
-        _refused_step(uow, clerk, session_id, now, ended)
+        refused_step(uow, clerk, session_id, now, ended)
         raise
     except MynapointError as exc:
-        _record_alone(uow, counter, clerk, session, now, "mykey_refused", {"code": exc.code})
+        record_alone(uow, counter, clerk, session, now, "mykey_refused", {"code": exc.code})
         raise
     if not result.created:  # set up meanwhile elsewhere: the session learns of it
         with uow:
-            current = _locked_step(uow, counter, clerk, session_id, now)
+            current = locked_step(uow, counter, clerk, session_id, now)
             uow.assisted.save(replace(current.touched(now), mykey_id=result.mykey.mykey_id))
             uow.commit()
     return result.mykey.mykey_id
@@ -276,10 +226,10 @@ def show_account(
 
     def witness(uow: UnitOfWork, what: str, facts: Mapping[str, Any]) -> None:
         if what != "previewed":  # a wrong security code, counted: recorded with the count
-            _touch(uow, clerk, session_id, now, counter.idle_limit)
-            _record(uow, clerk, session, now, "preview_refused", {"code": what, **account})
+            touch(uow, clerk, session_id, now, counter.idle_limit)
+            record_step(uow, clerk, session, now, "preview_refused", {"code": what, **account})
             return
-        current = _locked_step(uow, counter, clerk, session_id, now)
+        current = locked_step(uow, counter, clerk, session_id, now)
         shown.append(
             Preview(
                 preview_id=secrets.token_hex(8),
@@ -299,7 +249,7 @@ def show_account(
             "holder_name_masked": shown[-1].holder_name_masked,
             "representative": form.with_representative,
         }
-        _record(uow, clerk, current, now, "preview", details)
+        record_step(uow, clerk, current, now, "preview", details)
 
     try:
         service = desk.catalog.get(form.service_code)
@@ -313,12 +263,12 @@ def show_account(
             before_commit=witness,
         )
     except SessionEnded as ended:
-        _refused_step(uow, clerk, session_id, now, ended)
+        refused_step(uow, clerk, session_id, now, ended)
         raise
     except (InvalidAccountCredentials, AccountLocked):
         raise  # recorded by the witness, with the count
     except MynapointError as exc:
-        _record_alone(
+        record_alone(
             uow, counter, clerk, session, now, "preview_refused", {"code": exc.code, **account}
         )
         raise
@@ -336,7 +286,7 @@ def reject_preview(
     """The citizen says the holder's name is not theirs: the account is forgotten."""
     try:
         with uow:
-            current = _locked_step(uow, counter, clerk, session_id, now)
+            current = locked_step(uow, counter, clerk, session_id, now)
             if current.preview is None or current.preview.preview_id != preview_id:
                 raise PreviewOutdated("this confirmation is not the latest one shown")
             details = {
@@ -344,10 +294,10 @@ def reject_preview(
                 "payment_service_id": current.preview.payment_service_id,
             }
             uow.assisted.save(replace(current.touched(now), preview=None))
-            _record(uow, clerk, current, now, "preview_rejected", details)
+            record_step(uow, clerk, current, now, "preview_rejected", details)
             uow.commit()
     except SessionEnded as ended:
-        _refused_step(uow, clerk, session_id, now, ended)
+        refused_step(uow, clerk, session_id, now, ended)
         raise
 
 
@@ -376,7 +326,7 @@ def commit(
             proof = _representative_proof(uow, counter, answer.representative, now)
         except MynapointError as exc:
             details = _failure(exc, "representative")
-            _record_alone(uow, counter, clerk, session, now, "card_read_failed", details)
+            record_alone(uow, counter, clerk, session, now, "card_read_failed", details)
             raise
     request = NewApplication(
         measure=shown.measure,
@@ -397,12 +347,12 @@ def commit(
             before_commit=_commit_witness(counter, clerk, session, answer.preview_id, now),
         )
     except SessionEnded as ended:
-        _refused_step(uow, clerk, answer.session_id, now, ended)
+        refused_step(uow, clerk, answer.session_id, now, ended)
         raise
     except (InvalidAccountCredentials, AccountLocked):
         raise  # recorded by the witness, with the count
     except MynapointError as exc:
-        _record_alone(uow, counter, clerk, session, now, "apply_refused", {"code": exc.code})
+        record_alone(uow, counter, clerk, session, now, "apply_refused", {"code": exc.code})
         raise
 
 
@@ -417,7 +367,7 @@ def _confirmed_preview(
     shown = session.preview
     if shown is None or shown.preview_id != answer.preview_id:
         details = {"code": PreviewOutdated.code}
-        _record_alone(uow, counter, clerk, session, now, "apply_refused", details)
+        record_alone(uow, counter, clerk, session, now, "apply_refused", details)
         raise PreviewOutdated("this confirmation is not the latest one shown; check again")
     if shown.with_representative and answer.representative is None:
         raise RepresentativeCardMissing(
@@ -439,14 +389,14 @@ def _check_same_card(
         facts = _signed_facts(uow, counter, holder, now)
     except MynapointError as exc:
         details = _failure(exc, "commit")
-        _record_alone(uow, counter, clerk, session, now, "card_read_failed", details)
+        record_alone(uow, counter, clerk, session, now, "card_read_failed", details)
         raise
     if facts.serial == session.card_serial:
         return
     with uow:
         current = uow.assisted.get(session.session_id, lock=True)
         if current is not None and current.is_open:
-            _end(uow, clerk, current, EndReason.CARD_MISMATCH, now, card_serial=facts.serial)
+            end_session(uow, clerk, current, EndReason.CARD_MISMATCH, now, card_serial=facts.serial)
             uow.commit()
     raise CardMismatch(
         "the card that signed is not the card this session began with; the session has "
@@ -463,74 +413,19 @@ def _commit_witness(
 
     def witness(uow: UnitOfWork, what: str, facts: Mapping[str, Any]) -> None:
         if what != "applied":  # a wrong security code, counted: recorded with the count
-            _touch(uow, clerk, session.session_id, now, counter.idle_limit)
-            _record(uow, clerk, session, now, "apply_refused", {"code": what})
+            touch(uow, clerk, session.session_id, now, counter.idle_limit)
+            record_step(uow, clerk, session, now, "apply_refused", {"code": what})
             return
-        current = _locked_step(uow, counter, clerk, session.session_id, now)
+        current = locked_step(uow, counter, clerk, session.session_id, now)
         if current.preview is None or current.preview.preview_id != preview_id:
             raise PreviewOutdated("this confirmation is not the latest one shown; check again")
         mykey = uow.mykeys.for_person(current.person)
         mykey_id = None if mykey is None else mykey.mykey_id
         uow.assisted.save(current.ended(now, EndReason.APPLIED))
-        _record(uow, clerk, current, now, "applied", dict(facts), mykey_id=mykey_id)
-        _record_end(uow, clerk, current, EndReason.APPLIED, now, mykey_id=mykey_id)
+        record_step(uow, clerk, current, now, "applied", dict(facts), mykey_id=mykey_id)
+        record_end(uow, clerk, current, EndReason.APPLIED, now, mykey_id=mykey_id)
 
     return witness
-
-
-def end(
-    uow: UnitOfWork,
-    clerk: Clerk,
-    session_id: str | None,
-    reason: EndReason,
-    now: datetime,
-) -> None:
-    """End the clerk's open session (the one named, if a name is given); ending twice is a no-op."""
-    with uow:
-        session = uow.assisted.open_for(clerk.name, lock=True)
-        if session is None or (session_id is not None and session.session_id != session_id):
-            return
-        _end(uow, clerk, session, reason, now)
-        uow.commit()
-
-
-def end_idle(uow: UnitOfWork, counter: Counter, corner: str | None, now: datetime) -> int:
-    """End every session at the corner (all corners: None) idle for the limit or longer."""
-    ended = 0
-    with uow:
-        for session in uow.assisted.open_sessions(corner):
-            if session.is_idle_at(now, counter.idle_limit):
-                locked = uow.assisted.get(session.session_id, lock=True)
-                if locked is None or not locked.is_open:
-                    continue
-                uow.assisted.save(locked.ended(now, EndReason.INACTIVITY))
-                record(
-                    uow,
-                    now=now,
-                    actor=PLATFORM_ACTOR,
-                    role=PLATFORM_ROLE,
-                    corner=locked.corner,
-                    action="session_ended",
-                    mykey_id=locked.mykey_id,
-                    details={"session": locked.session_id, "reason": EndReason.INACTIVITY.value},
-                )
-                ended += 1
-        if ended:
-            uow.commit()
-    return ended
-
-
-def corner_log(
-    uow: UnitOfWork, counter: Counter, viewer: SignedInStaff, corner: str, now: datetime
-) -> CornerLog:
-    """The corner's sessions and audit entries, newest first: for its supervisor or an admin."""
-    if not viewer.account.oversees(corner):
-        raise StaffForbidden(f"the records of corner '{corner}' are not yours to see")
-    end_idle(uow, counter, corner, now)
-    with uow:
-        sessions = uow.assisted.recent(corner, LOG_LIMIT)
-        entries = uow.audit.recent(corner, LOG_LIMIT)
-    return CornerLog(sessions, entries)
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -570,123 +465,3 @@ def _failure(exc: MynapointError, purpose: str) -> dict[str, Any]:
     if isinstance(exc, WrongPin):
         details["tries_left"] = exc.tries_left
     return details
-
-
-def check_session(
-    uow: UnitOfWork, counter: Counter, clerk: Clerk, session_id: str, now: datetime
-) -> AssistedSession:
-    """The open session a step names; a refused step is recorded (and an idle session ended)."""
-    try:
-        with uow:
-            return _locked_step(uow, counter, clerk, session_id, now)
-    except SessionEnded as ended:
-        _refused_step(uow, clerk, session_id, now, ended)
-        raise
-
-
-def _locked_step(
-    uow: UnitOfWork, counter: Counter, clerk: Clerk, session_id: str, now: datetime
-) -> AssistedSession:
-    session = uow.assisted.get(session_id, lock=True)
-    return check_step(session, session_id, clerk.name, now, counter.idle_limit)
-
-
-def _refused_step(
-    uow: UnitOfWork, clerk: Clerk, session_id: str, now: datetime, ended: SessionEnded
-) -> None:
-    with uow:
-        session = uow.assisted.get(session_id, lock=True)
-        if session is None or session.staff != clerk.name:
-            session = None  # not this clerk's: nothing of it is named
-        elif session.is_open and ended.reason is EndReason.INACTIVITY:
-            _end(uow, clerk, session, EndReason.INACTIVITY, now)
-        reason = None if ended.reason is None else ended.reason.value
-        details = {"session": session_id, "reason": reason}
-        _record(uow, clerk, session, now, "step_refused", details, with_session=False)
-        uow.commit()
-
-
-def _touch(
-    uow: UnitOfWork, clerk: Clerk, session_id: str, now: datetime, idle_limit: timedelta
-) -> None:
-    session = uow.assisted.get(session_id, lock=True)
-    if (
-        session is not None
-        and session.is_open
-        and session.staff == clerk.name
-        and not session.is_idle_at(now, idle_limit)
-    ):
-        uow.assisted.save(session.touched(now))
-
-
-def _end(
-    uow: UnitOfWork,
-    clerk: Clerk,
-    session: AssistedSession,
-    reason: EndReason,
-    now: datetime,
-    *,
-    mykey_id: str | None = None,
-    card_serial: str | None = None,
-) -> None:
-    uow.assisted.save(session.ended(now, reason))
-    _record_end(uow, clerk, session, reason, now, mykey_id=mykey_id, card_serial=card_serial)
-
-
-def _record_end(
-    uow: UnitOfWork,
-    clerk: Clerk,
-    session: AssistedSession,
-    reason: EndReason,
-    now: datetime,
-    *,
-    mykey_id: str | None = None,
-    card_serial: str | None = None,
-) -> None:
-    details: dict[str, Any] = {"reason": reason.value}
-    if card_serial is not None:
-        details["card_serial"] = card_serial
-    _record(uow, clerk, session, now, "session_ended", details, mykey_id=mykey_id)
-
-
-def _record(
-    uow: UnitOfWork,
-    clerk: Clerk,
-    session: AssistedSession | None,
-    now: datetime,
-    action: str,
-    details: Mapping[str, Any],
-    *,
-    mykey_id: str | None = None,
-    with_session: bool = True,
-) -> None:
-    written = dict(details)
-    if session is not None and with_session:
-        written = {"session": session.session_id, **written}
-    record(
-        uow,
-        now=now,
-        actor=clerk.name,
-        role=clerk.role.value,
-        corner=clerk.corner,
-        action=action,
-        mykey_id=mykey_id or (None if session is None else session.mykey_id),
-        details=written,
-    )
-
-
-def _record_alone(
-    uow: UnitOfWork,
-    counter: Counter,
-    clerk: Clerk,
-    session: AssistedSession | None,
-    now: datetime,
-    action: str,
-    details: Mapping[str, Any],
-) -> None:
-    """A refused step changed nothing but the session's activity: recorded on its own."""
-    with uow:
-        if session is not None:
-            _touch(uow, clerk, session.session_id, now, counter.idle_limit)
-        _record(uow, clerk, session, now, action, details)
-        uow.commit()

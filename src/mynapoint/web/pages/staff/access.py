@@ -12,7 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mynapoint.domain.staff import Role
 from mynapoint.rules.corners import UnknownCorner
-from mynapoint.services.assist import Counter
+from mynapoint.services.counter_sessions import (
+    Counter,
+)
 from mynapoint.services.staff import SignedInStaff, signed_in
 from mynapoint.web.api.support_corners import get_corner_directory
 from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep

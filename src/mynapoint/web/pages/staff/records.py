@@ -15,7 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 from mynapoint.domain.assist import AssistedSession
 from mynapoint.domain.audit import SealedEntry
 from mynapoint.domain.staff import Role, StaffForbidden
-from mynapoint.services.assist import corner_log
+from mynapoint.services.counter_sessions import (
+    corner_log,
+)
 from mynapoint.web.api.support_corners import get_corner_directory
 from mynapoint.web.dependencies import CatalogDep, ClockDep, PlatformDep, RulesDep
 from mynapoint.web.i18n import N_, _

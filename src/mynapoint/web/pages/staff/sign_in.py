@@ -23,7 +23,10 @@ from mynapoint.domain.staff import (
     SignInFailed,
     StaffAccount,
 )
-from mynapoint.services.assist import Clerk, end
+from mynapoint.services.counter_sessions import (
+    Clerk,
+    end,
+)
 from mynapoint.services.staff import SignedInStaff, change_password, sign_in, sign_out
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ClockDep, CodeHasherDep, PlatformDep

@@ -1,0 +1,270 @@
+"""What the counter terminal shows: the start, the citizen, the confirmation, the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from fastapi import Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from mynapoint.domain.assist import (
+    AssistedSession,
+    CardMismatch,
+    EndReason,
+    Preview,
+    PreviewOutdated,
+    SessionEnded,
+)
+from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.measures import Counts
+from mynapoint.domain.staff import StaffForbidden
+from mynapoint.jpki.card import CardFileError, VirtualCard, validate_pin
+from mynapoint.services.applications import Applied
+from mynapoint.services.assist import (
+    CardReading,
+    citizen_view,
+    corner_services,
+    open_measures,
+    services_elsewhere,
+)
+from mynapoint.services.counter_sessions import (
+    Clerk,
+    Counter,
+    clerk_of,
+    current,
+)
+from mynapoint.services.staff import SignedInStaff
+from mynapoint.web.errors import STATUS_BY_CODE
+from mynapoint.web.i18n import N_, _
+from mynapoint.web.pages.staff.access import (
+    SIGN_IN_PATH,
+    forbidden,
+    gate,
+    page,
+    redirect,
+)
+from mynapoint.web.pages.staff.labels import (
+    COUNTS_LABELS,
+    END_REASON_LABELS,
+    channels_text,
+    error_text,
+    measure_name,
+    service_code_name,
+    service_name,
+)
+
+MAX_CARD_BYTES: Final = 64 * 1024
+TEXT_MAX: Final = 64
+
+NO_COUNTER: Final = N_(
+    "窓口の手続きは、サポートコーナーに所属する職員と監督者が行います。"
+    "管理者は、記録と職員アカウントの画面をお使いください。"
+)
+ENDED_NOTICE: Final = N_("前の方の手続きを終了しました({reason})。")
+REJECTED_NOTICE: Final = N_(
+    "名義がご本人のものでないため、申し込みませんでした。"
+    "決済サービスIDを決済サービスのアプリ等でもう一度確認して、入力し直してください。"
+)
+CONFIRM_MISSING: Final = N_(
+    "ご本人(または法定代理人)に名義を確認していただき、確認欄にチェックを入れてください。"
+)
+CHOOSE_CARD: Final = "choose the card file"
+STALE_CODES: Final = frozenset({SessionEnded.code, CardMismatch.code})
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Entered:
+    """What the staff member typed, shown again after a refusal (never the security code)."""
+
+    measure: str = ""
+    service_code: str = ""
+    counts: str = ""
+    payment_service_id: str = ""
+    with_representative: bool = False
+
+
+def clerk_at(request: Request, me: SignedInStaff | None) -> Clerk | Response:
+    if (sent := gate(me)) is not None or me is None:
+        return sent or redirect(SIGN_IN_PATH)
+    try:
+        return clerk_of(me)
+    except StaffForbidden:
+        return forbidden(request, NO_COUNTER)
+
+
+def card_of(upload: UploadFile | None) -> VirtualCard:
+    if upload is None or not upload.filename:
+        raise CardFileError(CHOOSE_CARD)
+    data = upload.file.read(MAX_CARD_BYTES + 1)
+    if len(data) > MAX_CARD_BYTES:
+        raise CardFileError(f"a card file is at most {MAX_CARD_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CardFileError("a card file is UTF-8 JSON") from None
+    return VirtualCard.from_json(text)
+
+
+def reading_of(upload: UploadFile | None, pin: str) -> CardReading:
+    card = card_of(upload)
+    return CardReading(card, validate_pin(pin))
+
+
+def status_of(error: MynapointError) -> int:
+    if error.code in STALE_CODES or isinstance(error, PreviewOutdated):
+        return 409
+    return STATUS_BY_CODE.get(error.code, 422)
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def start_page(
+    request: Request,
+    *,
+    ended: EndReason | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if ended is not None:
+        notice = _(ENDED_NOTICE).format(reason=_(END_REASON_LABELS[ended]))
+    return page(
+        request,
+        "staff/counter_start.html",
+        {"notice": notice, "error": error},
+        status_code=status_code,
+    )
+
+
+def citizen_page(
+    request: Request,
+    counter: Counter,
+    session: AssistedSession,
+    *,
+    entered: Entered | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    platform = request.app.state.platform
+    now = platform.clock.now()
+    rules, catalog = counter.desk.rules, counter.desk.catalog
+    view = citizen_view(platform.unit_of_work(), counter, session, now)
+    measures = [
+        Choice(r.measure.value, measure_name(rules, r.measure)) for r in open_measures(rules, now)
+    ]
+    services = [
+        Choice(
+            s.code,
+            service_name(s) + (_("(チャージかお買い物を選択)") if s.counts is Counts.PICK else ""),
+        )
+        for s in corner_services(catalog)
+    ]
+    applications = [
+        {
+            "measure": measure_name(rules, a.measure),
+            "service": service_code_name(catalog, a.service_code),
+            "applied_at": a.applied_at,
+            "active": a.is_active,
+            "representative": a.representative is not None,
+        }
+        for a in view.applications
+    ]
+    return page(
+        request,
+        "staff/counter_citizen.html",
+        {
+            "session": session,
+            "view": view,
+            "applications": applications,
+            "measures": measures,
+            "services": services,
+            "counts": [Choice(k.value, _(label)) for k, label in COUNTS_LABELS.items()],
+            "elsewhere": [
+                Choice(service_name(s), channels_text(s)) for s in services_elsewhere(catalog)
+            ],
+            "entered": entered or Entered(measure=measures[0].value if len(measures) == 1 else ""),
+            "deadline": session.idle_deadline(counter.idle_limit),
+            "idle_seconds": int(counter.idle_limit.total_seconds()),
+            "notice": notice,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+def confirm_page(
+    request: Request,
+    counter: Counter,
+    session: AssistedSession,
+    shown: Preview,
+    security_code: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    rules, catalog = counter.desk.rules, counter.desk.catalog
+    return page(
+        request,
+        "staff/counter_confirm.html",
+        {
+            "session": session,
+            "preview": shown,
+            "measure": measure_name(rules, shown.measure),
+            "service": service_code_name(catalog, shown.service_code),
+            "counts": "" if shown.counts is None else _(COUNTS_LABELS[shown.counts]),
+            "security_code": security_code,
+            "deadline": session.touched(shown.at).idle_deadline(counter.idle_limit),
+            "idle_seconds": int(counter.idle_limit.total_seconds()),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+def done_page(request: Request, counter: Counter, applied: Applied) -> HTMLResponse:
+    application = applied.application
+    rules, catalog = counter.desk.rules, counter.desk.catalog
+    return page(
+        request,
+        "staff/counter_done.html",
+        {
+            "application_id": application.application_id,
+            "measure": measure_name(rules, application.measure),
+            "service": service_code_name(catalog, application.service_code),
+            "holder_name_masked": applied.holder_name_masked,
+            "applied_at": application.applied_at,
+            "representative": application.representative is not None,
+        },
+    )
+
+
+def after_refusal(
+    request: Request,
+    counter: Counter,
+    clerk: Clerk,
+    error: MynapointError,
+    *,
+    entered: Entered | None = None,
+) -> HTMLResponse:
+    """The page a refused step lands on: the session's page if it is still open."""
+    platform = request.app.state.platform
+    session, _ended = current(platform.unit_of_work(), counter, clerk, platform.clock.now())
+    if session is None or error.code in STALE_CODES:
+        return start_page(request, error=error_text(error), status_code=status_of(error))
+    return citizen_page(
+        request,
+        counter,
+        session,
+        entered=entered,
+        error=error_text(error),
+        status_code=status_of(error),
+    )
