@@ -10,13 +10,17 @@
    in time order, about 1 % refunds of earlier ones) as an ingest CSV file.
 4. Loads the file with a raw `COPY … FROM STDIN (FORMAT csv, HEADER true)` into a table
    with the same columns, three times each (the medians count), as two references:
-   an unindexed table (what the issue says) and the same table with a primary key on
-   event_id (what the ~230k rows/s the issue quotes was measured with; STACK-NOTES).
+   an unindexed table (the reference the issue names) and the same table with a primary
+   key on event_id (the setting of the ~230k rows/s the issue quotes; STACK-NOTES).
 5. Ingests the file through `mynapoint.ingest.files.load_events`, as `mynapoint ingest`
-   does (a platform from build_platform, platform time fixed at 2021-10-15T10:00+09:00).
-6. Prints the rates and the ratio of intake to each reference, appends them to
-   bench/RESULTS.md, and exits 1 when intake is below 20 % of the primary-key COPY (the
-   floor in issue 4, against the figure it quotes; the goal is 50 %).
+   does (a platform from build_platform, platform time fixed at 2021-10-15T10:00+09:00;
+   on PostgreSQL the persons are evaluated in worker processes, as the command does).
+6. Measures "storage alone": the server copying the rows intake kept (events, grant
+   instructions and their lines) into empty tables of the same definitions. No intake
+   of this schema can be faster than that, whatever its language.
+7. Prints the rates and the ratios, appends them to bench/RESULTS.md, and exits 1 when
+   intake is below 20 % of the unindexed COPY (the floor in issue 4; the goal is 50 %),
+   saying when storage alone is below the floor too.
 
 `--persons/--events` make a smaller run (it is then not recorded unless
 `--record` is given); `--profile FILE` writes a cProfile of the intake phase.
@@ -87,12 +91,15 @@ the repositories), then {EVENTS:,} events in one CSV file (charges of 100–9,00
 `mynapoint.ingest.files.load_events` (what `mynapoint ingest` runs), against the same file
 streamed through a raw `COPY … FROM STDIN (FORMAT csv, HEADER true)` into a table of the same
 columns, unindexed and with a primary key on event_id (medians of three runs each, before the
-intake). Rates are wall clock for the whole file. Floor 20 % of raw COPY, goal 50 %; the
-bench checks them against the PK COPY, the setting of the ~230k rows/s the issue quotes.
+intake). "Storage alone" is the server copying the rows intake kept (events, instructions,
+lines) into empty tables of the same definitions: the fastest any intake of this schema can
+be. Rates are wall clock for the whole file. Floor 20 % of the unindexed COPY, goal 50 %.
 
-| date | intake ev/s | COPY, no index | ratio | COPY, PK | ratio (PK) | setup | machine | note |
-|---|---|---|---|---|---|---|---|---|
 """
+TABLE_HEAD = (
+    "| date | intake ev/s | COPY, no index | ratio | COPY, PK | ratio (PK) "
+    "| storage alone | ratio (storage) | setup | machine | note |\n" + "|---" * 11 + "|\n"
+)
 
 
 def main() -> int:
@@ -130,21 +137,28 @@ def main() -> int:
         drop_database(url)
     total = time.perf_counter() - started
     print(f"bench-intake: whole run {total:.1f} s")
-    ratio = figures["intake_rate"] / figures["keyed_rate"]
+    ratio = figures["intake_rate"] / figures["copy_rate"]
     if record:
         append_results(figures, args.note)
         print(f"bench-intake: figures appended to {RESULTS}")
-    unindexed = figures["intake_rate"] / figures["copy_rate"]
+    keyed = figures["intake_rate"] / figures["keyed_rate"]
+    ceiling = figures["stored_rate"] / figures["copy_rate"]
     if ratio < FLOOR:
         print(
-            f"bench-intake: FAIL: intake is {ratio:.1%} of the primary-key COPY (the figure the "
-            f"issue quotes), below the {FLOOR:.0%} floor ({unindexed:.1%} of the unindexed COPY)"
+            f"bench-intake: FAIL: intake is {ratio:.1%} of the unindexed COPY, below the "
+            f"{FLOOR:.0%} floor ({keyed:.1%} of the primary-key COPY)"
         )
+        if ceiling < FLOOR:
+            print(
+                f"bench-intake: the floor is out of reach on this machine for any intake of "
+                f"this schema: the server alone writes the rows intake must keep at "
+                f"{ceiling:.1%} of the unindexed COPY"
+            )
         return 1
     verdict = "goal met" if ratio >= GOAL else f"floor met, goal {GOAL:.0%} not yet"
     print(
-        f"bench-intake: OK: intake is {ratio:.1%} of the primary-key COPY ({verdict}; "
-        f"{unindexed:.1%} of the unindexed COPY)"
+        f"bench-intake: OK: intake is {ratio:.1%} of the unindexed COPY ({verdict}; "
+        f"{keyed:.1%} of the primary-key COPY)"
     )
     return 0
 
@@ -189,16 +203,18 @@ def run(platform: Platform, url: URL, tmp: Path, args: argparse.Namespace) -> di
     with path.open("rb") as stream:
         if profiler is not None:
             profiler.enable()
-        result = load_events(
-            platform.unit_of_work,
-            OPERATOR,
-            stream,
-            path.name,
-            platform.rules,
-            platform.catalog,
-            platform.clock.now,
-            problems.append,
-        )
+        with platform.evaluation_workers() as processes:
+            result = load_events(
+                platform.unit_of_work,
+                OPERATOR,
+                stream,
+                path.name,
+                platform.rules,
+                platform.catalog,
+                platform.clock.now,
+                problems.append,
+                processes=processes,
+            )
         if profiler is not None:
             profiler.disable()
     intake = time.perf_counter() - t0
@@ -219,25 +235,42 @@ def run(platform: Platform, url: URL, tmp: Path, args: argparse.Namespace) -> di
         ).one()
     print(f"intake: {grants:,} grant instructions, {points:,} points in all")
 
-    intake_rate = args.events / intake
-    copy_rate = args.events / copies[False]
-    keyed_rate = args.events / copies[True]
-    print(f"{'intake:':<24}{intake_rate:>10,.0f} events/s ({intake:.1f} s)")
-    for keyed, rate in ((False, copy_rate), (True, keyed_rate)):
-        label = f"raw COPY ({_REFERENCES[keyed]}):"
-        print(
-            f"{label:<24}{rate:>10,.0f} events/s "
-            f"({copies[keyed]:.2f} s, median of {COPY_RUNS}); "
-            f"intake is {intake_rate / rate:.1%} of it"
-        )
-    return {
+    stored = storage_alone(url, tmp)
+    print(
+        f"storage alone: the rows intake kept, copied by the server into empty tables of the "
+        f"same definitions, in {stored:.2f} s"
+    )
+
+    figures = {
         "persons": args.persons,
         "events": args.events,
         "setup": setup,
-        "intake_rate": intake_rate,
-        "copy_rate": copy_rate,
-        "keyed_rate": keyed_rate,
+        "intake_rate": args.events / intake,
+        "copy_rate": args.events / copies[False],
+        "keyed_rate": args.events / copies[True],
+        "stored_rate": args.events / stored,
     }
+    print_rates(figures, {"intake": intake, "unindexed": copies[False], "PK": copies[True]})
+    return figures
+
+
+def print_rates(figures: dict[str, float], seconds: dict[str, float]) -> None:
+    intake_rate, copy_rate, keyed_rate, stored_rate = (
+        figures[name] for name in ("intake_rate", "copy_rate", "keyed_rate", "stored_rate")
+    )
+    print(f"{'intake:':<24}{intake_rate:>10,.0f} events/s ({seconds['intake']:.1f} s)")
+    for name, rate in (("unindexed", copy_rate), ("PK", keyed_rate)):
+        label = f"raw COPY ({name}):"
+        print(
+            f"{label:<24}{rate:>10,.0f} events/s "
+            f"({seconds[name]:.2f} s, median of {COPY_RUNS}); "
+            f"intake is {intake_rate / rate:.1%} of it"
+        )
+    print(
+        f"{'storage alone:':<24}{stored_rate:>10,.0f} events/s; intake is "
+        f"{intake_rate / stored_rate:.1%} of it, and it is {stored_rate / copy_rate:.1%} of "
+        f"the unindexed COPY, {stored_rate / keyed_rate:.1%} of the PK COPY"
+    )
 
 
 _REFERENCES = {False: "unindexed", True: "PK"}
@@ -296,6 +329,57 @@ def raw_copy(url: URL, path: Path, *, keyed: bool) -> int:
         connection.commit()
         row = connection.execute("SELECT count(*) FROM raw_events").fetchone()
     return int(row[0]) if row else 0
+
+
+# What intake must keep: (table, the copy's name). Lines refer to their instruction.
+_KEPT = (
+    ("spending_events", "ceiling_events"),
+    ("grant_instructions", "ceiling_instructions"),
+    ("grant_lines", "ceiling_lines"),
+)
+
+
+def storage_alone(url: URL, tmp: Path) -> float:
+    """Seconds the server alone takes to write the rows intake kept (events, instructions,
+    lines) into empty tables with the same columns, indexes, checks and foreign key, in the
+    order intake wrote them: no parsing, no engine, no lookups. No intake of this schema
+    can be faster; the figure shows how far the floor is reachable at all."""
+    dumps: dict[str, Path] = {}
+    with psycopg.connect(_conninfo(url), autocommit=True) as connection:
+        for table, copy in _KEPT:
+            connection.execute(f"DROP TABLE IF EXISTS {copy}")
+            connection.execute(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")
+            dumps[copy] = tmp / f"{copy}.bin"
+            with (
+                connection.cursor().copy(
+                    f"COPY (SELECT * FROM {table}) TO STDOUT (FORMAT binary)"  # noqa: S608
+                ) as out,
+                dumps[copy].open("wb") as sink,
+            ):
+                for data in out:
+                    sink.write(data)
+        connection.execute(
+            "ALTER TABLE ceiling_lines ADD FOREIGN KEY (grant_id) "
+            "REFERENCES ceiling_instructions (grant_id)"
+        )
+    checkpoint(url)
+    t0 = time.perf_counter()
+    with psycopg.connect(_conninfo(url)) as connection:
+        for copy, dump in dumps.items():
+            with (
+                connection.cursor().copy(f"COPY {copy} FROM STDIN (FORMAT binary)") as into,
+                dump.open("rb") as source,
+            ):
+                while chunk := source.read(1 << 20):
+                    into.write(chunk)
+        connection.commit()
+    seconds = time.perf_counter() - t0
+    with psycopg.connect(_conninfo(url), autocommit=True) as connection:
+        for _, copy in reversed(_KEPT):
+            connection.execute(f"DROP TABLE {copy}")
+    for dump in dumps.values():
+        dump.unlink()
+    return seconds
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -432,11 +516,12 @@ def append_results(figures: dict[str, float], note: str) -> None:
         f"| {datetime.now(UTC).astimezone(JST).date().isoformat()} "
         f"| {intake:,.0f} | {figures['copy_rate']:,.0f} | {intake / figures['copy_rate']:.1%} "
         f"| {figures['keyed_rate']:,.0f} | {intake / figures['keyed_rate']:.1%} "
+        f"| {figures['stored_rate']:,.0f} | {intake / figures['stored_rate']:.1%} "
         f"| {figures['setup']:,.0f} s | {machine()} | {note} |"
     )
     content = RESULTS.read_text(encoding="utf-8")
     if SECTION not in content:
-        content = content.rstrip("\n") + "\n\n" + SECTION + "\n" + SECTION_INTRO
+        content = content.rstrip("\n") + "\n\n" + SECTION + "\n" + SECTION_INTRO + TABLE_HEAD
     lines = content.splitlines()
     at = lines.index(SECTION) + 1
     # After the last table row of the section.

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -7,19 +12,24 @@ from mynapoint.db.authority_store import SqlAuthorityStore
 from mynapoint.db.clock import anchor_clock
 from mynapoint.db.engine import create_engine_for
 from mynapoint.db.migrate import upgrade
-from mynapoint.db.unit_of_work import SqlUnitOfWork
+from mynapoint.db.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
 from mynapoint.jpki.authority import SimulatedCardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.clock import Clock, OffsetClock, SystemClock
+from mynapoint.services.ledger import Workers
 from mynapoint.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from mynapoint.config import Settings
+
+
+# Worker processes evaluating a file's persons (Platform.evaluation_workers).
+EVALUATION_PROCESSES = 2
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -51,6 +61,20 @@ class Platform:
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    @contextmanager
+    def evaluation_workers(self) -> Iterator[Workers | None]:
+        """Worker processes for evaluating many persons (a file's intake) on PostgreSQL, one
+        per core up to EVALUATION_PROCESSES; None on SQLite, which writes one transaction
+        at a time whatever the number of writers."""
+        processes = min(EVALUATION_PROCESSES, os.cpu_count() or 1)
+        if self.engine.dialect.name != "postgresql" or processes < 2:
+            yield None
+            return
+        # spawn: a forked child would inherit this process's threads and open connections.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            yield Workers(pool, UnitOfWorkFactory(self.settings.database_url))
 
 
 def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,10 +30,11 @@ from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for, sqlite_url
 from mynapoint.db.tables import grant_instructions, pending_evaluations, spending_events
-from mynapoint.db.unit_of_work import SqlUnitOfWork
+from mynapoint.db.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 from mynapoint.domain.calendar import JST
 from mynapoint.ingest.event_rows import CSV_HEADER
 from mynapoint.services.clock import FixedClock
+from mynapoint.services.ledger import Workers, evaluate_pending
 
 NOW = datetime(2021, 12, 1, 10, 0, tzinfo=JST)
 APPLIED = datetime(2021, 5, 10, 10, 0, tzinfo=JST)
@@ -236,3 +238,55 @@ def test_any_later_file_evaluates_what_a_killed_run_left_pending(fresh_database,
     assert f"{late} accepted, 0 duplicates, 0 rejected" in ingest(killed, second, tmp_path)
     assert counts(killed)[1] == 0
     assert read_ledger(killed) == read_ledger(clean)
+
+
+@dataclass(frozen=True)
+class PidLoggingFactory(UnitOfWorkFactory):
+    """Opens units of work like the platform's factory and notes which process asked."""
+
+    log: str = ""
+
+    def __call__(self) -> SqlUnitOfWork:
+        with Path(self.log).open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return super().__call__()
+
+
+def test_worker_processes_evaluate_what_was_left_pending(fresh_database, tmp_path):
+    """`mynapoint ingest` on PostgreSQL evaluates a big file's persons in worker processes,
+    chunk by chunk; the ledger is the one a single process gives."""
+    file = tmp_path / "events.csv"
+    write_event_file(file, range(PERSONS), seed=4)
+    clean = fresh_database()
+    ingest(clean, file, tmp_path)
+    expected = read_ledger(clean)
+
+    killed = fresh_database()
+    kill_between_phases(killed, file, tmp_path)
+    platform = build_platform(
+        Settings(database_url=killed, var_dir=tmp_path), clock=FixedClock(NOW)
+    )
+    try:
+        with platform.evaluation_workers() as workers:
+            if platform.engine.dialect.name == "sqlite":
+                # One writer at a time: no process would gain anything.
+                assert workers is None
+                return
+            assert workers is not None
+            log = tmp_path / "pids.txt"
+            evaluated = evaluate_pending(
+                platform.unit_of_work,
+                platform.rules,
+                platform.catalog,
+                NOW,
+                chunk=7,  # six chunks for the 40 persons
+                processes=Workers(workers.pool, PidLoggingFactory(killed, str(log))),
+            )
+    finally:
+        platform.engine.dispose()
+    assert evaluated == PERSONS
+    chunks_run_by = log.read_text(encoding="utf-8").split()
+    assert len(chunks_run_by) == -(-PERSONS // 7)
+    assert str(os.getpid()) not in chunks_run_by
+    assert counts(killed)[1] == 0
+    assert read_ledger(killed) == expected

@@ -53,17 +53,19 @@ def ingest_command(
         task = progress.add_task(file.name, total=size)
         writer = RejectReport(out)
         try:
-            result = load_events(
-                platform.unit_of_work,
-                operator,
-                source,
-                file.name,
-                platform.rules,
-                platform.catalog,
-                platform.clock.now,
-                writer.write,
-                lambda done: progress.update(task, completed=done),
-            )
+            with platform.evaluation_workers() as processes:
+                result = load_events(
+                    platform.unit_of_work,
+                    operator,
+                    source,
+                    file.name,
+                    platform.rules,
+                    platform.catalog,
+                    platform.clock.now,
+                    writer.write,
+                    lambda done: progress.update(task, completed=done),
+                    processes,
+                )
         except FileProblem as exc:
             raise _fail(f"{file}: {exc}", EXIT_USAGE) from None
         except UnicodeDecodeError:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
-from mynapoint.db.engine import WRITE_LOCK
+from mynapoint.db.engine import WRITE_LOCK, create_engine_for
 from mynapoint.db.repositories.accounts import SqlAccountRepository
 from mynapoint.db.repositories.applications import SqlApplicationRepository
 from mynapoint.db.repositories.assisted import SqlAssistedSessionRepository
@@ -114,3 +115,26 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("use the unit of work inside `with uow:`")
         return self._connection
+
+
+# The engine of each database this process opened through a UnitOfWorkFactory.
+_ENGINES: dict[str, Engine] = {}
+
+
+@dataclass(frozen=True)
+class UnitOfWorkFactory:
+    """Opens units of work on one database, named by its URL: unlike a bound method of the
+    platform it can be pickled, so a worker process opens its own engine (once) and works
+    on the same database."""
+
+    database_url: str
+
+    def __call__(self) -> SqlUnitOfWork:
+        engine = _ENGINES.get(self.database_url)
+        if engine is None:
+            engine = _ENGINES[self.database_url] = create_engine_for(self.database_url)
+        return SqlUnitOfWork(engine)
+
+    def share(self, engine: Engine) -> None:
+        """Use this engine in this process (the platform's own, already migrated)."""
+        _ENGINES.setdefault(self.database_url, engine)

@@ -89,6 +89,8 @@ class _State:
     catalog: Catalog
     as_of: date | None
     events: Mapping[str, SpendingEvent]
+    # When the first spending measure opens (as announced by as_of), worked out once.
+    spending_start: datetime | None
     accepted: dict[Measure, _Accepted] = field(default_factory=dict)
     ledgers: dict[str, CapLedger] = field(default_factory=dict)
     held: dict[Measure, int] = field(default_factory=dict)
@@ -134,7 +136,7 @@ def evaluate(
                 f"event id '{event.event_id}' appears twice", event_id=event.event_id, field="id"
             )
         by_id[event.event_id] = event
-    state = _State(person, rules, catalog, as_of, by_id)
+    state = _State(person, rules, catalog, as_of, by_id, rules.program_spending_start(as_of))
     for _key, item in sorted(_timeline(applications, by_id), key=lambda pair: pair[0]):
         if isinstance(item, ApplicationRequest):
             _apply(state, item)
@@ -143,12 +145,13 @@ def evaluate(
         else:
             _spend(state, item)
     measures = set(state.accepted) | set(state.held)
-    by_measure = {m: state.held.get(m, 0) for m in Measure if m in measures}
+    by_measure = {m: state.held.get(m, 0) for m in _MEASURES if m in measures}
     rejected = tuple(sorted(state.rejected, key=lambda r: r.index))
     return Outcome(tuple(state.grants), tuple(state.ignored), rejected, by_measure)
 
 
 _SortKey = tuple[datetime, int, int, str]
+_MEASURES = tuple(Measure)  # in their declared order (iterating the Enum itself is slower)
 
 
 def _timeline(
@@ -158,12 +161,14 @@ def _timeline(
     # exactly applied_at counts); a refund never comes before what it refunds.
     for request in applications:
         yield (as_utc(request.applied_at), 0, request.index, ""), request
+    # Events are aware (SpendingEvent checks), and aware datetimes compare as instants
+    # whatever their offsets: no conversion needed.
     for event in events.values():
-        at = as_utc(event.at)
+        at = event.at
         if event.is_refund:
             original = events.get(event.refund_of or "")
             if original is not None:
-                at = max(at, as_utc(original.at))
+                at = max(at, original.at)
             yield (at, 2, 0, event.event_id), event
         else:
             yield (at, 1, 0, event.event_id), event
@@ -223,7 +228,7 @@ def _spend(state: _State, event: SpendingEvent) -> None:
 
 def _judge(state: _State, event: SpendingEvent) -> IgnoreReason | tuple[MeasureTerms, _Accepted]:
     """Why a charge or purchase earns nothing, or the terms and application it counts under."""
-    start = state.rules.program_spending_start(state.as_of)
+    start = state.spending_start
     if start is None or event.at < start:
         return IgnoreReason.BEFORE_PROGRAM_START
     terms = state.rules.spending_terms_at(event.at, state.as_of)

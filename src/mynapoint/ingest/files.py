@@ -21,12 +21,13 @@ from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
 from mynapoint.ingest.event_rows import read_events
 from mynapoint.services.intake import EventRow, RowProblem, Screened, keep, screen
-from mynapoint.services.ledger import evaluate_pending
+from mynapoint.services.ledger import Workers, evaluate_pending
 from mynapoint.services.ports import UnitOfWork
 
 FILE_BATCH = 5_000
-# Threads evaluating the persons a file touched (services.ledger.evaluate_pending).
-EVALUATION_WORKERS = 2
+# Threads evaluating the persons a file touched (services.ledger.evaluate_pending) when no
+# worker processes are given.
+EVALUATION_THREADS = 2
 REPORT_HEADER = ("line", "event_id", "field", "code", "message")
 
 
@@ -61,6 +62,7 @@ def load_events(
     now: Callable[[], datetime],
     on_problem: Callable[[RowProblem], None],
     on_progress: Callable[[int], None] = lambda _bytes: None,
+    processes: Workers | None = None,
 ) -> FileResult:
     result = FileResult()
     # The batch being read; the one read before it is stored meanwhile by another thread
@@ -112,5 +114,7 @@ def load_events(
         flush()
         report(storing)
     # Every pending person, this file's and any an interrupted intake left behind.
-    evaluate_pending(new_uow, rules, catalog, now(), workers=EVALUATION_WORKERS)
+    evaluate_pending(
+        new_uow, rules, catalog, now(), threads=EVALUATION_THREADS, processes=processes
+    )
     return result

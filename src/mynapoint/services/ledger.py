@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -208,13 +208,23 @@ def reevaluate(
     return judgement.instructions
 
 
+@dataclass(frozen=True)
+class Workers:
+    """Worker processes for evaluate_pending: a pool, and a way to open units of work that
+    can be pickled (each process opens its own connections to the same database)."""
+
+    pool: Executor
+    new_uow: Callable[[], UnitOfWork]
+
+
 def evaluate_pending(
     new_uow: Callable[[], UnitOfWork],
     rules: CampaignRules,
     catalog: Catalog,
     now: datetime,
     chunk: int = EVALUATION_CHUNK,
-    workers: int = 1,
+    threads: int = 1,
+    processes: Workers | None = None,
 ) -> int:
     """Re-evaluate every person intake left pending, `chunk` persons per transaction, then
     clear the markers; returns how many persons were evaluated.
@@ -222,34 +232,51 @@ def evaluate_pending(
     Every event of a marker read here was committed before it, so the evaluations, which
     read later, see them all. Markers written meanwhile are left for the next call.
 
-    With `workers` threads, each runs its own chunks in its own transactions, holding
-    its persons' locks (the chunks share no person): while one thread waits for the
-    database (psycopg lets go of the GIL), another runs the engine.
+    The chunks share no person, so they can run side by side, each in its own transaction
+    holding its persons' locks: in worker `processes` (each runs the engine on its own
+    core), or else in `threads` (while one waits for the database, psycopg lets go of the
+    GIL and another runs the engine).
     """
     reader = new_uow()
     with reader:
         markers = reader.events.pending()
     persons = sorted({person for marked in markers.values() for person in marked})
     chunks = [persons[start : start + chunk] for start in range(0, len(persons), chunk)]
-
-    def evaluate_chunk(part: list[str]) -> None:
-        uow = new_uow()
-        with uow:
-            reevaluate(uow, part, rules, catalog, now)
-            uow.commit()
-
-    if workers > 1 and len(chunks) > 1:
-        with ThreadPoolExecutor(workers, thread_name_prefix="evaluate") as threads:
-            for _ in threads.map(evaluate_chunk, chunks):
+    if processes is not None and len(chunks) > 1:
+        for _ in processes.pool.map(
+            _evaluate_chunk,
+            *zip(*((processes.new_uow, rules, catalog, now, part) for part in chunks), strict=True),
+        ):
+            pass
+    elif threads > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix="evaluate") as pool:
+            for _ in pool.map(
+                lambda part: _evaluate_chunk(new_uow, rules, catalog, now, part), chunks
+            ):
                 pass
     else:
         for part in chunks:
-            evaluate_chunk(part)
+            _evaluate_chunk(new_uow, rules, catalog, now, part)
     if markers:
         with reader:
             reader.events.clear_pending(list(markers))
             reader.commit()
     return len(persons)
+
+
+def _evaluate_chunk(
+    new_uow: Callable[[], UnitOfWork],
+    rules: CampaignRules,
+    catalog: Catalog,
+    now: datetime,
+    persons: list[str],
+) -> None:
+    """One chunk of evaluate_pending in its own transaction (a module function, so that a
+    worker process can run it)."""
+    uow = new_uow()
+    with uow:
+        reevaluate(uow, persons, rules, catalog, now)
+        uow.commit()
 
 
 @dataclass(frozen=True)
