@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
+from mynapoint.db.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 from mynapoint.domain.ledger import PersonSnapshot, StoredApplication
 from mynapoint.domain.measures import Channel, EventKind, Measure
 from mynapoint.services.operators import issue_operator_key
@@ -61,3 +65,16 @@ def link_person(
 
 def operator_key(uow: UnitOfWork, operator_code: str, catalog, now: datetime) -> str:
     return issue_operator_key(uow, operator_code, catalog, now)
+
+
+@dataclass(frozen=True)
+class PidLoggingFactory(UnitOfWorkFactory):
+    """Opens units of work like the platform's factory and notes which process asked. It lives
+    here, in a module on the tests' import path, so that a worker process can unpickle it."""
+
+    log: str = ""
+
+    def __call__(self) -> SqlUnitOfWork:
+        with Path(self.log).open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return super().__call__()

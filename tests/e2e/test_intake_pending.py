@@ -17,7 +17,6 @@ import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,12 +24,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from ledger_setup import link_person
+from ledger_setup import PidLoggingFactory, link_person
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for, sqlite_url
 from mynapoint.db.tables import grant_instructions, pending_evaluations, spending_events
-from mynapoint.db.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
 from mynapoint.ingest.event_rows import CSV_HEADER
 from mynapoint.services.clock import FixedClock
@@ -238,18 +237,6 @@ def test_any_later_file_evaluates_what_a_killed_run_left_pending(fresh_database,
     assert f"{late} accepted, 0 duplicates, 0 rejected" in ingest(killed, second, tmp_path)
     assert counts(killed)[1] == 0
     assert read_ledger(killed) == read_ledger(clean)
-
-
-@dataclass(frozen=True)
-class PidLoggingFactory(UnitOfWorkFactory):
-    """Opens units of work like the platform's factory and notes which process asked."""
-
-    log: str = ""
-
-    def __call__(self) -> SqlUnitOfWork:
-        with Path(self.log).open("a", encoding="utf-8") as out:
-            out.write(f"{os.getpid()}\n")
-        return super().__call__()
 
 
 def test_worker_processes_evaluate_what_was_left_pending(fresh_database, tmp_path):

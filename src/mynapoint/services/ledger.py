@@ -118,6 +118,20 @@ class Judgement:
     instructions: list[GrantInstruction]
 
 
+def grant_id_prefix(now: datetime) -> str:
+    """The first 24 of a new instruction's 32 hex digits; the last 8 number the instructions
+    written together.
+
+    The milliseconds of `now` come first, so instructions sort (and an operator's cursor
+    runs) in the order they were made, a correction after what it corrects; then 48 random
+    bits, so that two evaluations in the same millisecond (other processes, other servers)
+    cannot make the same id. The ids of one evaluation are consecutive: the database appends
+    them to its indexes instead of inserting each at a random place.
+    """
+    milliseconds = int(now.timestamp() * 1000)
+    return f"{milliseconds:012x}{secrets.token_hex(6)}"
+
+
 def judge(
     histories: Sequence[History],
     rules: CampaignRules,
@@ -126,7 +140,7 @@ def judge(
     closed: set[str],
 ) -> Judgement:
     """The engine's verdict on each history against what was instructed so far: no storage,
-    no clock (the new instructions' ids are random)."""
+    no clock (the new instructions' ids come from `now` and a random part)."""
     today = jst_date(now)
     months: dict[date, str] = {}
     reasons: list[tuple[str, str, str | None]] = []
@@ -146,8 +160,7 @@ def judge(
                 history.snapshot.person, outcome, known, history.instructed, catalog, today
             )
         )
-    ids = secrets.token_hex(_GRANT_ID_BYTES * len(groups))
-    step = 2 * _GRANT_ID_BYTES
+    prefix = grant_id_prefix(now)
     instructions = []
     for number, (person, account, measure, grant_on, lines) in enumerate(groups):
         month = months.get(grant_on)
@@ -156,7 +169,7 @@ def judge(
         operator_code, service_code, payment_service_id = account
         instructions.append(
             GrantInstruction(
-                grant_id=ids[number * step : (number + 1) * step],
+                grant_id=f"{prefix}{number:08x}",
                 operator_code=operator_code,
                 service_code=service_code,
                 payment_service_id=payment_service_id,
@@ -290,7 +303,6 @@ class _Known:
 _Account = tuple[str, str, str]
 # One instruction to write: person, account, measure, grant_on and its lines.
 _Group = tuple[str, _Account, Measure, date, list[GrantLine]]
-_GRANT_ID_BYTES = 12
 
 
 def _differences(
