@@ -121,7 +121,8 @@ def get_grants(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
 ) -> GrantsOut:
-    """Instructions not yet acknowledged, dated up to `due_by`; page on with `next_cursor`."""
+    """Instructions not yet acknowledged, dated up to `due_by`, in the order they were made
+    (a correction after what it corrects); page on with `next_cursor`."""
     page = pending_grants(
         platform.unit_of_work(),
         operator,
