@@ -265,3 +265,26 @@ def test_signing_in_at_a_shared_browser_signs_the_previous_staff_member_out(cons
     assert ended is not None
     assert ended.ended_at is not None
     assert console.terminal().client.get("/staff").url.path == "/staff/sign-in"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/counter/card", "/counter/mykey", "/counter/preview", "/counter/apply", "/counter/end"],
+)
+def test_every_counter_step_sends_a_signed_out_terminal_to_the_sign_in(console, path):
+    terminal = console.terminal()
+    entries = len(console.audit())
+
+    response = terminal.post(path, {"session": "0" * 32}, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/sign-in"
+    assert len(console.audit()) == entries
+
+
+@pytest.mark.parametrize("path", ["/counter", "/staff/accounts", "/staff/log"])
+def test_every_staff_page_sends_a_signed_out_visitor_to_the_sign_in(console, path):
+    response = console.terminal().client.get(path, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/sign-in"

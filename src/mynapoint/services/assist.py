@@ -15,7 +15,6 @@ another card read or the idle limit ended meanwhile.
 
 from __future__ import annotations
 
-import base64
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -52,7 +51,7 @@ from mynapoint.services.applications import (
     apply,
     preview,
 )
-from mynapoint.services.auth import create_challenge, use_challenge, verify_card_response
+from mynapoint.services.auth import sign_fresh_challenge, use_challenge, verify_card_response
 from mynapoint.services.counter_sessions import (
     Clerk,
     Counter,
@@ -435,15 +434,14 @@ def _signed_facts(
     uow: UnitOfWork, counter: Counter, reading: CardReading, now: datetime
 ) -> CardFacts:
     """The card signs a fresh challenge after its PIN; the platform checks it as at login."""
-    challenge = create_challenge(uow, now)
-    signature = counter.reader.sign_challenge(reading.card, reading.pin, challenge.nonce)
-    used = use_challenge(uow, challenge.challenge_id, now)
+    signed = sign_fresh_challenge(uow, counter.reader, reading.card, reading.pin, now)
+    used = use_challenge(uow, signed.challenge_id, now)
     return verify_card_response(
         counter.desk.authority,
         counter.desk.revocations,
         used,
-        reading.card.certificate_pem,
-        base64.b64encode(signature).decode("ascii"),
+        signed.certificate_pem,
+        signed.signature_b64,
         now,
     )
 
@@ -451,13 +449,8 @@ def _signed_facts(
 def _representative_proof(
     uow: UnitOfWork, counter: Counter, reading: CardReading, now: datetime
 ) -> RepresentativeProof:
-    challenge = create_challenge(uow, now)
-    signature = counter.reader.sign_challenge(reading.card, reading.pin, challenge.nonce)
-    return RepresentativeProof(
-        challenge.challenge_id,
-        reading.card.certificate_pem,
-        base64.b64encode(signature).decode("ascii"),
-    )
+    signed = sign_fresh_challenge(uow, counter.reader, reading.card, reading.pin, now)
+    return RepresentativeProof(signed.challenge_id, signed.certificate_pem, signed.signature_b64)
 
 
 def _failure(exc: MynapointError, purpose: str) -> dict[str, Any]:

@@ -6,8 +6,9 @@ import base64
 import binascii
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from mynapoint.domain.auth import (
     CHALLENGE_LIFETIME,
@@ -25,6 +26,7 @@ from mynapoint.domain.auth import (
     UntrustedCertificate,
 )
 from mynapoint.domain.cards import CardFacts
+from mynapoint.jpki.card import VirtualCard
 from mynapoint.jpki.ports import CardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.jpki.verification import verify_signed_challenge
@@ -52,6 +54,37 @@ def create_challenge(uow: UnitOfWork, now: datetime) -> Challenge:
         uow.challenges.add(challenge)
         uow.commit()
     return challenge
+
+
+class CardReader(Protocol):
+    """A card reader: the chip signs after its PIN, counting wrong ones."""
+
+    def sign_challenge(self, card: VirtualCard, pin: str, challenge: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class SignedChallenge:
+    """What a JPKI client returns to the platform: a challenge, the card's certificate and
+    the card's signature over the challenge."""
+
+    challenge_id: str
+    certificate_pem: str = field(repr=False)
+    signature_b64: str = field(repr=False)
+
+
+def sign_fresh_challenge(
+    uow: UnitOfWork, reader: CardReader, card: VirtualCard, pin: str, now: datetime
+) -> SignedChallenge:
+    """A new single-use challenge (stored), signed by the card after its PIN, as a reader
+    at a counter or the simulated one of the demo does it.
+
+    Raises InvalidPin (not 4 digits; not counted), WrongPin (counted), CardLocked.
+    """
+    challenge = create_challenge(uow, now)
+    signature = reader.sign_challenge(card, pin, challenge.nonce)
+    return SignedChallenge(
+        challenge.challenge_id, card.certificate_pem, base64.b64encode(signature).decode("ascii")
+    )
 
 
 def decode_signature(signature_b64: str) -> bytes:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from mynapoint.domain.assist import AssistedSession, EndReason, SessionEnded, check_step
 from mynapoint.domain.audit import SealedEntry
 from mynapoint.domain.staff import Role, StaffForbidden
-from mynapoint.jpki.card import VirtualCard
 from mynapoint.services.applications import ApplicationDesk
 from mynapoint.services.audit import record
+from mynapoint.services.auth import CardReader
 from mynapoint.services.ports import UnitOfWork
 from mynapoint.services.staff import SignedInStaff
 
@@ -26,12 +26,6 @@ from mynapoint.services.staff import SignedInStaff
 PLATFORM_ACTOR = "platform"
 PLATFORM_ROLE = "system"
 LOG_LIMIT = 100
-
-
-class CardReader(Protocol):
-    """The counter's card reader: the chip signs after its PIN, counting wrong ones."""
-
-    def sign_challenge(self, card: VirtualCard, pin: str, challenge: bytes) -> bytes: ...
 
 
 @dataclass(frozen=True)

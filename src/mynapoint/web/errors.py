@@ -206,6 +206,19 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
     return error_response("invalid_request", str(exc.detail))
 
 
+class SendInstead(Exception):
+    """Raised by a page's dependency when the page may not be shown (not signed in, not
+    allowed): the response to send instead, so that each route need not check."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _send_instead(_request: Request, exc: SendInstead) -> Response:
+    return exc.response
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if is_page(request):
@@ -214,6 +227,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SendInstead, _send_instead)  # type: ignore[arg-type]
     app.add_exception_handler(MynapointError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]

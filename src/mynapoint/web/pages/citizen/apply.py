@@ -57,7 +57,7 @@ from mynapoint.web.pages.citizen.card_reader import (
     card_error_message,
     demo_card_files,
     read_demo_card,
-    sign_fresh_challenge,
+    sign_with_demo_card,
 )
 from mynapoint.web.pages.citizen.forms import FORM, FieldErrors
 from mynapoint.web.pages.citizen.session import NO_STORE, MaybeCitizen, to_login
@@ -289,15 +289,7 @@ def confirm_application(
     errors = _checked(case, entered)
     if errors:
         return _form_page(request, case, entered.without_codes(), errors, 422)
-    try:
-        masked = preview(
-            platform.unit_of_work(), desk, me.person, entered.credentials(case.service)
-        )
-    except MynapointError as exc:
-        return _form_page(
-            request, case, entered.without_codes(), refusal_errors(exc, case.service), _status(exc)
-        )
-    return _confirm_page(request, case, entered, masked)
+    return _confirmation(request, case, entered)
 
 
 def _representative_proof(
@@ -315,7 +307,7 @@ def _representative_proof(
         return None, {REPRESENTATIVE_PIN: message_for("invalid_pin")}
     try:
         card = read_demo_card(platform.settings, entered.representative_card)
-        signed = sign_fresh_challenge(platform, card, pin)
+        signed = sign_with_demo_card(platform, card, pin)
     except MynapointError as exc:
         return None, {REPRESENTATIVE_PIN: card_error_message(exc)}
     return RepresentativeProof(
@@ -323,10 +315,15 @@ def _representative_proof(
     ), {}
 
 
-def _back_to_confirm(
-    request: Request, case: Case, entered: Entered, errors: FieldErrors, status_code: int
+def _confirmation(
+    request: Request,
+    case: Case,
+    entered: Entered,
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """The confirmation again, with what is wrong on it (the holder name asked again)."""
+    """The confirmation, with the holder's masked name as the operator has it (asked anew each
+    time), and what is wrong on it; the form again if the account check refuses."""
     try:
         masked = preview(
             case.platform.unit_of_work(),
@@ -388,10 +385,10 @@ def commit_application(
         return _form_page(request, case, entered.without_codes(), errors, 422)
     errors = _unconfirmed(confirm_account=confirm_account, confirm_final=confirm_final)
     if errors:
-        return _back_to_confirm(request, case, entered, errors, 422)
+        return _confirmation(request, case, entered, errors, 422)
     proof, errors = _representative_proof(platform, entered, representative_pin)
     if errors:
-        return _back_to_confirm(request, case, entered, errors, 401)
+        return _confirmation(request, case, entered, errors, 401)
     chosen = entered.measure_value()
     if chosen is None:  # check_shape said so already; this tells the type checker
         return _form_page(request, case, entered.without_codes(), errors, 422)
@@ -411,6 +408,6 @@ def commit_application(
     except MynapointError as exc:
         errors = refusal_errors(exc, case.service)
         if REPRESENTATIVE_PIN in errors:
-            return _back_to_confirm(request, case, entered, errors, _status(exc))
+            return _confirmation(request, case, entered, errors, _status(exc))
         return _form_page(request, case, entered.without_codes(), errors, _status(exc))
     return RedirectResponse(f"/me?applied={applied.application.application_id}", status_code=303)

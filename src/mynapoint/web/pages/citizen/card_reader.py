@@ -9,7 +9,6 @@ would, counting wrong PINs against the card (3 in a row lock it).
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from mynapoint.demo import DEMO_CARDS, DEMO_CARDS_DIR
 from mynapoint.domain.auth import WrongPin
 from mynapoint.domain.errors import MynapointError
 from mynapoint.jpki.card import CardFileError, VirtualCard
-from mynapoint.services.auth import create_challenge
+from mynapoint.services.auth import SignedChallenge, sign_fresh_challenge
 from mynapoint.web.error_messages import MESSAGES, message_for
 from mynapoint.web.i18n import current_locale
 
@@ -37,15 +36,6 @@ class DemoCardFile:
     @property
     def note(self) -> str:
         return self.note_en if current_locale() == "en" else self.note_ja
-
-
-@dataclass(frozen=True)
-class SignedChallenge:
-    """What a JPKI client returns to the platform: the certificate and its signature."""
-
-    challenge_id: str
-    certificate_pem: str
-    signature_b64: str
 
 
 def _notes() -> dict[str, tuple[str, str]]:
@@ -79,15 +69,13 @@ def read_demo_card(settings: Settings, name: str) -> VirtualCard:
     raise CardFileError(f"there is no demo card named {name!r}", card=name)
 
 
-def sign_fresh_challenge(platform: Platform, card: VirtualCard, pin: str) -> SignedChallenge:
-    """A new single-use challenge, signed by the card after its PIN, as the chip would.
+def sign_with_demo_card(platform: Platform, card: VirtualCard, pin: str) -> SignedChallenge:
+    """A fresh challenge signed by a demo card in the simulated reader (services.auth).
 
     Raises InvalidPin (not 4 digits; not counted), WrongPin (counted), CardLocked.
     """
-    challenge = create_challenge(platform.unit_of_work(), platform.clock.now())
-    signature = platform.authority.sign_challenge(card, pin, challenge.nonce)
-    return SignedChallenge(
-        challenge.challenge_id, card.certificate_pem, base64.b64encode(signature).decode()
+    return sign_fresh_challenge(
+        platform.unit_of_work(), platform.authority, card, pin, platform.clock.now()
     )
 
 

@@ -24,7 +24,7 @@ from mynapoint.web.pages.citizen.card_reader import (
     card_error_message,
     demo_card_files,
     read_demo_card,
-    sign_fresh_challenge,
+    sign_with_demo_card,
 )
 from mynapoint.web.pages.citizen.forms import FORM, FieldErrors
 from mynapoint.web.pages.citizen.session import (
@@ -115,7 +115,7 @@ def read_card_and_log_in(
         errors[CARD_FIELD] = card_error_message(exc)
         return _page(request, platform, next_url=back, errors=errors, status_code=422)
     try:
-        signed = sign_fresh_challenge(platform, virtual_card, pin)
+        signed = sign_with_demo_card(platform, virtual_card, pin)
     except MynapointError as exc:
         errors[PIN_FIELD if exc.code in {"wrong_pin", "invalid_pin"} else CARD_FIELD] = (
             card_error_message(exc)

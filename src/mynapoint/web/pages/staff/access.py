@@ -18,6 +18,7 @@ from mynapoint.services.counter_sessions import (
 from mynapoint.services.staff import SignedInStaff, signed_in
 from mynapoint.web.api.support_corners import get_corner_directory
 from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
+from mynapoint.web.errors import SendInstead
 from mynapoint.web.i18n import N_, _
 from mynapoint.web.templating import templates
 
@@ -83,6 +84,17 @@ def gate(me: SignedInStaff | None, *, changing_password: bool = False) -> Respon
     if me.account.must_change_password and not changing_password:
         return RedirectResponse(PASSWORD_PATH, status_code=303, headers=NO_STORE)
     return None
+
+
+def signed_in_staff(me: MaybeStaff) -> SignedInStaff:
+    """The signed-in staff member who may use the pages (password changed), or SendInstead
+    to the sign-in or the password page."""
+    if (sent := gate(me)) is not None or me is None:
+        raise SendInstead(sent or redirect(SIGN_IN_PATH))
+    return me
+
+
+Staff = Annotated[SignedInStaff, Depends(signed_in_staff)]
 
 
 def redirect(path: str) -> RedirectResponse:

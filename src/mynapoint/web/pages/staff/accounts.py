@@ -16,10 +16,9 @@ from mynapoint.web.dependencies import ClockDep, PlatformDep
 from mynapoint.web.i18n import N_, _
 from mynapoint.web.pages.staff.access import (
     ROLE_LABELS,
-    MaybeStaff,
+    Staff,
     corner_name,
     forbidden,
-    gate,
     page,
     redirect,
 )
@@ -63,9 +62,7 @@ def _rows(me: SignedInStaff, accounts: list[StaffAccount]) -> list[AccountRow]:
 
 
 @router.get("/staff/accounts", response_class=HTMLResponse)
-def accounts_page(request: Request, me: MaybeStaff, platform: PlatformDep) -> Response:
-    if (sent := gate(me)) is not None or me is None:
-        return sent or redirect("/staff/sign-in")
+def accounts_page(request: Request, me: Staff, platform: PlatformDep) -> Response:
     try:
         accounts = visible_accounts(platform.unit_of_work(), me)
     except StaffForbidden:
@@ -82,12 +79,10 @@ def accounts_page(request: Request, me: MaybeStaff, platform: PlatformDep) -> Re
 def unlock_post(
     request: Request,
     name: Annotated[str, Path(max_length=64)],
-    me: MaybeStaff,
+    me: Staff,
     platform: PlatformDep,
     clock: ClockDep,
 ) -> Response:
-    if (sent := gate(me)) is not None or me is None:
-        return sent or redirect("/staff/sign-in")
     try:
         unlock(platform.unit_of_work(), me, name, clock.now())
     except StaffForbidden:

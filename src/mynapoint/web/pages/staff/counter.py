@@ -49,7 +49,6 @@ from mynapoint.web.dependencies import CatalogDep, ClockDep, PlatformDep
 from mynapoint.web.i18n import _
 from mynapoint.web.pages.staff.access import (
     CounterDep,
-    MaybeStaff,
     redirect,
 )
 from mynapoint.web.pages.staff.counter_views import (
@@ -57,10 +56,10 @@ from mynapoint.web.pages.staff.counter_views import (
     REJECTED_NOTICE,
     STALE_CODES,
     TEXT_MAX,
+    ClerkDep,
     Entered,
     after_refusal,
     citizen_page,
-    clerk_at,
     confirm_page,
     done_page,
     reading_of,
@@ -79,11 +78,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/counter", response_class=HTMLResponse)
 def counter_page(
-    request: Request, me: MaybeStaff, platform: PlatformDep, clock: ClockDep, counter: CounterDep
+    request: Request, clerk: ClerkDep, platform: PlatformDep, clock: ClockDep, counter: CounterDep
 ) -> Response:
-    clerk = clerk_at(request, me)
-    if isinstance(clerk, Response):
-        return clerk
     session, ended = current(platform.unit_of_work(), counter, clerk, clock.now())
     if session is not None:
         notice = _(REJECTED_NOTICE) if request.query_params.get("rejected") else None
@@ -105,16 +101,13 @@ def counter_step_again(step: str) -> Response:
 @router.post("/counter/card", dependencies=[Depends(check_csrf)])
 def card_post(
     request: Request,
-    me: MaybeStaff,
+    clerk: ClerkDep,
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
     card: Annotated[UploadFile | None, File()] = None,
     pin: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
-    clerk = clerk_at(request, me)
-    if isinstance(clerk, Response):
-        return clerk
     now = clock.now()
     try:
         reading = reading_of(card, pin)
@@ -132,15 +125,12 @@ def card_post(
 @router.post("/counter/mykey", dependencies=[Depends(check_csrf)])
 def mykey_post(
     request: Request,
-    me: MaybeStaff,
+    clerk: ClerkDep,
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
     session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
-    clerk = clerk_at(request, me)
-    if isinstance(clerk, Response):
-        return clerk
     try:
         set_up_mykey(platform.unit_of_work(), counter, clerk, session, clock.now())
     except MynapointError as exc:
@@ -151,7 +141,7 @@ def mykey_post(
 @router.post("/counter/preview", dependencies=[Depends(check_csrf)])
 def preview_post(
     request: Request,
-    me: MaybeStaff,
+    clerk: ClerkDep,
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
@@ -164,9 +154,6 @@ def preview_post(
     security_code: Annotated[str, Form(max_length=TEXT_MAX)] = "",
     with_representative: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
-    clerk = clerk_at(request, me)
-    if isinstance(clerk, Response):
-        return clerk
     entered = Entered(
         measure, service_code, counts, payment_service_id.strip(), bool(with_representative)
     )
@@ -207,16 +194,13 @@ def _account_form(catalog: Catalog, entered: Entered, security_code: str) -> Acc
 @router.post("/counter/preview/reject", dependencies=[Depends(check_csrf)])
 def reject_post(
     request: Request,
-    me: MaybeStaff,
+    clerk: ClerkDep,
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
     session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
     preview: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
-    clerk = clerk_at(request, me)
-    if isinstance(clerk, Response):
-        return clerk
     try:
         reject_preview(platform.unit_of_work(), counter, clerk, session, preview, clock.now())
     except MynapointError as exc:
@@ -227,7 +211,7 @@ def reject_post(
 @router.post("/counter/apply", dependencies=[Depends(check_csrf)])
 def apply_post(
     request: Request,
-    me: MaybeStaff,
+    clerk: ClerkDep,
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
@@ -240,9 +224,6 @@ def apply_post(
     representative_card: Annotated[UploadFile | None, File()] = None,
     representative_pin: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
-    clerk = clerk_at(request, me)
-    if isinstance(clerk, Response):
-        return clerk
     now = clock.now()
     try:
         # Another card read or the idle limit may have ended the session: then this form is
@@ -295,14 +276,10 @@ def apply_post(
 
 @router.post("/counter/end", dependencies=[Depends(check_csrf)])
 def end_post(
-    request: Request,
-    me: MaybeStaff,
+    clerk: ClerkDep,
     platform: PlatformDep,
     clock: ClockDep,
     session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
-    clerk = clerk_at(request, me)
-    if isinstance(clerk, Response):
-        return clerk
     end(platform.unit_of_work(), clerk, session or None, EndReason.ENDED_BY_STAFF, clock.now())
     return redirect(f"/counter?ended={EndReason.ENDED_BY_STAFF.value}")

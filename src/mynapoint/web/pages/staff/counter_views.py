@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Depends, Request, UploadFile
+from fastapi.responses import HTMLResponse
 
 from mynapoint.domain.assist import (
     AssistedSession,
@@ -34,15 +34,12 @@ from mynapoint.services.counter_sessions import (
     clerk_of,
     current,
 )
-from mynapoint.services.staff import SignedInStaff
-from mynapoint.web.errors import STATUS_BY_CODE
+from mynapoint.web.errors import STATUS_BY_CODE, SendInstead
 from mynapoint.web.i18n import N_, _
 from mynapoint.web.pages.staff.access import (
-    SIGN_IN_PATH,
+    Staff,
     forbidden,
-    gate,
     page,
-    redirect,
 )
 from mynapoint.web.pages.staff.labels import (
     COUNTS_LABELS,
@@ -90,13 +87,16 @@ class Entered:
     with_representative: bool = False
 
 
-def clerk_at(request: Request, me: SignedInStaff | None) -> Clerk | Response:
-    if (sent := gate(me)) is not None or me is None:
-        return sent or redirect(SIGN_IN_PATH)
+def clerk_at(request: Request, me: Staff) -> Clerk:
+    """The signed-in staff member as a clerk of their corner's counter, or SendInstead to
+    the sign-in or a forbidden page."""
     try:
         return clerk_of(me)
     except StaffForbidden:
-        return forbidden(request, NO_COUNTER)
+        raise SendInstead(forbidden(request, NO_COUNTER)) from None
+
+
+ClerkDep = Annotated[Clerk, Depends(clerk_at)]
 
 
 def card_of(upload: UploadFile | None) -> VirtualCard:

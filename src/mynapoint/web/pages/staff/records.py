@@ -24,12 +24,10 @@ from mynapoint.web.i18n import N_, _
 from mynapoint.web.pages.staff.access import (
     ROLE_LABELS,
     CounterDep,
-    MaybeStaff,
+    Staff,
     corner_name,
     forbidden,
-    gate,
     page,
-    redirect,
 )
 from mynapoint.web.pages.staff.labels import ACTION_LABELS, END_REASON_LABELS, entry_summary
 
@@ -64,7 +62,7 @@ def _role_label(role: str) -> str:
 @router.get("/staff/log", response_class=HTMLResponse)
 def log_page(
     request: Request,
-    me: MaybeStaff,
+    me: Staff,
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
@@ -72,8 +70,6 @@ def log_page(
     catalog: CatalogDep,
     corner: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    if (sent := gate(me)) is not None or me is None:
-        return sent or redirect("/staff/sign-in")
     corners = get_corner_directory().corners()
     chosen = corner or me.account.corner or corners[0].code
     if not me.account.oversees(chosen):
