@@ -3,9 +3,11 @@
 Each batch is one transaction through the same intake path as the API
 (`services.intake.store`); the persons the file touched are then evaluated once
 each, after the last batch (`services.ledger.evaluate_pending`), however many
-batches touched them. A file interrupted at any point (even by SIGKILL) can
-simply be loaded again: what was committed comes back as duplicates, the rest
-is added, and persons left pending are evaluated.
+batches touched them: in the worker processes the caller gives
+(`Platform.evaluation_workers`, on PostgreSQL), else one chunk after another. A
+file interrupted at any point (even by SIGKILL) can simply be loaded again: what
+was committed comes back as duplicates, the rest is added, and persons left
+pending are evaluated.
 """
 
 from __future__ import annotations
@@ -25,9 +27,6 @@ from mynapoint.services.ledger import Workers, evaluate_pending
 from mynapoint.services.ports import UnitOfWork
 
 FILE_BATCH = 5_000
-# Threads evaluating the persons a file touched (services.ledger.evaluate_pending) when no
-# worker processes are given.
-EVALUATION_THREADS = 2
 REPORT_HEADER = ("line", "event_id", "field", "code", "message")
 
 
@@ -114,7 +113,5 @@ def load_events(
         flush()
         report(storing)
     # Every pending person, this file's and any an interrupted intake left behind.
-    evaluate_pending(
-        new_uow, rules, catalog, now(), threads=EVALUATION_THREADS, processes=processes
-    )
+    evaluate_pending(new_uow, rules, catalog, now(), processes=processes)
     return result

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -236,7 +236,6 @@ def evaluate_pending(
     catalog: Catalog,
     now: datetime,
     chunk: int = EVALUATION_CHUNK,
-    threads: int = 1,
     processes: Workers | None = None,
 ) -> int:
     """Re-evaluate every person intake left pending, `chunk` persons per transaction, then
@@ -245,10 +244,9 @@ def evaluate_pending(
     Every event of a marker read here was committed before it, so the evaluations, which
     read later, see them all. Markers written meanwhile are left for the next call.
 
-    The chunks share no person, so they can run side by side, each in its own transaction
-    holding its persons' locks: in worker `processes` (each runs the engine on its own
-    core), or else in `threads` (while one waits for the database, psycopg lets go of the
-    GIL and another runs the engine).
+    The chunks share no person, so worker `processes` can run them side by side, each in
+    its own transaction holding its persons' locks, each process on its own core (threads
+    would share one: the engine is Python). Without workers they run one after the other.
     """
     reader = new_uow()
     with reader:
@@ -261,12 +259,6 @@ def evaluate_pending(
             *zip(*((processes.new_uow, rules, catalog, now, part) for part in chunks), strict=True),
         ):
             pass
-    elif threads > 1 and len(chunks) > 1:
-        with ThreadPoolExecutor(threads, thread_name_prefix="evaluate") as pool:
-            for _ in pool.map(
-                lambda part: _evaluate_chunk(new_uow, rules, catalog, now, part), chunks
-            ):
-                pass
     else:
         for part in chunks:
             _evaluate_chunk(new_uow, rules, catalog, now, part)

@@ -78,7 +78,7 @@ def run_job(platform: Platform, job: IngestJob) -> None:
 
     path = _path(platform, job)
     try:
-        with path.open("rb") as source:
+        with path.open("rb") as source, platform.evaluation_workers() as processes:
             result = load_events(
                 platform.unit_of_work,
                 job.operator_code,
@@ -88,6 +88,7 @@ def run_job(platform: Platform, job: IngestJob) -> None:
                 platform.catalog,
                 platform.clock.now,
                 keep,
+                processes=processes,
             )
     except (FileProblem, UnicodeDecodeError) as exc:
         kept.insert(
