@@ -145,6 +145,19 @@ mykeys = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# How many MyKey IDs were reserved (R17: a budget frame caps them), one row kept by the
+# migration. New IDs take their place here with one conditional UPDATE, so concurrent
+# requests wait for each other on this row and cannot overshoot the frame, and nothing
+# counts the whole mykeys table.
+mykey_reservations = Table(
+    "mykey_reservations",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("reserved", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+)
+
 # --- Payment operators, accounts and applications (DOMAIN §3, INTERFACES "Payment operator") ----
 
 # An operator's API key is `<key_id>.<secret>`; only the secret's SHA-256 is kept

@@ -60,7 +60,8 @@ def ensure_mykey(
         if existing is not None:
             return MyKeyResult(existing, created=False)
         frame = budget_frame_persons(rules, now)
-        if frame is not None and uow.mykeys.count() >= frame:
+        # Given back on rollback: when the loop below finds the person's ID made meanwhile.
+        if not uow.mykeys.reserve(frame):
             raise BudgetFrameReached(
                 f"the budget frame of {frame:,} reservations is reached; no new MyKey IDs",
                 frame=frame,

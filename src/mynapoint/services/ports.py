@@ -55,7 +55,12 @@ class MyKeyRepository(Protocol):
         """
         ...
 
-    def count(self) -> int: ...
+    def reserve(self, frame: int | None) -> bool:
+        """Take the next place among the reserved MyKey IDs, if fewer than `frame` (None: no
+        frame) are taken; False (and nothing taken) when the frame is full. Concurrent
+        reservations wait for each other, so they cannot overshoot it; a rolled-back unit of
+        work gives its place back."""
+        ...
 
 
 class PersonRepository(Protocol):

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mynapoint.db.tables import mykeys
+from mynapoint.db.tables import mykey_reservations, mykeys
 from mynapoint.domain.mykey import MyKey
 
 if TYPE_CHECKING:
@@ -42,5 +42,12 @@ class SqlMyKeyRepository:
             return False
         return True
 
-    def count(self) -> int:
-        return self._connection().execute(select(func.count()).select_from(mykeys)).scalar_one()
+    def reserve(self, frame: int | None) -> bool:
+        statement = (
+            update(mykey_reservations)
+            .where(mykey_reservations.c.id == 1)
+            .values(reserved=mykey_reservations.c.reserved + 1)
+        )
+        if frame is not None:
+            statement = statement.where(mykey_reservations.c.reserved < frame)
+        return self._connection().execute(statement).rowcount == 1
