@@ -202,6 +202,9 @@ class FakeMyKeyRepository:
         mykeys[mykey.mykey_id] = mykey
         return True
 
+    def count(self) -> int:
+        return len(self._tables().mykeys)
+
     def reserve(self, frame: int | None) -> bool:
         # One request at a time here: the IDs stored so far are the places taken.
         return frame is None or len(self._tables().mykeys) < frame

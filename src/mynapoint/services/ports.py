@@ -55,6 +55,11 @@ class MyKeyRepository(Protocol):
         """
         ...
 
+    def count(self) -> int:
+        """The MyKey IDs stored (a whole-table count: for checks and reports; the budget frame
+        uses `reserve`)."""
+        ...
+
     def reserve(self, frame: int | None) -> bool:
         """Take the next place among the reserved MyKey IDs, if fewer than `frame` (None: no
         frame) are taken; False (and nothing taken) when the frame is full. Concurrent

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynapoint.db.tables import mykey_reservations, mykeys
@@ -41,6 +41,9 @@ class SqlMyKeyRepository:
         except IntegrityError:
             return False
         return True
+
+    def count(self) -> int:
+        return self._connection().execute(select(func.count()).select_from(mykeys)).scalar_one()
 
     def reserve(self, frame: int | None) -> bool:
         statement = (
