@@ -437,3 +437,18 @@ def test_login_to_a_server_that_does_not_answer_exits_1_with_a_clear_message(cli
     assert result.exit_code == EXIT_REFUSED
     assert f"cannot reach {UNREACHABLE}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_login_with_a_card_of_another_database_says_which_database_to_use(cli, server, tmp_path):
+    card, serial = cli.issue("card.json")
+    # The same command, opening another (empty) database than the one that made the card.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {name: value for name, value in cli.env.items() if name != "MYNAPOINT_DATABASE_URL"}
+    other = CardCli({**env, "MYNAPOINT_VAR_DIR": str(elsewhere)}, elsewhere)
+    result = other("login", card, "--pin", PIN, "--url", server)
+    assert result.exit_code == EXIT_REFUSED
+    assert serial in result.stderr
+    assert str(elsewhere / "mynapoint.db") in result.stderr
+    assert "MYNAPOINT_VAR_DIR" in result.stderr
+    assert "Traceback" not in result.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -95,6 +97,9 @@ def serve_command(
         raise _fail(f"cannot start: {exc}", EXIT_USAGE) from None
     base = f"http://{host}:{port}"
     now = platform.clock.now()
+    # What another shell needs to open the same database (the card command signs with it).
+    var_dir = os.environ.get("MYNAPOINT_VAR_DIR")
+    same_database = f"MYNAPOINT_VAR_DIR={shlex.quote(var_dir)} " if var_dir else ""
     demo_lines: list[str] = []
     if settings.demo:
         demo_lines = [
@@ -103,7 +108,7 @@ def serve_command(
             f"  in the browser: open {base}/login, pick a demo card and type its PIN",
             "  sign in and get a MyKey ID:",
             (
-                "    TOKEN=$(.venv/bin/mynapoint card login "
+                f"    TOKEN=$({same_database}.venv/bin/mynapoint card login "
                 f"{settings.var_dir / 'demo-cards' / 'parent.json'} --pin 1234 "
                 f"--url {base})"
             ),

@@ -23,6 +23,7 @@ from mynapoint.cli.common import open_platform as _platform
 from mynapoint.domain.auth import CardLocked, WrongPin
 from mynapoint.domain.calendar import jst_date, start_of_jst_day, to_jst
 from mynapoint.domain.errors import MynapointError
+from mynapoint.jpki.authority import UnknownCertificate
 from mynapoint.jpki.card import CardFileError, InvalidPin, VirtualCard
 from mynapoint.services.notices import record_death, record_revocation
 
@@ -259,6 +260,14 @@ def _signature(platform: Platform, card: VirtualCard, pin: str, challenge: bytes
         return platform.authority.sign_challenge(card, pin, challenge)
     except WrongPin as exc:
         raise _fail(exc.message, EXIT_REFUSED) from None
+    except UnknownCertificate as exc:
+        # The card's chip (its PIN counter) lives in the database this command opened.
+        raise _fail(
+            f"{exc.message} in {platform.engine.url.render_as_string(hide_password=True)}: "
+            "was the card made with another database? Run this command with the server's "
+            "MYNAPOINT_VAR_DIR or MYNAPOINT_DATABASE_URL",
+            EXIT_REFUSED,
+        ) from None
     except MynapointError as exc:
         raise refuse(exc) from None
 
