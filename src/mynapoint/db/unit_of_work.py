@@ -134,7 +134,3 @@ class UnitOfWorkFactory:
         if engine is None:
             engine = _ENGINES[self.database_url] = create_engine_for(self.database_url)
         return SqlUnitOfWork(engine)
-
-    def share(self, engine: Engine) -> None:
-        """Use this engine in this process (the platform's own, already migrated)."""
-        _ENGINES.setdefault(self.database_url, engine)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import repeat
 
 from mynapoint.domain.applications import ApplicationRequest
 from mynapoint.domain.calendar import jst_date
@@ -125,8 +126,9 @@ def grant_id_prefix(now: datetime) -> str:
     The milliseconds of `now` come first, so instructions sort (and an operator's cursor
     runs) in the order they were made, a correction after what it corrects; then 48 random
     bits, so that two evaluations in the same millisecond (other processes, other servers)
-    cannot make the same id. The ids of one evaluation are consecutive: the database appends
-    them to its indexes instead of inserting each at a random place.
+    practically never make the same id (the primary key would refuse the second). The ids
+    of one evaluation are consecutive: the database appends them to its indexes instead of
+    inserting each at a random place.
     """
     milliseconds = int(now.timestamp() * 1000)
     return f"{milliseconds:012x}{secrets.token_hex(6)}"
@@ -254,10 +256,8 @@ def evaluate_pending(
     persons = sorted({person for marked in markers.values() for person in marked})
     chunks = [persons[start : start + chunk] for start in range(0, len(persons), chunk)]
     if processes is not None and len(chunks) > 1:
-        for _ in processes.pool.map(
-            _evaluate_chunk,
-            *zip(*((processes.new_uow, rules, catalog, now, part) for part in chunks), strict=True),
-        ):
+        arguments = (repeat(processes.new_uow), repeat(rules), repeat(catalog), repeat(now))
+        for _ in processes.pool.map(_evaluate_chunk, *arguments, chunks):
             pass
     else:
         for part in chunks:
