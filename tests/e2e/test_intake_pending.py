@@ -33,7 +33,7 @@ from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
 from mynapoint.ingest.event_rows import CSV_HEADER
 from mynapoint.services.clock import FixedClock
-from mynapoint.services.ledger import Workers, evaluate_pending
+from mynapoint.services.ledger import EVALUATION_CHUNK, Workers, evaluate_pending
 
 NOW = datetime(2021, 12, 1, 10, 0, tzinfo=JST)
 APPLIED = datetime(2021, 5, 10, 10, 0, tzinfo=JST)
@@ -277,3 +277,52 @@ def test_worker_processes_evaluate_what_was_left_pending(fresh_database, tmp_pat
     assert str(os.getpid()) not in chunks_run_by
     assert counts(killed)[1] == 0
     assert read_ledger(killed) == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_mynapoint_ingest_evaluates_a_big_file_in_worker_processes(database_url, tmp_path):
+    """More persons than one evaluation chunk: the command spawns its worker processes (as
+    `mynapoint ingest` does for an operator's daily file) and every person is granted."""
+    persons = EVALUATION_CHUNK + 100
+    platform = build_platform(
+        Settings(database_url=database_url, var_dir=tmp_path), clock=FixedClock(NOW)
+    )
+    try:
+        for number in range(persons):
+            link_person(
+                platform.unit_of_work(),
+                person=f"big-{number:05d}",
+                payment_service_id=payment_service_id(number),
+                applied_at=APPLIED,
+            )
+    finally:
+        platform.engine.dispose()
+    file = tmp_path / "events.csv"
+    file.write_text(
+        ",".join(CSV_HEADER)
+        + "\n"
+        + "".join(
+            f"big-{number}-1,paypay,{payment_service_id(number)},charge,4000,"
+            "2021-07-19T10:00:00+09:00,\n"
+            for number in range(persons)
+        ),
+        encoding="utf-8",
+    )
+
+    assert f"{persons} accepted, 0 duplicates, 0 rejected" in ingest(database_url, file, tmp_path)
+
+    engine = create_engine_for(database_url)
+    try:
+        with engine.connect() as connection:
+            granted = connection.execute(
+                select(func.count(), func.sum(grant_instructions.c.points))
+            ).one()
+            markers = connection.execute(
+                select(func.count()).select_from(pending_evaluations)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    # 25 % of 4,000 yen for each person, one instruction each; nothing left pending.
+    assert tuple(granted) == (persons, persons * 1_000)
+    assert markers == 0
