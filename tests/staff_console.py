@@ -109,7 +109,6 @@ class Terminal:
         self,
         session: str,
         preview: str,
-        security_code: str,
         card: str,
         pin: str | None = None,
         *,
@@ -118,7 +117,6 @@ class Terminal:
         data = {
             "session": session,
             "preview": preview,
-            "security_code": security_code,
             "confirmed": "1",
             "pin": pin or self.cards[card].card.pin,
         }

@@ -59,7 +59,7 @@ def test_a_full_assisted_application_commits_ends_the_session_and_records_every_
     shown = staff.preview(session)
     assert heading(shown.text) == "口座名義の確認"
     assert "ヤマダ タ**" in shown.text
-    done = staff.apply(session, preview_id(shown.text), PARENT_ACCOUNT[1], "parent")
+    done = staff.apply(session, preview_id(shown.text), "parent")
 
     assert heading(done.text) == "申込みが完了しました", alert(done.text)
     assert done.headers["cache-control"] == "no-store"
@@ -103,11 +103,11 @@ def test_after_an_abandoned_session_another_citizens_card_commits_nothing_for_th
 
     # The old confirmation form, answered with either citizen's card, does nothing.
     for card in ("senior", "parent"):
-        refused = staff.apply(first, abandoned_preview, PARENT_ACCOUNT[1], card)
+        refused = staff.apply(first, abandoned_preview, card)
         assert refused.status_code == 409
         assert alert(refused.text).startswith(ENDED)
     # Nor does the old confirmation under the new session's name.
-    mixed = staff.apply(second, abandoned_preview, PARENT_ACCOUNT[1], "senior")
+    mixed = staff.apply(second, abandoned_preview, "senior")
     assert mixed.status_code == 409
 
     assert _applications(console, "parent") == []
@@ -124,7 +124,7 @@ def test_a_different_card_at_the_commit_ends_the_session_and_commits_nothing(con
     session = staff.start("parent")
     shown = staff.preview(session)
 
-    refused = staff.apply(session, preview_id(shown.text), PARENT_ACCOUNT[1], "senior")
+    refused = staff.apply(session, preview_id(shown.text), "senior")
 
     assert refused.status_code == 409
     assert "この手続きを始めたカードと違います" in alert(refused.text)
@@ -133,6 +133,38 @@ def test_a_different_card_at_the_commit_ends_the_session_and_commits_nothing(con
     [ended] = _sessions(console)
     assert ended.end_reason is EndReason.CARD_MISMATCH
     assert console.actions()[-1] == "session_ended"
+
+
+def test_the_security_code_is_checked_once_and_never_sent_back_to_the_terminal(console):
+    staff = console.signed_in(*STAFF)
+    session = staff.start("senior")
+    code = SENIOR_ACCOUNT[1]
+
+    shown = staff.preview(session, SENIOR_ACCOUNT)
+    assert "サトウ イ***" in shown.text
+    assert 'name="security_code"' not in shown.text
+    assert f'value="{code}"' not in shown.text
+    # The preview, kept with the session, stands for the code: the commit carries none.
+    done = staff.apply(session, preview_id(shown.text), "senior")
+    assert heading(done.text) == "申込みが完了しました", alert(done.text)
+    [application] = _applications(console, "senior")
+    assert application.payment_service_id == SENIOR_ACCOUNT[0]
+
+
+def test_an_account_locked_after_the_preview_is_not_applied_for(console):
+    staff = console.signed_in(*STAFF)
+    session = staff.start("senior")
+    shown = staff.preview(session, SENIOR_ACCOUNT)
+    # Meanwhile someone elsewhere types five wrong codes for the same account.
+    other = console.signed_in(*SUPERVISOR)
+    elsewhere = other.start("parent")
+    for _ in range(5):
+        other.preview(elsewhere, (SENIOR_ACCOUNT[0], "0000"))
+
+    late = staff.apply(session, preview_id(shown.text), "senior")
+
+    assert late.status_code == 423, alert(late.text)
+    assert _applications(console, "senior") == []
 
 
 def test_a_mistyped_id_shows_another_holders_name_and_the_citizen_says_no(console):
@@ -147,12 +179,12 @@ def test_a_mistyped_id_shows_another_holders_name_and_the_citizen_says_no(consol
     )
     assert "名義がご本人のものでないため、申し込みませんでした" in rejected.text
     # The rejected confirmation cannot be committed afterwards.
-    late = staff.apply(session, preview_id(mistyped.text), SENIOR_ACCOUNT[1], "parent")
+    late = staff.apply(session, preview_id(mistyped.text), "parent")
     assert late.status_code == 409
     assert _applications(console, "parent") == []
 
     right = staff.preview(session)
-    done = staff.apply(session, preview_id(right.text), PARENT_ACCOUNT[1], "parent")
+    done = staff.apply(session, preview_id(right.text), "parent")
     assert heading(done.text) == "申込みが完了しました"
     [application] = _applications(console, "parent")
     assert application.payment_service_id == PARENT_ACCOUNT[0]
@@ -193,7 +225,7 @@ def test_a_step_refreshes_the_idle_limit_and_a_late_commit_is_refused(console):
     assert "手続き中" in staff.client.get("/counter").text  # 90 s since the preview
     console.clock.advance(timedelta(seconds=30))
 
-    late = staff.apply(session, preview_id(shown.text), SENIOR_ACCOUNT[1], "senior")
+    late = staff.apply(session, preview_id(shown.text), "senior")
 
     assert late.status_code == 409
     assert _applications(console, "senior") == []
@@ -220,11 +252,9 @@ def test_a_legal_representative_applies_for_a_child_with_their_own_card(console)
     shown = staff.preview(session, CHILD_ACCOUNT, representative=True)
     assert "法定代理人のカード" in shown.text
 
-    missing = staff.apply(session, preview_id(shown.text), CHILD_ACCOUNT[1], "child")
+    missing = staff.apply(session, preview_id(shown.text), "child")
     assert missing.status_code == 422
-    done = staff.apply(
-        session, preview_id(shown.text), CHILD_ACCOUNT[1], "child", representative="parent"
-    )
+    done = staff.apply(session, preview_id(shown.text), "child", representative="parent")
 
     assert heading(done.text) == "申込みが完了しました", alert(done.text)
     [application] = _applications(console, "child")
@@ -308,7 +338,7 @@ def test_no_staff_password_or_sign_in_token_is_kept_in_the_database(console):
     token = staff.client.cookies["mp_staff"]
     session = staff.start("senior")
     shown = staff.preview(session, SENIOR_ACCOUNT)
-    staff.apply(session, preview_id(shown.text), SENIOR_ACCOUNT[1], "senior")
+    staff.apply(session, preview_id(shown.text), "senior")
 
     with console.platform.engine.connect() as connection:
         stored = repr(

@@ -158,7 +158,7 @@ def test_a_session_ended_while_the_card_signs_takes_the_application_back(world):
     with pytest.raises(SessionEnded):
         commit(
             world.uow(), counter, CLERK,
-            Confirmation(session, preview, CODE, CardReading(card, PIN)), DAY,
+            Confirmation(session, preview, CardReading(card, PIN)), DAY,
         )  # fmt: skip
 
     assert world.database.committed.applications == {}
@@ -182,7 +182,7 @@ def test_an_application_whose_audit_entry_cannot_be_written_is_not_stored(world)
     with pytest.raises(OSError, match="disk is full"):
         commit(
             uow, world.counter, CLERK,
-            Confirmation(session, preview, CODE, CardReading(card, PIN)), DAY,
+            Confirmation(session, preview, CardReading(card, PIN)), DAY,
         )  # fmt: skip
 
     assert world.database.committed.applications == {}
@@ -195,7 +195,7 @@ def test_a_committed_application_ends_its_session_in_the_same_commit(world):
 
     applied = commit(
         world.uow(), world.counter, CLERK,
-        Confirmation(session, preview, CODE, CardReading(card, PIN)), DAY,
+        Confirmation(session, preview, CardReading(card, PIN)), DAY,
     )  # fmt: skip
 
     committed = world.database.committed

@@ -104,6 +104,10 @@ class NewApplication:
     representative: RepresentativeProof | None = None
     # Where the application is made: the citizen API is online; a support corner passes its own.
     channel: Channel = Channel.ONLINE
+    # The security code of this account was checked for this person moments ago, in a step
+    # the platform itself keeps (the counter's preview, bound to the session and its card):
+    # the account is taken as it stands, without the code. Never set from a request.
+    account_checked: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,8 @@ def apply(
     service = desk.catalog.get(credentials.service_code)
     counts = service.resolve_counts(desk.rules.rule(request.measure).kind, request.counts)
     _check_channel(service, request.channel)
-    check_account_input(service, credentials.payment_service_id, credentials.security_code)
+    if not request.account_checked:
+        check_account_input(service, credentials.payment_service_id, credentials.security_code)
     holder = _holder_facts(desk.authority, applicant, now)
     representative = (
         _verified_representative(uow, desk, holder, request.representative, now)
@@ -198,7 +203,11 @@ def apply(
         uow.persons.lock([applicant.person])
         _require_mykey(uow, applicant.person)
         _check_standing(uow, desk.rules, service, holder, application)
-        account = _checked_account(uow, desk.hasher, service, credentials, before_commit)
+        account = (
+            _previewed_account(uow, service, credentials)
+            if request.account_checked
+            else _checked_account(uow, desk.hasher, service, credentials, before_commit)
+        )
         linked_to = uow.applications.link_account(
             service.code, credentials.payment_service_id, applicant.person, now
         )
@@ -444,6 +453,36 @@ def _not_eligible_message(measure: Measure, holder: CardFacts, at: datetime) -> 
     )
 
 
+def _account_refusals(
+    service: PaymentService, payment_service_id: str
+) -> tuple[InvalidAccountCredentials, AccountLocked]:
+    refused = InvalidAccountCredentials(
+        f"the payment service ID and security code do not match an account of "
+        f"{service.name_en}; check both in the service's app or page (5 wrong codes in a row "
+        "lock the account)",
+        service_code=service.code,
+    )
+    locked = AccountLocked(
+        f"account {payment_service_id} of {service.name_en} is locked after 5 wrong "
+        "security codes in a row; ask the payment service to unlock it",
+        service_code=service.code,
+    )
+    return refused, locked
+
+
+def _previewed_account(
+    uow: UnitOfWork, service: PaymentService, credentials: AccountCredentials
+) -> PaymentAccount:
+    """The account whose code was checked at the preview: still registered, not locked since."""
+    refused, locked = _account_refusals(service, credentials.payment_service_id)
+    account = uow.accounts.get(service.code, credentials.payment_service_id)
+    if account is None:
+        raise refused
+    if account.is_locked:
+        raise locked
+    return account
+
+
 def _checked_account(
     uow: UnitOfWork,
     hasher: CodeHasher,
@@ -458,21 +497,11 @@ def _checked_account(
     learns nothing about which IDs exist.
     """
     key = (service.code, credentials.payment_service_id)
-    refused = InvalidAccountCredentials(
-        f"the payment service ID and security code do not match an account of "
-        f"{service.name_en}; check both in the service's app or page (5 wrong codes in a row "
-        "lock the account)",
-        service_code=service.code,
-    )
+    refused, locked = _account_refusals(service, credentials.payment_service_id)
     account = uow.accounts.get(*key)
     if account is None:
         hasher.verify_decoy(credentials.security_code)
         raise refused
-    locked = AccountLocked(
-        f"account {credentials.payment_service_id} of {service.name_en} is locked after 5 wrong "
-        "security codes in a row; ask the payment service to unlock it",
-        service_code=service.code,
-    )
     if account.is_locked:
         raise locked
     correct = hasher.verify(account.security_code_hash, credentials.security_code)

@@ -306,7 +306,6 @@ class Confirmation:
 
     session_id: str
     preview_id: str  # the confirmation shown; a newer one makes this one void
-    security_code: str = field(repr=False)  # typed again by nobody: carried by the form
     holder: CardReading = field(repr=False)
     representative: CardReading | None = field(default=None, repr=False)
 
@@ -329,12 +328,13 @@ def commit(
             raise
     request = NewApplication(
         measure=shown.measure,
-        account=AccountCredentials(
-            shown.service_code, shown.payment_service_id, answer.security_code
-        ),
+        # The code was checked at the preview this answer confirms (stored with the session,
+        # for this card): it is not carried through the confirmation page.
+        account=AccountCredentials(shown.service_code, shown.payment_service_id, ""),
         counts=shown.counts,
         representative=proof,
         channel=Channel.SUPPORT_CORNER,
+        account_checked=True,
     )
     try:
         return apply(

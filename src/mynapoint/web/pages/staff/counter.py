@@ -165,7 +165,7 @@ def preview_post(
     open_session, _ended = current(platform.unit_of_work(), counter, clerk, clock.now())
     if open_session is None:
         return start_page(request, ended=_ended or EndReason.INACTIVITY, status_code=409)
-    return confirm_page(request, counter, open_session, shown, form.security_code)
+    return confirm_page(request, counter, open_session, shown)
 
 
 def _account_form(catalog: Catalog, entered: Entered, security_code: str) -> AccountForm:
@@ -217,7 +217,6 @@ def apply_post(
     counter: CounterDep,
     session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
     preview: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    security_code: Annotated[str, Form(max_length=TEXT_MAX)] = "",
     confirmed: Annotated[str, Form(max_length=TEXT_MAX)] = "",
     card: Annotated[UploadFile | None, File()] = None,
     pin: Annotated[str, Form(max_length=TEXT_MAX)] = "",
@@ -243,13 +242,13 @@ def apply_post(
 
     def again(error: MynapointError) -> HTMLResponse:
         return confirm_page(
-            request, counter, open_session, shown, security_code,
+            request, counter, open_session, shown,
             error=error_text(error), status_code=status_of(error),
         )  # fmt: skip
 
     if not confirmed:
         return confirm_page(
-            request, counter, open_session, shown, security_code,
+            request, counter, open_session, shown,
             error=_(CONFIRM_MISSING), status_code=422,
         )  # fmt: skip
     try:
@@ -261,7 +260,7 @@ def apply_post(
         )
     except MynapointError as exc:
         return again(exc)
-    answer = Confirmation(session, preview, security_code, holder, representative)
+    answer = Confirmation(session, preview, holder, representative)
     try:
         applied = commit(platform.unit_of_work(), counter, clerk, answer, now)
     except MynapointError as exc:
