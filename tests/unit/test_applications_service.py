@@ -24,8 +24,8 @@ from mynapoint.jpki.card import VirtualCard
 from mynapoint.jpki.certificates import generate_key
 from mynapoint.jpki.memory import InMemoryAuthorityStore
 from mynapoint.jpki.revocation import CachedRevocationList
+from mynapoint.services.account_checks import AccountCredentials
 from mynapoint.services.applications import (
-    AccountCredentials,
     Applicant,
     ApplicationDesk,
     ApplicationRefused,

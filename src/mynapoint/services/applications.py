@@ -17,10 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from mynapoint.domain.accounts import (
-    AccountLocked,
     AccountTaken,
-    InvalidAccountCredentials,
-    PaymentAccount,
     mask_holder_name,
 )
 from mynapoint.domain.applications import ApplicationRequest, refusal_for
@@ -35,6 +32,11 @@ from mynapoint.domain.persons import PersonFacts
 from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.jpki.ports import CardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
+from mynapoint.services.account_checks import (
+    AccountCredentials,
+    checked_account,
+    previewed_account,
+)
 from mynapoint.services.audit import BeforeCommit
 from mynapoint.services.auth import use_challenge, verify_card_response
 from mynapoint.services.codes import CodeHasher, check_account_input
@@ -77,14 +79,6 @@ class CancellationNotAllowed(MynapointError):
 
 class ApplicationNotFound(MynapointError):
     code = "not_found"
-
-
-@dataclass(frozen=True)
-class AccountCredentials:
-    service_code: str
-    payment_service_id: str
-    # Several codes are joined with '-' (services.codes.CODE_SEPARATOR).
-    security_code: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -157,7 +151,7 @@ def preview(
     check_account_input(service, credentials.payment_service_id, credentials.security_code)
     with uow:
         _require_mykey(uow, person)
-        account = _checked_account(uow, desk.hasher, service, credentials, before_commit)
+        account = checked_account(uow, desk.hasher, service, credentials, before_commit)
         masked = mask_holder_name(account.holder_name)
         if before_commit is not None:
             before_commit(uow, "previewed", {"holder_name_masked": masked})
@@ -204,9 +198,9 @@ def apply(
         _require_mykey(uow, applicant.person)
         _check_standing(uow, desk.rules, service, holder, application)
         account = (
-            _previewed_account(uow, service, credentials)
+            previewed_account(uow, service, credentials)
             if request.account_checked
-            else _checked_account(uow, desk.hasher, service, credentials, before_commit)
+            else checked_account(uow, desk.hasher, service, credentials, before_commit)
         )
         linked_to = uow.applications.link_account(
             service.code, credentials.payment_service_id, applicant.person, now
@@ -451,67 +445,3 @@ def _not_eligible_message(measure: Measure, holder: CardFacts, at: datetime) -> 
         f"{measure.value} at this date is for cards applied for by its cut-off; this card was "
         f"applied for on {applied}"
     )
-
-
-def _account_refusals(
-    service: PaymentService, payment_service_id: str
-) -> tuple[InvalidAccountCredentials, AccountLocked]:
-    refused = InvalidAccountCredentials(
-        f"the payment service ID and security code do not match an account of "
-        f"{service.name_en}; check both in the service's app or page (5 wrong codes in a row "
-        "lock the account)",
-        service_code=service.code,
-    )
-    locked = AccountLocked(
-        f"account {payment_service_id} of {service.name_en} is locked after 5 wrong "
-        "security codes in a row; ask the payment service to unlock it",
-        service_code=service.code,
-    )
-    return refused, locked
-
-
-def _previewed_account(
-    uow: UnitOfWork, service: PaymentService, credentials: AccountCredentials
-) -> PaymentAccount:
-    """The account whose code was checked at the preview: still registered, not locked since."""
-    refused, locked = _account_refusals(service, credentials.payment_service_id)
-    account = uow.accounts.get(service.code, credentials.payment_service_id)
-    if account is None:
-        raise refused
-    if account.is_locked:
-        raise locked
-    return account
-
-
-def _checked_account(
-    uow: UnitOfWork,
-    hasher: CodeHasher,
-    service: PaymentService,
-    credentials: AccountCredentials,
-    before_commit: BeforeCommit | None = None,
-) -> PaymentAccount:
-    """The registered account, if the security code is right; a wrong one is counted (and kept
-    even though the request fails), and the 5th in a row locks the account.
-
-    An unknown ID is refused exactly like a wrong code, after as long a check, so a guesser
-    learns nothing about which IDs exist.
-    """
-    key = (service.code, credentials.payment_service_id)
-    refused, locked = _account_refusals(service, credentials.payment_service_id)
-    account = uow.accounts.get(*key)
-    if account is None:
-        hasher.verify_decoy(credentials.security_code)
-        raise refused
-    if account.is_locked:
-        raise locked
-    correct = hasher.verify(account.security_code_hash, credentials.security_code)
-    counted = uow.accounts.record_code_attempt(*key, correct=correct)
-    if not correct:
-        if before_commit is not None:
-            code = locked.code if counted.is_locked else refused.code
-            before_commit(uow, code, {"service_code": service.code})
-        uow.commit()
-        raise locked if counted.is_locked else refused
-    if counted.is_locked:
-        raise locked  # wrong codes raced this right one and locked the account first
-    return counted

@@ -40,9 +40,9 @@ from mynapoint.domain.ledger import StoredApplication
 from mynapoint.domain.measures import Channel, EventKind, Measure
 from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.jpki.card import VirtualCard
+from mynapoint.services.account_checks import AccountCredentials
 from mynapoint.services.applications import (
     ADULT_AGE,
-    AccountCredentials,
     Applicant,
     Applied,
     NewApplication,

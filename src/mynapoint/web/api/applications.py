@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.measures import EventKind, Measure
+from mynapoint.services.account_checks import AccountCredentials
 from mynapoint.services.applications import (
-    AccountCredentials,
     Applicant,
     NewApplication,
     RepresentativeProof,

@@ -13,7 +13,7 @@ from typing import Final
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.measures import Channel, Counts, EventKind, Measure, MeasureKind
 from mynapoint.domain.services import CodeFormat, PaymentService
-from mynapoint.services.applications import AccountCredentials
+from mynapoint.services.account_checks import AccountCredentials
 from mynapoint.services.codes import CODE_SEPARATOR
 from mynapoint.web.error_messages import message_for
 from mynapoint.web.i18n import N_, _, current_locale
