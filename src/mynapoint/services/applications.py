@@ -13,7 +13,7 @@ index for one application per measure, a primary key for one person per account.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from mynapoint.domain.accounts import (
@@ -38,7 +38,7 @@ from mynapoint.services.account_checks import (
     previewed_account,
 )
 from mynapoint.services.audit import BeforeCommit
-from mynapoint.services.auth import use_challenge, verify_card_response
+from mynapoint.services.auth import SignedChallenge, use_challenge, verify_card_response
 from mynapoint.services.codes import CodeHasher, check_account_input
 from mynapoint.services.ledger import reevaluate
 from mynapoint.services.ports import UnitOfWork
@@ -81,13 +81,8 @@ class ApplicationNotFound(MynapointError):
     code = "not_found"
 
 
-@dataclass(frozen=True)
-class RepresentativeProof:
-    """A legal representative's own card signature over a fresh challenge: they are present."""
-
-    challenge_id: str
-    certificate_pem: str = field(repr=False)
-    signature_b64: str = field(repr=False)
+# A legal representative's own card signature over a fresh challenge: they are present.
+RepresentativeProof = SignedChallenge
 
 
 @dataclass(frozen=True)

@@ -449,8 +449,7 @@ def _signed_facts(
 def _representative_proof(
     uow: UnitOfWork, counter: Counter, reading: CardReading, now: datetime
 ) -> RepresentativeProof:
-    signed = sign_fresh_challenge(uow, counter.reader, reading.card, reading.pin, now)
-    return RepresentativeProof(signed.challenge_id, signed.certificate_pem, signed.signature_b64)
+    return sign_fresh_challenge(uow, counter.reader, reading.card, reading.pin, now)
 
 
 def _failure(exc: MynapointError, purpose: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from mynapoint.services.applications import (
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
 from mynapoint.web.error_messages import message_for
-from mynapoint.web.errors import STATUS_BY_CODE
+from mynapoint.web.errors import STATUS_BY_CODE, SendInstead
 from mynapoint.web.i18n import _
 from mynapoint.web.pages.citizen.application_form import (
     CHANNEL_LABELS,
@@ -118,15 +118,28 @@ class Case:
         return found
 
 
-def _case(platform: Platform, desk: ApplicationDesk, me: Session, service_code: str) -> Case | None:
+def _case(
+    request: Request,
+    service_code: ServiceCode,
+    platform: PlatformDep,
+    desk: ApplicationDeskDep,
+    me: MaybeCitizen,
+) -> Case:
+    """The signed-in person, their card and the service of the address; SendInstead to the
+    login when nobody (or a card no longer theirs) is signed in."""
+    if me is None:
+        raise SendInstead(to_login(request))
     try:
         service = platform.catalog.get(service_code)
     except UnknownService:
         raise HTTPException(status_code=404) from None
     card = platform.authority.facts(me.serial)
     if card is None or card.person != me.person:
-        return None
+        raise SendInstead(to_login(request))
     return Case(platform, desk, me, card, service)
+
+
+CaseDep = Annotated[Case, Depends(_case)]
 
 
 def _counts(case: Case, entered: Entered) -> EventKind | None:
@@ -214,12 +227,13 @@ def _status(error: MynapointError) -> int:
 
 
 def _entered(
-    measure: str,
-    counts: str,
-    payment_service_id: str,
-    security_code: list[str] | None,
-    representative_card: str,
+    measure: ChoiceForm = "",
+    counts: ChoiceForm = "",
+    payment_service_id: CodeForm = "",
+    security_code: CodesForm = None,
+    representative_card: ChoiceForm = "",
 ) -> Entered:
+    """What the application form sends, on the confirmation and on the commit alike."""
     return Entered(
         measure=measure,
         counts=counts,
@@ -227,6 +241,9 @@ def _entered(
         security_codes=tuple(code.strip() for code in security_code or ()),
         representative_card=representative_card,
     )
+
+
+EnteredForm = Annotated[Entered, Depends(_entered)]
 
 
 def _checked(case: Case, entered: Entered) -> FieldErrors:
@@ -239,19 +256,8 @@ def _checked(case: Case, entered: Entered) -> FieldErrors:
     )
 
 
-@router.get("/apply/{service_code}", response_class=HTMLResponse)
-def application_form(
-    request: Request,
-    service_code: ServiceCode,
-    platform: PlatformDep,
-    desk: ApplicationDeskDep,
-    me: MaybeCitizen,
-) -> Response:
-    if me is None:
-        return to_login(request)
-    case = _case(platform, desk, me, service_code)
-    if case is None:
-        return to_login(request)
+@router.get("/apply/{service_code}", response_class=HTMLResponse)  # noqa: FAST003 - read by the CaseDep dependency
+def application_form(request: Request, case: CaseDep) -> Response:
     return _form_page(request, case, Entered())
 
 
@@ -264,28 +270,11 @@ def back_to_the_form(request: Request, service_code: ServiceCode) -> Response:
 
 
 @router.post(
-    "/apply/{service_code}/confirm",
+    "/apply/{service_code}/confirm",  # noqa: FAST003 - read by the CaseDep dependency
     response_class=HTMLResponse,
     dependencies=[Depends(check_csrf)],
 )
-def confirm_application(
-    request: Request,
-    service_code: ServiceCode,
-    platform: PlatformDep,
-    desk: ApplicationDeskDep,
-    me: MaybeCitizen,
-    measure: ChoiceForm = "",
-    counts: ChoiceForm = "",
-    payment_service_id: CodeForm = "",
-    security_code: CodesForm = None,
-    representative_card: ChoiceForm = "",
-) -> Response:
-    if me is None:
-        return to_login(request)
-    case = _case(platform, desk, me, service_code)
-    if case is None:
-        return to_login(request)
-    entered = _entered(measure, counts, payment_service_id, security_code, representative_card)
+def confirm_application(request: Request, case: CaseDep, entered: EnteredForm) -> Response:
     errors = _checked(case, entered)
     if errors:
         return _form_page(request, case, entered.without_codes(), errors, 422)
@@ -310,9 +299,7 @@ def _representative_proof(
         signed = sign_with_demo_card(platform, card, pin)
     except MynapointError as exc:
         return None, {REPRESENTATIVE_PIN: card_error_message(exc)}
-    return RepresentativeProof(
-        signed.challenge_id, signed.certificate_pem, signed.signature_b64
-    ), {}
+    return signed, {}
 
 
 def _confirmation(
@@ -357,36 +344,25 @@ def _unconfirmed(*, confirm_account: str, confirm_final: str) -> FieldErrors:
 
 
 @router.post(
-    "/apply/{service_code}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)]
+    "/apply/{service_code}",  # noqa: FAST003 - read by the CaseDep dependency
+    response_class=HTMLResponse,
+    dependencies=[Depends(check_csrf)],
 )
 def commit_application(
     request: Request,
-    service_code: ServiceCode,
-    platform: PlatformDep,
-    desk: ApplicationDeskDep,
-    me: MaybeCitizen,
-    measure: ChoiceForm = "",
-    counts: ChoiceForm = "",
-    payment_service_id: CodeForm = "",
-    security_code: CodesForm = None,
-    representative_card: ChoiceForm = "",
+    case: CaseDep,
+    entered: EnteredForm,
     representative_pin: Annotated[str, Form(max_length=20)] = "",
     confirm_account: BoxForm = "",
     confirm_final: BoxForm = "",
 ) -> Response:
-    if me is None:
-        return to_login(request)
-    case = _case(platform, desk, me, service_code)
-    if case is None:
-        return to_login(request)
-    entered = _entered(measure, counts, payment_service_id, security_code, representative_card)
     errors = _checked(case, entered)
     if errors:
         return _form_page(request, case, entered.without_codes(), errors, 422)
     errors = _unconfirmed(confirm_account=confirm_account, confirm_final=confirm_final)
     if errors:
         return _confirmation(request, case, entered, errors, 422)
-    proof, errors = _representative_proof(platform, entered, representative_pin)
+    proof, errors = _representative_proof(case.platform, entered, representative_pin)
     if errors:
         return _confirmation(request, case, entered, errors, 401)
     chosen = entered.measure_value()
@@ -394,16 +370,16 @@ def commit_application(
         return _form_page(request, case, entered.without_codes(), errors, 422)
     try:
         applied = apply(
-            platform.unit_of_work(),
-            desk,
-            Applicant(me.person, me.serial),
+            case.platform.unit_of_work(),
+            case.desk,
+            Applicant(case.me.person, case.me.serial),
             NewApplication(
                 chosen,
                 entered.credentials(case.service),
                 _counts(case, entered),
                 proof,
             ),
-            platform.clock.now(),
+            case.platform.clock.now(),
         )
     except MynapointError as exc:
         errors = refusal_errors(exc, case.service)
