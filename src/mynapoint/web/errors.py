@@ -49,7 +49,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "representative_not_allowed": 409,
     "budget_frame_reached": 409,
     "batch_too_large": 413,
+    "request_too_large": 413,
     "invalid_request": 422,
+    "invalid_text": 422,
+    "instant_out_of_range": 422,
     "invalid_account_credentials": 422,
     "invalid_counts": 422,
     "account_locked": 423,
@@ -60,6 +63,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_pin": 422,
     "internal_error": 500,
     "unavailable": 503,
+    "revocation_list_stale": 503,
 }
 
 ErrorCode = Literal[
@@ -70,10 +74,11 @@ ErrorCode = Literal[
     "forbidden", "not_found", "unknown_service", "method_not_allowed", "mykey_required",
     "already_applied", "account_taken", "waiting_period", "application_window_closed",
     "service_not_accepting", "channel_not_allowed", "cancellation_not_allowed",
-    "representative_not_allowed", "budget_frame_reached", "batch_too_large", "invalid_request",
+    "representative_not_allowed", "budget_frame_reached", "batch_too_large", "request_too_large",
+    "invalid_request", "invalid_text", "instant_out_of_range",
     "invalid_account_credentials", "invalid_counts", "account_locked", "rate_limited",
     "card_locked", "wrong_pin", "invalid_card_file", "invalid_pin", "internal_error",
-    "unavailable",
+    "unavailable", "revocation_list_stale",
 ]  # fmt: skip
 
 
