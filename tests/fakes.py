@@ -545,6 +545,10 @@ class FakeAuditRepository:
         # Latest published first, and of two at one moment the later stored, as in SQL.
         return max(heads.items(), key=lambda item: (item[1].published_at, item[0]))[1]
 
+    def heads(self) -> list[PublishedHead]:
+        heads = self._tables().audit_heads
+        return [heads[number] for number in sorted(heads)]
+
     def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
         log = self._tables().audit_log
         newest = [log[seq] for seq in sorted(log, reverse=True)]

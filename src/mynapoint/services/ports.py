@@ -240,6 +240,10 @@ class AuditRepository(Protocol):
         """The head published last (by publication time), if any."""
         ...
 
+    def heads(self) -> list[PublishedHead]:
+        """Every stored head, in the order they were stored."""
+        ...
+
     def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
         """The newest entries first, at most `limit`; only the corner's when one is given."""
         ...
