@@ -11,6 +11,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from mynapoint.domain.account_previews import AccountPreview
 from mynapoint.domain.accounts import PaymentAccount
 from mynapoint.domain.assist import AssistedSession
 from mynapoint.domain.audit import ChainHead, PublishedHead, SealedEntry
@@ -44,6 +45,17 @@ class SessionRepository(Protocol):
     def get(self, token_hash: str) -> Session | None: ...
 
     def end(self, token_hash: str, at: datetime) -> None: ...
+
+    def keep_preview(self, token_hash: str, preview: AccountPreview) -> None:
+        """Keep the account this session's preview checked, replacing any earlier one."""
+        ...
+
+    def preview(self, token_hash: str) -> AccountPreview | None: ...
+
+    def forget_preview(self, token_hash: str, preview_id: str) -> bool:
+        """Forget the session's preview if it is `preview_id`; False if it was not (a newer
+        preview replaced it, or it was used already)."""
+        ...
 
 
 class MyKeyRepository(Protocol):
