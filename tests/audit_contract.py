@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from audit_factories import AT
+from audit_factories import AT, KEY, OTHER_KEY, VERIFIER
 from mynapoint.domain.audit import (
     GENESIS_HASH,
     AuditEntry,
@@ -21,6 +21,7 @@ from mynapoint.domain.audit import (
     ProblemKind,
     PublishedHead,
     SealedEntry,
+    parse_signed_head,
 )
 from mynapoint.services.audit import (
     AuditChainBroken,
@@ -64,8 +65,8 @@ def record_one(
     return sealed
 
 
-def record_many(make_uow: MakeUow, count: int) -> list[SealedEntry]:
-    return [record_one(make_uow, number) for number in range(1, count + 1)]
+def record_many(make_uow: MakeUow, count: int, *, first: int = 1) -> list[SealedEntry]:
+    return [record_one(make_uow, number) for number in range(first, first + count)]
 
 
 def stored(make_uow: MakeUow) -> list[SealedEntry]:
@@ -77,7 +78,7 @@ class AuditContract:
     def test_recorded_entries_form_one_chain_numbered_from_1(self, make_uow: MakeUow) -> None:
         recorded = record_many(make_uow, 20)
 
-        report = verify(make_uow())
+        report = verify(make_uow(), VERIFIER)
 
         assert report.ok, report.problems
         assert report.entries == 20
@@ -102,7 +103,7 @@ class AuditContract:
         second = record_one(make_uow, 2)
 
         assert second.seq == 2
-        assert verify(make_uow()).ok
+        assert verify(make_uow(), VERIFIER).ok
 
     def test_several_entries_in_one_unit_of_work_chain_to_each_other(
         self, make_uow: MakeUow
@@ -116,7 +117,7 @@ class AuditContract:
         assert second.previous_hash == first.entry_hash
 
     def test_an_empty_log_verifies_with_the_genesis_head(self, make_uow: MakeUow) -> None:
-        report = verify(make_uow())
+        report = verify(make_uow(), VERIFIER)
 
         assert report.ok
         assert report.head == ChainHead(0, GENESIS_HASH)
@@ -126,14 +127,15 @@ class AuditContract:
         self, make_uow: MakeUow
     ) -> None:
         record_many(make_uow, 5)
-        head = publish_head(make_uow(), AT + timedelta(hours=1))
+        head = publish_head(make_uow(), AT + timedelta(hours=1), KEY)
         record_many(make_uow, 2)
 
-        report = verify(make_uow())
+        report = verify(make_uow(), VERIFIER)
 
-        assert head.count == 5
+        assert head.head.count == 5
         assert report.ok
-        assert report.checked_against == head
+        assert report.signed
+        assert report.checked_against == head.head
         assert report.published_at == AT + timedelta(hours=1)
         assert report.head.count == 7
 
@@ -141,10 +143,10 @@ class AuditContract:
         self, make_uow: MakeUow
     ) -> None:
         record_many(make_uow, 5)
-        publish_head(make_uow(), AT + timedelta(hours=1))
+        publish_head(make_uow(), AT + timedelta(hours=1), KEY)
         wrong = ChainHead(3, "ab" * 32)
 
-        report = verify(make_uow(), wrong)
+        report = verify(make_uow(), VERIFIER, wrong)
 
         assert report.checked_against == wrong
         assert report.published_at is None
@@ -177,7 +179,7 @@ class AuditContract:
             uow.commit()
 
         with pytest.raises(AuditChainBroken) as broken:
-            publish_head(make_uow(), AT + timedelta(hours=1))
+            publish_head(make_uow(), AT + timedelta(hours=1), KEY)
 
         assert [p.kind for p in broken.value.problems] == [ProblemKind.ALTERED]
         with make_uow() as uow:
@@ -185,24 +187,106 @@ class AuditContract:
 
     def test_a_head_is_published_when_none_is_and_then_once_a_day(self, make_uow: MakeUow) -> None:
         record_many(make_uow, 2)
-        first = publish_if_due(make_uow(), AT)
+        first = publish_if_due(make_uow(), AT, KEY)
         record_many(make_uow, 1)
 
-        assert first == ChainHead(2, stored(make_uow)[1].entry_hash)
-        assert publish_if_due(make_uow(), AT + timedelta(hours=23, minutes=59)) is None
-        later = publish_if_due(make_uow(), AT + timedelta(days=1))
+        assert first is not None
+        assert first.head == ChainHead(2, stored(make_uow)[1].entry_hash)
+        assert publish_if_due(make_uow(), AT + timedelta(hours=23, minutes=59), KEY) is None
+        later = publish_if_due(make_uow(), AT + timedelta(days=1), KEY)
         assert later is not None
-        assert later.count == 3
+        assert later.head.count == 3
         with make_uow() as uow:
             latest = uow.audit.latest_head()
-        assert latest == PublishedHead(later, AT + timedelta(days=1))
+        assert latest == later
+        assert latest.published_at == AT + timedelta(days=1)
 
     def test_the_day_is_measured_in_instants_whatever_the_time_zone(
         self, make_uow: MakeUow
     ) -> None:
-        publish_if_due(make_uow(), AT)
+        publish_if_due(make_uow(), AT, KEY)
 
-        assert publish_if_due(make_uow(), (AT + timedelta(hours=12)).astimezone(UTC)) is None
+        assert publish_if_due(make_uow(), (AT + timedelta(hours=12)).astimezone(UTC), KEY) is None
+
+    def test_a_published_head_carries_a_signature_the_public_key_verifies(
+        self, make_uow: MakeUow
+    ) -> None:
+        record_many(make_uow, 3)
+
+        head = publish_head(make_uow(), AT + timedelta(hours=1), KEY)
+
+        assert head.signature is not None
+        assert VERIFIER.is_genuine(head)
+        assert parse_signed_head(str(head)) == head
+        assert not OTHER_KEY.verifier().is_genuine(head)
+
+    def test_a_stored_head_rewritten_without_the_key_fails_verification(
+        self, make_uow: MakeUow
+    ) -> None:
+        """Who can write the database but not read the key file re-links the chain and stores
+        a head to match: unsigned, or with a signature copied or made with another key."""
+        record_many(make_uow, 4)
+        genuine = publish_head(make_uow(), AT + timedelta(hours=1), KEY)
+        rewritten = ChainHead(4, "cd" * 32)
+        forged = (
+            PublishedHead(rewritten, AT + timedelta(hours=2)),
+            replace(genuine, head=rewritten, published_at=AT + timedelta(hours=3)),
+            OTHER_KEY.sign(rewritten, AT + timedelta(hours=4)),
+        )
+        with make_uow() as uow:
+            for head in forged:
+                uow.audit.add_head(head)
+            uow.commit()
+
+        report = verify(make_uow(), VERIFIER)
+
+        assert [p.kind for p in report.problems] == [ProblemKind.HEAD_FORGED] * 3
+        assert report.checked_against == genuine.head
+        assert report.signed
+        with pytest.raises(AuditChainBroken):
+            publish_head(make_uow(), AT + timedelta(hours=5), KEY)
+
+    def test_a_genuine_older_head_stored_again_last_does_not_hide_later_entries(
+        self, make_uow: MakeUow
+    ) -> None:
+        record_many(make_uow, 2)
+        older = publish_head(make_uow(), AT + timedelta(hours=1), KEY)
+        record_many(make_uow, 2, first=3)
+        newer = publish_head(make_uow(), AT + timedelta(hours=2), KEY)
+        with make_uow() as uow:
+            uow.audit.add_head(older)
+            uow.commit()
+
+        report = verify(make_uow(), VERIFIER)
+
+        assert report.ok
+        assert report.checked_against == newer.head
+
+    def test_unsigned_heads_published_before_signing_began_are_not_reported(
+        self, make_uow: MakeUow
+    ) -> None:
+        record_many(make_uow, 2)
+        with make_uow() as uow:
+            uow.audit.add_head(PublishedHead(ChainHead(0, GENESIS_HASH), AT))
+            uow.commit()
+        assert verify(make_uow(), VERIFIER).signed is False
+
+        head = publish_head(make_uow(), AT + timedelta(hours=1), KEY)
+        report = verify(make_uow(), VERIFIER)
+
+        assert report.ok, report.problems
+        assert report.checked_against == head.head
+
+    def test_a_given_signed_head_is_checked_for_its_signature(self, make_uow: MakeUow) -> None:
+        record_many(make_uow, 3)
+        genuine = publish_head(make_uow(), AT + timedelta(hours=1), KEY)
+        altered = replace(genuine, published_at=AT + timedelta(hours=2))
+
+        assert verify(make_uow(), VERIFIER, genuine).signed
+        report = verify(make_uow(), VERIFIER, altered)
+
+        assert [p.kind for p in report.problems] == [ProblemKind.HEAD_FORGED]
+        assert not report.signed
 
     def test_concurrent_records_form_one_chain(self, make_uow: MakeUow) -> None:
         racers = 4
@@ -214,7 +298,7 @@ class AuditContract:
 
         race(append, racers)
 
-        report = verify(make_uow())
+        report = verify(make_uow(), VERIFIER)
         assert report.ok, report.problems
         assert report.entries == racers * per_racer
 

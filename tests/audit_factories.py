@@ -7,8 +7,13 @@ from typing import Any
 
 from mynapoint.domain.audit import GENESIS_HASH, AuditEntry, SealedEntry, seal
 from mynapoint.domain.calendar import JST
+from mynapoint.services.head_signing import AuditKey
 
 AT = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
+# The audit key of the tests, and another one, as someone without the platform's key has.
+KEY = AuditKey.generate()
+VERIFIER = KEY.verifier()
+OTHER_KEY = AuditKey.generate()
 
 
 def make_entry(

@@ -19,6 +19,7 @@ from mynapoint.jpki.card import VirtualCard
 from mynapoint.services.clock import FixedClock
 from mynapoint.services.operators import issue_operator_key
 from mynapoint.web.app import create_app
+from stale_revocations import with_stuck_revocation_list
 
 DEMO_DAY = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
 PIN = "1234"
@@ -148,10 +149,19 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @contextmanager
-def citizen_app(database_url: str, tmp_path: Path, at: datetime = DEMO_DAY) -> Iterator[CitizenApp]:
+def citizen_app(
+    database_url: str,
+    tmp_path: Path,
+    at: datetime = DEMO_DAY,
+    *,
+    stuck_revocations: bool = False,
+) -> Iterator[CitizenApp]:
+    """`stuck_revocations`: the card authority never issues a newer revocation list."""
     settings = Settings(database_url=database_url, var_dir=tmp_path)
     clock = FixedClock(at)
     platform = build_platform(settings, clock=clock)
+    if stuck_revocations:
+        platform = with_stuck_revocation_list(platform)
     try:
         with TestClient(create_app(settings, platform)) as client:
             yield CitizenApp(client, platform, clock)

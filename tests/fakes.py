@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
     from types import TracebackType
 
+    from mynapoint.domain.account_previews import AccountPreview
     from mynapoint.domain.accounts import PaymentAccount
     from mynapoint.domain.assist import AssistedSession
     from mynapoint.domain.audit import PublishedHead, SealedEntry
@@ -51,6 +52,7 @@ _LOCK_TIMEOUT_S = 5
 class FakeTables:
     challenges: dict[str, Challenge] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)  # by token hash
+    session_previews: dict[str, AccountPreview] = field(default_factory=dict)  # by token hash
     mykeys: dict[str, MyKey] = field(default_factory=dict)  # by MyKey ID
     persons: dict[str, PersonSnapshot] = field(default_factory=dict)
     operator_keys: dict[str, OperatorKey] = field(default_factory=dict)
@@ -186,6 +188,21 @@ class FakeSessionRepository:
         session = sessions.get(token_hash)
         if session is not None and session.ended_at is None:
             sessions[token_hash] = replace(session, ended_at=at)
+
+    def keep_preview(self, token_hash: str, preview: AccountPreview) -> None:
+        if token_hash in self._tables().sessions:
+            self._tables().session_previews[token_hash] = preview
+
+    def preview(self, token_hash: str) -> AccountPreview | None:
+        return self._tables().session_previews.get(token_hash)
+
+    def forget_preview(self, token_hash: str, preview_id: str) -> bool:
+        previews = self._tables().session_previews
+        kept = previews.get(token_hash)
+        if kept is None or kept.preview_id != preview_id:
+            return False
+        del previews[token_hash]
+        return True
 
 
 class FakeMyKeyRepository:
@@ -544,6 +561,10 @@ class FakeAuditRepository:
             return None
         # Latest published first, and of two at one moment the later stored, as in SQL.
         return max(heads.items(), key=lambda item: (item[1].published_at, item[0]))[1]
+
+    def heads(self) -> list[PublishedHead]:
+        heads = self._tables().audit_heads
+        return [heads[number] for number in sorted(heads)]
 
     def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
         log = self._tables().audit_log

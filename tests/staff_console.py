@@ -37,6 +37,7 @@ from mynapoint.services.codes import CodeHasher
 from mynapoint.services.staff import add_staff
 from mynapoint.web.app import create_app
 from mynapoint.web.csrf import CSRF_COOKIE, CSRF_FIELD
+from stale_revocations import with_stuck_revocation_list
 
 DEMO_DAY = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
 BASE_URL = "https://testserver"
@@ -198,12 +199,20 @@ def alert(text: str) -> str:
 
 @contextmanager
 def staff_console(
-    database_url: str, tmp_path: Path, at: datetime = DEMO_DAY, *, with_cards: bool = True
+    database_url: str,
+    tmp_path: Path,
+    at: datetime = DEMO_DAY,
+    *,
+    with_cards: bool = True,
+    stuck_revocations: bool = False,
 ) -> Iterator[Console]:
-    """The demo platform; without the cards and accounts when a test needs staff only."""
+    """The demo platform; without the cards and accounts when a test needs staff only.
+    `stuck_revocations`: the card authority never issues a newer revocation list."""
     settings = Settings(database_url=database_url, var_dir=tmp_path, demo=True)
     clock = FixedClock(at)
     platform = build_platform(settings, clock=clock)
+    if stuck_revocations:
+        platform = with_stuck_revocation_list(platform)
     try:
         cards: dict[str, SeededCard] = {}
         accounts: tuple[DemoAccount, ...] = ()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mynapoint.db.authority_store import SqlAuthorityStore
@@ -19,6 +20,7 @@ from mynapoint.jpki.authority import SimulatedCardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.clock import Clock, OffsetClock, SystemClock
+from mynapoint.services.head_signing import AuditKey, AuditKeyFile
 from mynapoint.services.ledger import Workers
 from mynapoint.services.ports import UnitOfWork
 
@@ -61,6 +63,14 @@ class Platform:
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    @cached_property
+    def audit_key_file(self) -> AuditKeyFile:
+        return AuditKeyFile(self.settings.audit_signing_key_path)
+
+    def audit_key(self) -> AuditKey:
+        """The key that signs audit heads; read, or created, on first use."""
+        return self.audit_key_file.key()
 
     @contextmanager
     def evaluation_workers(self) -> Iterator[Workers | None]:

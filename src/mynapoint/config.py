@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from mynapoint.db.engine import parse_database_url, sqlite_url
 
 DATABASE_FILE_NAME = "mynapoint.db"
+AUDIT_KEY_FILE_NAME = "audit-signing-key.pem"
 _CLOCK_START_EXAMPLE = "2021-07-19T10:00:00+09:00"
 
 
@@ -38,6 +39,13 @@ class Settings(BaseSettings):
     # An assisted session at a support-corner counter ends after this long without a step,
     # judged by the platform clock (DOMAIN §6).
     counter_idle_seconds: int = Field(default=120, ge=10, le=3600)
+    # The Ed25519 key that signs the audit log's published heads: a file the database does not
+    # hold, created on first use (0600). Default: audit-signing-key.pem in the var dir.
+    audit_signing_key: Path | None = None
+
+    @property
+    def audit_signing_key_path(self) -> Path:
+        return self.audit_signing_key or self.var_dir / AUDIT_KEY_FILE_NAME
 
     @field_validator("database_url")
     @classmethod

@@ -29,10 +29,13 @@ def started_and_stopped(platform: Platform, settings: Settings) -> AuditReport:
     """Start the app, wait until it has checked whether a head is due, stop it."""
     with TestClient(create_app(settings, platform)):
         deadline = time.monotonic() + TIMEOUT_S
-        while verify(platform.unit_of_work()).checked_against is None:
+        while (
+            verify(platform.unit_of_work(), platform.audit_key_file.verifier()).checked_against
+            is None
+        ):
             assert time.monotonic() < deadline, "no audit head was published"
             time.sleep(0.01)
-    return verify(platform.unit_of_work())
+    return verify(platform.unit_of_work(), platform.audit_key_file.verifier())
 
 
 def test_the_server_publishes_the_head_when_it_starts(database_url: str, tmp_path: Path) -> None:
@@ -49,3 +52,5 @@ def test_the_server_publishes_the_head_when_it_starts(database_url: str, tmp_pat
     assert report.checked_against == report.head
     assert report.head.count == 3
     assert report.published_at == AT
+    assert report.signed
+    assert (tmp_path / "audit-signing-key.pem").stat().st_mode & 0o777 == 0o600

@@ -15,11 +15,13 @@ from http.cookies import SimpleCookie
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from demo_site import DEMO_DAY
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings
 from mynapoint.db.authority_store import SqlAuthorityStore
+from mynapoint.db.tables import citizen_sessions
 from mynapoint.demo import DEMO_ACCOUNTS, DEMO_OPERATOR, seed_demo_cards, seed_demo_operator
 from mynapoint.jpki.authority import SimulatedCardAuthority
 from mynapoint.jpki.certificates import generate_key
@@ -33,6 +35,7 @@ PARENT_ID, PARENT_CODE = "1234567890123456", "1234"
 CHILD_ID, CHILD_CODE = "1234567890120009", "0009"
 PINS = {"child": "3456", "parent": "1234", "late": "2345", "senior": "4567"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PREVIEW = re.compile(r'name="preview" value="([0-9a-f]+)"')
 FIELD_ERROR = re.compile(
     r'<p class="field-error" id="([^"]+)-error">.*?</span>(.*?)</p>', re.DOTALL
 )
@@ -65,8 +68,17 @@ class Pages:
     def confirm(self, **fields: str):
         return self.post("/apply/paypay/confirm", _application(**fields))
 
-    def commit(self, **fields: str):
-        data = {**_application(**fields), "confirm_account": "yes", "confirm_final": "yes"}
+    def commit(self, representative_pin: str = "", **fields: str):
+        """Confirm, then apply for the account the confirmation shows; the refusal of the
+        confirmation instead if it shows none."""
+        confirm = self.confirm(**fields)
+        found = PREVIEW.search(confirm.text)
+        if found is None:
+            return confirm
+        return self.commit_preview(found[1], representative_pin=representative_pin)
+
+    def commit_preview(self, preview: str, **fields: str):
+        data = {"preview": preview, "confirm_account": "yes", "confirm_final": "yes", **fields}
         return self.post("/apply/paypay", data)
 
 
@@ -328,11 +340,98 @@ def test_the_confirmation_shows_the_masked_holder_name_and_nothing_is_applied_ye
 
 def test_both_confirmations_must_be_ticked(pages):
     pages.signed_in()
-    data = {**_application(), "confirm_account": "yes"}
-    response = pages.post("/apply/paypay", data)
+    preview = PREVIEW.search(pages.confirm().text)
+    assert preview is not None
+    response = pages.post("/apply/paypay", {"preview": preview[1], "confirm_account": "yes"})
     assert response.status_code == 422
     assert set(field_errors(response.text)) == {"confirm_final"}
     assert 'aria-describedby="confirm_final-error"' in response.text
+
+
+def test_the_confirmation_page_carries_no_security_code(pages):
+    pages.signed_in()
+    confirm = pages.confirm(payment_service_id=CHILD_ID, security_code=CHILD_CODE)
+
+    assert confirm.status_code == 200
+    form = confirm.text.split('<form method="post" action="/apply/paypay"', 1)[1]
+    form = form.split("</form>", 1)[0]
+    assert set(re.findall(r'name="([^"]+)"', form)) == {
+        "csrf_token", "preview", "confirm_account", "confirm_final",
+    }  # fmt: skip
+    assert "security_code" not in confirm.text
+    assert f'value="{CHILD_CODE}"' not in confirm.text
+    assert pages.commit_preview(PREVIEW.findall(confirm.text)[0]).status_code == 200
+
+
+def test_the_checked_account_is_kept_with_the_session_without_its_code(pages):
+    pages.signed_in()
+    pages.confirm()
+    uow = pages.platform.unit_of_work()
+    with uow:
+        [token_hash] = [
+            t for t in _session_hashes(pages.platform) if uow.sessions.preview(t) is not None
+        ]
+        kept = uow.sessions.preview(token_hash)
+
+    assert kept is not None
+    assert (kept.service_code, kept.payment_service_id) == ("paypay", PARENT_ID)
+    assert (kept.measure.value, kept.counts.value if kept.counts else None) == ("phase1", "charge")
+    assert kept.holder_name_masked == "ヤマダ タ**"
+    with pages.platform.engine.connect() as connection:
+        row = connection.execute(
+            select(citizen_sessions).where(citizen_sessions.c.token_hash == token_hash)
+        ).one()
+    assert PARENT_CODE not in {str(value) for value in row}
+
+
+def _session_hashes(platform: Platform) -> list[str]:
+    with platform.engine.connect() as connection:
+        return list(connection.execute(select(citizen_sessions.c.token_hash)).scalars())
+
+
+def test_a_confirmation_that_is_not_the_sessions_latest_does_nothing(pages):
+    pages.signed_in()
+    first = PREVIEW.findall(pages.confirm().text)[0]
+    second = PREVIEW.findall(pages.confirm(counts="purchase").text)[0]
+
+    older = pages.commit_preview(first)
+    made_up = pages.commit_preview("0" * 32)
+
+    assert older.status_code == made_up.status_code == 409
+    assert "この確認画面は最新ではないか、すでに使われています。" in older.text
+    assert "まだ申込みはありません。" in pages.client.get("/me").text
+    done = pages.commit_preview(second)
+    assert done.status_code == 200
+    assert "お買い物" in done.text
+    assert pages.commit_preview(second).status_code == 409  # used up
+
+
+def test_another_sessions_confirmation_does_nothing(pages):
+    pages.signed_in()
+    shown = PREVIEW.findall(pages.confirm().text)[0]
+    pages.post("/logout", {})
+    pages.signed_in()  # the same person, a new session
+
+    refused = pages.commit_preview(shown)
+
+    assert refused.status_code == 409
+    assert "まだ申込みはありません。" in pages.client.get("/me").text
+
+
+def test_an_account_locked_after_the_preview_is_refused_at_the_commit(pages):
+    pages.signed_in()
+    shown = PREVIEW.findall(pages.confirm().text)[0]
+    with TestClient(pages.client.app, base_url="https://testserver") as other_tab:
+        other = Pages(other_tab, pages.platform, pages.clock)
+        other.signed_in("senior")
+        for _ in range(5):
+            other.confirm(security_code="9999")
+
+    refused = pages.commit_preview(shown)
+
+    assert refused.status_code == 423
+    assert "決済サービスの窓口にご連絡ください" in field_errors(refused.text)["payment_service_id"]
+    assert "まだ申込みはありません。" in pages.client.get("/me").text
 
 
 @pytest.mark.parametrize(
@@ -467,10 +566,13 @@ def test_a_parent_applies_for_the_child_with_their_own_card_and_account(pages):
     fields = {"payment_service_id": CHILD_ID, "security_code": CHILD_CODE}
     confirm = pages.confirm(representative_card="parent", **fields)
     assert 'name="representative_pin"' in confirm.text
-    wrong = pages.commit(representative_card="parent", representative_pin="0000", **fields)
+    preview = PREVIEW.search(confirm.text)
+    assert preview is not None
+    wrong = pages.commit_preview(preview[1], representative_pin="0000")
     assert wrong.status_code == 401
     assert "あと2回" in field_errors(wrong.text)["representative_pin"]
-    done = pages.commit(representative_card="parent", representative_pin="1234", **fields)
+    assert PREVIEW.search(wrong.text) is not None  # the same confirmation, to try again
+    done = pages.commit_preview(preview[1], representative_pin="1234")
     assert done.status_code == 200
     assert "法定代理人による申込み" in done.text
 

@@ -85,7 +85,7 @@ def test_a_full_assisted_application_commits_ends_the_session_and_records_every_
     assert applied.details["application_id"] == application.application_id
     assert applied.details["session"] == ended.session_id
     assert steps[5].details == {"session": ended.session_id, "reason": "applied"}
-    assert verify(console.platform.unit_of_work()).ok
+    assert verify(console.platform.unit_of_work(), console.platform.audit_key_file.verifier()).ok
 
 
 def test_after_an_abandoned_session_another_citizens_card_commits_nothing_for_the_first(console):

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from audit_contract import AuditContract, record_many
-from audit_factories import AT
+from audit_factories import AT, KEY, VERIFIER
 from fakes import FakeDatabase, FakeUnitOfWork
+from mynapoint.domain.audit import parse_signed_head
 from mynapoint.logs import JsonFormatter
 from mynapoint.services.audit import keep_publishing, publish_head
 from mynapoint.services.clock import FixedClock
@@ -45,14 +46,16 @@ def test_a_published_head_is_written_to_the_structured_log(
     record_many(lambda: FakeUnitOfWork(database), 3)
 
     with caplog.at_level(logging.INFO, logger="mynapoint.audit"):
-        head = publish_head(FakeUnitOfWork(database), AT)
+        head = publish_head(FakeUnitOfWork(database), AT, KEY)
 
     [line] = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
     assert line["logger"] == "mynapoint.audit"
-    assert line["audit_head"] == str(head)
+    assert line["audit_head"] == str(head.head)
     assert line["entry_count"] == 3
-    assert line["head_hash"] == head.hash
+    assert line["head_hash"] == head.head.hash
     assert line["published_at"] == AT.isoformat()
+    # The signed form in the log is checked with the public key alone.
+    assert VERIFIER.is_genuine(parse_signed_head(line["signed_head"]))
 
 
 def test_the_server_timer_publishes_at_start_and_again_when_a_day_has_passed() -> None:
@@ -67,7 +70,9 @@ def test_the_server_timer_publishes_at_start_and_again_when_a_day_has_passed() -
 
     async def run() -> None:
         timer = asyncio.create_task(
-            keep_publishing(unit_of_work, clock.now, check_every=timedelta(milliseconds=1))
+            keep_publishing(
+                unit_of_work, clock.now, lambda: KEY, check_every=timedelta(milliseconds=1)
+            )
         )
         await wait_for(lambda: len(database.committed.audit_heads) == 1)
         # Checked several times within the day: nothing more is published.
@@ -98,7 +103,9 @@ def test_the_server_timer_keeps_going_after_a_failure(caplog: pytest.LogCaptureF
 
     async def run() -> None:
         timer = asyncio.create_task(
-            keep_publishing(unit_of_work, FixedClock(AT).now, check_every=timedelta(milliseconds=1))
+            keep_publishing(
+                unit_of_work, FixedClock(AT).now, lambda: KEY, check_every=timedelta(milliseconds=1)
+            )
         )
         await wait_for(lambda: bool(database.committed.audit_heads))
         timer.cancel()

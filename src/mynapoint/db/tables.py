@@ -133,6 +133,16 @@ citizen_sessions = Table(
     Column("serial", String, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=True),
+    # The account the citizen's last preview checked (its security code, once), for the
+    # confirmation to commit: never the code (services/online_previews.py).
+    Column("preview_id", String(32), nullable=True),
+    Column("preview_measure", String(32), nullable=True),
+    Column("preview_service_code", String(40), nullable=True),
+    Column("preview_payment_service_id", String(64), nullable=True),
+    Column("preview_counts", String(16), nullable=True),
+    Column("preview_holder_name_masked", String(200), nullable=True),
+    Column("preview_representative_card", String(40), nullable=True),
+    Column("previewed_at", UtcDateTime, nullable=True),
 )
 
 # One MyKey ID per person for life (DOMAIN §4); both columns are unique so that
@@ -375,7 +385,9 @@ audit_log = Table(
 )
 
 # Heads (entry count + hash of that entry) as published: each is also written to
-# the structured log, where whoever can rewrite these tables cannot reach it.
+# the structured log, where whoever can rewrite these tables cannot reach it, and signed
+# with the audit key, which the database does not hold (services/head_signing.py).
+# Both tables refuse UPDATE and DELETE, even from their owner (triggers, migration 0010).
 audit_heads = Table(
     "audit_heads",
     metadata,
@@ -383,6 +395,8 @@ audit_heads = Table(
     Column("entry_count", BigInteger, nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("published_at", UtcDateTime, nullable=False),
+    # Ed25519, base64url without padding; NULL for heads published before 0010.
+    Column("signature", String(86), nullable=True),
     CheckConstraint("entry_count >= 0", name="entry_count_not_negative"),
 )
 

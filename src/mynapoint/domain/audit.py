@@ -11,6 +11,11 @@ What a chain cannot show by itself: removing the newest entries leaves a shorter
 chain that is still intact, and someone who rewrites entries and recomputes every
 later hash leaves an intact chain too. Only a head published before the change,
 and kept where the database's writers cannot reach it (the logs), shows those.
+
+So a head is signed when it is published, with a key the database does not hold
+(services/head_signing.py): written `COUNT:HASH,PUBLISHED_AT,SIGNATURE`, it can be
+checked anywhere with the public key alone, and a head stored in the database that
+someone rewrote without the key no longer verifies.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,6 +34,11 @@ from mynapoint.domain.mykey import is_mykey_id
 GENESIS_HASH = "0" * 64
 _HASH = re.compile(r"[0-9a-f]{64}")
 _HEAD = re.compile(r"(\d+):([0-9a-fA-F]{64})")
+_SIGNED_HEAD = re.compile(
+    r"(\d+):([0-9a-fA-F]{64}),(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z),([A-Za-z0-9_-]{86})"
+)
+# What a head's signature covers names its purpose, so that the key signs nothing else.
+_SIGNED_PURPOSE = "mynapoint audit head v1"
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,21 @@ class ChainHead:
 
 @dataclass(frozen=True)
 class PublishedHead:
+    """A head as published: `signature` is the audit key's Ed25519 signature (base64url, no
+    padding) over `signed_message()`; None for heads published before heads were signed."""
+
     head: ChainHead
     published_at: datetime
+    signature: str | None = None
+
+    def signed_message(self) -> bytes:
+        return f"{_SIGNED_PURPOSE}\n{self.head}\n{_instant(self.published_at)}".encode("ascii")
+
+    def __str__(self) -> str:
+        """`COUNT:HASH,PUBLISHED_AT,SIGNATURE`, or `COUNT:HASH` for an unsigned head."""
+        if self.signature is None:
+            return str(self.head)
+        return f"{self.head},{_instant(self.published_at)},{self.signature}"
 
 
 class ProblemKind(StrEnum):
@@ -88,6 +111,7 @@ class ProblemKind(StrEnum):
     UNLINKED = "unlinked"  # an entry names another previous hash than its predecessor's
     TRUNCATED = "truncated"  # the log ends before the published head's entry
     HEAD_MISMATCH = "head_mismatch"  # the head's entry has another hash than was published
+    HEAD_FORGED = "head_forged"  # a head's signature does not verify with the audit key
 
 
 @dataclass(frozen=True)
@@ -163,6 +187,69 @@ def parse_head(text: str) -> ChainHead:
             f"64 hex digits of its hash, e.g. 20:{'3f' * 32}"
         )
     return ChainHead(int(match[1]), match[2].lower())
+
+
+def parse_signed_head(text: str) -> PublishedHead:
+    """`COUNT:HASH,PUBLISHED_AT,SIGNATURE`, as `mynapoint audit publish` prints it."""
+    match = _SIGNED_HEAD.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"head '{text}' is not COUNT:HASH,PUBLISHED_AT,SIGNATURE; copy the signed head "
+            f"as `mynapoint audit publish` prints it, e.g. 20:{'3f' * 32},"
+            f"2021-07-19T01:00:00.000000Z,{'A' * 86}"
+        )
+    published_at = datetime.fromisoformat(match[3])
+    return PublishedHead(ChainHead(int(match[1]), match[2].lower()), published_at, match[4])
+
+
+def parse_any_head(text: str) -> ChainHead | PublishedHead:
+    """A signed head when it carries a signature, else `COUNT:HASH`."""
+    if "," in text:
+        return parse_signed_head(text)
+    return parse_head(text)
+
+
+def trusted_head(
+    heads: Sequence[PublishedHead], is_genuine: Callable[[PublishedHead], bool]
+) -> tuple[PublishedHead | None, list[ChainProblem]]:
+    """The head to check the log against among those stored (oldest stored first), and the
+    stored heads that betray a writer without the key.
+
+    A head whose signature does not verify was written without the key; so was an unsigned
+    one stored after a signed one (heads published before signing began stay unsigned). The
+    head to check against is the genuine one that counts most: a genuine but older head
+    copied to the end does not hide what was rewritten since.
+    """
+    problems: list[ChainProblem] = []
+    genuine: list[PublishedHead] = []
+    for head in heads:
+        if head.signature is not None and is_genuine(head):
+            genuine.append(head)
+        elif head.signature is not None or genuine:
+            what = "a signature that does not verify" if head.signature else "no signature"
+            problems.append(
+                ChainProblem(
+                    ProblemKind.HEAD_FORGED,
+                    head.head.count,
+                    f"the stored head {_short_head(head.head)} of {_instant(head.published_at)} "
+                    f"carries {what} with the audit key: it was written without the key",
+                )
+            )
+    if genuine:
+        return max(genuine, key=lambda h: (h.head.count, h.published_at)), problems
+    unsigned = [head for head in heads if head.signature is None]
+    if not unsigned:
+        return None, problems
+    return max(reversed(unsigned), key=lambda h: h.published_at), problems
+
+
+def forged_head(head: PublishedHead) -> ChainProblem:
+    return ChainProblem(
+        ProblemKind.HEAD_FORGED,
+        head.head.count,
+        f"the given head {_short_head(head.head)} of {_instant(head.published_at)} does not "
+        "verify with the audit key: it was altered, or signed by another key",
+    )
 
 
 def verify_chain(
@@ -307,6 +394,10 @@ def _canonical(document: dict[str, Any], what: str) -> str:
             f"audit {what} cannot be written as canonical JSON ({exc}); use strings, numbers, "
             "booleans, null, lists and objects with string keys"
         ) from None
+
+
+def _instant(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _short(value: str) -> str:

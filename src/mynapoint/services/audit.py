@@ -9,11 +9,14 @@ entry) is published at least daily and on demand:
   than a day of platform time ago, and then checks every 10 minutes whether a
   day has passed since the last one (`keep_publishing`).
 
-A published head is stored in `audit_heads` and written as a JSON line to the
+A published head is signed with the audit key (services/head_signing.py, a file the
+database does not hold), stored in `audit_heads` and written as a JSON line to the
 structured log (logger `mynapoint.audit`), which whoever can rewrite the database
-cannot rewrite. `mynapoint audit verify --head COUNT:HASH` checks the log against
-a head taken from there; without `--head` it uses the last head in `audit_heads`.
+cannot rewrite. `mynapoint audit verify --head …` checks the log against a head taken
+from there (its signature too, when it carries one); without `--head` it uses the
+genuine stored head that counts most, and reports stored heads that the key did not sign.
 No head is published over a log that fails verification: that would bless the damage.
+The tables themselves refuse UPDATE and DELETE (migration 0010's triggers).
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ from mynapoint.domain.audit import (
     ChainProblem,
     PublishedHead,
     SealedEntry,
+    forged_head,
     head_of,
     seal,
+    trusted_head,
     verify_chain,
 )
 from mynapoint.domain.errors import MynapointError
+from mynapoint.services.head_signing import AuditKey, HeadVerifier
 from mynapoint.services.ports import UnitOfWork
 
 log = logging.getLogger("mynapoint.audit")
@@ -67,9 +73,11 @@ class AuditReport:
     entries: int
     head: ChainHead  # the log's head as stored now
     checked_against: ChainHead | None
-    # When `checked_against` was published; None when it was given or there is none.
+    # When `checked_against` was published; None when it was given unsigned or there is none.
     published_at: datetime | None
     problems: tuple[ChainProblem, ...]
+    # `checked_against` carries a signature that verifies with the audit key.
+    signed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -109,48 +117,66 @@ def record(
     return sealed
 
 
-def publish_head(uow: UnitOfWork, now: datetime) -> ChainHead:
-    """Verify the log, then store and log its head; raises AuditChainBroken instead."""
+def publish_head(uow: UnitOfWork, now: datetime, key: AuditKey) -> PublishedHead:
+    """Verify the log, then sign, store and log its head; raises AuditChainBroken instead."""
     with uow:
-        head = _publish(uow, now)
+        head = _publish(uow, now, key)
         uow.commit()
-    _log_published(head, now)
+    _log_published(head)
     return head
 
 
 def publish_if_due(
-    uow: UnitOfWork, now: datetime, every: timedelta = PUBLISH_EVERY
-) -> ChainHead | None:
+    uow: UnitOfWork, now: datetime, key: AuditKey, every: timedelta = PUBLISH_EVERY
+) -> PublishedHead | None:
     """Publish unless the last head is younger than `every`; the head, or None if not due."""
     with uow:
         latest = uow.audit.latest_head()
         if latest is not None and now - latest.published_at < every:
             return None
-        head = _publish(uow, now)
+        head = _publish(uow, now, key)
         uow.commit()
-    _log_published(head, now)
+    _log_published(head)
     return head
 
 
-def verify(uow: UnitOfWork, head: ChainHead | None = None) -> AuditReport:
-    """Check the chain, against `head` if given, else against the last head published."""
+def verify(
+    uow: UnitOfWork, verifier: HeadVerifier, head: ChainHead | PublishedHead | None = None
+) -> AuditReport:
+    """Check the chain, against `head` if given (and its signature, if it carries one), else
+    against the genuine stored head that counts most (and every stored head's signature)."""
     with uow:
-        # The head first: entries only grow, so those read next include all it counts.
-        published = uow.audit.latest_head() if head is None else None
+        # The heads first: entries only grow, so those read next include all they count.
+        stored = uow.audit.heads() if head is None else []
         entries = uow.audit.entries()
-    against = head if head is not None else (None if published is None else published.head)
+    problems: list[ChainProblem] = []
+    published: PublishedHead | None
+    if head is None:
+        published, problems = trusted_head(stored, verifier.is_genuine)
+    elif isinstance(head, PublishedHead):
+        published = head
+        if not verifier.is_genuine(head):
+            problems.append(forged_head(head))
+    else:
+        published = None
+    against = head if isinstance(head, ChainHead) else None
+    if published is not None:
+        against = published.head
+    problems.extend(verify_chain(entries, against))
     return AuditReport(
         entries=len(entries),
         head=head_of(entries),
         checked_against=against,
         published_at=None if published is None else published.published_at,
-        problems=tuple(verify_chain(entries, against)),
+        problems=tuple(sorted(problems, key=lambda p: p.seq)),
+        signed=published is not None and verifier.is_genuine(published),
     )
 
 
 async def keep_publishing(
     unit_of_work: Callable[[], UnitOfWork],
     now: Callable[[], datetime],
+    key: Callable[[], AuditKey],
     *,
     check_every: timedelta = CHECK_EVERY,
     every: timedelta = PUBLISH_EVERY,
@@ -162,7 +188,7 @@ async def keep_publishing(
     """
     while True:
         attempt = asyncio.ensure_future(
-            asyncio.to_thread(_publish_when_due, unit_of_work, now, every)
+            asyncio.to_thread(_publish_when_due, unit_of_work, now, key, every)
         )
         try:
             await asyncio.shield(attempt)
@@ -172,38 +198,42 @@ async def keep_publishing(
         await asyncio.sleep(check_every.total_seconds())
 
 
-def _publish(uow: UnitOfWork, now: datetime) -> ChainHead:
+def _publish(uow: UnitOfWork, now: datetime, key: AuditKey) -> PublishedHead:
     # No lock: one read of the entries is one snapshot, and an entry appended
     # meanwhile only means that the head published is not the newest.
-    latest = uow.audit.latest_head()
+    latest, problems = trusted_head(uow.audit.heads(), key.verifier().is_genuine)
     entries = uow.audit.entries()
-    problems = verify_chain(entries, None if latest is None else latest.head)
+    problems.extend(verify_chain(entries, None if latest is None else latest.head))
     if problems:
         raise AuditChainBroken(problems)
-    head = head_of(entries)
-    uow.audit.add_head(PublishedHead(head, now))
+    head = key.sign(head_of(entries), now)
+    uow.audit.add_head(head)
     return head
 
 
-def _log_published(head: ChainHead, now: datetime) -> None:
+def _log_published(head: PublishedHead) -> None:
     # After the commit: the log never names a head that was rolled back.
     log.info(
         "audit head published: %s",
-        head,
+        head.head,
         extra={
-            "audit_head": str(head),
-            "entry_count": head.count,
-            "head_hash": head.hash,
-            "published_at": now.isoformat(),
+            "audit_head": str(head.head),
+            "signed_head": str(head),
+            "entry_count": head.head.count,
+            "head_hash": head.head.hash,
+            "published_at": head.published_at.isoformat(),
         },
     )
 
 
 def _publish_when_due(
-    unit_of_work: Callable[[], UnitOfWork], now: Callable[[], datetime], every: timedelta
+    unit_of_work: Callable[[], UnitOfWork],
+    now: Callable[[], datetime],
+    key: Callable[[], AuditKey],
+    every: timedelta,
 ) -> None:
     try:
-        publish_if_due(unit_of_work(), now(), every)
+        publish_if_due(unit_of_work(), now(), key(), every)
     except AuditChainBroken as broken:
         log.error(  # noqa: TRY400 - the problems are the point, not a traceback
             "the audit log fails verification; no head published",

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from mynapoint.domain.account_previews import AccountPreview
 from mynapoint.domain.accounts import PaymentAccount
 from mynapoint.domain.assist import AssistedSession
 from mynapoint.domain.audit import ChainHead, PublishedHead, SealedEntry
@@ -44,6 +45,17 @@ class SessionRepository(Protocol):
     def get(self, token_hash: str) -> Session | None: ...
 
     def end(self, token_hash: str, at: datetime) -> None: ...
+
+    def keep_preview(self, token_hash: str, preview: AccountPreview) -> None:
+        """Keep the account this session's preview checked, replacing any earlier one."""
+        ...
+
+    def preview(self, token_hash: str) -> AccountPreview | None: ...
+
+    def forget_preview(self, token_hash: str, preview_id: str) -> bool:
+        """Forget the session's preview if it is `preview_id`; False if it was not (a newer
+        preview replaced it, or it was used already)."""
+        ...
 
 
 class MyKeyRepository(Protocol):
@@ -238,6 +250,10 @@ class AuditRepository(Protocol):
 
     def latest_head(self) -> PublishedHead | None:
         """The head published last (by publication time), if any."""
+        ...
+
+    def heads(self) -> list[PublishedHead]:
+        """Every stored head, in the order they were stored."""
         ...
 
     def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:

@@ -74,7 +74,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         app.state.platform = platform or build_platform(settings or load_settings())
         # The audit log's head: published now if due, then at least daily (services/audit.py).
         publishing = asyncio.create_task(
-            keep_publishing(app.state.platform.unit_of_work, app.state.platform.clock.now)
+            keep_publishing(
+                app.state.platform.unit_of_work,
+                app.state.platform.clock.now,
+                app.state.platform.audit_key,
+            )
         )
         try:
             yield

@@ -77,6 +77,7 @@ class SqlAuditRepository:
                 entry_count=head.head.count,
                 head_hash=head.head.hash,
                 published_at=head.published_at,
+                signature=head.signature,
             )
         )
 
@@ -92,13 +93,21 @@ class SqlAuditRepository:
         )
         if row is None:
             return None
-        return PublishedHead(ChainHead(row.entry_count, row.head_hash), row.published_at)
+        return _head(row)
+
+    def heads(self) -> list[PublishedHead]:
+        rows = self._connection().execute(select(audit_heads).order_by(audit_heads.c.head_id))
+        return [_head(row) for row in rows]
 
     def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
         query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(max(limit, 0))
         if corner is not None:
             query = query.where(audit_log.c.corner == corner)
         return [_sealed(row) for row in self._connection().execute(query)]
+
+
+def _head(row: Row[Any]) -> PublishedHead:
+    return PublishedHead(ChainHead(row.entry_count, row.head_hash), row.published_at, row.signature)
 
 
 def _sealed(row: Row[Any]) -> SealedEntry:

@@ -30,6 +30,7 @@ REPRESENTATIVE = (
     "unknown_challenge", "challenge_expired", "challenge_used", "invalid_signature",
     "untrusted_certificate", "certificate_revoked", "certificate_expired",
     "certificate_not_yet_valid", "not_legal_representative", "representative_not_allowed",
+    "revocation_list_stale",
 )  # fmt: skip
 APPLY_ERRORS = (
     *AUTH, "unknown_service", "mykey_required", "invalid_counts", "channel_not_allowed",

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["citizen login"])
 LOGIN_FAILURES = (
     "unknown_challenge", "challenge_expired", "challenge_used", "invalid_signature",
     "untrusted_certificate", "certificate_revoked", "certificate_expired",
-    "certificate_not_yet_valid",
+    "certificate_not_yet_valid", "revocation_list_stale",
 )  # fmt: skip
 
 

@@ -59,7 +59,7 @@ REPRESENTATIVE_CODES: Final = frozenset(
         "unknown_challenge", "challenge_expired", "challenge_used", "invalid_signature",
         "untrusted_certificate", "certificate_revoked", "certificate_expired",
         "certificate_not_yet_valid", "not_legal_representative", "representative_not_allowed",
-        "wrong_pin", "card_locked", "invalid_pin", "invalid_card_file",
+        "wrong_pin", "card_locked", "invalid_pin", "invalid_card_file", "revocation_list_stale",
     }
 )  # fmt: skip
 

@@ -1,8 +1,10 @@
 """/apply/{service_code}: choose the measure and what counts, type the account, see whose it
 is, confirm, commit (services/applications.py `preview` and `apply`, as the API calls them).
 
-GET shows the form; POST …/confirm asks the operator for the masked holder name and shows
-it for the person to confirm the account is their own; POST commits. A legal representative
+GET shows the form; POST …/confirm checks the security code (once) and keeps the account with
+the sign-in session server-side (services/account_previews.py), then shows the masked holder
+name for the person to confirm the account is their own; POST commits that preview, named by
+its id: the confirmation page carries no security code. A legal representative
 (DOMAIN R14) applying for a minor or a ward signs the commit with their own card, as the
 API's `representative` does; the account is then the representative's.
 """
@@ -17,20 +19,24 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynapoint.bootstrap import Platform
+from mynapoint.domain.account_previews import AccountPreview
+from mynapoint.domain.assist import PreviewOutdated
 from mynapoint.domain.auth import Session
 from mynapoint.domain.cards import CardFacts
 from mynapoint.domain.errors import MynapointError, UnknownService
 from mynapoint.domain.measures import Channel, EventKind, MeasureKind
 from mynapoint.domain.services import PaymentService
 from mynapoint.jpki.card import InvalidPin, VirtualCard, validate_pin
+from mynapoint.services.account_previews import (
+    AccountChoice,
+    apply_previewed,
+    preview_account,
+    shown_preview,
+)
 from mynapoint.services.applications import (
-    Applicant,
     ApplicationDesk,
-    NewApplication,
     RepresentativeProof,
     applications_of,
-    apply,
-    preview,
 )
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
@@ -194,27 +200,24 @@ def _form_page(
 def _confirm_page(
     request: Request,
     case: Case,
-    entered: Entered,
-    masked_name: str,
+    shown: AccountPreview,
     errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The previewed account, from the session's server-side record: no security code on it."""
     service = case.service
-    measure = entered.measure_value()
-    counts = _counts(case, entered)
     representative = next(
-        (c for c in case.representative_cards() if c.name == entered.representative_card), None
+        (c for c in case.representative_cards() if c.name == shown.representative_card), None
     )
     context: dict[str, Any] = {
         "service": service,
         "service_name": localized(service.name, service.name_en),
-        "measure_name": measure_name(case.platform.rules, measure) if measure else "",
-        "counts_label": _(COUNTS_LABELS[counts]) if counts else "",
+        "measure_name": measure_name(case.platform.rules, shown.measure),
+        "counts_label": _(COUNTS_LABELS[shown.counts]) if shown.counts else "",
         "id_field": id_field(service),
-        "code_fields": code_fields(service),
-        "masked_name": masked_name,
+        "masked_name": shown.holder_name_masked,
         "representative": representative,
-        "entered": entered,
+        "preview": shown,
         "errors": errors or {},
     }
     return templates.TemplateResponse(
@@ -282,9 +285,9 @@ def confirm_application(request: Request, case: CaseDep, entered: EnteredForm) -
 
 
 def _representative_proof(
-    platform: Platform, entered: Entered, pin: str
+    platform: Platform, representative_card: str, pin: str
 ) -> tuple[RepresentativeProof | None, FieldErrors]:
-    if not entered.representative_card:
+    if not representative_card:
         return None, {}
     if not platform.settings.demo:
         return None, {
@@ -295,28 +298,28 @@ def _representative_proof(
     except InvalidPin:
         return None, {REPRESENTATIVE_PIN: message_for("invalid_pin")}
     try:
-        card = read_demo_card(platform.settings, entered.representative_card)
+        card = read_demo_card(platform.settings, representative_card)
         signed = sign_with_demo_card(platform, card, pin)
     except MynapointError as exc:
         return None, {REPRESENTATIVE_PIN: card_error_message(exc)}
     return signed, {}
 
 
-def _confirmation(
-    request: Request,
-    case: Case,
-    entered: Entered,
-    errors: FieldErrors | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    """The confirmation, with the holder's masked name as the operator has it (asked anew each
-    time), and what is wrong on it; the form again if the account check refuses."""
+def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLResponse:
+    """The security code checked (once) and the account kept with the session, then the
+    confirmation with the holder's masked name; the form again if the account check refuses."""
+    measure = entered.measure_value()
+    if measure is None:  # check_shape said so already; this tells the type checker
+        return _form_page(request, case, entered.without_codes(), status_code=422)
+    choice = AccountChoice(
+        measure,
+        entered.credentials(case.service),
+        _counts(case, entered),
+        entered.representative_card,
+    )
     try:
-        masked = preview(
-            case.platform.unit_of_work(),
-            case.desk,
-            case.me.person,
-            entered.credentials(case.service),
+        shown = preview_account(
+            case.platform.unit_of_work(), case.desk, case.me, choice, case.platform.clock.now()
         )
     except MynapointError as exc:
         return _form_page(
@@ -326,7 +329,7 @@ def _confirmation(
             refusal_errors(exc, case.service),
             _status(exc),
         )
-    return _confirm_page(request, case, entered, masked, errors, status_code)
+    return _confirm_page(request, case, shown)
 
 
 def _unconfirmed(*, confirm_account: str, confirm_final: str) -> FieldErrors:
@@ -343,6 +346,15 @@ def _unconfirmed(*, confirm_account: str, confirm_final: str) -> FieldErrors:
     return errors
 
 
+def _entered_from(shown: AccountPreview) -> Entered:
+    """The form filled in again from a preview, for a refusal shown on it (codes typed anew)."""
+    return Entered(
+        measure=shown.measure.value,
+        counts="" if shown.counts is None else shown.counts.value,
+        payment_service_id=shown.payment_service_id,
+    )
+
+
 @router.post(
     "/apply/{service_code}",  # noqa: FAST003 - read by the CaseDep dependency
     response_class=HTMLResponse,
@@ -351,39 +363,46 @@ def _unconfirmed(*, confirm_account: str, confirm_final: str) -> FieldErrors:
 def commit_application(
     request: Request,
     case: CaseDep,
-    entered: EnteredForm,
+    preview: Annotated[str, Form(max_length=64)] = "",
     representative_pin: Annotated[str, Form(max_length=20)] = "",
     confirm_account: BoxForm = "",
     confirm_final: BoxForm = "",
 ) -> Response:
-    errors = _checked(case, entered)
-    if errors:
-        return _form_page(request, case, entered.without_codes(), errors, 422)
+    """Apply for the account the session's preview checked; the form carries only which
+    preview it confirms, never the account's security code."""
+    try:
+        shown = shown_preview(case.platform.unit_of_work(), case.me, preview, case.service.code)
+    except PreviewOutdated:
+        return _form_page(request, case, Entered(), {FORM: _outdated()}, 409)
     errors = _unconfirmed(confirm_account=confirm_account, confirm_final=confirm_final)
     if errors:
-        return _confirmation(request, case, entered, errors, 422)
-    proof, errors = _representative_proof(case.platform, entered, representative_pin)
+        return _confirm_page(request, case, shown, errors, 422)
+    proof, errors = _representative_proof(
+        case.platform, shown.representative_card, representative_pin
+    )
     if errors:
-        return _confirmation(request, case, entered, errors, 401)
-    chosen = entered.measure_value()
-    if chosen is None:  # check_shape said so already; this tells the type checker
-        return _form_page(request, case, entered.without_codes(), errors, 422)
+        return _confirm_page(request, case, shown, errors, 401)
     try:
-        applied = apply(
+        applied = apply_previewed(
             case.platform.unit_of_work(),
             case.desk,
-            Applicant(case.me.person, case.me.serial),
-            NewApplication(
-                chosen,
-                entered.credentials(case.service),
-                _counts(case, entered),
-                proof,
-            ),
+            case.me,
+            shown,
+            proof,
             case.platform.clock.now(),
         )
+    except PreviewOutdated:
+        return _form_page(request, case, Entered(), {FORM: _outdated()}, 409)
     except MynapointError as exc:
         errors = refusal_errors(exc, case.service)
         if REPRESENTATIVE_PIN in errors:
-            return _confirmation(request, case, entered, errors, _status(exc))
-        return _form_page(request, case, entered.without_codes(), errors, _status(exc))
+            return _confirm_page(request, case, shown, errors, _status(exc))
+        return _form_page(request, case, _entered_from(shown), errors, _status(exc))
     return RedirectResponse(f"/me?applied={applied.application.application_id}", status_code=303)
+
+
+def _outdated() -> str:
+    return _(
+        "この確認画面は最新ではないか、すでに使われています。何も申し込まれていません。"
+        "もう一度入力してください。"
+    )

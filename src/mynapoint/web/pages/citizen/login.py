@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynapoint.domain.errors import MynapointError
 from mynapoint.jpki.card import InvalidPin, validate_pin
+from mynapoint.jpki.revocation import RevocationListStale
 from mynapoint.services.auth import log_in, log_out
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ClockDep, PlatformDep
@@ -131,6 +132,10 @@ def read_card_and_log_in(
             signed.signature_b64,
             clock.now(),
         )
+    except RevocationListStale as exc:
+        # Not the card's fault: no card can be checked until the list is current again.
+        errors[FORM] = message_for(exc.code, exc.details)
+        return _page(request, platform, next_url=back, errors=errors, chosen=card, status_code=503)
     except MynapointError as exc:
         errors[CARD_FIELD] = message_for(exc.code, exc.details)
         return _page(request, platform, next_url=back, errors=errors, chosen=card, status_code=401)
