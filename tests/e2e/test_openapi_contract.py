@@ -162,7 +162,7 @@ def schema(openapi: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_error_table_parses_into_every_status_of_the_document():
     statuses = documented_error_statuses(interfaces_text())
-    assert set(statuses.values()) == {400, 401, 403, 404, 409, 413, 422, 423, 429}
+    assert set(statuses.values()) == {400, 401, 403, 404, 409, 413, 422, 423, 429, 503}
     assert statuses["malformed_request"] == 400
     assert statuses["certificate_not_yet_valid"] == 401  # the last of the login failures
     assert statuses["batch_too_large"] == 413  # a row with a remark after the code
