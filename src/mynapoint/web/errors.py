@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.input_policy import text_problem
 from mynapoint.web.csrf import CsrfRejected
 from mynapoint.web.i18n import N_
 
@@ -113,7 +114,13 @@ def error_response(
 def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: each status with the codes it may carry."""
     by_status: dict[int, list[str]] = {}
-    for code in (*codes, "invalid_request", "internal_error"):
+    # Any request may be malformed (a body that is not JSON, a Content-Length that is not a
+    # number), too large for its route (web/limits_body.py), or refused by the input policy.
+    always = (
+        "malformed_request", "request_too_large", "invalid_request", "invalid_text",
+        "instant_out_of_range", "internal_error",
+    )  # fmt: skip
+    for code in (*codes, *always):
         by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
     return {
         status: {"model": ErrorOut, "description": "error codes: " + ", ".join(sorted(set(cs)))}
@@ -203,8 +210,18 @@ async def _domain(request: Request, exc: MynapointError) -> Response:
 POLICY_CODES = ("invalid_text", "instant_out_of_range")
 
 
+def _policy_first(problem: dict[str, Any]) -> dict[str, Any]:
+    """A value the text policy refuses is refused for that, whatever else is wrong with it
+    (a NUL in an enumeration's value is invalid_text, not "not one of the values")."""
+    given = problem.get("input")
+    found = text_problem(given) if isinstance(given, str) else None
+    if found is None:
+        return problem
+    return {**problem, "type": "invalid_text", "msg": found}
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> Response:
-    problems = list(exc.errors())
+    problems = [_policy_first(p) for p in exc.errors()]
     types = {str(p.get("type", "")) for p in problems}
     code = next((c for c in POLICY_CODES if c in types), "invalid_request")
     if is_page(request):
