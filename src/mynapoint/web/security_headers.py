@@ -1,12 +1,12 @@
 """The headers every response carries: a strict Content Security Policy and its companions.
 
-The pages load nothing from another origin and run no inline script (htmx, the pages' own
-scripts and Swagger UI's start-up are files under /static), so the policy allows scripts,
-styles, fonts and connections from the platform itself only. `frame-ancestors 'none'` and
-X-Frame-Options keep the pages out of other sites' frames (clickjacking the counter or the
-application's confirmation); nosniff stops a browser reading an upload or a JSON answer as
-a script; Referrer-Policy keeps the platform's addresses (which may name an application)
-from other sites.
+The pages (/docs included) load nothing from another origin and run no inline script: htmx,
+the pages' own scripts and Swagger UI's start-up are files under /static. So the policy
+allows scripts, styles, fonts and connections from the platform itself only.
+`frame-ancestors 'none'` and X-Frame-Options keep the pages out of other sites' frames
+(clickjacking the counter or the application's confirmation); nosniff stops a browser
+reading an upload or a JSON answer as a script; Referrer-Policy keeps the platform's
+addresses (which may name an application) from other sites.
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ _DIRECTIVES: Final = (
     "object-src 'none'",
 )
 CONTENT_SECURITY_POLICY: Final = "; ".join(_DIRECTIVES)
-# Swagger UI (/docs) sets style attributes on the elements it draws; its scripts stay strict.
-DOCS_CONTENT_SECURITY_POLICY: Final = CONTENT_SECURITY_POLICY.replace(
-    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
-DOCS_PATH: Final = "/docs"
 
 SECURITY_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
@@ -54,14 +49,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = (
-            DOCS_CONTENT_SECURITY_POLICY if scope["path"] == DOCS_PATH else CONTENT_SECURITY_POLICY
-        )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", policy)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
             await send(message)
