@@ -29,6 +29,9 @@ _DIGITS = re.compile(r"[0-9]{5,}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
 _KEPT = 4
 STATIC_PREFIX = "/static/"
+# The ASGI scope key under which the web layer keeps the matched route's template
+# (web/limits_body.py sets it before any route runs).
+ROUTE_TEMPLATE = "mynapoint.route_template"
 
 
 def mask_identifier(text: str) -> str:

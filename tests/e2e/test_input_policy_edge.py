@@ -195,3 +195,24 @@ def test_strings_with_a_forbidden_character_anywhere_never_cause_a_server_error(
             assert response.json()["error"]["code"] == "invalid_text"
 
     sent()
+
+
+def test_an_uploaded_file_named_with_a_nul_is_refused_not_stored(platform):
+    # A client library escapes such a name; a hand-made multipart body does not.
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="ev\x00nt.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n"
+        b"event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\n"
+        b"\r\n--B--\r\n"
+    )
+    response = platform.client.post(
+        "/api/v1/operator/events/files",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {platform.operator_key}",
+            "Content-Type": "multipart/form-data; boundary=B",
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_text"
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "file"

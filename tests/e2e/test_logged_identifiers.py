@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, StatementError
 
@@ -82,3 +83,22 @@ def test_a_database_error_does_not_carry_its_bound_parameters(database_url):
         assert "hidden due to hide_parameters" in str(raised.value)
     finally:
         engine.dispose()
+
+
+def test_an_unexpected_error_is_logged_with_the_route_template(site, caplog, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("mynapoint.web.api.operator_accounts.unlock_account", broken)
+    key = site.operator_key("paypay")
+    client = TestClient(site.client.app, raise_server_exceptions=False)
+    with caplog.at_level(logging.ERROR, logger="mynapoint.web"):
+        response = client.post(
+            f"/api/v1/operator/services/paypay/accounts/{PAYMENT_SERVICE_ID}/unlock",
+            headers=bearer(key),
+        )
+    assert response.status_code == 500
+    (record,) = [r for r in caplog.records if r.name == "mynapoint.web"]
+    line = JsonFormatter().format(record)
+    assert PAYMENT_SERVICE_ID not in line
+    assert "{payment_service_id}/unlock" in line

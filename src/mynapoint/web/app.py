@@ -17,7 +17,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
-from mynapoint.logs import logged_path
+from mynapoint.logs import ROUTE_TEMPLATE, logged_path
 from mynapoint.services.audit import keep_publishing
 from mynapoint.web import i18n
 from mynapoint.web.api import (
@@ -34,7 +34,7 @@ from mynapoint.web.api import (
 from mynapoint.web.csrf import CSRF_COOKIE
 from mynapoint.web.errors import install_error_handlers
 from mynapoint.web.inputs import check_path_and_query
-from mynapoint.web.limits_body import ROUTE_TEMPLATE, BodyGate
+from mynapoint.web.limits_body import BodyGate
 from mynapoint.web.pages import corners, home, services
 from mynapoint.web.pages import help as help_pages
 from mynapoint.web.pages.citizen.routes import router as citizen_pages

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.input_policy import text_problem
+from mynapoint.logs import ROUTE_TEMPLATE, logged_path
 from mynapoint.web.csrf import CsrfRejected
 from mynapoint.web.i18n import N_
 
@@ -296,7 +297,8 @@ async def _send_instead(_request: Request, exc: SendInstead) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    path = logged_path(request.url.path, request.scope.get(ROUTE_TEMPLATE))
+    log.error("unhandled error on %s %s", request.method, path, exc_info=exc)
     if is_page(request):
         return error_page(request, 500)
     return error_response("internal_error", "an unexpected error occurred; it has been logged")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Final
 
-from fastapi import Request
+from fastapi import Request, UploadFile
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -62,6 +62,15 @@ def _text_block(value: str) -> str:
     return value
 
 
+def _upload_name(value: UploadFile) -> UploadFile:
+    # The file's name is kept with an upload job; the content is judged line by line later.
+    if value.filename is not None:
+        problem = text_problem(value.filename)
+        if problem is not None:
+            raise _refuse_text(f"file name {problem}")
+    return value
+
+
 def _instant(value: datetime) -> datetime:
     problem = instant_problem(value)
     if problem is not None:
@@ -91,6 +100,8 @@ Text = Annotated[str, AfterValidator(_text)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 # Several lines of text, e.g. a PEM certificate.
 TextBlock = Annotated[str, AfterValidator(_text_block)]
+# An uploaded file whose name the text policy accepts.
+NamedUpload = Annotated[UploadFile, AfterValidator(_upload_name)]
 # An aware instant inside the platform's range.
 Instant = Annotated[datetime, AfterValidator(_instant)]
 # A calendar day written YYYY-MM-DD, inside the platform's range.

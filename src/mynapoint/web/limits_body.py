@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynapoint.domain.errors import MynapointError
+from mynapoint.logs import ROUTE_TEMPLATE
 from mynapoint.web.dependencies import get_citizen, get_operator
 from mynapoint.web.errors import STATUS_BY_CODE, error_page, error_response, is_page
 
@@ -60,10 +61,6 @@ ROUTE_BODY_LIMITS: Final[dict[tuple[str, str], int | str]] = {
     ("POST", "/counter/card"): CARD_FILES_BODY_BYTES,
     ("POST", "/counter/apply"): CARD_FILES_BODY_BYTES,
 }
-
-# The scope key under which the matched route's template is kept (e.g.
-# "/api/v1/applications/{application_id}"), for the access log.
-ROUTE_TEMPLATE: Final = "mynapoint.route_template"
 
 # The dependencies that resolve a bearer credential, as the routes declare them.
 BEARER_RESOLVERS: Final = (get_citizen, get_operator)

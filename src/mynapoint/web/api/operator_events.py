@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Body, File, Path, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Body, File, Path, Query
 from pydantic import BaseModel, Field
 
 from mynapoint.domain.calendar import jst_date
@@ -17,7 +17,7 @@ from mynapoint.services.intake import BATCH_LIMIT, EventRow, RowProblem, ingest
 from mynapoint.services.settlement import operator_statement
 from mynapoint.web.dependencies import ClockDep, Operator, PlatformDep
 from mynapoint.web.errors import responses
-from mynapoint.web.inputs import Day, Identifier
+from mynapoint.web.inputs import Day, Identifier, NamedUpload
 from mynapoint.web.uploads import STORED_REJECTIONS, JobNotFound, run_job, start_job
 
 router = APIRouter(prefix="/api/v1/operator", tags=["payment operator"])
@@ -263,7 +263,7 @@ class JobOut(BaseModel):
     responses=responses(*OPERATOR_AUTH, "malformed_request"),
 )
 def post_event_file(
-    file: Annotated[UploadFile, File(description="CSV (with header) or JSON Lines")],
+    file: Annotated[NamedUpload, File(description="CSV (with header) or JSON Lines")],
     operator: Operator,
     platform: PlatformDep,
     clock: ClockDep,

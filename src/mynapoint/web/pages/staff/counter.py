@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mynapoint.domain.assist import (
@@ -47,7 +47,7 @@ from mynapoint.services.counter_sessions import (
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import CatalogDep, ClockDep, PlatformDep
 from mynapoint.web.i18n import _
-from mynapoint.web.inputs import Text
+from mynapoint.web.inputs import NamedUpload, Text
 from mynapoint.web.pages.staff.access import (
     CounterDep,
     redirect,
@@ -106,7 +106,7 @@ def card_post(
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
-    card: Annotated[UploadFile | None, File()] = None,
+    card: Annotated[NamedUpload | None, File()] = None,
     pin: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     now = clock.now()
@@ -219,9 +219,9 @@ def apply_post(
     session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
     preview: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
     confirmed: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
-    card: Annotated[UploadFile | None, File()] = None,
+    card: Annotated[NamedUpload | None, File()] = None,
     pin: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
-    representative_card: Annotated[UploadFile | None, File()] = None,
+    representative_card: Annotated[NamedUpload | None, File()] = None,
     representative_pin: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     now = clock.now()
