@@ -191,8 +191,12 @@ def test_strings_with_a_forbidden_character_anywhere_never_cause_a_server_error(
         operation, parameter = case
         response = platform.send(operation, {parameter: before + bad + after})
         assert response.status_code < 500, (operation.method, operation.path, parameter)
-        if not operation.is_page and parameter.where != "file":
-            assert response.json()["error"]["code"] == "invalid_text"
+        if parameter.where == "path" and response.status_code == 404:
+            # A "/" or "." around the character makes it another path, which no route serves:
+            # nothing reached a route.
+            return
+        if not operation.is_page:
+            assert response.json()["error"]["code"] == "invalid_text", (operation, parameter)
 
     sent()
 
