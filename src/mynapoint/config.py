@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # An assisted session at a support-corner counter ends after this long without a step,
     # judged by the platform clock (DOMAIN §6).
     counter_idle_seconds: int = Field(default=120, ge=10, le=3600)
+    # The largest event file an operator may upload (POST /api/v1/operator/events/files), in
+    # bytes; a larger one is refused with 413 request_too_large before it is stored.
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, le=8 * 1024**3)
     # The Ed25519 key that signs the audit log's published heads: a file the database does not
     # hold, created on first use (0600). Default: audit-signing-key.pem in the var dir.
     audit_signing_key: Path | None = None

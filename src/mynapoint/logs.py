@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,34 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {
     "taskName",
     "color_message",
 }
+
+
+# A path segment that may identify someone or something: a run of 5 or more digits (a 決済
+# サービスID is 16), or a long token of letters and digits (job, grant and application IDs).
+_DIGITS = re.compile(r"[0-9]{5,}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
+_KEPT = 4
+STATIC_PREFIX = "/static/"
+# The ASGI scope key under which the web layer keeps the matched route's template
+# (web/limits_body.py sets it before any route runs).
+ROUTE_TEMPLATE = "mynapoint.route_template"
+
+
+def mask_identifier(text: str) -> str:
+    """All but the last 4 characters as '*': 1234567890123456 -> ************3456."""
+    return "*" * max(len(text) - _KEPT, 0) + text[-_KEPT:]
+
+
+def logged_path(path: str, route_template: str | None = None) -> str:
+    """What the access log writes for a request path: the route's template when the request
+    matched a route (/api/v1/applications/{application_id}), else the path with every
+    identifier-like part masked. Static files are logged as they are."""
+    if route_template:
+        return route_template
+    if path.startswith(STATIC_PREFIX):
+        return path
+    masked = _DIGITS.sub(lambda found: mask_identifier(found.group()), path)
+    return _TOKEN.sub(lambda found: mask_identifier(found.group()), masked)
 
 
 class JsonFormatter(logging.Formatter):

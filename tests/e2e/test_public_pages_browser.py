@@ -62,7 +62,7 @@ def test_the_search_follows_the_typing_and_updates_the_address(site, new_page):
     assert page.locator(".service-card").count() == 12
     page.get_by_label("サービス名・キーワード").fill("すいか")
     page.wait_for_url("**/services?q=*")
-    page.wait_for_function("document.querySelectorAll('.service-card').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('.service-card').length === 1")
     assert page.locator(".service-card h3").inner_text() == "Suica"
     assert page.locator("#result-count").inner_text() == "1件のサービスが見つかりました(全12件)"
     # The language switch follows the search, so English shows the same results.
@@ -71,7 +71,7 @@ def test_the_search_follows_the_typing_and_updates_the_address(site, new_page):
     assert page.get_by_label("Service name or keyword").input_value() == "すいか"
     page.get_by_role("link", name="日本語").click()
     page.get_by_label("種類").select_option("qr_code")
-    page.wait_for_function("document.querySelectorAll('.service-card').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('.service-card').length === 0")
     assert "条件に合うサービスはありません" in page.locator("#results").inner_text()
 
 
@@ -87,7 +87,7 @@ def test_the_search_works_with_the_keyboard_alone(site, new_page):
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.type("ワオン")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelectorAll('.service-card').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('.service-card').length === 1")
     page.keyboard.press("Tab")  # on to the category, in the order the form reads
     assert page.evaluate("document.activeElement.id") == "category"
 

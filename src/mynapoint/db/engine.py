@@ -56,17 +56,19 @@ def sqlite_url(path: Path) -> str:
 
 
 def create_engine_for(url: str) -> Engine:
+    # hide_parameters: a database error's message (and so its log line) never shows the bound
+    # values, which are payment service IDs, staff names, token hashes.
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def _create_sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "checkout", _leave_transactions_to_sqlalchemy)
     event.listen(engine, "begin", _begin_sqlite_transaction)

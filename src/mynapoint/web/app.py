@@ -9,14 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware
 
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.logs import ROUTE_TEMPLATE, logged_path
 from mynapoint.services.audit import keep_publishing
 from mynapoint.web import i18n
 from mynapoint.web.api import (
@@ -32,10 +33,13 @@ from mynapoint.web.api import (
 )
 from mynapoint.web.csrf import CSRF_COOKIE
 from mynapoint.web.errors import install_error_handlers
+from mynapoint.web.inputs import check_path_and_query
+from mynapoint.web.limits_body import BodyGate
 from mynapoint.web.pages import corners, home, services
 from mynapoint.web.pages import help as help_pages
 from mynapoint.web.pages.citizen.routes import router as citizen_pages
 from mynapoint.web.pages.staff.routes import router as staff_pages
+from mynapoint.web.security_headers import SecurityHeaders
 
 HERE = Path(__file__).parent
 # The API first (its order is the OpenAPI page's), then the pages.
@@ -57,6 +61,24 @@ ROUTERS = (
     staff_pages,
 )
 access_log = logging.getLogger("mynapoint.access")
+
+VENDOR = "/static/vendor/swagger-ui"
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Mynapoint API</title>
+<link rel="stylesheet" href="{VENDOR}/swagger-ui.css">
+<link rel="icon" href="{VENDOR}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{VENDOR}/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
 
 DESCRIPTION = """\
 マイナポイント platform API (v1). JSON over HTTP, UTF-8; timestamps carry a UTC
@@ -96,31 +118,33 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # The input policy's check of every path and query string (web/inputs.py).
+        dependencies=[Depends(check_path_and_query)],
     )
     install_error_handlers(app)
 
-    @app.middleware("http")
     async def log_access(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        # The path only: query strings and headers may carry what must never be logged.
+        # The route's template, not the path: a path may name a payment service ID, an
+        # application or a job (logs.py). Never the query string or headers.
         started = time.perf_counter()
         response = await call_next(request)
+        path = logged_path(request.url.path, request.scope.get(ROUTE_TEMPLATE))
         access_log.info(
             "%s %s %s",
             request.method,
-            request.url.path,
+            path,
             response.status_code,
             extra={
                 "method": request.method,
-                "path": request.url.path,
+                "path": path,
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
         return response
 
-    @app.middleware("http")
     async def locale_and_csrf_cookie(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -146,17 +170,18 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             )
         return response
 
+    # Outermost last: the security headers go on every response, the access log sees every
+    # refusal, and the body gate answers before anything reads a body (web/limits_body.py).
+    app.add_middleware(BaseHTTPMiddleware, dispatch=locale_and_csrf_cookie)
+    app.add_middleware(BodyGate, web_app=app)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=log_access)
+    app.add_middleware(SecurityHeaders)
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        # Swagger UI from the app's own pinned copy: no page loads anything from a CDN.
-        vendor = "/static/vendor/swagger-ui"
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Mynapoint API",
-            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
-            swagger_css_url=f"{vendor}/swagger-ui.css",
-            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
-        )
+        # Swagger UI from the app's own pinned copy (no CDN), started by a static file so that
+        # the page runs no inline script (web/security_headers.py).
+        return HTMLResponse(DOCS_PAGE)
 
     for router in ROUTERS:
         app.include_router(router)

@@ -73,6 +73,13 @@ MESSAGES: dict[str, str] = {
     "representative_not_allowed": N_("この申込みは代理人による手続きができません。"),
     "budget_frame_reached": N_("予算の上限に達したため、受付を終了しました。"),
     "batch_too_large": N_("一度に送信できる件数を超えています。"),
+    "request_too_large": N_(
+        "送信した内容が大きすぎます。ファイルを選び直すか、内容を減らしてもう一度お試しください。"
+    ),
+    "invalid_text": N_(
+        "入力内容に使えない文字(制御文字や目に見えない文字)が含まれています。入力し直してください。"
+    ),
+    "instant_out_of_range": N_("日時が受け付けられる範囲の外です。日時を確認してください。"),
     "invalid_account_credentials": N_(
         "決済サービスIDまたはセキュリティコードが違います。決済サービスのアプリ等で確認してください。"
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.input_policy import text_problem
+from mynapoint.logs import ROUTE_TEMPLATE, logged_path
 from mynapoint.web.csrf import CsrfRejected
 from mynapoint.web.i18n import N_
 
@@ -102,16 +105,23 @@ def error_response(
     code: str,
     message: str,
     details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    status: int | None = None,
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return JSONResponse(body, status_code=STATUS_BY_CODE.get(code, 400), headers=headers)
+    return JSONResponse(body, status_code=status or STATUS_BY_CODE.get(code, 400), headers=headers)
 
 
 def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: each status with the codes it may carry."""
     by_status: dict[int, list[str]] = {}
-    for code in (*codes, "invalid_request", "internal_error"):
+    # Any request may be malformed (a body that is not JSON, a Content-Length that is not a
+    # number), too large for its route (web/limits_body.py), or refused by the input policy.
+    always = (
+        "malformed_request", "request_too_large", "invalid_request", "invalid_text",
+        "instant_out_of_range", "internal_error",
+    )  # fmt: skip
+    for code in (*codes, *always):
         by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
     return {
         status: {"model": ErrorOut, "description": "error codes: " + ", ".join(sorted(set(cs)))}
@@ -162,7 +172,12 @@ PAGE_ERRORS: dict[int, tuple[str, str]] = {
 REFUSED_TITLE = N_("手続きを完了できませんでした")
 
 
-def error_page(request: Request, status: int, exc: MynapointError | None = None) -> Response:
+def error_page(
+    request: Request,
+    status: int,
+    exc: MynapointError | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     """The error as a page: a refusal in the words of web/error_messages.py, else by status."""
     from mynapoint.web.error_messages import message_for  # noqa: PLC0415 - they import i18n
     from mynapoint.web.templating import templates  # noqa: PLC0415
@@ -172,22 +187,52 @@ def error_page(request: Request, status: int, exc: MynapointError | None = None)
     else:
         title, text = PAGE_ERRORS.get(status, PAGE_ERRORS[500])
     return templates.TemplateResponse(
-        request, "error.html", {"title": title, "text": text, "status": status}, status_code=status
+        request,
+        "error.html",
+        {"title": title, "text": text, "status": status},
+        status_code=status,
+        headers=headers,
     )
 
 
 async def _domain(request: Request, exc: MynapointError) -> Response:
     if is_page(request):
         return error_page(request, STATUS_BY_CODE.get(exc.code, 400), exc)
-    return error_response(exc.code, exc.message, dict(exc.details))
+    details = dict(exc.details)
+    if exc.code in POLICY_CODES and "fields" not in details:
+        # A refusal of the input policy names its fields as a validation problem does.
+        field = str(details.get("field", "(body)"))
+        details["fields"] = [{"field": field, "message": exc.message, "type": exc.code}]
+    return error_response(exc.code, exc.message, details)
+
+
+# The input policy's refusals have codes of their own (web/inputs.py raises them as
+# validation problems of these types); the first one found names the whole answer.
+POLICY_CODES = ("invalid_text", "instant_out_of_range")
+
+
+def _policy_first(problem: dict[str, Any]) -> dict[str, Any]:
+    """A value the text policy refuses is refused for that, whatever else is wrong with it
+    (a NUL in an enumeration's value is invalid_text, not "not one of the values")."""
+    given = problem.get("input")
+    found = text_problem(given) if isinstance(given, str) else None
+    if found is None:
+        return problem
+    return {**problem, "type": "invalid_text", "msg": found}
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> Response:
-    problems = list(exc.errors())
+    problems = [_policy_first(p) for p in exc.errors()]
+    types = {str(p.get("type", "")) for p in problems}
+    code = next((c for c in POLICY_CODES if c in types), "invalid_request")
     if is_page(request):
         # A page's own forms are checked by the page; this is a hand-made or stale request.
-        return error_page(request, 422, MynapointError("invalid request"))
-    if any(p.get("type") == "json_invalid" for p in problems):
+        return error_page(
+            request,
+            422,
+            MynapointError("invalid request") if code == "invalid_request" else _Refused(code),
+        )
+    if "json_invalid" in types:
         return error_response("malformed_request", "the request body is not valid JSON")
     fields = [
         {
@@ -198,17 +243,44 @@ async def _validation(request: Request, exc: RequestValidationError) -> Response
         for p in problems
     ]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return error_response("invalid_request", summary, {"fields": fields})
+    return error_response(code, summary, {"fields": fields})
+
+
+class _Refused(MynapointError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# What an HTTP error raised by the framework (not by the platform) is called: its status and
+# headers are kept (a 405's Allow, a 401's WWW-Authenticate), and the code names the status.
+CODE_BY_HTTP_STATUS: dict[int, str] = {
+    400: "malformed_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
+_HTTP_MESSAGES: dict[int, str] = {
+    404: "no such resource; see /docs for the API",
+    405: "this method is not allowed here; the Allow header lists the methods that are",
+    413: "the request body is too large",
+}
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-    if isinstance(exc, CsrfRejected) or (is_page(request) and exc.status_code in PAGE_ERRORS):
-        return error_page(request, exc.status_code)
-    if exc.status_code == 404:
-        return error_response("not_found", "no such resource; see /docs for the API")
-    if exc.status_code == 405:
-        return error_response("method_not_allowed", "this method is not allowed here")
-    return error_response("invalid_request", str(exc.detail))
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if isinstance(exc, CsrfRejected) or (is_page(request) and status in PAGE_ERRORS):
+        return error_page(request, status, headers=headers)
+    code = CODE_BY_HTTP_STATUS.get(status, "internal_error" if status >= 500 else "invalid_request")
+    message = _HTTP_MESSAGES.get(status, str(exc.detail))
+    if is_page(request):
+        return error_page(request, status, _Refused(code), headers=headers)
+    return error_response(code, message, headers=headers, status=status)
 
 
 class SendInstead(Exception):
@@ -225,7 +297,8 @@ async def _send_instead(_request: Request, exc: SendInstead) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    path = logged_path(request.url.path, request.scope.get(ROUTE_TEMPLATE))
+    log.error("unhandled error on %s %s", request.method, path, exc_info=exc)
     if is_page(request):
         return error_page(request, 500)
     return error_response("internal_error", "an unexpected error occurred; it has been logged")

@@ -21,6 +21,7 @@ from mynapoint.services.applications import (
 )
 from mynapoint.web.dependencies import ApplicationDeskDep, Citizen, ClockDep, PlatformDep
 from mynapoint.web.errors import responses
+from mynapoint.web.inputs import Identifier, TextBlock
 
 router = APIRouter(prefix="/api/v1/applications", tags=["citizen"])
 
@@ -40,14 +41,14 @@ APPLY_ERRORS = (
 
 
 class AccountIn(BaseModel):
-    service_code: str = Field(min_length=1, max_length=40, examples=["paypay"])
-    payment_service_id: str = Field(
+    service_code: Identifier = Field(min_length=1, max_length=40, examples=["paypay"])
+    payment_service_id: Identifier = Field(
         min_length=1,
         max_length=64,
         description="the service's 決済サービスID, in its format (see the payment service)",
         examples=["1234567890123456"],
     )
-    security_code: str = Field(
+    security_code: Identifier = Field(
         min_length=1,
         max_length=64,
         description="the service's セキュリティコード; several codes joined with '-' in the "
@@ -60,11 +61,11 @@ class AccountIn(BaseModel):
 
 
 class RepresentativeIn(BaseModel):
-    challenge_id: str = Field(min_length=1, max_length=64)
-    certificate: str = Field(
+    challenge_id: Identifier = Field(min_length=1, max_length=64)
+    certificate: TextBlock = Field(
         min_length=1, max_length=20_000, description="the representative's user certificate, PEM"
     )
-    signature: str = Field(
+    signature: Identifier = Field(
         min_length=1,
         max_length=2_000,
         description="the representative's card signature over the challenge nonce, base64",
@@ -154,7 +155,7 @@ def post_application(
     responses=responses(*AUTH, "not_found", "cancellation_not_allowed"),
 )
 def delete_application(
-    application_id: Annotated[str, Path(min_length=1, max_length=32)],
+    application_id: Annotated[Identifier, Path(min_length=1, max_length=32)],
     me: Citizen,
     platform: PlatformDep,
     clock: ClockDep,

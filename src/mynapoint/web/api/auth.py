@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from mynapoint.services.auth import create_challenge, log_in, log_out
 from mynapoint.web.dependencies import Citizen, ClockDep, PlatformDep
 from mynapoint.web.errors import responses
+from mynapoint.web.inputs import Identifier, TextBlock
 
 router = APIRouter(prefix="/api/v1/auth", tags=["citizen login"])
 
@@ -28,11 +29,11 @@ class ChallengeOut(BaseModel):
 
 
 class SessionIn(BaseModel):
-    challenge_id: str = Field(min_length=1, max_length=64)
-    certificate: str = Field(
+    challenge_id: Identifier = Field(min_length=1, max_length=64)
+    certificate: TextBlock = Field(
         min_length=1, max_length=20_000, description="the user certificate, PEM"
     )
-    signature: str = Field(
+    signature: Identifier = Field(
         min_length=1,
         max_length=2_000,
         description="base64 RSASSA-PKCS1-v1_5 SHA-256 over the nonce",

@@ -14,6 +14,7 @@ from mynapoint.domain.measures import Measure, MeasureKind
 from mynapoint.domain.versions import Version, Versioned
 from mynapoint.web.dependencies import ClockDep, RulesDep
 from mynapoint.web.errors import responses
+from mynapoint.web.inputs import Day
 
 router = APIRouter(tags=["public"])
 
@@ -148,7 +149,7 @@ def list_campaigns(
     rules: RulesDep,
     clock: ClockDep,
     as_of: Annotated[
-        date | None,
+        Day | None,
         Query(description="rules as announced by the end of this day (default: platform today)"),
     ] = None,
 ) -> CampaignsOut:

@@ -12,26 +12,27 @@ from mynapoint.domain.calendar import to_jst
 from mynapoint.services.operators import HOLDER_NAME_MAX, register_account, unlock_account
 from mynapoint.web.dependencies import ClockDep, CodeHasherDep, Operator, PlatformDep
 from mynapoint.web.errors import responses
+from mynapoint.web.inputs import Identifier, Text
 
 router = APIRouter(prefix="/api/v1/operator/services/{code}/accounts", tags=["payment operator"])
 
 AUTH = ("not_authenticated", "invalid_token")
 
-ServiceCode = Annotated[str, Path(min_length=1, max_length=40, description="a catalog code")]
+ServiceCode = Annotated[Identifier, Path(min_length=1, max_length=40, description="a catalog code")]
 PaymentServiceId = Annotated[
-    str, Path(min_length=1, max_length=64, description="the account's 決済サービスID")
+    Identifier, Path(min_length=1, max_length=64, description="the account's 決済サービスID")
 ]
 
 
 class AccountIn(BaseModel):
-    security_code: str = Field(
+    security_code: Identifier = Field(
         min_length=1,
         max_length=64,
         description="in the service's format; several codes joined with '-' in the catalog's "
         "order (e.g. 1234-0825). Stored only as a hash",
         examples=["1234"],
     )
-    holder_name: str = Field(
+    holder_name: Text = Field(
         min_length=1,
         max_length=HOLDER_NAME_MAX,
         description="shown masked to the person at application (ヤマダ タ**)",

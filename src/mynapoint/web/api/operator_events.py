@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Body, File, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Body, File, Path, Query
 from pydantic import BaseModel, Field
 
 from mynapoint.domain.calendar import jst_date
@@ -17,6 +17,7 @@ from mynapoint.services.intake import BATCH_LIMIT, EventRow, RowProblem, ingest
 from mynapoint.services.settlement import operator_statement
 from mynapoint.web.dependencies import ClockDep, Operator, PlatformDep
 from mynapoint.web.errors import responses
+from mynapoint.web.inputs import Day, Identifier, NamedUpload
 from mynapoint.web.uploads import STORED_REJECTIONS, JobNotFound, run_job, start_job
 
 router = APIRouter(prefix="/api/v1/operator", tags=["payment operator"])
@@ -116,9 +117,9 @@ def get_grants(
     operator: Operator,
     platform: PlatformDep,
     clock: ClockDep,
-    service_code: Annotated[str | None, Query(max_length=40)] = None,
-    due_by: Annotated[date | None, Query(description="default: platform today (JST)")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    service_code: Annotated[Identifier | None, Query(max_length=40)] = None,
+    due_by: Annotated[Day | None, Query(description="default: platform today (JST)")] = None,
+    cursor: Annotated[Identifier | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
 ) -> GrantsOut:
     """Instructions not yet acknowledged, dated up to `due_by`, in the order they were made
@@ -149,7 +150,7 @@ def get_grants(
 
 
 class AckIn(BaseModel):
-    grant_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    grant_ids: list[Annotated[Identifier, Field(min_length=1, max_length=64)]] = Field(
         max_length=BATCH_LIMIT
     )
 
@@ -183,7 +184,9 @@ class StatementOut(BaseModel):
 
 
 @router.get("/settlements/{month}", responses=responses(*OPERATOR_AUTH))
-def get_settlement(month: str, operator: Operator, platform: PlatformDep) -> StatementOut:
+def get_settlement(
+    month: Annotated[Identifier, Path(max_length=7)], operator: Operator, platform: PlatformDep
+) -> StatementOut:
     """The month's statement for this operator: provisional until the month is closed."""
     statement = operator_statement(platform.unit_of_work(), operator, month)
     return StatementOut(
@@ -260,7 +263,7 @@ class JobOut(BaseModel):
     responses=responses(*OPERATOR_AUTH, "malformed_request"),
 )
 def post_event_file(
-    file: Annotated[UploadFile, File(description="CSV (with header) or JSON Lines")],
+    file: Annotated[NamedUpload, File(description="CSV (with header) or JSON Lines")],
     operator: Operator,
     platform: PlatformDep,
     clock: ClockDep,
@@ -273,7 +276,9 @@ def post_event_file(
 
 
 @router.get("/events/files/{job_id}", responses=responses(*OPERATOR_AUTH, "not_found"))
-def get_event_file(job_id: str, operator: Operator, platform: PlatformDep) -> JobOut:
+def get_event_file(
+    job_id: Annotated[Identifier, Path(max_length=64)], operator: Operator, platform: PlatformDep
+) -> JobOut:
     """Status, counts and the rejected lines of an uploaded file."""
     uow = platform.unit_of_work()
     with uow:

@@ -6,7 +6,7 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from mynapoint.domain.errors import UnknownService
@@ -14,6 +14,7 @@ from mynapoint.domain.measures import Category, Channel, Counts, EventKind, Meas
 from mynapoint.domain.services import AtEvent, CodeFormat, DaysAfter, GrantTiming, PaymentService
 from mynapoint.web.dependencies import CatalogDep
 from mynapoint.web.errors import responses
+from mynapoint.web.inputs import Identifier, Text
 
 router = APIRouter(tags=["public"])
 
@@ -182,7 +183,7 @@ def search(
 @router.get("/api/v1/payment-services", responses=responses())
 def list_payment_services(
     catalog: CatalogDep,
-    q: Annotated[str | None, Query(max_length=100, description="name or keyword")] = None,
+    q: Annotated[Text | None, Query(max_length=100, description="name or keyword")] = None,
     category: Category | None = None,
     counts: Annotated[
         Counts | None,
@@ -206,7 +207,9 @@ def list_payment_services(
 
 
 @router.get("/api/v1/payment-services/{code}", responses=responses("unknown_service"))
-def get_payment_service(code: str, catalog: CatalogDep) -> PaymentServiceOut:
+def get_payment_service(
+    code: Annotated[Identifier, Path(max_length=40)], catalog: CatalogDep
+) -> PaymentServiceOut:
     """One service with its operator, timing, formats and assumptions."""
     if code not in catalog:
         raise UnknownService(code)

@@ -16,11 +16,13 @@ from pydantic import BaseModel, Field
 
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.input_policy import check_instant
 from mynapoint.domain.office_hours import DAY_NAMES, HOLIDAY, WEEKDAYS, DayHours, OfficeHours
 from mynapoint.rules.corners import CornerDirectory, HelpLine, SupportCorner, load_corner_directory
 from mynapoint.services.clock import Clock
 from mynapoint.web.dependencies import ClockDep
 from mynapoint.web.errors import responses
+from mynapoint.web.inputs import Day, Identifier
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 
@@ -67,7 +69,8 @@ def parse_moment(value: str, name: str) -> dt.datetime:
         raise InvalidQuery(
             f"{name} '{value}' has no UTC offset; send e.g. {AT_EXAMPLE}", field=name
         )
-    return moment
+    # Year 1 or 9999 would overflow the conversions to JST and the opening-hours arithmetic.
+    return check_instant(name, moment)
 
 
 def moment_or_now(value: str | None, clock: Clock) -> dt.datetime:
@@ -293,12 +296,10 @@ def list_support_corners(
 @router.get("/support-corners/{code}/calendar", responses=responses("not_found"))
 def support_corner_calendar(
     corners: CornersDep,
-    code: Annotated[str, Path(max_length=40, examples=["sawara_irube"])],
-    first: Annotated[
-        dt.date, Query(alias="from", description="the first day (JST), e.g. 2021-07-19")
-    ],
+    code: Annotated[Identifier, Path(max_length=40, examples=["sawara_irube"])],
+    first: Annotated[Day, Query(alias="from", description="the first day (JST), e.g. 2021-07-19")],
     last: Annotated[
-        dt.date,
+        Day,
         Query(alias="to", description=f"the last day, included; at most {MOST_DAYS} days in all"),
     ],
 ) -> CalendarOut:

@@ -43,6 +43,7 @@ from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
 from mynapoint.web.error_messages import message_for
 from mynapoint.web.errors import STATUS_BY_CODE, SendInstead
 from mynapoint.web.i18n import _
+from mynapoint.web.inputs import Text
 from mynapoint.web.pages.citizen.application_form import (
     CHANNEL_LABELS,
     CONFIRM_ACCOUNT,
@@ -78,11 +79,11 @@ from mynapoint.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 ServiceCode = Annotated[str, Path(max_length=40)]
-ChoiceForm = Annotated[str, Form(max_length=40)]
-CodeForm = Annotated[str, Form(max_length=64)]
+ChoiceForm = Annotated[Text, Form(max_length=40)]
+CodeForm = Annotated[Text, Form(max_length=64)]
 # One `security_code` input per code the service has (services/codes.py joins them).
-CodesForm = Annotated[list[str] | None, Form(max_length=64)]
-BoxForm = Annotated[str, Form(max_length=10)]
+CodesForm = Annotated[list[Text] | None, Form(max_length=64)]
+BoxForm = Annotated[Text, Form(max_length=10)]
 
 
 @dataclass(frozen=True)
@@ -363,8 +364,8 @@ def _entered_from(shown: AccountPreview) -> Entered:
 def commit_application(
     request: Request,
     case: CaseDep,
-    preview: Annotated[str, Form(max_length=64)] = "",
-    representative_pin: Annotated[str, Form(max_length=20)] = "",
+    preview: Annotated[Text, Form(max_length=64)] = "",
+    representative_pin: Annotated[Text, Form(max_length=20)] = "",
     confirm_account: BoxForm = "",
     confirm_final: BoxForm = "",
 ) -> Response:

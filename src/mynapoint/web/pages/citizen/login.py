@@ -21,6 +21,7 @@ from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ClockDep, PlatformDep
 from mynapoint.web.error_messages import message_for
 from mynapoint.web.i18n import _
+from mynapoint.web.inputs import Text
 from mynapoint.web.pages.citizen.card_reader import (
     card_error_message,
     demo_card_files,
@@ -91,9 +92,9 @@ def read_card_and_log_in(
     request: Request,
     platform: PlatformDep,
     clock: ClockDep,
-    card: Annotated[str, Form(max_length=200)] = "",
-    pin: Annotated[str, Form(max_length=20)] = "",
-    next_url: Annotated[str, Form(alias="next", max_length=500)] = "",
+    card: Annotated[Text, Form(max_length=200)] = "",
+    pin: Annotated[Text, Form(max_length=20)] = "",
+    next_url: Annotated[Text, Form(alias="next", max_length=500)] = "",
 ) -> Response:
     back = safe_next(next_url)
     errors: FieldErrors = {}

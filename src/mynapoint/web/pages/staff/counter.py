@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mynapoint.domain.assist import (
@@ -47,6 +47,7 @@ from mynapoint.services.counter_sessions import (
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import CatalogDep, ClockDep, PlatformDep
 from mynapoint.web.i18n import _
+from mynapoint.web.inputs import NamedUpload, Text
 from mynapoint.web.pages.staff.access import (
     CounterDep,
     redirect,
@@ -105,8 +106,8 @@ def card_post(
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
-    card: Annotated[UploadFile | None, File()] = None,
-    pin: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    card: Annotated[NamedUpload | None, File()] = None,
+    pin: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     now = clock.now()
     try:
@@ -129,7 +130,7 @@ def mykey_post(
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
-    session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     try:
         set_up_mykey(platform.unit_of_work(), counter, clerk, session, clock.now())
@@ -146,13 +147,13 @@ def preview_post(
     clock: ClockDep,
     counter: CounterDep,
     catalog: CatalogDep,
-    session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    measure: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    service_code: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    counts: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    payment_service_id: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    security_code: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    with_representative: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    measure: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    service_code: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    counts: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    payment_service_id: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    security_code: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    with_representative: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     entered = Entered(
         measure, service_code, counts, payment_service_id.strip(), bool(with_representative)
@@ -198,8 +199,8 @@ def reject_post(
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
-    session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    preview: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    preview: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     try:
         reject_preview(platform.unit_of_work(), counter, clerk, session, preview, clock.now())
@@ -215,13 +216,13 @@ def apply_post(
     platform: PlatformDep,
     clock: ClockDep,
     counter: CounterDep,
-    session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    preview: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    confirmed: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    card: Annotated[UploadFile | None, File()] = None,
-    pin: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    representative_card: Annotated[UploadFile | None, File()] = None,
-    representative_pin: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    preview: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    confirmed: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    card: Annotated[NamedUpload | None, File()] = None,
+    pin: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+    representative_card: Annotated[NamedUpload | None, File()] = None,
+    representative_pin: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     now = clock.now()
     try:
@@ -278,7 +279,7 @@ def end_post(
     clerk: ClerkDep,
     platform: PlatformDep,
     clock: ClockDep,
-    session: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     end(platform.unit_of_work(), clerk, session or None, EndReason.ENDED_BY_STAFF, clock.now())
     return redirect(f"/counter?ended={EndReason.ENDED_BY_STAFF.value}")

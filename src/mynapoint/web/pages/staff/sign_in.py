@@ -31,6 +31,7 @@ from mynapoint.services.staff import SignedInStaff, change_password, sign_in, si
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ClockDep, CodeHasherDep, PlatformDep
 from mynapoint.web.i18n import N_, _
+from mynapoint.web.inputs import Text
 from mynapoint.web.pages.staff.access import (
     SIGN_IN_PATH,
     STAFF_COOKIE,
@@ -93,8 +94,8 @@ def sign_in_post(
     platform: PlatformDep,
     clock: ClockDep,
     hasher: CodeHasherDep,
-    name: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
-    password: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
+    name: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
+    password: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
 ) -> Response:
     try:
         issued = sign_in(platform.unit_of_work(), hasher, name, password, clock.now())
@@ -150,9 +151,9 @@ def password_post(
     platform: PlatformDep,
     clock: ClockDep,
     hasher: CodeHasherDep,
-    current: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
-    new: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
-    new_again: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
+    current: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
+    new: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
+    new_again: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
 ) -> Response:
     if (sent := gate(me, changing_password=True)) is not None or me is None:
         return sent or redirect(SIGN_IN_PATH)
