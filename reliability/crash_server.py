@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from reliability.answers import send
 from reliability.context import Context, Outcome
 from reliability.dataset import EventFacts, EventFile, bearer, split_file
 from reliability.ledger import compare, read_ledger
@@ -58,7 +59,7 @@ def _kill_cycles(context: Context, server: Server, parts: list[EventFile], windo
             cycles.jobs[job_id] = part
             delay = context.rng.uniform(0.05, window)
             time.sleep(delay)
-            status = client.get(f"/api/v1/operator/events/files/{job_id}").json()["status"]
+            status = _status(client, job_id)
         cycles.hit_running += status not in FINISHED
         server.kill()
         context.say(
@@ -67,16 +68,21 @@ def _kill_cycles(context: Context, server: Server, parts: list[EventFile], windo
     return cycles
 
 
+def _status(client: httpx.Client, job_id: str) -> str:
+    answer = send(client, "GET", f"/api/v1/operator/events/files/{job_id}")
+    return str(answer.body.get("status", answer.label))
+
+
 def _wait_for_jobs(server: Server, jobs: list[str], auth: dict[str, str]) -> dict[str, JobStatus]:
     """The jobs' status once all are finished, or RECOVERY_SECONDS after the restart."""
     deadline = time.monotonic() + RECOVERY_SECONDS
     with httpx.Client(base_url=server.base, headers=auth, timeout=30) as client:
         while True:
             statuses = {
-                job_id: client.get(f"/api/v1/operator/events/files/{job_id}").json()
+                job_id: send(client, "GET", f"/api/v1/operator/events/files/{job_id}").body
                 for job_id in jobs
             }
-            if all(s["status"] in FINISHED for s in statuses.values()):
+            if all(s.get("status") in FINISHED for s in statuses.values()):
                 return statuses
             if time.monotonic() > deadline:
                 return statuses
@@ -85,15 +91,17 @@ def _wait_for_jobs(server: Server, jobs: list[str], auth: dict[str, str]) -> dic
 
 def _job_problems(statuses: dict[str, JobStatus], var_dir: Path) -> list[str]:
     problems = []
-    unfinished = [j for j, s in statuses.items() if s["status"] not in FINISHED]
+    unfinished = [j for j, s in statuses.items() if s.get("status") not in FINISHED]
     if unfinished:
-        stuck = sorted({str(statuses[j]["status"]) for j in unfinished})
+        stuck = sorted({str(statuses[j].get("status", "unknown")) for j in unfinished})
         problems.append(
             f"{len(unfinished)} of {len(statuses)} jobs never finished "
             f"({'/'.join(stuck)} {RECOVERY_SECONDS} s after the restart)"
         )
     unexplained = [
-        j for j, s in statuses.items() if s["status"] == "failed" and not s.get("rejected_lines")
+        j
+        for j, s in statuses.items()
+        if s.get("status") == "failed" and not s.get("rejected_lines")
     ]
     if unexplained:
         problems.append(f"{len(unexplained)} jobs failed without a reason")

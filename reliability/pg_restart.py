@@ -154,6 +154,9 @@ def _resend(server: Server, load: Load, operator: dict[str, str]) -> Resent:
     resent = Resent()
     with httpx.Client(base_url=server.base, timeout=60, headers=operator) as client:
         for index, batch in enumerate(load.batches):
+            if not server.alive():
+                resent.problems.append(f"the server was gone when batch {index} was resent")
+                break
             before = load.answers.get(index, [])
             answer = _until_answered(client, "POST", "/api/v1/operator/events", {"events": batch})
             accepted = int(str(answer.body.get("accepted", -1)))
@@ -179,6 +182,9 @@ def _applications_held(server: Server, holders: Holders) -> list[int]:
     held = []
     with httpx.Client(base_url=server.base, timeout=60) as client:
         for _, holder, token in holders:
+            if not server.alive():
+                held.append(0)
+                continue
             me = _until_answered(client, "GET", "/api/v1/me", None, bearer(token))
             if me.status == HTTPStatus.OK and me.body.get("applications") == []:
                 _until_answered(
