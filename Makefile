@@ -35,9 +35,10 @@ test: $(STAMP) ## Run the whole test suite (PostgreSQL too when MYNAPOINT_TEST_D
 
 .PHONY: lint
 lint: $(STAMP) ## ruff, mypy (strict) and the import-linter layer contracts
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench reliability
+	$(BIN)/ruff format --check src tests bench reliability
 	$(BIN)/mypy
+	MYPYPATH=bench $(BIN)/mypy -p reliability
 	$(BIN)/lint-imports
 
 .PHONY: migrations-check
@@ -49,8 +50,8 @@ check: lint migrations-check test ## Everything CI checks: lint, types, layers, 
 
 .PHONY: format
 format: $(STAMP) ## Format and auto-fix the code
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench reliability
+	$(BIN)/ruff check --fix src tests bench reliability
 
 .PHONY: messages
 messages: $(STAMP) ## List page texts without an English translation, as .po entries to fill in
@@ -66,6 +67,10 @@ bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simula
 .PHONY: bench-intake
 bench-intake: $(STAMP) ## Event file intake into PostgreSQL against a raw COPY (MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/intake.py
+
+.PHONY: reliability
+reliability: $(STAMP) ## Crash, PostgreSQL-restart and concurrency runs on a scratch cluster (~10 min; ARGS=--quick)
+	$(BIN)/python -m reliability.run $(ARGS)
 
 .PHONY: clean
 clean: ## Remove the virtualenv, caches and the local database
