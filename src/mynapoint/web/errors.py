@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mynapoint.domain.errors import MynapointError
@@ -296,8 +297,29 @@ async def _send_instead(_request: Request, exc: SendInstead) -> Response:
     return exc.response
 
 
+# Seconds a client is asked to wait when the database cannot be reached.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A lost or refused database connection (a restart, a failover, SQLite busy past its
+    timeout): the request did not happen or was rolled back, so the client may retry. A bug
+    such as an IntegrityError is not one of these."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     path = logged_path(request.url.path, request.scope.get(ROUTE_TEMPLATE))
+    if is_database_unavailable(exc):
+        # hide_parameters keeps bound values out of this line (db/engine.py).
+        log.warning("database unavailable on %s %s: %s", request.method, path, type(exc).__name__)
+        unavailable = ServiceUnavailable("the database is not reachable just now; retry shortly")
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        if is_page(request):
+            return error_page(request, 503, unavailable, headers=headers)
+        return error_response(unavailable.code, unavailable.message, headers=headers)
     log.error("unhandled error on %s %s", request.method, path, exc_info=exc)
     if is_page(request):
         return error_page(request, 500)
