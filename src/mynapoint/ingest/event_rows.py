@@ -124,21 +124,16 @@ def _well_formed(
     if not (
         type(event_id) is str
         and 0 < len(event_id) <= 128
-        and _plain(event_id)
         and type(service_code) is str
         and 0 < len(service_code) <= 40
-        and _plain(service_code)
         and type(payment_service_id) is str
         and 0 < len(payment_service_id) <= 64
-        and _plain(payment_service_id)
         and type(kind) is str
         and type(amount) is int
         and 0 < amount <= 1_000_000_000
         and type(occurred_at) is str
-        and (
-            refund_of is None
-            or (type(refund_of) is str and 0 < len(refund_of) <= 128 and _plain(refund_of))
-        )
+        and (refund_of is None or (type(refund_of) is str and 0 < len(refund_of) <= 128))
+        and _plain(event_id, service_code, payment_service_id, refund_of or "x")
     ):
         return None
     event_kind = _KINDS.get(kind)
@@ -151,7 +146,9 @@ def _well_formed(
         at = datetime.fromisoformat(occurred_at)
     except ValueError:
         return None
-    if instant_problem(at) is not None:
+    # Any offset keeps a time of 2001-2098 within the accepted instants; the years at the
+    # edges are checked to the second.
+    if not "2001" <= occurred_at[:4] <= "2098" and instant_problem(at) is not None:
         return None
     return EventRow(
         event_id=event_id,
@@ -164,10 +161,16 @@ def _well_formed(
     )
 
 
-def _plain(value: str) -> bool:
-    """Printable ASCII without spaces around it: an identifier the input policy surely
-    accepts (ASCII is its own NFKC form). Anything else is left to the full validation."""
-    return value.isascii() and value.isprintable() and value[0] != " " and value[-1] != " "
+def _plain(*identifiers: str) -> bool:
+    """Non-empty printable ASCII without spaces around it: identifiers the input policy
+    surely accepts (ASCII is its own NFKC form). Anything else is left to the full
+    validation."""
+    joined = "".join(identifiers)
+    return (
+        joined.isascii()
+        and joined.isprintable()
+        and all(value[0] != " " and value[-1] != " " for value in identifiers)
+    )
 
 
 def parse_event(index: int, data: object) -> EventRow | RowProblem:
