@@ -528,6 +528,33 @@ class FakeIngestJobRepository:
         if job.job_id in self._tables().jobs:
             self._tables().jobs[job.job_id] = job
 
+    def save_if_owned(self, job: IngestJob) -> bool:
+        stored = self._tables().jobs.get(job.job_id)
+        if stored is None or stored.owner != job.owner:
+            return False
+        self._tables().jobs[job.job_id] = job
+        return True
+
+    def beat(self, job_id: str, owner: str, at: datetime) -> bool:
+        stored = self._tables().jobs.get(job_id)
+        if stored is None or stored.owner != owner or not stored.is_live:
+            return False
+        self._tables().jobs[job_id] = replace(stored, heartbeat_at=at)
+        return True
+
+    def claim(self, job_id: str, owner: str, expired_before: datetime, at: datetime) -> bool:
+        stored = self._tables().jobs.get(job_id)
+        if stored is None or not stored.is_live:
+            return False
+        if stored.heartbeat_at is not None and stored.heartbeat_at >= expired_before:
+            return False
+        self._tables().jobs[job_id] = replace(stored, owner=owner, heartbeat_at=at)
+        return True
+
+    def live(self) -> list[IngestJob]:
+        jobs = [job for job in self._tables().jobs.values() if job.is_live]
+        return sorted(jobs, key=lambda job: (job.created_at, job.job_id))
+
 
 class FakeAuditRepository:
     def __init__(self, tables: Callable[[], FakeTables]) -> None:

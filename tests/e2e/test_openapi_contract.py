@@ -43,6 +43,8 @@ BATCH_ROW_CODES = (
     "account_not_linked",
     "event_id_conflict",
     "occurred_in_future",
+    "invalid_text",
+    "instant_out_of_range",
 )
 
 # The endpoints a card holder calls with `Authorization: Bearer <token>`.

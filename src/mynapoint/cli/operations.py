@@ -39,9 +39,14 @@ def ingest_command(
         source = file.open("rb")
     except OSError as exc:
         raise _fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE) from None
+    try:
+        report_file = report_path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        source.close()
+        raise _fail(f"cannot write the report {report_path}: {exc.strerror}", EXIT_USAGE) from None
     with (
         source,
-        report_path.open("w", encoding="utf-8", newline="") as out,
+        report_file as out,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -68,8 +73,8 @@ def ingest_command(
                 )
         except FileProblem as exc:
             raise _fail(f"{file}: {exc}", EXIT_USAGE) from None
-        except UnicodeDecodeError:
-            raise _fail(f"{file}: not UTF-8 text", EXIT_USAGE) from None
+        except OSError as exc:
+            raise _fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE) from None
         progress.update(task, completed=size)
     typer.echo(
         f"{file.name}: {result.lines} lines, {result.accepted} accepted, "

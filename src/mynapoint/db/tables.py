@@ -359,6 +359,14 @@ ingest_jobs = Table(
     Column("rejected_lines", Text, nullable=False, server_default=text("'[]'")),
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime, nullable=True),
+    # Why a job failed (the file unreadable or gone, the load stopped), for the operator.
+    Column("reason", Text, nullable=True),
+    # The lease: the runner that holds the job renews heartbeat_at while it works; a queued
+    # or running job whose heartbeat is older than the lease is taken over (web/uploads.py).
+    Column("owner", String(64), nullable=True),
+    Column("heartbeat_at", UtcDateTime, nullable=True),
+    # Where the first batch not yet committed starts in the file (`lines` are behind it).
+    Column("read_bytes", BigInteger, nullable=False, server_default=text("0")),
 )
 
 # --- The audit log of assisted actions (DOMAIN §6, "The incident") ---------------------------

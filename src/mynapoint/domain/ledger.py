@@ -120,8 +120,17 @@ class LinkageNotice:
     created_at: datetime
 
 
+JOB_LIVE = ("queued", "running")
+
+
 @dataclass(frozen=True)
 class IngestJob:
+    """An uploaded event file and how far its load got.
+
+    The counts are always those of the batches committed so far (`lines` read up to byte
+    `read_bytes` of the file), also while it runs and after it failed. A live job (queued or
+    running) is held by `owner` while its `heartbeat_at` is recent."""
+
     job_id: str
     operator_code: str
     filename: str
@@ -133,3 +142,11 @@ class IngestJob:
     rejected: int = 0
     rejected_lines: tuple[dict[str, object], ...] = ()
     finished_at: datetime | None = None
+    reason: str | None = None
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+    read_bytes: int = 0
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in JOB_LIVE

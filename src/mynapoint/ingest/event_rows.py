@@ -1,22 +1,35 @@
 """Operator events from JSON bodies, CSV and JSON Lines: each row checked on its own.
 
-Reading is streaming: a file of any size is read line by line, and every bad
-line becomes a problem with its line number, field and code while the good
-lines go on.
+Reading is streaming: a file of any size is read line by line, as bytes, and each
+line is decoded and judged on its own, so every bad line (not UTF-8, badly quoted,
+too long, a bad field) becomes a problem with its true line number, field and code
+while every line after it is still read.
+
+One physical line is one record, in CSV too: a quoted field may hold commas and
+quotes but not a line break. No field of an event can contain one (identifiers
+refuse control characters), so a record split over lines could never be accepted;
+reading it as one record would let a single stray quote swallow every line after
+it. A line whose quotes do not close is rejected on its own, and the next line is
+read as a record of its own.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from mynapoint.domain.input_policy import (
+    ascii_digits,
+    identifier_problem,
+    instant_problem,
+    text_problem,
+)
 from mynapoint.domain.measures import EventKind
 from mynapoint.rules.schema import Timestamp
 from mynapoint.services.intake import EventRow, RowProblem
@@ -60,11 +73,25 @@ _MESSAGES = {
 
 
 def _event_id_of(data: object) -> str | None:
+    """The row's event_id as the report may show it: None when it is not text that can
+    be stored and shown (a NUL, a lone surrogate from a JSON escape, …)."""
     if isinstance(data, dict):
         value = data.get("event_id")
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and text_problem(value) is None:
             return value[:128]
     return None
+
+
+def _visible(text: str) -> str:
+    """`text` with any control, format or unencodable character escaped, so that a report
+    (a CSV file, a JSON column) can always hold it."""
+    if text_problem(text) is None:
+        return text
+    return text.encode("unicode_escape").decode("ascii")
+
+
+# The identifiers of an event, checked with the platform's one input policy.
+IDENTIFIERS = ("event_id", "service_code", "payment_service_id", "refund_of")
 
 
 _FIELDS = frozenset(CSV_HEADER)
@@ -106,6 +133,7 @@ def _well_formed(
         and 0 < amount <= 1_000_000_000
         and type(occurred_at) is str
         and (refund_of is None or (type(refund_of) is str and 0 < len(refund_of) <= 128))
+        and _plain(event_id, service_code, payment_service_id, refund_of or "x")
     ):
         return None
     event_kind = _KINDS.get(kind)
@@ -118,6 +146,10 @@ def _well_formed(
         at = datetime.fromisoformat(occurred_at)
     except ValueError:
         return None
+    # Any offset keeps a time of 2001-2098 within the accepted instants; the years at the
+    # edges are checked to the second.
+    if not "2001" <= occurred_at[:4] <= "2098" and instant_problem(at) is not None:
+        return None
     return EventRow(
         event_id=event_id,
         service_code=service_code,
@@ -126,6 +158,18 @@ def _well_formed(
         amount=amount,
         occurred_at=at,
         refund_of=refund_of,
+    )
+
+
+def _plain(*identifiers: str) -> bool:
+    """Non-empty printable ASCII without spaces around it: identifiers the input policy
+    surely accepts (ASCII is its own NFKC form). Anything else is left to the full
+    validation."""
+    joined = "".join(identifiers)
+    return (
+        joined.isascii()
+        and joined.isprintable()
+        and all(value[0] != " " and value[-1] != " " for value in identifiers)
     )
 
 
@@ -151,13 +195,33 @@ def _validated(index: int, data: object) -> EventRow | RowProblem:
         event = _EVENT.validate_python(data)
     except ValidationError as exc:
         problem = exc.errors()[0]
-        field = ".".join(str(part) for part in problem["loc"]) or "(row)"
+        field = _visible(".".join(str(part) for part in problem["loc"]) or "(row)")
         message = _MESSAGES.get(problem["type"], problem["msg"])
         shown = problem.get("input")
+        if problem["type"] == "string_unicode":
+            # A lone surrogate (a JSON \ud800 escape): text no platform string may hold.
+            return RowProblem(
+                index,
+                _event_id_of(data),
+                field,
+                "invalid_text",
+                f"{field} is not Unicode text (it holds a lone surrogate); send printable text",
+            )
         if problem["type"] not in {"missing", "extra_forbidden"} and isinstance(shown, str | int):
             message = f"{shown!r} {message}" if field != "(row)" else message
         return RowProblem(
-            index, _event_id_of(data), field, "invalid_request", f"{field}: {message}"
+            index, _event_id_of(data), field, "invalid_request", _visible(f"{field}: {message}")
+        )
+    shown_id = event.event_id if text_problem(event.event_id) is None else None
+    for name in IDENTIFIERS:
+        value = getattr(event, name)
+        text = None if value is None else identifier_problem(value)
+        if text is not None:
+            return RowProblem(index, shown_id, name, "invalid_text", f"{name} {text}")
+    instant = instant_problem(event.occurred_at)
+    if instant is not None:
+        return RowProblem(
+            index, shown_id, "occurred_at", "instant_out_of_range", f"occurred_at: {instant}"
         )
     kind = EventKind(event.kind)
     if (kind is EventKind.REFUND) != (event.refund_of is not None):
@@ -179,101 +243,152 @@ def _validated(index: int, data: object) -> EventRow | RowProblem:
 
 
 class FileProblem(ValueError):
-    """The file as a whole cannot be read (e.g. a wrong CSV header)."""
+    """The file as a whole cannot be read (e.g. a wrong or unreadable CSV header)."""
 
 
-def read_events(stream: IO[bytes], name: str) -> Iterator[tuple[int, EventRow | RowProblem]]:
-    """(line number, row or problem) for every data line; the CSV header is line 1."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    try:
-        if name.lower().endswith((".jsonl", ".ndjson", ".json")):
-            yield from _json_lines(text)
-        else:
-            yield from _csv_lines(text)
-    finally:
-        # The caller owns the stream: let go of it without closing it.
-        text.detach()
+# A longer line is rejected on its own (an event is a few hundred bytes): reading stays
+# bounded in memory whatever the file holds.
+MAX_LINE_BYTES = 1 << 16
+_BOM = b"\xef\xbb\xbf"
 
 
-def _json_lines(lines: Iterable[str]) -> Iterator[tuple[int, EventRow | RowProblem]]:
-    number = 0
-    try:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                data: Any = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield (
-                    number,
-                    RowProblem(
-                        number, None, "(line)", "invalid_request", f"not a JSON object: {exc.msg}"
-                    ),
-                )
-                continue
-            if not isinstance(data, dict):
-                yield (
-                    number,
-                    RowProblem(number, None, "(line)", "invalid_request", "not a JSON object"),
-                )
-                continue
-            yield number, parse_event(number, data)
-    except UnicodeDecodeError:
-        yield (
-            number + 1,
-            RowProblem(number + 1, None, "(line)", "invalid_request", "not UTF-8 text"),
-        )
+def read_events(
+    stream: IO[bytes], name: str, first_line: int = 1
+) -> Iterator[tuple[int, EventRow | RowProblem]]:
+    """(line number, row or problem) for every data line; the CSV header is line 1.
+
+    `first_line` above 1 resumes a file: `stream` is positioned at the start of that
+    line (past the header, which was checked when the file was first read)."""
+    lines = _physical_lines(stream, first_line)
+    if name.lower().endswith((".jsonl", ".ndjson", ".json")):
+        yield from _json_lines(lines)
+    else:
+        yield from _csv_lines(lines, header_read=first_line > 1)
 
 
-def _csv_lines(text: Iterable[str]) -> Iterator[tuple[int, EventRow | RowProblem]]:
-    reader = csv.reader(text)
-    try:
-        header = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise FileProblem(f"line 1: cannot read the CSV header: {exc}") from None
-    if header is None:
-        return
-    if tuple(h.strip() for h in header) != CSV_HEADER:
-        raise FileProblem(
-            f"line 1: the header is {','.join(header)!r}; expected {','.join(CSV_HEADER)}"
-        )
-    number = 1
+def _physical_lines(stream: IO[bytes], first_line: int) -> Iterator[tuple[int, str | RowProblem]]:
+    """Each line of the file decoded on its own (without its LF or CRLF), or the problem
+    that keeps it from being read; the lines after a bad one are read as usual."""
+    number = first_line - 1
     while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
             return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            number += 1
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_LINE_BYTES + 1)
+            yield number, _line_problem(number, f"longer than {MAX_LINE_BYTES:,} bytes")
+            continue
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
             yield (
                 number,
-                RowProblem(
-                    number, None, "(line)", "invalid_request", f"cannot read the line: {exc}"
+                _line_problem(
+                    number,
+                    f"not UTF-8 text: byte 0x{raw[exc.start]:02X} at byte {exc.start + 1} "
+                    "of the line; save the file as UTF-8",
                 ),
             )
-            return
-        number = reader.line_num
+            continue
+        yield number, text.removesuffix("\n").removesuffix("\r")
+
+
+def _line_problem(number: int, message: str, event_id: str | None = None) -> RowProblem:
+    return RowProblem(number, event_id, "(line)", "invalid_request", message)
+
+
+def _json_lines(
+    lines: Iterator[tuple[int, str | RowProblem]],
+) -> Iterator[tuple[int, EventRow | RowProblem]]:
+    for number, line in lines:
+        if isinstance(line, RowProblem):
+            yield number, line
+            continue
+        if not line.strip():
+            continue
+        try:
+            data: Any = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, _line_problem(number, f"not a JSON object: {exc.msg}")
+            continue
+        except (ValueError, RecursionError):
+            # An integer of thousands of digits, or arrays nested thousands deep.
+            yield number, _line_problem(number, "not a JSON object an event can be read from")
+            continue
+        if not isinstance(data, dict):
+            yield number, _line_problem(number, "not a JSON object")
+            continue
+        yield number, parse_event(number, data)
+
+
+def _csv_cells(line: str) -> list[str]:
+    """The fields of one CSV line (raises csv.Error for bad quoting or a stray CR)."""
+    if '"' not in line and "\r" not in line:
+        return line.split(",")
+    return next(csv.reader((line,), strict=True), [])
+
+
+def _csv_lines(
+    lines: Iterator[tuple[int, str | RowProblem]], *, header_read: bool
+) -> Iterator[tuple[int, EventRow | RowProblem]]:
+    if not header_read and not _header_checked(lines):
+        return
+    for number, line in lines:
+        if isinstance(line, RowProblem):
+            yield number, line
+            continue
+        try:
+            cells = _csv_cells(line)
+        except csv.Error as exc:
+            yield (
+                number,
+                _line_problem(
+                    number,
+                    f"cannot read the line: {exc}; a quoted field must close on its own "
+                    "line (no field of an event holds a line break)",
+                ),
+            )
+            continue
         # A blank line is skipped (a first cell with text settles it at once).
         if not (cells and cells[0].strip()) and not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(CSV_HEADER):
+            shown = cells[0] if cells and text_problem(cells[0]) is None else None
             yield (
                 number,
-                RowProblem(
-                    number,
-                    cells[0] if cells else None,
-                    "(line)",
-                    "invalid_request",
-                    f"{len(cells)} fields; expected {len(CSV_HEADER)}",
-                ),
+                _line_problem(number, f"{len(cells)} fields; expected {len(CSV_HEADER)}", shown),
             )
             continue
         yield number, _csv_event(number, cells)
 
 
+def _header_checked(lines: Iterator[tuple[int, str | RowProblem]]) -> bool:
+    """Reads line 1 and raises FileProblem unless it is the CSV header; False for an empty
+    file."""
+    first = next(lines, None)
+    if first is None:
+        return False
+    _, text = first
+    if isinstance(text, RowProblem):
+        raise FileProblem(f"line 1: cannot read the CSV header: {text.message}")
+    try:
+        header = _csv_cells(text)
+    except csv.Error as exc:
+        raise FileProblem(f"line 1: cannot read the CSV header: {exc}") from None
+    if tuple(h.strip() for h in header) != CSV_HEADER:
+        raise FileProblem(
+            f"line 1: the header is {_visible(text)!r}; expected {','.join(CSV_HEADER)}"
+        )
+    return True
+
+
 def _csv_event(number: int, cells: list[str]) -> EventRow | RowProblem:
     event_id, service_code, payment_service_id, kind, amount, occurred_at, refund_of = cells
-    if amount.isascii() and amount.isdigit():
+    if ascii_digits(amount):
         row = _well_formed(
             event_id,
             service_code,
@@ -293,5 +408,8 @@ def _csv_event(number: int, cells: list[str]) -> EventRow | RowProblem:
 
 
 def _csv_int(value: str) -> int | str:
-    text = value.strip()
-    return int(text) if text.isdigit() or (text.startswith("-") and text[1:].isdigit()) else text
+    """A CSV amount as a number when it is one in ASCII digits (with a minus sign, so that
+    -100 is told it must be more than 0); anything else stays text and is refused as a
+    JSON string amount is, with the same message ('８０００', '²', ' 100', '1e3')."""
+    digits = value.removeprefix("-")
+    return int(value) if ascii_digits(digits) else value

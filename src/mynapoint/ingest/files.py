@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -22,7 +22,14 @@ from typing import IO
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
 from mynapoint.ingest.event_rows import read_events
-from mynapoint.services.intake import EventRow, RowProblem, Screened, keep, screen
+from mynapoint.services.intake import (
+    EventRow,
+    IntakeResult,
+    RowProblem,
+    Screened,
+    keep,
+    screen,
+)
 from mynapoint.services.ledger import Workers, evaluate_pending
 from mynapoint.services.ports import UnitOfWork
 
@@ -36,6 +43,22 @@ class FileResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """One batch of a file as it is committed: what it kept and rejected, and how far into
+    the file it reaches (`lines` read, the next batch starting at byte `read_bytes`)."""
+
+    lines: int
+    read_bytes: int
+    accepted: int
+    duplicates: int
+    problems: list[RowProblem]
+
+
+def _nothing_recorded(_uow: UnitOfWork, _done: BatchDone) -> None:
+    """load_events' default `on_batch`: a batch commits nothing but its events."""
 
 
 class RejectReport:
@@ -62,8 +85,16 @@ def load_events(
     on_problem: Callable[[RowProblem], None],
     on_progress: Callable[[int], None] = lambda _bytes: None,
     processes: Workers | None = None,
+    *,
+    on_batch: Callable[[UnitOfWork, BatchDone], None] = _nothing_recorded,
+    first_line: int = 1,
 ) -> FileResult:
-    result = FileResult()
+    """Load the file from `stream`'s position, line `first_line` (1 for a whole file).
+
+    `on_batch` runs in each batch's transaction, after its events are written: what it
+    writes (an upload job's counts and position) is committed with the batch or not at
+    all, and an exception from it rolls the batch back and stops the load."""
+    result = FileResult(lines=first_line - 1)
     # The batch being read; the one read before it is stored meanwhile by another thread
     # (the database works while this one parses: psycopg lets go of the GIL as it waits).
     # One batch at a time is stored, in file order, so a later line never overtakes an
@@ -71,37 +102,41 @@ def load_events(
     batch: list[tuple[int, EventRow]] = []
     # Problems are reported in line order: those found while reading wait for their batch.
     waiting: list[RowProblem] = []
+
+    def keep_batch(
+        screened: Screened, problems: list[RowProblem], lines: int, read_bytes: int
+    ) -> list[RowProblem]:
+        every: list[RowProblem] = []
+
+        def record(uow: UnitOfWork, outcome: IntakeResult) -> None:
+            every.extend(sorted([*problems, *outcome.rejected], key=lambda p: p.index))
+            on_batch(uow, BatchDone(lines, read_bytes, outcome.accepted, outcome.duplicates, every))
+
+        outcome = keep(new_uow(), operator_code, screened, record)
+        result.accepted += outcome.accepted
+        result.duplicates += outcome.duplicates
+        return every
+
+    def report(problems: list[RowProblem]) -> None:
+        result.rejected += len(problems)
+        for problem in problems:
+            on_problem(problem)
+
     with ThreadPoolExecutor(1, thread_name_prefix="intake") as writer:
-        storing: Future[list[RowProblem]] | None = None
-
-        def keep_batch(screened: Screened, problems: list[RowProblem]) -> list[RowProblem]:
-            if screened.candidates:
-                outcome = keep(new_uow(), operator_code, screened)
-            else:
-                outcome = screened.result
-            result.accepted += outcome.accepted
-            result.duplicates += outcome.duplicates
-            problems.extend(outcome.rejected)
-            return problems
-
-        def report(stored: Future[list[RowProblem]] | None) -> None:
-            if stored is None:
-                return
-            problems = stored.result()
-            result.rejected += len(problems)
-            for problem in sorted(problems, key=lambda p: p.index):
-                on_problem(problem)
+        storing = writer.submit(list[RowProblem])
 
         def flush() -> None:
             nonlocal storing
             # Checked and hashed here, while the batch before is being stored.
             screened = screen(batch, operator_code, catalog, now())
-            report(storing)
-            storing = writer.submit(keep_batch, screened, list(waiting))
+            report(storing.result())
+            storing = writer.submit(
+                keep_batch, screened, list(waiting), result.lines, _position(stream)
+            )
             batch.clear()
             waiting.clear()
 
-        for number, row in read_events(stream, name):
+        for number, row in read_events(stream, name, first_line):
             result.lines = max(result.lines, number)
             if isinstance(row, RowProblem):
                 waiting.append(row)
@@ -109,9 +144,13 @@ def load_events(
                 batch.append((number, row))
             if len(batch) + len(waiting) >= FILE_BATCH:
                 flush()
-                on_progress(stream.tell() if stream.seekable() else 0)
+                on_progress(_position(stream))
         flush()
-        report(storing)
+        report(storing.result())
     # Every pending person, this file's and any an interrupted intake left behind.
     evaluate_pending(new_uow, rules, catalog, now(), processes=processes)
     return result
+
+
+def _position(stream: IO[bytes]) -> int:
+    return stream.tell() if stream.seekable() else 0

@@ -15,7 +15,7 @@ the next intake evaluates them (`ledger.evaluate_pending`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -165,9 +165,19 @@ def screen(
     return Screened(_screen(rows, operator_code, catalog, now, result), result, now)
 
 
-def keep(uow: UnitOfWork, operator_code: str, screened: Screened) -> IntakeResult:
+def _nothing_more(_uow: UnitOfWork, _result: IntakeResult) -> None:
+    """keep's default `before_commit`: the batch alone is the transaction."""
+
+
+def keep(
+    uow: UnitOfWork,
+    operator_code: str,
+    screened: Screened,
+    before_commit: Callable[[UnitOfWork, IntakeResult], None] = _nothing_more,
+) -> IntakeResult:
     """The rest of `store`: look the screened rows up and keep the new ones, in one
-    transaction."""
+    transaction; `before_commit` writes what must be committed with the batch or not at all
+    (an upload job's counts) and may raise to roll the batch back."""
     result, candidates, now = screened.result, screened.candidates, screened.now
     with uow:
         stored = uow.events.existing_hashes(
@@ -187,11 +197,13 @@ def keep(uow: UnitOfWork, operator_code: str, screened: Screened) -> IntakeResul
             list({(row.service_code, row.payment_service_id): None for _, row, _ in fresh})
         )
         events: list[StoredEvent] = []
+        sent: list[tuple[int, EventRow, str]] = []
         for index, row, digest in fresh:
             person = linked.get((row.service_code, row.payment_service_id))
             if person is None:
                 result.rejected.append(_not_linked(index, row))
                 continue
+            sent.append((index, row, digest))
             events.append(
                 StoredEvent(
                     operator_code,
@@ -210,15 +222,35 @@ def keep(uow: UnitOfWork, operator_code: str, screened: Screened) -> IntakeResul
         # One order for every batch: two batches inserting the same ids cannot deadlock.
         events.sort(key=attrgetter("event_id"))
         inserted = uow.events.add_many(events)
-        # A concurrent batch may have stored some of these ids first: those are duplicates.
         result.accepted = inserted
-        result.duplicates += len(events) - inserted
+        if inserted < len(events):
+            # A concurrent batch stored some of these ids first (the insert waited for it to
+            # commit, so its rows are visible now): the same content is a duplicate, other
+            # content a conflict, whichever batch won the race.
+            result.duplicates += len(events) - inserted
+            for index, row in _lost_to_other_content(uow, operator_code, sent):
+                result.duplicates -= 1
+                result.rejected.append(_conflict(index, row))
         if events:
             result.persons = sorted({event.person for event in events})
             result.pending = uow.events.mark_pending(result.persons)
+        result.rejected.sort(key=lambda problem: problem.index)
+        before_commit(uow, result)
         uow.commit()
-    result.rejected.sort(key=lambda problem: problem.index)
     return result
+
+
+def _lost_to_other_content(
+    uow: UnitOfWork, operator_code: str, sent: Sequence[tuple[int, EventRow, str]]
+) -> list[tuple[int, EventRow]]:
+    """The rows of `sent` whose event_id is now stored with other content. A row this
+    batch inserted is stored with its own content, so only rows that lost a race count."""
+    stored = uow.events.existing_hashes(operator_code, [row.event_id for _, row, _ in sent])
+    return [
+        (index, row)
+        for index, row, digest in sent
+        if row.event_id in stored and stored[row.event_id] != digest
+    ]
 
 
 def _screen(

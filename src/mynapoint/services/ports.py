@@ -228,6 +228,23 @@ class IngestJobRepository(Protocol):
         """Replace the job's status, counts and rejected lines."""
         ...
 
+    def save_if_owned(self, job: IngestJob) -> bool:
+        """`save`, only while `job.owner` still holds the job; False when another took it."""
+        ...
+
+    def beat(self, job_id: str, owner: str, at: datetime) -> bool:
+        """Renew the lease of a live job `owner` holds; False when it no longer does."""
+        ...
+
+    def claim(self, job_id: str, owner: str, expired_before: datetime, at: datetime) -> bool:
+        """Take over a live job whose heartbeat is before `expired_before` (or missing):
+        at most one claimant of an expired lease wins."""
+        ...
+
+    def live(self) -> list[IngestJob]:
+        """Queued and running jobs, oldest first."""
+        ...
+
 
 class AuditRepository(Protocol):
     """The append-only audit log: entries are added and read, never changed or removed."""

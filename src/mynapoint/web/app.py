@@ -40,6 +40,7 @@ from mynapoint.web.pages import help as help_pages
 from mynapoint.web.pages.citizen.routes import router as citizen_pages
 from mynapoint.web.pages.staff.routes import router as staff_pages
 from mynapoint.web.security_headers import SecurityHeaders
+from mynapoint.web.uploads import keep_recovering
 
 HERE = Path(__file__).parent
 # The API first (its order is the OpenAPI page's), then the pages.
@@ -102,9 +103,14 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                 app.state.platform.audit_key,
             )
         )
+        # Upload jobs whose process died: resumed or failed, now and then every 30 s.
+        recovering = asyncio.create_task(keep_recovering(app.state.platform))
         try:
             yield
         finally:
+            recovering.cancel()
+            with suppress(asyncio.CancelledError):
+                await recovering
             publishing.cancel()
             with suppress(asyncio.CancelledError):
                 await publishing

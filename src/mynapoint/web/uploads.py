@@ -1,12 +1,26 @@
-"""Uploaded event files: kept on disk under var/uploads, loaded after the response is sent."""
+"""Uploaded event files: kept on disk under var/uploads, loaded after the response is sent.
+
+A job's counts are written in the transaction of each batch they count, so they are the
+truth at every moment: while the job runs, after it failed, after a crash. The runner holds
+the job by a lease (`owner`, `heartbeat_at`, renewed every HEARTBEAT_EVERY); the server
+looks at start and every RECOVER_EVERY for live jobs whose lease is older than LEASE (their
+process died) and resumes each from its last committed batch (`read_bytes`, `lines`), or
+fails it with the reason when its file is gone. The same pass finishes evaluations an
+interrupted intake left pending, and deletes upload files that belong to no live job.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -14,21 +28,50 @@ from mynapoint.bootstrap import Platform
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import IngestJob
 from mynapoint.ingest.event_rows import FileProblem
-from mynapoint.ingest.files import load_events
-from mynapoint.services.intake import RowProblem
+from mynapoint.ingest.files import BatchDone, load_events
+from mynapoint.services.ledger import evaluate_pending
+from mynapoint.services.ports import UnitOfWork
 
 log = logging.getLogger("mynapoint.uploads")
 
 STORED_REJECTIONS = 10_000
+LEASE = timedelta(seconds=60)
+HEARTBEAT_EVERY = timedelta(seconds=10)
+RECOVER_EVERY = timedelta(seconds=30)
+FILE_GONE = (
+    "the uploaded file is gone, so the rest of it cannot be loaded; upload it again "
+    "(the lines already counted come back as duplicates)"
+)
+LOAD_STOPPED = (
+    "the load stopped on an internal error; the counts are what was committed; upload "
+    "the file again to load the rest (the lines already counted come back as duplicates)"
+)
 
 
 class JobNotFound(MynapointError):
     code = "not_found"
 
 
+class LeaseLost(RuntimeError):
+    """Another runner took the job over (this one was thought dead): stop, change nothing."""
+
+
+class Interrupted(RuntimeError):
+    """The server is stopping: the batch under way is rolled back and the job left to be
+    resumed."""
+
+
+def _new_owner() -> str:
+    return secrets.token_hex(16)
+
+
 def _path(platform: Platform, job: IngestJob) -> Path:
     suffix = ".jsonl" if job.filename.lower().endswith((".jsonl", ".ndjson", ".json")) else ".csv"
-    return platform.settings.var_dir / "uploads" / f"{job.job_id}{suffix}"
+    return _folder(platform) / f"{job.job_id}{suffix}"
+
+
+def _folder(platform: Platform) -> Path:
+    return platform.settings.var_dir / "uploads"
 
 
 def start_job(
@@ -40,6 +83,8 @@ def start_job(
         filename=Path(filename).name[:255] or "events.csv",
         status="queued",
         created_at=now,
+        owner=_new_owner(),
+        heartbeat_at=now,
     )
     path = _path(platform, job)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,75 +97,201 @@ def start_job(
     return job
 
 
-def _save(platform: Platform, job: IngestJob) -> None:
+def _save_owned(platform: Platform, job: IngestJob) -> bool:
     uow = platform.unit_of_work()
     with uow:
-        uow.jobs.save(job)
+        saved = uow.jobs.save_if_owned(job)
         uow.commit()
+    return saved
 
 
-def run_job(platform: Platform, job: IngestJob) -> None:
-    job = replace(job, status="running")
-    _save(platform, job)
-    kept: list[dict[str, object]] = []
+def _committed(platform: Platform, job: IngestJob) -> IngestJob:
+    """The job as its committed batches left it."""
+    uow = platform.unit_of_work()
+    with uow:
+        stored = uow.jobs.get(job.job_id)
+    return job if stored is None else stored
 
-    def keep(problem: RowProblem) -> None:
-        if len(kept) < STORED_REJECTIONS:
-            kept.append(
-                {
-                    "line": problem.index,
-                    "event_id": problem.event_id,
-                    "field": problem.field,
-                    "code": problem.code,
-                    "message": problem.message,
-                }
-            )
 
+@contextmanager
+def _heartbeat(platform: Platform, job: IngestJob) -> Iterator[None]:
+    """Renew the job's lease every HEARTBEAT_EVERY while the block runs (also while the
+    persons are evaluated, when no batch is written for a while)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_EVERY.total_seconds()):
+            try:
+                uow = platform.unit_of_work()
+                with uow:
+                    uow.jobs.beat(job.job_id, job.owner or "", platform.clock.now())
+                    uow.commit()
+            except Exception:
+                log.exception("renewing the lease of upload %s failed", job.job_id)
+
+    thread = threading.Thread(target=beat, name=f"lease-{job.job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def run_job(platform: Platform, job: IngestJob, stop: threading.Event | None = None) -> None:
+    """Load the job's file from where its committed batches end, then mark it done, or
+    failed with the reason. `stop` set makes it give the job back between two batches."""
+    stopping = stop or threading.Event()
+    job = replace(job, status="running", heartbeat_at=platform.clock.now())
+    if not _save_owned(platform, job):
+        return
     path = _path(platform, job)
     try:
-        with path.open("rb") as source, platform.evaluation_workers() as processes:
-            result = load_events(
-                platform.unit_of_work,
-                job.operator_code,
-                source,
-                job.filename,
-                platform.rules,
-                platform.catalog,
-                platform.clock.now,
-                keep,
-                processes=processes,
-            )
-    except (FileProblem, UnicodeDecodeError) as exc:
-        kept.insert(
-            0,
-            {
-                "line": 1,
-                "event_id": None,
-                "field": "(file)",
-                "code": "invalid_request",
-                "message": str(exc),
-            },
-        )
-        job = replace(
-            job,
-            status="failed",
-            rejected=len(kept),
-            rejected_lines=tuple(kept),
-            finished_at=platform.clock.now(),
-        )
+        with _heartbeat(platform, job):
+            finished = _load(platform, job, path, stopping)
+    except LeaseLost:
+        log.warning("upload %s was taken over by another runner", job.job_id)
+        return
+    except Interrupted:
+        # Given back: the next server start (or another server) resumes it at once.
+        _save_owned(platform, replace(_committed(platform, job), heartbeat_at=None))
+        return
+    except FileNotFoundError:
+        finished = replace(_committed(platform, job), status="failed", reason=FILE_GONE)
+    except FileProblem as exc:
+        finished = _unreadable(_committed(platform, job), str(exc))
     except Exception:
         log.exception("loading upload %s failed", job.job_id)
-        job = replace(job, status="failed", finished_at=platform.clock.now())
-    else:
-        job = replace(
-            job,
-            status="done",
-            lines=result.lines,
-            accepted=result.accepted,
-            duplicates=result.duplicates,
-            rejected=result.rejected,
-            rejected_lines=tuple(kept),
-            finished_at=platform.clock.now(),
+        finished = replace(_committed(platform, job), status="failed", reason=LOAD_STOPPED)
+    if _save_owned(platform, replace(finished, finished_at=platform.clock.now())):
+        path.unlink(missing_ok=True)
+
+
+def _unreadable(job: IngestJob, message: str) -> IngestJob:
+    line = {"line": 1, "event_id": None, "field": "(file)", "code": "invalid_request"}
+    return replace(
+        job,
+        status="failed",
+        reason=message,
+        rejected=job.rejected + 1,
+        rejected_lines=({**line, "message": message}, *job.rejected_lines),
+    )
+
+
+def _load(platform: Platform, job: IngestJob, path: Path, stop: threading.Event) -> IngestJob:
+    """The job's file loaded from its last committed batch on; the job as done."""
+    state = job
+    kept = list(job.rejected_lines)
+
+    def record(uow: UnitOfWork, done: BatchDone) -> None:
+        nonlocal state
+        if stop.is_set():
+            raise Interrupted
+        room = STORED_REJECTIONS - len(kept)
+        kept.extend(
+            {
+                "line": problem.index,
+                "event_id": problem.event_id,
+                "field": problem.field,
+                "code": problem.code,
+                "message": problem.message,
+            }
+            for problem in done.problems[: max(room, 0)]
         )
-    _save(platform, job)
-    path.unlink(missing_ok=True)
+        # The counts carried over from an interrupted run are not counted again: the load
+        # goes on after the last committed batch.
+        following = replace(
+            state,
+            lines=done.lines,
+            read_bytes=done.read_bytes,
+            accepted=state.accepted + done.accepted,
+            duplicates=state.duplicates + done.duplicates,
+            rejected=state.rejected + len(done.problems),
+            rejected_lines=tuple(kept),
+            heartbeat_at=platform.clock.now(),
+        )
+        if not uow.jobs.save_if_owned(following):
+            raise LeaseLost(job.job_id)
+        state = following
+
+    with path.open("rb") as source, platform.evaluation_workers() as processes:
+        source.seek(job.read_bytes)
+        load_events(
+            platform.unit_of_work,
+            job.operator_code,
+            source,
+            job.filename,
+            platform.rules,
+            platform.catalog,
+            platform.clock.now,
+            lambda _problem: None,
+            processes=processes,
+            on_batch=record,
+            first_line=job.lines + 1 if job.read_bytes else 1,
+        )
+    return replace(_committed(platform, job), status="done", reason=None)
+
+
+def recover(
+    platform: Platform, seen_pending: set[int] | None, stop: threading.Event | None = None
+) -> set[int]:
+    """One recovery pass: resume (or fail) live jobs whose lease expired, evaluate pending
+    markers that were already there at the last pass (`seen_pending`; None at start: all of
+    them), delete upload files no live job owns. Returns the markers pending now."""
+    now = platform.clock.now()
+    uow = platform.unit_of_work()
+    with uow:
+        live = uow.jobs.live()
+    expired = [job for job in live if job.heartbeat_at is None or job.heartbeat_at < now - LEASE]
+    for job in expired:
+        owner = _new_owner()
+        with uow:
+            claimed = uow.jobs.claim(job.job_id, owner, now - LEASE, now)
+            uow.commit()
+        if not claimed:
+            continue  # another server took it first
+        log.warning("resuming upload %s, whose runner stopped at line %d", job.job_id, job.lines)
+        run_job(platform, replace(job, owner=owner), stop)
+    with uow:
+        pending = set(uow.events.pending())
+    if pending and (seen_pending is None or pending & seen_pending):
+        evaluate_pending(platform.unit_of_work, platform.rules, platform.catalog, now)
+    _clean_uploads(platform)
+    with uow:
+        return set(uow.events.pending())
+
+
+def _clean_uploads(platform: Platform) -> None:
+    """Delete files under var/uploads that no live job reads. A file younger than the lease
+    is left alone: start_job writes the file before the job."""
+    folder = _folder(platform)
+    if not folder.is_dir():
+        return
+    uow = platform.unit_of_work()
+    with uow:
+        live = {job.job_id for job in uow.jobs.live()}
+    oldest = time.time() - LEASE.total_seconds()
+    for path in folder.iterdir():
+        if path.stem in live or not path.is_file():
+            continue
+        if path.stat().st_mtime < oldest:
+            log.info("deleting %s: no live upload job reads it", path.name)
+            path.unlink(missing_ok=True)
+
+
+async def keep_recovering(platform: Platform, every: timedelta = RECOVER_EVERY) -> None:
+    """`recover` at once and then every `every`, until cancelled (the server stops): a job
+    being resumed then gives itself back between two batches."""
+    stop = threading.Event()
+    seen: set[int] | None = None
+    while True:
+        attempt = asyncio.ensure_future(asyncio.to_thread(recover, platform, seen, stop))
+        try:
+            seen = await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            stop.set()
+            await asyncio.wait([attempt])
+            raise
+        except Exception:
+            log.exception("recovering upload jobs failed")
+        await asyncio.sleep(every.total_seconds())

@@ -43,6 +43,8 @@ RowCode = Literal[
     "account_not_linked",
     "event_id_conflict",
     "occurred_in_future",
+    "invalid_text",
+    "instant_out_of_range",
 ]
 
 
@@ -245,14 +247,17 @@ class RejectedLineOut(BaseModel):
 class JobOut(BaseModel):
     job_id: str
     filename: str
-    status: str = Field(description="queued | running | done | failed")
-    lines: int
-    accepted: int
+    status: Literal["queued", "running", "done", "failed"] = Field(
+        description="done: every line was read and judged; failed: see `reason`"
+    )
+    lines: int = Field(description="lines read so far (the CSV header is line 1)")
+    accepted: int = Field(description="events stored, counted as their batches commit")
     duplicates: int
     rejected: int
     rejected_lines: list[RejectedLineOut] = Field(
         description=f"the first {STORED_REJECTIONS:,} rejected lines; `rejected` counts them all"
     )
+    reason: str | None = Field(description="why the job failed; null otherwise")
     created_at: datetime
     finished_at: datetime | None
 
@@ -294,6 +299,7 @@ def get_event_file(
         duplicates=job.duplicates,
         rejected=job.rejected,
         rejected_lines=[RejectedLineOut.model_validate(line) for line in job.rejected_lines],
+        reason=job.reason,
         created_at=job.created_at,
         finished_at=job.finished_at,
     )

@@ -5,7 +5,7 @@ Triggers, not privileges: they hold for the tables' owner too, who can only get 
 by dropping them, which a signed head published before shows (services/head_signing.py).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 10:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
