@@ -128,3 +128,18 @@ def test_any_text_is_judged_without_an_exception_and_accepted_text_encodes(value
     if text_problem(value) is None:
         assert "\x00" not in value
         value.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (datetime(2000, 1, 1, tzinfo=JST), "yes"),  # the first day, at its JST midnight
+        (datetime(1999, 12, 31, 23, 59, 59, tzinfo=JST), "no"),
+        (datetime(1999, 12, 31, 15, tzinfo=UTC), "yes"),  # the same instant as the first
+        (datetime(1999, 12, 31, 20, tzinfo=timezone(timedelta(hours=-5))), "yes"),
+        (datetime(2099, 12, 31, 23, 59, 59, tzinfo=JST), "yes"),  # the last day, whole
+        (datetime(2100, 1, 1, tzinfo=JST), "no"),
+    ],
+)
+def test_the_bounds_are_whole_days_in_jst(value: datetime, accepted: str) -> None:
+    assert (instant_problem(value) is None) is (accepted == "yes")

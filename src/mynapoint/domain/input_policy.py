@@ -10,8 +10,9 @@ Each refusal has its own stable code.
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 
+from mynapoint.domain.calendar import JST
 from mynapoint.domain.errors import MynapointError
 
 # Unicode general categories no text of this platform carries: controls (NUL, ESC, newlines
@@ -23,9 +24,10 @@ FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 # identifiers are stricter still (see identifier_problem).
 
 # Every instant the platform accepts lies within these bounds: the program ran 2020-2023, and
-# its records are kept for years after; nothing legitimate is outside. Half-open, in UTC.
-EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)
+# its records are kept for years after; nothing legitimate is outside. Half-open, in JST, the
+# program's time zone, so that every day from 2000-01-01 to 2099-12-31 is whole inside.
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=JST)
+LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=JST)
 
 
 class InvalidText(MynapointError):
@@ -79,13 +81,13 @@ def ascii_digits(value: str) -> bool:
 def instant_problem(value: datetime) -> str | None:
     """Why an aware `value` is not an instant the platform accepts, or None.
 
-    Compared without converting: a datetime of year 1 with a positive offset cannot even be
-    converted to UTC (OverflowError), so the naive wall time is checked against the bounds
-    first, with a day's margin on each side for any offset."""
+    A datetime of year 1 with a positive offset cannot even be converted to UTC
+    (OverflowError), so a wall time far from the bounds (more than a year, far beyond any
+    offset) is refused before the exact, converting comparison."""
     if value.tzinfo is None or value.utcoffset() is None:
         return "has no UTC offset; send e.g. 2021-05-09T12:00:00+09:00"
     wall = value.replace(tzinfo=None)
-    if wall.year <= EARLIEST_INSTANT.year - 1 or wall.year >= LATEST_INSTANT.year + 1:
+    if wall.year < EARLIEST_INSTANT.year - 1 or wall.year > LATEST_INSTANT.year:
         return _out_of_range(value)
     if not EARLIEST_INSTANT <= value < LATEST_INSTANT:
         return _out_of_range(value)
@@ -95,7 +97,7 @@ def instant_problem(value: datetime) -> str | None:
 def _out_of_range(value: datetime) -> str:
     return (
         f"{value.isoformat()} is outside the instants this platform accepts; "
-        f"send a time from {EARLIEST_INSTANT:%Y-%m-%d} up to before {LATEST_INSTANT:%Y-%m-%d} (UTC)"
+        f"send a time from {EARLIEST_INSTANT:%Y-%m-%d} up to before {LATEST_INSTANT:%Y-%m-%d} (JST)"
     )
 
 

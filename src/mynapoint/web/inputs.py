@@ -102,14 +102,21 @@ Identifier = Annotated[str, AfterValidator(_identifier)]
 TextBlock = Annotated[str, AfterValidator(_text_block)]
 # An uploaded file whose name the text policy accepts.
 NamedUpload = Annotated[UploadFile, AfterValidator(_upload_name)]
+# The years the platform accepts (domain/input_policy.py), said in the OpenAPI document so
+# that a client, or schemathesis, knows 0233-07-22 is not a day it may send.
+YEARS_PATTERN = "^20[0-9]{2}-"
 # An aware instant inside the platform's range.
-Instant = Annotated[datetime, AfterValidator(_instant)]
+Instant = Annotated[
+    datetime,
+    AfterValidator(_instant),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEARS_PATTERN}),
+]
 # A calendar day written YYYY-MM-DD, inside the platform's range.
 Day = Annotated[
     date,
     BeforeValidator(_strict_day),
     AfterValidator(_day),
-    WithJsonSchema({"type": "string", "format": "date"}),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": YEARS_PATTERN}),
 ]
 
 
