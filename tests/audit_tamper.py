@@ -1,6 +1,6 @@
 """Changing audit rows behind the platform's back, as the tables' owner can.
 
-The tables refuse UPDATE and DELETE (migration 0010's triggers), even from their owner;
+The tables refuse UPDATE and DELETE (migration 0009's triggers), even from their owner;
 the owner can still drop the triggers first, and that is the attack these tests play:
 what the chain and the signed heads must then still show.
 """

@@ -200,11 +200,22 @@ def test_upload_files_no_live_job_reads_are_deleted(app):
     )
 
 
+# The runner pauses before screening each batch, so that the test sees a committed batch
+# and kills it mid-file however fast the machine is (an idle one loaded all 20,000 rows
+# between two looks of the test).
 RUNNER = """
 import sys
+import time
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
+from mynapoint.ingest import files
 from mynapoint.web import uploads
+
+screen = files.screen
+def slow_screen(*args, **kwargs):
+    time.sleep(0.25)
+    return screen(*args, **kwargs)
+files.screen = slow_screen
 
 url, var_dir, job_id = sys.argv[1:]
 platform = build_platform(Settings(database_url=url, var_dir=var_dir))

@@ -395,7 +395,7 @@ audit_log = Table(
 # Heads (entry count + hash of that entry) as published: each is also written to
 # the structured log, where whoever can rewrite these tables cannot reach it, and signed
 # with the audit key, which the database does not hold (services/head_signing.py).
-# Both tables refuse UPDATE and DELETE, even from their owner (triggers, migration 0010).
+# Both tables refuse UPDATE and DELETE, even from their owner (triggers, migration 0009).
 audit_heads = Table(
     "audit_heads",
     metadata,
@@ -403,7 +403,7 @@ audit_heads = Table(
     Column("entry_count", BigInteger, nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("published_at", UtcDateTime, nullable=False),
-    # Ed25519, base64url without padding; NULL for heads published before 0010.
+    # Ed25519, base64url without padding; NULL for heads published before 0009.
     Column("signature", String(86), nullable=True),
     CheckConstraint("entry_count >= 0", name="entry_count_not_negative"),
 )

@@ -16,7 +16,7 @@ cannot rewrite. `mynapoint audit verify --head …` checks the log against a hea
 from there (its signature too, when it carries one); without `--head` it uses the
 genuine stored head that counts most, and reports stored heads that the key did not sign.
 No head is published over a log that fails verification: that would bless the damage.
-The tables themselves refuse UPDATE and DELETE (migration 0010's triggers).
+The tables themselves refuse UPDATE and DELETE (migration 0009's triggers).
 """
 
 from __future__ import annotations

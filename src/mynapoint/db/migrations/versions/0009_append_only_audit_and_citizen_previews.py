@@ -4,7 +4,7 @@ session keeps the account its preview checked.
 Triggers, not privileges: they hold for the tables' owner too, who can only get past them
 by dropping them, which a signed head published before shows (services/head_signing.py).
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 10:00:00.000000
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
