@@ -418,20 +418,37 @@ def test_another_sessions_confirmation_does_nothing(pages):
     assert "まだ申込みはありません。" in pages.client.get("/me").text
 
 
-def test_an_account_locked_after_the_preview_is_refused_at_the_commit(pages):
+def test_an_account_the_person_locked_after_the_preview_is_refused_at_the_commit(pages):
     pages.signed_in()
     shown = PREVIEW.findall(pages.confirm().text)[0]
     with TestClient(pages.client.app, base_url="https://testserver") as other_tab:
-        other = Pages(other_tab, pages.platform, pages.clock)
-        other.signed_in("senior")
+        # The same person, in another tab, types five wrong codes for the same account.
+        same_person = Pages(other_tab, pages.platform, pages.clock)
+        same_person.signed_in("parent")
         for _ in range(5):
-            other.confirm(security_code="9999")
+            same_person.confirm(security_code="9999")
 
     refused = pages.commit_preview(shown)
 
     assert refused.status_code == 423
-    assert "決済サービスの窓口にご連絡ください" in field_errors(refused.text)["payment_service_id"]
+    assert int(refused.headers["Retry-After"]) == 15 * 60
+    assert "しばらくお受けできません" in field_errors(refused.text)["payment_service_id"]
     assert "まだ申込みはありません。" in pages.client.get("/me").text
+
+
+def test_another_persons_wrong_codes_do_not_stop_the_holder_at_the_commit(pages):
+    pages.signed_in()
+    shown = PREVIEW.findall(pages.confirm().text)[0]
+    with TestClient(pages.client.app, base_url="https://testserver") as other_tab:
+        attacker = Pages(other_tab, pages.platform, pages.clock)
+        attacker.signed_in("senior")
+        for _ in range(6):
+            attacker.confirm(security_code="9999")
+
+    done = pages.commit_preview(shown)
+
+    assert done.status_code == 200, field_errors(done.text)
+    assert "まだ申込みはありません。" not in pages.client.get("/me").text
 
 
 @pytest.mark.parametrize(
@@ -460,13 +477,18 @@ def test_an_error_stands_next_to_its_field_in_words(pages, fields, field, words)
     assert 'name="security_code" value' not in response.text  # a secret is typed again
 
 
-def test_five_wrong_security_codes_lock_the_account_and_the_page_says_whom_to_call(pages):
+def test_five_wrong_security_codes_lock_the_person_out_and_the_page_says_for_how_long(pages):
     pages.signed_in()
     for _ in range(4):
         pages.confirm(security_code="9999")
     locked = pages.confirm(security_code="9999")
     assert locked.status_code == 423
-    assert "決済サービスの窓口にご連絡ください" in field_errors(locked.text)["payment_service_id"]
+    assert int(locked.headers["Retry-After"]) == 15 * 60
+    words = field_errors(locked.text)["payment_service_id"]
+    assert "しばらくお受けできません" in words
+    assert "約15分後にもう一度お試しください。" in words
+    pages.clock.advance(timedelta(minutes=15))
+    assert PREVIEW.search(pages.confirm().text) is not None  # the lock has ended by itself
 
 
 def test_a_second_application_for_the_same_measure_says_already_applied(pages):

@@ -192,11 +192,24 @@ payment_accounts = Table(
     Column("operator_code", String(40), nullable=False, index=True),
     Column("holder_name", String(200), nullable=False),
     Column("security_code_hash", String(200), nullable=False),
-    # Consecutive wrong security codes; at ACCOUNT_CODE_TRIES the account is locked.
-    Column("wrong_codes", Integer, nullable=False, server_default=text("0")),
     Column("registered_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    CheckConstraint(f"wrong_codes BETWEEN 0 AND {ACCOUNT_CODE_TRIES}", name="wrong_codes_range"),
+)
+
+# One person's wrong security codes in a row for one account ID, registered or not (an
+# unknown ID is counted and locked like a known one, so IDs cannot be enumerated); at
+# ACCOUNT_CODE_TRIES that person may not try the account until `locked_until`. Other persons
+# have rows of their own: nobody can lock anybody else out. No foreign key, on purpose.
+account_code_tries = Table(
+    "account_code_tries",
+    metadata,
+    Column("service_code", String(40), primary_key=True),
+    Column("payment_service_id", String(64), primary_key=True),
+    Column("person", String, primary_key=True),
+    Column("wrong_codes", Integer, nullable=False),
+    Column("last_wrong_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
+    CheckConstraint(f"wrong_codes BETWEEN 1 AND {ACCOUNT_CODE_TRIES}", name="wrong_codes_range"),
 )
 
 # The platform's copy of what the card authority answered about a person, kept
