@@ -126,8 +126,10 @@ def _quick_platform(settings: Settings, clock: FixedClock) -> Platform:
 
 
 @contextmanager
-def pages_app(database_url, tmp_path, *, demo: bool = True):
-    settings = Settings(database_url=database_url, var_dir=tmp_path, demo=demo)
+def pages_app(database_url, tmp_path, *, demo: bool = True, rate_limits=None):
+    settings = Settings(
+        database_url=database_url, var_dir=tmp_path, demo=demo, rate_limits=rate_limits or {}
+    )
     clock = FixedClock(DEMO_DAY)
     platform = _quick_platform(settings, clock)
     try:
@@ -265,6 +267,17 @@ def test_outside_demo_mode_the_simulated_reader_is_not_offered_and_its_post_is_r
         assert "set-cookie" not in {k.lower() for k in refused.headers if k.lower() != "set-cookie"}
         assert "mp_session" not in refused.headers.get("set-cookie", "")
         assert "シミュレーションは使えません" in refused.text
+
+
+def test_the_card_reader_stores_challenges_under_the_apis_limit(database_url, tmp_path):
+    with pages_app(database_url, tmp_path, rate_limits={"challenges": "2/minute"}) as pages:
+        for _ in range(2):
+            assert pages.login(follow_redirects=False).status_code == 303
+        limited = pages.login(follow_redirects=False)
+    assert limited.status_code == 429
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert "短時間に操作が集中しています" in limited.text
+    assert "mp_session" not in limited.headers.get("set-cookie", "")
 
 
 def test_wrong_pins_say_the_tries_left_and_the_third_locks_the_card(pages):
