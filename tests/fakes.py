@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Self
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
 from mynapoint.domain.audit import GENESIS_HASH, ChainHead
 from mynapoint.domain.measures import IgnoreReason
-from mynapoint.domain.staff import SIGN_IN_TRIES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -652,19 +651,6 @@ class FakeStaffRepository:
     def get(self, name: str) -> StaffAccount | None:
         return self._tables().staff.get(name)
 
-    def record_sign_in(self, name: str, *, correct: bool, at: datetime) -> StaffAccount:
-        del at  # the update time is kept for operators of the database only
-        staff = self._tables().staff
-        account = staff.get(name)
-        if account is None:
-            raise LookupError(f"no staff account '{name}'")
-        if account.failed_sign_ins < SIGN_IN_TRIES:
-            account = replace(
-                account, failed_sign_ins=0 if correct else account.failed_sign_ins + 1
-            )
-            staff[name] = account
-        return account
-
     def set_password(
         self, name: str, password_hash: str, *, must_change: bool, at: datetime
     ) -> None:
@@ -674,14 +660,6 @@ class FakeStaffRepository:
             staff[name] = replace(
                 staff[name], password_hash=password_hash, must_change_password=must_change
             )
-
-    def unlock(self, name: str, at: datetime) -> bool:
-        del at
-        staff = self._tables().staff
-        if name not in staff:
-            return False
-        staff[name] = replace(staff[name], failed_sign_ins=0)
-        return True
 
     def listed(self, corner: str | None) -> list[StaffAccount]:
         staff = self._tables().staff

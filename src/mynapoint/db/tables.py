@@ -22,7 +22,6 @@ from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
 from mynapoint.domain.cards import PIN_TRIES
 from mynapoint.domain.mykey import MYKEY_LENGTH
-from mynapoint.domain.staff import SIGN_IN_TRIES
 
 # Constraint names must be deterministic so that migrations can refer to them
 # and alembic's autogenerate compares like with like on every backend.
@@ -434,13 +433,10 @@ staff_accounts = Table(
     Column("password_hash", String(200), nullable=False),
     # The one-time password of `staff add` is still the password: it must be changed first.
     Column("first_sign_in_pending", Boolean, nullable=False),
-    # Consecutive wrong passwords; at SIGN_IN_TRIES the account is locked until unlocked.
-    Column("failed_sign_ins", Integer, nullable=False, server_default=text("0")),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("role IN ('staff', 'supervisor', 'admin')", name="role_known"),
     CheckConstraint("(role = 'admin') = (corner IS NULL)", name="corner_unless_admin"),
-    CheckConstraint(f"failed_sign_ins BETWEEN 0 AND {SIGN_IN_TRIES}", name="failed_range"),
 )
 
 # A signed-in browser: only the SHA-256 of its cookie's token is kept.

@@ -313,16 +313,9 @@ class StaffRepository(Protocol):
 
     def get(self, name: str) -> StaffAccount | None: ...
 
-    def record_sign_in(self, name: str, *, correct: bool, at: datetime) -> StaffAccount:
-        """Atomically count a password: wrong adds 1, right resets; a locked account stays
-        locked until unlock()."""
-        ...
-
     def set_password(
         self, name: str, password_hash: str, *, must_change: bool, at: datetime
     ) -> None: ...
-
-    def unlock(self, name: str, at: datetime) -> bool: ...
 
     def listed(self, corner: str | None) -> list[StaffAccount]:
         """Accounts by name; only the corner's when one is given."""

@@ -1,8 +1,9 @@
-"""Wrong security codes are counted per person trying, not per account: an attacker's tries
-lock out the attacker only (issue 11, OWASP ASVS 2.2.1).
+"""Wrong security codes are counted per person trying, not per account, and staff accounts no
+longer lock (their sign-in is throttled instead): an attacker's tries hold back the attacker
+only (issue 11, OWASP ASVS 2.2.1).
 
-The counter being dropped held only the locks of the old rule; it is not carried over (a lock
-meant "this account, for everybody", which the new rule no longer has).
+The counters being dropped held only the locks of the old rules; they are not carried over (a
+lock meant "this account, for everybody", which the new rules no longer have).
 
 Revision ID: 0010
 Revises: 0009
@@ -39,9 +40,19 @@ def upgrade() -> None:
     with op.batch_alter_table("payment_accounts") as batch:
         batch.drop_constraint(op.f("ck_payment_accounts_wrong_codes_range"), type_="check")
         batch.drop_column("wrong_codes")
+    with op.batch_alter_table("staff_accounts") as batch:
+        batch.drop_constraint(op.f("ck_staff_accounts_failed_range"), type_="check")
+        batch.drop_column("failed_sign_ins")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("staff_accounts") as batch:
+        batch.add_column(
+            sa.Column("failed_sign_ins", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
+        batch.create_check_constraint(
+            op.f("ck_staff_accounts_failed_range"), "failed_sign_ins BETWEEN 0 AND 5"
+        )
     with op.batch_alter_table("payment_accounts") as batch:
         batch.add_column(
             sa.Column("wrong_codes", sa.Integer(), server_default=sa.text("0"), nullable=False)
