@@ -170,6 +170,13 @@ class FakeChallengeRepository:
         challenges[challenge_id] = replace(challenge, used_at=at)
         return True
 
+    def purge(self, expired_before: datetime) -> int:
+        challenges = self._tables().challenges
+        gone = [key for key, c in challenges.items() if c.expires_at < expired_before]
+        for key in gone:
+            del challenges[key]
+        return len(gone)
+
 
 class FakeSessionRepository:
     def __init__(self, tables: Callable[[], FakeTables]) -> None:
@@ -204,6 +211,18 @@ class FakeSessionRepository:
             return False
         del previews[token_hash]
         return True
+
+    def purge(self, before: datetime) -> int:
+        sessions = self._tables().sessions
+        gone = [
+            key
+            for key, s in sessions.items()
+            if s.expires_at < before or (s.ended_at is not None and s.ended_at < before)
+        ]
+        for key in gone:
+            del sessions[key]
+            self._tables().session_previews.pop(key, None)
+        return len(gone)
 
 
 class FakeMyKeyRepository:
@@ -692,6 +711,19 @@ class FakeStaffSessionRepository:
         session = sessions.get(token_hash)
         if session is not None and session.ended_at is None:
             sessions[token_hash] = replace(session, ended_at=at)
+
+    def purge(self, before: datetime, idle_since: datetime) -> int:
+        sessions = self._tables().staff_sessions
+        gone = [
+            key
+            for key, s in sessions.items()
+            if s.expires_at < before
+            or (s.ended_at is not None and s.ended_at < before)
+            or s.last_seen_at < idle_since
+        ]
+        for key in gone:
+            del sessions[key]
+        return len(gone)
 
     def end_all(self, staff: str, at: datetime) -> None:
         for session in list(self._tables().staff_sessions.values()):

@@ -38,6 +38,10 @@ class ChallengeRepository(Protocol):
         """Use a challenge once: False if it was used already (two logins raced for it)."""
         ...
 
+    def purge(self, expired_before: datetime) -> int:
+        """Delete the challenges that expired before then, used or not; how many."""
+        ...
+
 
 class SessionRepository(Protocol):
     def add(self, session: Session) -> None: ...
@@ -55,6 +59,10 @@ class SessionRepository(Protocol):
     def forget_preview(self, token_hash: str, preview_id: str) -> bool:
         """Forget the session's preview if it is `preview_id`; False if it was not (a newer
         preview replaced it, or it was used already)."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Delete the sessions that expired or ended before then; how many."""
         ...
 
 
@@ -332,6 +340,11 @@ class StaffSessionRepository(Protocol):
     def end(self, token_hash: str, at: datetime) -> None: ...
 
     def end_all(self, staff: str, at: datetime) -> None: ...
+
+    def purge(self, before: datetime, idle_since: datetime) -> int:
+        """Delete the sessions that expired or ended before `before`, or were last seen before
+        `idle_since` (past the idle limit); how many."""
+        ...
 
 
 class AssistedSessionRepository(Protocol):

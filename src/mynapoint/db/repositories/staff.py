@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynapoint.db.tables import staff_accounts, staff_sessions
@@ -114,6 +114,17 @@ class SqlStaffSessionRepository:
             .where(staff_sessions.c.token_hash == token_hash, staff_sessions.c.ended_at.is_(None))
             .values(ended_at=at)
         )
+
+    def purge(self, before: datetime, idle_since: datetime) -> int:
+        sessions = staff_sessions.c
+        statement = delete(staff_sessions).where(
+            or_(
+                sessions.expires_at < before,
+                sessions.ended_at < before,
+                sessions.last_seen_at < idle_since,
+            )
+        )
+        return self._connection().execute(statement).rowcount
 
     def end_all(self, staff: str, at: datetime) -> None:
         self._connection().execute(
