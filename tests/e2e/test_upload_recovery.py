@@ -304,3 +304,23 @@ def test_a_job_killed_for_real_is_resumed_with_true_counts(app, tmp_path, monkey
     assert stored_count(app) == KILL_EVENTS
     assert pending(app) == {}
     assert not uploads._path(app.platform, done).exists()  # noqa: SLF001
+
+
+def test_the_next_pass_comes_when_the_first_lease_runs_out(app):
+    platform = app.platform
+    assert uploads.next_pass_in(platform) == uploads.RECOVER_EVERY.total_seconds()
+    job = uploads.start_job(platform, "paypay", "dead.csv", BytesIO(HEADER.encode()), NOW)
+    uow = platform.unit_of_work()
+    with uow:
+        # Its server died 50 s ago: the lease runs out in 10 s, before the regular pass.
+        uow.jobs.save(replace(job, status="running", heartbeat_at=NOW - timedelta(seconds=50)))
+        uow.commit()
+    assert uploads.next_pass_in(platform) == pytest.approx(11)
+    with uow:
+        uow.jobs.save(replace(job, status="running", heartbeat_at=NOW - timedelta(minutes=5)))
+        uow.commit()
+    assert uploads.next_pass_in(platform) == 1
+    with uow:
+        uow.jobs.save(replace(job, status="running", heartbeat_at=NOW))
+        uow.commit()
+    assert uploads.next_pass_in(platform) == uploads.RECOVER_EVERY.total_seconds()

@@ -37,7 +37,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mynapoint.domain.errors import MynapointError
 from mynapoint.logs import ROUTE_TEMPLATE
 from mynapoint.web.dependencies import get_citizen, get_operator
-from mynapoint.web.errors import STATUS_BY_CODE, error_page, error_response, is_page
+from mynapoint.web.errors import (
+    STATUS_BY_CODE,
+    database_unavailable,
+    error_page,
+    error_response,
+    is_database_unavailable,
+    is_page,
+)
 
 KIB: Final = 1024
 MIB: Final = 1024 * KIB
@@ -158,7 +165,16 @@ class BodyGate:
             return
         has_body = (declared or 0) > 0 or "transfer-encoding" in headers
         if has_body and route is not None and route.resolver is not None:
-            refused = await self._authenticate(scope, route.resolver, headers)
+            try:
+                refused = await self._authenticate(scope, route.resolver, headers)
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                # Answered here: this gate runs outside the app's exception handlers.
+                response = database_unavailable(Request(scope, _no_body), exc)
+                response.headers["Connection"] = "close"  # the body was not read
+                await response(scope, _no_body, send)
+                return
             if refused is not None:
                 await self._refuse(scope, send, refused.code, refused.message)
                 return
@@ -222,14 +238,16 @@ class BodyGate:
     async def _refuse(
         self, scope: Scope, send: Send, code: str, message: str, **details: object
     ) -> None:
-        async def no_body() -> Message:
-            return {"type": "http.disconnect"}
-
-        request = Request(scope, no_body)
+        request = Request(scope, _no_body)
         if is_page(request):
             refusal = MynapointError(message, **details)
             refusal.code = code
             response = error_page(request, STATUS_BY_CODE.get(code, 400), refusal)
         else:
             response = error_response(code, message, details, headers={"Connection": "close"})
-        await response(scope, no_body, send)
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    """The receive of a request answered without reading its body."""
+    return {"type": "http.disconnect"}
