@@ -39,9 +39,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     platform = Platform(
         settings, engine, clock, load_campaigns(), load_catalog(), authority, revocations
     )
-    with TestClient(
-        create_app(settings, platform), base_url="https://testserver", raise_server_exceptions=False
-    ) as client:
+    # raise_server_exceptions (the default): an error that leaves the app, even answered by
+    # the outermost handler, reaches the server, which then drops the connection.
+    with TestClient(create_app(settings, platform), base_url="https://testserver") as client:
         yield client
     engine.dispose()
 

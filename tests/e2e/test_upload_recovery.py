@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,20 @@ class Killed(BaseException):
 @pytest.fixture
 def app(database_url, tmp_path, monkeypatch):
     monkeypatch.setattr(files, "FILE_BATCH", 3)
+    passes = threading.Event()
+    real = uploads.recover
+
+    def recover(*args, **kwargs):
+        try:
+            return real(*args, **kwargs)
+        finally:
+            passes.set()
+
+    monkeypatch.setattr(uploads, "recover", recover)
     with citizen_app(database_url, tmp_path, at=NOW) as running:
+        # The server's own pass at start (keep_recovering, in a thread) is over before a
+        # test sets anything up: on a loaded machine it ran late and took a test's markers.
+        assert passes.wait(60), "the server's recovery pass at start did not run"
         yield running
 
 
@@ -205,6 +219,7 @@ def test_upload_files_no_live_job_reads_are_deleted(app):
 # between two looks of the test).
 RUNNER = """
 import sys
+import threading
 import time
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
@@ -289,3 +304,23 @@ def test_a_job_killed_for_real_is_resumed_with_true_counts(app, tmp_path, monkey
     assert stored_count(app) == KILL_EVENTS
     assert pending(app) == {}
     assert not uploads._path(app.platform, done).exists()  # noqa: SLF001
+
+
+def test_the_next_pass_comes_when_the_first_lease_runs_out(app):
+    platform = app.platform
+    assert uploads.next_pass_in(platform) == uploads.RECOVER_EVERY.total_seconds()
+    job = uploads.start_job(platform, "paypay", "dead.csv", BytesIO(HEADER.encode()), NOW)
+    uow = platform.unit_of_work()
+    with uow:
+        # Its server died 50 s ago: the lease runs out in 10 s, before the regular pass.
+        uow.jobs.save(replace(job, status="running", heartbeat_at=NOW - timedelta(seconds=50)))
+        uow.commit()
+    assert uploads.next_pass_in(platform) == pytest.approx(11)
+    with uow:
+        uow.jobs.save(replace(job, status="running", heartbeat_at=NOW - timedelta(minutes=5)))
+        uow.commit()
+    assert uploads.next_pass_in(platform) == 1
+    with uow:
+        uow.jobs.save(replace(job, status="running", heartbeat_at=NOW))
+        uow.commit()
+    assert uploads.next_pass_in(platform) == uploads.RECOVER_EVERY.total_seconds()

@@ -333,16 +333,22 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 unavailable with Retry-After (the busy page on pages), logged as a warning."""
     path = logged_path(request.url.path, request.scope.get(ROUTE_TEMPLATE))
+    # hide_parameters keeps bound values out of this line (db/engine.py).
+    log.warning("database unavailable on %s %s: %s", request.method, path, type(exc).__name__)
+    unavailable = ServiceUnavailable("the database is not reachable just now; retry shortly")
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    if is_page(request):
+        return error_page(request, 503, unavailable, headers=headers)
+    return error_response(unavailable.code, unavailable.message, headers=headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
     if is_database_unavailable(exc):
-        # hide_parameters keeps bound values out of this line (db/engine.py).
-        log.warning("database unavailable on %s %s: %s", request.method, path, type(exc).__name__)
-        unavailable = ServiceUnavailable("the database is not reachable just now; retry shortly")
-        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
-        if is_page(request):
-            return error_page(request, 503, unavailable, headers=headers)
-        return error_response(unavailable.code, unavailable.message, headers=headers)
+        return database_unavailable(request, exc)
+    path = logged_path(request.url.path, request.scope.get(ROUTE_TEMPLATE))
     log.error("unhandled error on %s %s", request.method, path, exc_info=exc)
     if is_page(request):
         return error_page(request, 500)
@@ -354,4 +360,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MynapointError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    # Database errors are answered where the route's other errors are (Starlette's exception
+    # middleware), not by the outermost handler of `Exception`, which answers and then raises
+    # again: uvicorn then closed the connection under a client still sending its body, and
+    # the client saw no answer at all (make reliability's PostgreSQL restart).
+    app.add_exception_handler(DBAPIError, _unexpected)
     app.add_exception_handler(Exception, _unexpected)

@@ -37,7 +37,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mynapoint.domain.errors import MynapointError
 from mynapoint.logs import ROUTE_TEMPLATE
 from mynapoint.web.dependencies import client_address, get_citizen, get_operator
-from mynapoint.web.errors import STATUS_BY_CODE, error_page, error_response, is_page, retry_after
+from mynapoint.web.errors import (
+    STATUS_BY_CODE,
+    database_unavailable,
+    error_page,
+    error_response,
+    is_database_unavailable,
+    is_page,
+    retry_after,
+)
 
 KIB: Final = 1024
 MIB: Final = 1024 * KIB
@@ -158,7 +166,16 @@ class BodyGate:
             return
         has_body = (declared or 0) > 0 or "transfer-encoding" in headers
         if has_body and route is not None and route.resolver is not None:
-            refused = await self._authenticate(scope, route.resolver, headers)
+            try:
+                refused = await self._authenticate(scope, route.resolver, headers)
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                # Answered here: this gate runs outside the app's exception handlers.
+                response = database_unavailable(Request(scope, _no_body), exc)
+                response.headers["Connection"] = "close"  # the body was not read
+                await response(scope, _no_body, send)
+                return
             if refused is not None:
                 await self._refuse(scope, send, refused.code, refused.message, **refused.details)
                 return
@@ -223,10 +240,7 @@ class BodyGate:
     async def _refuse(
         self, scope: Scope, send: Send, code: str, message: str, **details: object
     ) -> None:
-        async def no_body() -> Message:
-            return {"type": "http.disconnect"}
-
-        request = Request(scope, no_body)
+        request = Request(scope, _no_body)
         refusal = MynapointError(message, **details)
         refusal.code = code
         headers = retry_after(refusal) or {}
@@ -235,4 +249,9 @@ class BodyGate:
         else:
             headers["Connection"] = "close"
             response = error_response(code, message, details, headers=headers)
-        await response(scope, no_body, send)
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    """The receive of a request answered without reading its body."""
+    return {"type": "http.disconnect"}

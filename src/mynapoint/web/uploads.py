@@ -31,6 +31,7 @@ from mynapoint.ingest.event_rows import FileProblem
 from mynapoint.ingest.files import BatchDone, load_events
 from mynapoint.services.ledger import evaluate_pending
 from mynapoint.services.ports import UnitOfWork
+from mynapoint.web.errors import is_database_unavailable
 
 log = logging.getLogger("mynapoint.uploads")
 
@@ -279,19 +280,43 @@ def _clean_uploads(platform: Platform) -> None:
             path.unlink(missing_ok=True)
 
 
+def next_pass_in(platform: Platform, every: timedelta = RECOVER_EVERY) -> float:
+    """Seconds until the next recovery pass: `every`, or just after the first live job's lease
+    runs out if that comes sooner, so that a server started after a crash resumes the dead
+    server's jobs as soon as their lease allows (not up to `every` later)."""
+    uow = platform.unit_of_work()
+    with uow:
+        live = uow.jobs.live()
+    now = platform.clock.now()
+    wait = every.total_seconds()
+    for job in live:
+        if job.heartbeat_at is not None:
+            expires_in = (job.heartbeat_at + LEASE - now).total_seconds() + 1
+            wait = min(wait, max(expires_in, 1.0))
+    return wait
+
+
 async def keep_recovering(platform: Platform, every: timedelta = RECOVER_EVERY) -> None:
-    """`recover` at once and then every `every`, until cancelled (the server stops): a job
-    being resumed then gives itself back between two batches."""
+    """`recover` at once and then every `every` (sooner when a lease runs out first), until
+    cancelled (the server stops): a job being resumed then gives itself back between two
+    batches."""
     stop = threading.Event()
     seen: set[int] | None = None
     while True:
         attempt = asyncio.ensure_future(asyncio.to_thread(recover, platform, seen, stop))
+        wait = every.total_seconds()
         try:
             seen = await asyncio.shield(attempt)
+            wait = await asyncio.to_thread(next_pass_in, platform, every)
         except asyncio.CancelledError:
             stop.set()
             await asyncio.wait([attempt])
             raise
-        except Exception:
-            log.exception("recovering upload jobs failed")
-        await asyncio.sleep(every.total_seconds())
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                log.warning(
+                    "recovering upload jobs: database unavailable, next try in %.0f s", wait
+                )
+            else:
+                log.exception("recovering upload jobs failed")
+        await asyncio.sleep(wait)
