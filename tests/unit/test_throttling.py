@@ -27,7 +27,7 @@ def test_a_limit_lets_its_tries_through_then_refuses_with_the_seconds_to_wait():
     with pytest.raises(RateLimited) as limited:
         throttle.hit(CHALLENGES, "192.0.2.1")
     assert limited.value.code == "rate_limited"
-    assert 55 <= limited.value.retry_after_seconds <= 60
+    assert 30 < limited.value.retry_after_seconds <= 60  # the first try leaves the minute then
     assert limited.value.details == {
         "limit": CHALLENGES,
         "retry_after_seconds": limited.value.retry_after_seconds,
@@ -51,7 +51,7 @@ def test_a_check_counts_nothing_and_refuses_once_the_limit_is_used_up():
     throttle.hit(SIGN_IN_NAME, "chuo-staff", "192.0.2.1")
     with pytest.raises(RateLimited) as limited:
         throttle.check(SIGN_IN_NAME, "chuo-staff", "192.0.2.1")
-    assert 890 <= limited.value.retry_after_seconds <= 900
+    assert 600 < limited.value.retry_after_seconds <= 900
 
 
 def test_clearing_forgets_the_tries_of_that_key():
