@@ -4,6 +4,7 @@ their own (each in its own process group, so that a kill takes its worker proces
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -16,19 +17,25 @@ from pathlib import Path
 
 import httpx
 
+from mynapoint.services.throttling import DEFAULT_LIMITS
+
 MYNAPOINT = Path(sys.executable).with_name("mynapoint")
+# The runs log in and apply many times a minute from 127.0.0.1, on purpose.
+GENEROUS_LIMITS = dict.fromkeys(DEFAULT_LIMITS, "1000000/minute")
 SUMMARY = re.compile(r"(\d+) lines, (\d+) accepted, (\d+) duplicates, (\d+) rejected")
 
 
 def platform_env(database_url: str, var_dir: Path, clock_start: datetime) -> dict[str, str]:
     """This process's environment without any MYNAPOINT_ setting of the caller's, plus the
-    scratch database, a var folder of the run's own and the platform clock."""
+    scratch database, a var folder of the run's own, the platform clock and rate limits
+    generous enough for the runs' many logins and applications from one address."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYNAPOINT_")}
     var_dir.mkdir(parents=True, exist_ok=True)
     return env | {
         "MYNAPOINT_DATABASE_URL": database_url,
         "MYNAPOINT_VAR_DIR": str(var_dir),
         "MYNAPOINT_CLOCK_START": clock_start.isoformat(),
+        "MYNAPOINT_RATE_LIMITS": json.dumps(GENEROUS_LIMITS),
     }
 
 

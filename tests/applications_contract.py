@@ -17,7 +17,7 @@ from ledger_factories import (
     make_operator_key,
     make_snapshot,
 )
-from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
+from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
 from mynapoint.domain.measures import Channel, Measure
 from unit_of_work_contract import RACERS, race
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from unit_of_work_contract import MakeUow
 
 CODE_RACERS = 8
+ACCOUNT = (SERVICE, ACCOUNT_ID)
+LOCK = timedelta(hours=1)
+LOCKED = AT + timedelta(minutes=15)  # the end of a lock begun at AT
 
 
 class ApplicationsContract:
@@ -115,7 +118,7 @@ class ApplicationsContract:
             assert uow.accounts.get(SERVICE, "6543210987654321") is None
             assert uow.accounts.get("rakuten-pay", ACCOUNT_ID) is None
 
-    def test_a_replaced_account_keeps_its_registration_and_starts_counting_again(
+    def test_a_replaced_account_keeps_its_registration_and_forgets_every_persons_tries(
         self, make_uow: MakeUow
     ) -> None:
         later = AT + timedelta(days=3)
@@ -124,8 +127,9 @@ class ApplicationsContract:
         )
         with make_uow() as uow:
             uow.accounts.save(make_account(), AT)
-            for _ in range(ACCOUNT_CODE_TRIES):
-                uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=False)
+            for person in ("person-1", "person-2"):
+                for _ in range(ACCOUNT_CODE_TRIES):
+                    uow.accounts.record_wrong_code(person, *ACCOUNT, at=AT, lock_until=LOCKED)
             uow.commit()
 
         with make_uow() as uow:
@@ -133,63 +137,130 @@ class ApplicationsContract:
             uow.commit()
 
         with make_uow() as uow:
-            stored = uow.accounts.get(SERVICE, ACCOUNT_ID)
+            stored = uow.accounts.get(*ACCOUNT)
+            assert uow.accounts.code_tries("person-1", *ACCOUNT) is None
+            assert uow.accounts.code_tries("person-2", *ACCOUNT) is None
         assert stored == make_account(holder_name="ヤマダ ハナコ", security_code_hash="new-hash")
-        assert stored is not None
-        assert not stored.is_locked
 
-    def test_a_registration_saves_a_fresh_counter_whatever_it_is_given(
+    @pytest.mark.parametrize("wrong", [1, ACCOUNT_CODE_TRIES - 1, ACCOUNT_CODE_TRIES])
+    def test_wrong_codes_count_up_to_the_lock_for_the_person_who_typed_them(
+        self, make_uow: MakeUow, wrong: int
+    ) -> None:
+        with make_uow() as uow:
+            for minute in range(wrong):
+                at = AT + timedelta(minutes=minute)
+                counted = uow.accounts.record_wrong_code(
+                    "person-1", *ACCOUNT, at=at, lock_until=LOCKED
+                )
+            uow.commit()
+
+        last = AT + timedelta(minutes=wrong - 1)
+        locked_until = LOCKED if wrong == ACCOUNT_CODE_TRIES else None
+        assert counted == CodeTries(wrong, last, locked_until)
+        assert counted.is_locked_at(last) is (wrong == ACCOUNT_CODE_TRIES)
+        with make_uow() as uow:
+            assert uow.accounts.code_tries("person-1", *ACCOUNT) == counted
+            assert uow.accounts.code_tries("person-2", *ACCOUNT) is None
+            assert uow.accounts.code_tries("person-1", SERVICE, "6543210987654321") is None
+
+    def test_an_id_nobody_registered_is_counted_like_any_other(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            counted = uow.accounts.record_wrong_code(
+                "person-1", SERVICE, "6543210987654321", at=AT, lock_until=LOCKED
+            )
+            uow.commit()
+        assert counted == CodeTries(1, AT)
+
+    def test_a_live_lock_stays_as_it_is_and_an_ended_one_counts_from_one_again(
         self, make_uow: MakeUow
     ) -> None:
         with make_uow() as uow:
-            uow.accounts.save(make_account(wrong_codes=3), AT)
-            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == make_account(wrong_codes=0)
-
-    @pytest.mark.parametrize(
-        ("attempts", "wrong_codes"),
-        [
-            ((False,), 1),
-            ((False, False, True), 0),
-            ((False, True, False), 1),
-            ((False,) * (ACCOUNT_CODE_TRIES - 1), ACCOUNT_CODE_TRIES - 1),
-            ((False,) * (ACCOUNT_CODE_TRIES - 1) + (True,), 0),
-            ((False,) * ACCOUNT_CODE_TRIES, ACCOUNT_CODE_TRIES),
-            ((False,) * ACCOUNT_CODE_TRIES + (True,), ACCOUNT_CODE_TRIES),
-            ((False,) * (ACCOUNT_CODE_TRIES + 1), ACCOUNT_CODE_TRIES),
-        ],
-    )
-    def test_wrong_codes_count_up_to_the_lock_and_a_right_one_resets_them_before_it(
-        self, make_uow: MakeUow, attempts: tuple[bool, ...], wrong_codes: int
-    ) -> None:
-        with make_uow() as uow:
-            uow.accounts.save(make_account(), AT)
-            for correct in attempts:
-                counted = uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=correct)
-            uow.commit()
-
-        assert counted == make_account(wrong_codes=wrong_codes)
-        assert counted.is_locked is (wrong_codes == ACCOUNT_CODE_TRIES)
-        with make_uow() as uow:
-            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == counted
-
-    def test_unlocking_clears_the_counter(self, make_uow: MakeUow) -> None:
-        with make_uow() as uow:
-            uow.accounts.save(make_account(), AT)
             for _ in range(ACCOUNT_CODE_TRIES):
-                uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=False)
-            assert uow.accounts.unlock(SERVICE, ACCOUNT_ID) is True
+                uow.accounts.record_wrong_code("person-1", *ACCOUNT, at=AT, lock_until=LOCKED)
+            during = uow.accounts.record_wrong_code(
+                "person-1",
+                *ACCOUNT,
+                at=LOCKED - timedelta(seconds=1),
+                lock_until=LOCKED + timedelta(hours=1),
+            )
+            uow.accounts.forget_code_tries("person-1", *ACCOUNT, LOCKED - timedelta(seconds=1))
+            still = uow.accounts.code_tries("person-1", *ACCOUNT)
+            after = uow.accounts.record_wrong_code(
+                "person-1", *ACCOUNT, at=LOCKED, lock_until=LOCKED + timedelta(hours=1)
+            )
             uow.commit()
 
-        with make_uow() as uow:
-            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == make_account(wrong_codes=0)
+        assert during == still == CodeTries(ACCOUNT_CODE_TRIES, AT, LOCKED)
+        assert after == CodeTries(1, LOCKED)
 
-    def test_an_unknown_account_has_no_code_to_check_and_nothing_to_unlock(
+    def test_tries_older_than_a_day_count_from_one_again(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            for _ in range(ACCOUNT_CODE_TRIES - 1):
+                uow.accounts.record_wrong_code("person-1", *ACCOUNT, at=AT, lock_until=LOCKED)
+            a_day_later = AT + CODE_TRIES_KEPT
+            counted = uow.accounts.record_wrong_code(
+                "person-1", *ACCOUNT, at=a_day_later, lock_until=a_day_later + LOCK
+            )
+            uow.commit()
+        assert counted == CodeTries(1, a_day_later)
+
+    def test_a_right_code_forgets_the_persons_tries_and_nobody_elses(
         self, make_uow: MakeUow
     ) -> None:
         with make_uow() as uow:
-            with pytest.raises(LookupError, match=ACCOUNT_ID):
-                uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=True)
-            assert uow.accounts.unlock(SERVICE, ACCOUNT_ID) is False
+            for person in ("person-1", "person-2"):
+                uow.accounts.record_wrong_code(person, *ACCOUNT, at=AT, lock_until=LOCKED)
+            uow.accounts.forget_code_tries("person-1", *ACCOUNT, AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.accounts.code_tries("person-1", *ACCOUNT) is None
+            assert uow.accounts.code_tries("person-2", *ACCOUNT) == CodeTries(1, AT)
+
+    def test_unlocking_forgets_every_persons_tries_for_the_account_only(
+        self, make_uow: MakeUow
+    ) -> None:
+        other = (SERVICE, "6543210987654321")
+        with make_uow() as uow:
+            uow.accounts.save(make_account(), AT)
+            for person in ("person-1", "person-2"):
+                for _ in range(ACCOUNT_CODE_TRIES):
+                    uow.accounts.record_wrong_code(person, *ACCOUNT, at=AT, lock_until=LOCKED)
+            uow.accounts.record_wrong_code("person-1", *other, at=AT, lock_until=LOCKED)
+            assert uow.accounts.unlock(*ACCOUNT) == 2
+            assert uow.accounts.unlock(*ACCOUNT) == 0
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.accounts.code_tries("person-1", *ACCOUNT) is None
+            assert uow.accounts.code_tries("person-2", *ACCOUNT) is None
+            assert uow.accounts.code_tries("person-1", *other) == CodeTries(1, AT)
+
+    def test_a_purge_deletes_ended_locks_and_day_old_tries_and_keeps_the_rest(
+        self, make_uow: MakeUow
+    ) -> None:
+        now = AT + CODE_TRIES_KEPT
+        with make_uow() as uow:
+            for _ in range(ACCOUNT_CODE_TRIES):  # locked until LOCKED: ended by now
+                uow.accounts.record_wrong_code("ended", *ACCOUNT, at=AT, lock_until=LOCKED)
+            uow.accounts.record_wrong_code("day-old", *ACCOUNT, at=AT, lock_until=LOCKED)
+            uow.accounts.record_wrong_code(
+                "recent", *ACCOUNT, at=now - timedelta(seconds=1), lock_until=now
+            )
+            for _ in range(ACCOUNT_CODE_TRIES):  # locked for an hour from now
+                uow.accounts.record_wrong_code("locked", *ACCOUNT, at=now, lock_until=now + LOCK)
+            assert uow.accounts.purge_code_tries(now) == 2
+            uow.commit()
+
+        with make_uow() as uow:
+            left = {
+                person: uow.accounts.code_tries(person, *ACCOUNT)
+                for person in ("ended", "day-old", "recent", "locked")
+            }
+        assert left["ended"] is None
+        assert left["day-old"] is None
+        assert left["recent"] == CodeTries(1, now - timedelta(seconds=1))
+        assert left["locked"] == CodeTries(ACCOUNT_CODE_TRIES, now, now + LOCK)
 
     def test_concurrent_wrong_codes_stop_exactly_at_the_lock(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
@@ -198,7 +269,9 @@ class ApplicationsContract:
 
         def guess_wrong(_: int) -> int:
             with make_uow() as uow:
-                counted = uow.accounts.record_code_attempt(SERVICE, ACCOUNT_ID, correct=False)
+                counted = uow.accounts.record_wrong_code(
+                    "person-1", *ACCOUNT, at=AT, lock_until=LOCKED
+                )
                 uow.commit()
                 return counted.wrong_codes
 
@@ -208,8 +281,8 @@ class ApplicationsContract:
         locked_out = CODE_RACERS - ACCOUNT_CODE_TRIES + 1
         assert sorted(seen) == [*range(1, ACCOUNT_CODE_TRIES), *[ACCOUNT_CODE_TRIES] * locked_out]
         with make_uow() as uow:
-            assert uow.accounts.get(SERVICE, ACCOUNT_ID) == make_account(
-                wrong_codes=ACCOUNT_CODE_TRIES
+            assert uow.accounts.code_tries("person-1", *ACCOUNT) == CodeTries(
+                ACCOUNT_CODE_TRIES, AT, LOCKED
             )
 
     # --- applications ----------------------------------------------------------------

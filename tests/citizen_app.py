@@ -155,9 +155,19 @@ def citizen_app(
     at: datetime = DEMO_DAY,
     *,
     stuck_revocations: bool = False,
+    rate_limits: dict[str, str] | None = None,
+    rate_limit_storage: str = "memory://",
+    rate_limit_namespace: str = "mynapoint",
 ) -> Iterator[CitizenApp]:
-    """`stuck_revocations`: the card authority never issues a newer revocation list."""
-    settings = Settings(database_url=database_url, var_dir=tmp_path)
+    """`stuck_revocations`: the card authority never issues a newer revocation list;
+    `rate_limits` replace the default limits (services/throttling.py)."""
+    settings = Settings(
+        database_url=database_url,
+        var_dir=tmp_path,
+        rate_limits=rate_limits or {},
+        rate_limit_storage=rate_limit_storage,
+        rate_limit_namespace=rate_limit_namespace,
+    )
     clock = FixedClock(at)
     platform = build_platform(settings, clock=clock)
     if stuck_revocations:

@@ -10,8 +10,8 @@ from mynapoint.domain.services import Catalog
 from mynapoint.rules.loader import load_campaigns, load_catalog
 
 # Real databases (SQLite always, PostgreSQL when MYNAPOINT_TEST_DATABASE_URL is set) for the
-# integration and end-to-end tests.
-pytest_plugins = ["databases", "browser"]
+# integration and end-to-end tests; Redis for the shared rate limits (MYNAPOINT_TEST_REDIS_URL).
+pytest_plugins = ["databases", "browser", "redis_storage"]
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -29,6 +29,7 @@ from mynapoint.config import Settings
 from mynapoint.demo import seed_demo_cards, seed_demo_operator, seed_demo_staff
 from mynapoint.domain.calendar import JST
 from mynapoint.services.clock import FixedClock
+from mynapoint.services.throttling import DEFAULT_LIMITS
 from mynapoint.web.app import create_app
 from mynapoint.web.csrf import CSRF_COOKIE, CSRF_FIELD
 from mynapoint.web.dependencies import get_citizen, get_operator
@@ -268,7 +269,12 @@ def _citizen_token(platform: Platform, client: TestClient, card_path: Path, pin:
 
 @contextmanager
 def signed_in_platform(database_url: str, tmp_path: Path) -> Iterator[SignedIn]:
-    settings = Settings(database_url=database_url, var_dir=tmp_path, demo=True)
+    # schemathesis sends thousands of requests as one signed-in citizen from one address: the
+    # limits are generous, so that each operation is tried for what it does, not refused 429.
+    generous = dict.fromkeys(DEFAULT_LIMITS, "1000000/minute")
+    settings = Settings(
+        database_url=database_url, var_dir=tmp_path, demo=True, rate_limits=generous
+    )
     platform = build_platform(settings, clock=FixedClock(DEMO_DAY))
     try:
         seeded = {s.card.name: s for s in seed_demo_cards(platform)}

@@ -14,10 +14,9 @@ import threading
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Self
 
-from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
+from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
 from mynapoint.domain.audit import GENESIS_HASH, ChainHead
 from mynapoint.domain.measures import IgnoreReason
-from mynapoint.domain.staff import SIGN_IN_TRIES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -57,6 +56,8 @@ class FakeTables:
     persons: dict[str, PersonSnapshot] = field(default_factory=dict)
     operator_keys: dict[str, OperatorKey] = field(default_factory=dict)
     accounts: dict[Account, PaymentAccount] = field(default_factory=dict)
+    # A person's wrong security codes, by (service_code, payment_service_id, person).
+    code_tries: dict[tuple[str, str, str], CodeTries] = field(default_factory=dict)
     applications: dict[str, StoredApplication] = field(default_factory=dict)
     account_links: dict[Account, str] = field(default_factory=dict)  # the linked person
     events: dict[tuple[str, str], StoredEvent] = field(default_factory=dict)  # by operator, id
@@ -169,6 +170,13 @@ class FakeChallengeRepository:
         challenges[challenge_id] = replace(challenge, used_at=at)
         return True
 
+    def purge(self, expired_before: datetime) -> int:
+        challenges = self._tables().challenges
+        gone = [key for key, c in challenges.items() if c.expires_at < expired_before]
+        for key in gone:
+            del challenges[key]
+        return len(gone)
+
 
 class FakeSessionRepository:
     def __init__(self, tables: Callable[[], FakeTables]) -> None:
@@ -203,6 +211,18 @@ class FakeSessionRepository:
             return False
         del previews[token_hash]
         return True
+
+    def purge(self, before: datetime) -> int:
+        sessions = self._tables().sessions
+        gone = [
+            key
+            for key, s in sessions.items()
+            if s.expires_at < before or (s.ended_at is not None and s.ended_at < before)
+        ]
+        for key in gone:
+            del sessions[key]
+            self._tables().session_previews.pop(key, None)
+        return len(gone)
 
 
 class FakeMyKeyRepository:
@@ -272,32 +292,73 @@ class FakeAccountRepository:
         key = (account.service_code, account.payment_service_id)
         existing = accounts.get(key)
         registered_at = account.registered_at if existing is None else existing.registered_at
-        accounts[key] = replace(account, registered_at=registered_at, wrong_codes=0)
+        accounts[key] = replace(account, registered_at=registered_at)
+        if existing is not None:
+            self.unlock(*key)
         return existing is None
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
         return self._tables().accounts.get((service_code, payment_service_id))
 
-    def record_code_attempt(
-        self, service_code: str, payment_service_id: str, *, correct: bool
-    ) -> PaymentAccount:
-        accounts = self._tables().accounts
-        key = (service_code, payment_service_id)
-        account = accounts.get(key)
-        if account is None:
-            raise LookupError(f"no account '{payment_service_id}' of service '{service_code}'")
-        if account.wrong_codes < ACCOUNT_CODE_TRIES:
-            account = replace(account, wrong_codes=0 if correct else account.wrong_codes + 1)
-            accounts[key] = account
-        return account
+    def code_tries(
+        self, person: str, service_code: str, payment_service_id: str
+    ) -> CodeTries | None:
+        return self._tables().code_tries.get((service_code, payment_service_id, person))
 
-    def unlock(self, service_code: str, payment_service_id: str) -> bool:
-        accounts = self._tables().accounts
-        key = (service_code, payment_service_id)
-        if key not in accounts:
-            return False
-        accounts[key] = replace(accounts[key], wrong_codes=0)
-        return True
+    def record_wrong_code(
+        self,
+        person: str,
+        service_code: str,
+        payment_service_id: str,
+        *,
+        at: datetime,
+        lock_until: datetime,
+    ) -> CodeTries:
+        tries = self._tables().code_tries
+        key = (service_code, payment_service_id, person)
+        found = tries.get(key)
+        if found is not None and found.is_locked_at(at):
+            return found
+        stale = (
+            found is None
+            or found.locked_until is not None
+            or (found.last_wrong_at <= at - CODE_TRIES_KEPT)
+        )
+        counted = 1 if stale or found is None else found.wrong_codes + 1
+        tries[key] = CodeTries(
+            wrong_codes=counted,
+            last_wrong_at=at,
+            locked_until=lock_until if counted >= ACCOUNT_CODE_TRIES else None,
+        )
+        return tries[key]
+
+    def forget_code_tries(
+        self, person: str, service_code: str, payment_service_id: str, at: datetime
+    ) -> None:
+        tries = self._tables().code_tries
+        key = (service_code, payment_service_id, person)
+        found = tries.get(key)
+        if found is not None and not found.is_locked_at(at):
+            del tries[key]
+
+    def unlock(self, service_code: str, payment_service_id: str) -> int:
+        tries = self._tables().code_tries
+        keys = [key for key in tries if key[:2] == (service_code, payment_service_id)]
+        for key in keys:
+            del tries[key]
+        return len(keys)
+
+    def purge_code_tries(self, now: datetime) -> int:
+        tries = self._tables().code_tries
+        gone = [
+            key
+            for key, found in tries.items()
+            if (found.locked_until is not None and found.locked_until <= now)
+            or (found.locked_until is None and found.last_wrong_at <= now - CODE_TRIES_KEPT)
+        ]
+        for key in gone:
+            del tries[key]
+        return len(gone)
 
 
 class FakeApplicationRepository:
@@ -609,19 +670,6 @@ class FakeStaffRepository:
     def get(self, name: str) -> StaffAccount | None:
         return self._tables().staff.get(name)
 
-    def record_sign_in(self, name: str, *, correct: bool, at: datetime) -> StaffAccount:
-        del at  # the update time is kept for operators of the database only
-        staff = self._tables().staff
-        account = staff.get(name)
-        if account is None:
-            raise LookupError(f"no staff account '{name}'")
-        if account.failed_sign_ins < SIGN_IN_TRIES:
-            account = replace(
-                account, failed_sign_ins=0 if correct else account.failed_sign_ins + 1
-            )
-            staff[name] = account
-        return account
-
     def set_password(
         self, name: str, password_hash: str, *, must_change: bool, at: datetime
     ) -> None:
@@ -631,14 +679,6 @@ class FakeStaffRepository:
             staff[name] = replace(
                 staff[name], password_hash=password_hash, must_change_password=must_change
             )
-
-    def unlock(self, name: str, at: datetime) -> bool:
-        del at
-        staff = self._tables().staff
-        if name not in staff:
-            return False
-        staff[name] = replace(staff[name], failed_sign_ins=0)
-        return True
 
     def listed(self, corner: str | None) -> list[StaffAccount]:
         staff = self._tables().staff
@@ -671,6 +711,19 @@ class FakeStaffSessionRepository:
         session = sessions.get(token_hash)
         if session is not None and session.ended_at is None:
             sessions[token_hash] = replace(session, ended_at=at)
+
+    def purge(self, before: datetime, idle_since: datetime) -> int:
+        sessions = self._tables().staff_sessions
+        gone = [
+            key
+            for key, s in sessions.items()
+            if s.expires_at < before
+            or (s.ended_at is not None and s.ended_at < before)
+            or s.last_seen_at < idle_since
+        ]
+        for key in gone:
+            del sessions[key]
+        return len(gone)
 
     def end_all(self, staff: str, at: datetime) -> None:
         for session in list(self._tables().staff_sessions.values()):

@@ -68,7 +68,6 @@ def make_account(
     holder_name: str = "ヤマダ タロウ",
     security_code_hash: str = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
     registered_at: datetime = AT,
-    wrong_codes: int = 0,
 ) -> PaymentAccount:
     return PaymentAccount(
         service_code=service_code,
@@ -77,7 +76,6 @@ def make_account(
         holder_name=holder_name,
         security_code_hash=security_code_hash,
         registered_at=registered_at,
-        wrong_codes=wrong_codes,
     )
 
 

@@ -146,8 +146,11 @@ class Console:
     accounts: tuple[DemoAccount, ...]
     _stack: ExitStack = field(default_factory=ExitStack)
 
-    def terminal(self) -> Terminal:
-        client = self._stack.enter_context(TestClient(self.app, base_url=BASE_URL))
+    def terminal(self, address: str = "testclient") -> Terminal:
+        """A browser at a terminal; `address` is the client address it sends from."""
+        client = self._stack.enter_context(
+            TestClient(self.app, base_url=BASE_URL, client=(address, 50000))
+        )
         return Terminal(client, self.cards)
 
     def signed_in(self, name: str, password: str) -> Terminal:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,6 +21,7 @@ import pytest
 from mynapoint.domain.auth import Challenge, Session
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.mykey import MyKey
+from mynapoint.domain.staff import Role, StaffAccount, StaffSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 NOW = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
 RACERS = 4
+SECOND = timedelta(seconds=1)
 
 T = TypeVar("T")
 
@@ -219,6 +222,63 @@ class UnitOfWorkContract:
         assert stored.ended_at.astimezone(UTC) == datetime(2021, 7, 19, 1, 0, tzinfo=UTC)
 
     # --- MyKey IDs -----------------------------------------------------------------
+
+    # --- what has expired is purged ---------------------------------------------
+
+    def test_a_purge_deletes_challenges_expired_before_its_moment_used_or_not(
+        self, make_uow: MakeUow
+    ) -> None:
+        expires = NOW + timedelta(minutes=5)  # make_challenge's
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge("old"))
+            uow.challenges.add(make_challenge("old-used", used_at=NOW))
+            uow.challenges.add(replace(make_challenge("live"), expires_at=expires + SECOND))
+            assert uow.challenges.purge(expires + SECOND) == 2
+            assert uow.challenges.purge(expires + SECOND) == 0
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.challenges.get("old") is None
+            assert uow.challenges.get("old-used") is None
+            assert uow.challenges.get("live") is not None
+
+    def test_a_purge_deletes_sessions_expired_or_ended_before_its_moment(
+        self, make_uow: MakeUow
+    ) -> None:
+        expires = NOW + timedelta(minutes=30)  # make_session's
+        with make_uow() as uow:
+            uow.sessions.add(make_session("e" * 64))
+            uow.sessions.add(replace(make_session("n" * 64), expires_at=expires + SECOND))
+            uow.sessions.add(replace(make_session("d" * 64), expires_at=expires + SECOND))
+            uow.sessions.end("d" * 64, NOW)
+            assert uow.sessions.purge(expires + SECOND) == 2
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.sessions.get("e" * 64) is None  # expired
+            assert uow.sessions.get("d" * 64) is None  # ended
+            assert uow.sessions.get("n" * 64) is not None
+
+    def test_a_purge_deletes_staff_sessions_expired_ended_or_idle(self, make_uow: MakeUow) -> None:
+        before = NOW + timedelta(hours=9)
+        idle_since = before - timedelta(minutes=30)
+        with make_uow() as uow:
+            uow.staff.add(StaffAccount("chuo-staff", Role.STAFF, "chuo", "$argon2id$", NOW))
+            for token, last_seen, expires, ended in [
+                ("expired", before, before - SECOND, None),
+                ("ended", before, before + SECOND, before - SECOND),
+                ("idle", idle_since - SECOND, before + SECOND, None),
+                ("live", idle_since, before, None),
+            ]:
+                uow.staff_sessions.add(
+                    StaffSession(token, "chuo-staff", NOW, last_seen, expires, ended)
+                )
+            assert uow.staff_sessions.purge(before, idle_since) == 3
+            uow.commit()
+
+        with make_uow() as uow:
+            left = [t for t in ("expired", "ended", "idle", "live") if uow.staff_sessions.get(t)]
+        assert left == ["live"]
 
     def test_a_mykey_reads_back_by_person(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:

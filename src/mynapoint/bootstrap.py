@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from mynapoint.services.clock import Clock, OffsetClock, SystemClock
 from mynapoint.services.head_signing import AuditKey, AuditKeyFile
 from mynapoint.services.ledger import Workers
 from mynapoint.services.ports import UnitOfWork
+from mynapoint.services.throttling import LimitsThrottle, NullThrottle, Throttle
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -39,6 +40,12 @@ def build_engine(settings: Settings) -> Engine:
     engine = create_engine_for(settings.database_url)
     upgrade(engine)
     return engine
+
+
+def build_throttle(settings: Settings) -> Throttle:
+    return LimitsThrottle(
+        settings.rate_limit_storage, settings.rate_limits, settings.rate_limit_namespace
+    )
 
 
 def build_clock(settings: Settings, engine: Engine) -> Clock:
@@ -60,6 +67,8 @@ class Platform:
     catalog: Catalog
     authority: SimulatedCardAuthority
     revocations: CachedRevocationList
+    # The rate limits (services/throttling.py); a platform built by hand throttles nothing.
+    throttle: Throttle = field(default_factory=NullThrottle)
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine)
@@ -87,8 +96,11 @@ class Platform:
             yield Workers(pool, UnitOfWorkFactory(self.settings.database_url))
 
 
-def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
-    """Wire the platform; `clock` replaces the settings' clock (tests pass a fixed one)."""
+def build_platform(
+    settings: Settings, clock: Clock | None = None, throttle: Throttle | None = None
+) -> Platform:
+    """Wire the platform; `clock` and `throttle` replace the settings' (tests pass a fixed
+    clock, and a NullThrottle where they hammer the platform on purpose)."""
     engine = build_engine(settings)
     clock = clock or build_clock(settings, engine)
     # The simulated card authority stands in for J-LIS; a real adapter would be wired here.
@@ -101,4 +113,5 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         catalog=load_catalog(),
         authority=authority,
         revocations=CachedRevocationList(authority.revocation_list, clock.now),
+        throttle=throttle or build_throttle(settings),
     )

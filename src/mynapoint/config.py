@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mynapoint.db.engine import parse_database_url, sqlite_url
+from mynapoint.services.throttling import DEFAULT_NAMESPACE, parse_limit
 
 DATABASE_FILE_NAME = "mynapoint.db"
 AUDIT_KEY_FILE_NAME = "audit-signing-key.pem"
@@ -45,6 +46,17 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs the audit log's published heads: a file the database does not
     # hold, created on first use (0600). Default: audit-signing-key.pem in the var dir.
     audit_signing_key: Path | None = None
+    # Where the rate limits count (services/throttling.py): `memory://` in this process only,
+    # or e.g. `redis://127.0.0.1:6379/0` so that the limits hold across worker processes and
+    # hosts. The URL may hold a password: errors name the problem, not the input.
+    rate_limit_storage: str = "memory://"
+    # Named limits replacing the defaults, as JSON: {"account_checks": "1000/hour"} (load
+    # tests, a trusted network); each value is one rate, e.g. 30/hour or 5/15 minutes.
+    rate_limits: dict[str, str] = Field(default_factory=dict)
+    # Prefixes every key in the store, so that several platforms can share one Redis.
+    rate_limit_namespace: str = Field(default=DEFAULT_NAMESPACE, min_length=1, max_length=64)
+    # How long a person may not try security codes for one account after the 5th wrong one.
+    account_lock_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
 
     @property
     def audit_signing_key_path(self) -> Path:
@@ -54,6 +66,24 @@ class Settings(BaseSettings):
     @classmethod
     def _is_supported_database(cls, value: str) -> str:
         parse_database_url(value)
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _are_known_rates(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, rule in value.items():
+            parse_limit(name, rule)
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _is_supported_store(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in {"memory", "redis", "rediss", "redis+unix"}:
+            raise ValueError(
+                "MYNAPOINT_RATE_LIMIT_STORAGE must be memory:// or a Redis URL, "
+                "e.g. redis://127.0.0.1:6379/0"
+            )
         return value
 
     @field_validator("clock_start", mode="before")

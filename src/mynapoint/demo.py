@@ -209,14 +209,14 @@ DEMO_STAFF = (
         Role.SUPERVISOR,
         DEMO_CORNER,
         "kantoku-2021",
-        "監督者: 記録の確認・ロック解除 / supervisor: records, unlocking",
+        "監督者: 記録と職員アカウントの確認 / supervisor: records, staff accounts",
     ),
 )
 
 
 def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
     """The demo staff of 中央区役所, signing in with their printed passwords: created when
-    missing, and their password restored and account unlocked if that changed."""
+    missing, and their password restored if that changed."""
     hasher = CodeHasher()
     now = platform.clock.now()
     for demo in DEMO_STAFF:
@@ -225,7 +225,6 @@ def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
             known = uow.staff.get(demo.name)
         if (
             known is not None
-            and not known.is_locked
             and not known.must_change_password
             and hasher.verify(known.password_hash, demo.password)
         ):
@@ -245,6 +244,5 @@ def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
                 )
             else:
                 uow.staff.set_password(demo.name, password_hash, must_change=False, at=now)
-                uow.staff.unlock(demo.name, now)
             uow.commit()
     return DEMO_STAFF

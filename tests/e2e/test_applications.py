@@ -240,7 +240,7 @@ def test_an_unknown_account_is_refused_exactly_like_a_wrong_code(app):
     assert unknown_error["details"] == wrong_error["details"]
 
 
-def test_five_wrong_codes_lock_the_account_until_the_operator_unlocks_it(app):
+def test_five_wrong_codes_lock_the_person_out_until_the_operator_unlocks_the_account(app):
     token = app.citizen(app.issue())
     for _ in range(4):
         response = preview(app, token, security_code=WRONG)
@@ -248,6 +248,8 @@ def test_five_wrong_codes_lock_the_account_until_the_operator_unlocks_it(app):
     fifth = apply(app, token, security_code=WRONG)
     assert fifth.status_code == 423
     assert error_code(fifth) == "account_locked"
+    assert fifth.headers["Retry-After"] == str(15 * 60)
+    assert fifth.json()["error"]["details"]["retry_after_seconds"] == 15 * 60
     # Locked: even the right code is refused, and nothing was applied for.
     assert error_code(apply(app, token)) == "account_locked"
     assert error_code(preview(app, token)) == "account_locked"
@@ -258,6 +260,18 @@ def test_five_wrong_codes_lock_the_account_until_the_operator_unlocks_it(app):
     assert unlocked.status_code == 200
     assert unlocked.json() == {"unlocked": True}
     assert apply(app, token).status_code == 201
+
+
+def test_the_lock_ends_by_itself_after_fifteen_minutes(app):
+    token = app.citizen(app.issue())
+    for _ in range(5):
+        preview(app, token, security_code=WRONG)
+    app.clock.advance(timedelta(minutes=15) - timedelta(seconds=1))
+    almost = preview(app, token)
+    assert error_code(almost) == "account_locked"
+    assert almost.headers["Retry-After"] == "1"
+    app.clock.advance(timedelta(seconds=1))
+    assert preview(app, token).status_code == 200
 
 
 def test_a_right_code_starts_the_count_of_wrong_ones_again(app):

@@ -126,8 +126,10 @@ def _quick_platform(settings: Settings, clock: FixedClock) -> Platform:
 
 
 @contextmanager
-def pages_app(database_url, tmp_path, *, demo: bool = True):
-    settings = Settings(database_url=database_url, var_dir=tmp_path, demo=demo)
+def pages_app(database_url, tmp_path, *, demo: bool = True, rate_limits=None):
+    settings = Settings(
+        database_url=database_url, var_dir=tmp_path, demo=demo, rate_limits=rate_limits or {}
+    )
     clock = FixedClock(DEMO_DAY)
     platform = _quick_platform(settings, clock)
     try:
@@ -265,6 +267,17 @@ def test_outside_demo_mode_the_simulated_reader_is_not_offered_and_its_post_is_r
         assert "set-cookie" not in {k.lower() for k in refused.headers if k.lower() != "set-cookie"}
         assert "mp_session" not in refused.headers.get("set-cookie", "")
         assert "シミュレーションは使えません" in refused.text
+
+
+def test_the_card_reader_stores_challenges_under_the_apis_limit(database_url, tmp_path):
+    with pages_app(database_url, tmp_path, rate_limits={"challenges": "2/minute"}) as pages:
+        for _ in range(2):
+            assert pages.login(follow_redirects=False).status_code == 303
+        limited = pages.login(follow_redirects=False)
+    assert limited.status_code == 429
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert "短時間に操作が集中しています" in limited.text
+    assert "mp_session" not in limited.headers.get("set-cookie", "")
 
 
 def test_wrong_pins_say_the_tries_left_and_the_third_locks_the_card(pages):
@@ -418,20 +431,37 @@ def test_another_sessions_confirmation_does_nothing(pages):
     assert "まだ申込みはありません。" in pages.client.get("/me").text
 
 
-def test_an_account_locked_after_the_preview_is_refused_at_the_commit(pages):
+def test_an_account_the_person_locked_after_the_preview_is_refused_at_the_commit(pages):
     pages.signed_in()
     shown = PREVIEW.findall(pages.confirm().text)[0]
     with TestClient(pages.client.app, base_url="https://testserver") as other_tab:
-        other = Pages(other_tab, pages.platform, pages.clock)
-        other.signed_in("senior")
+        # The same person, in another tab, types five wrong codes for the same account.
+        same_person = Pages(other_tab, pages.platform, pages.clock)
+        same_person.signed_in("parent")
         for _ in range(5):
-            other.confirm(security_code="9999")
+            same_person.confirm(security_code="9999")
 
     refused = pages.commit_preview(shown)
 
     assert refused.status_code == 423
-    assert "決済サービスの窓口にご連絡ください" in field_errors(refused.text)["payment_service_id"]
+    assert int(refused.headers["Retry-After"]) == 15 * 60
+    assert "しばらくお受けできません" in field_errors(refused.text)["payment_service_id"]
     assert "まだ申込みはありません。" in pages.client.get("/me").text
+
+
+def test_another_persons_wrong_codes_do_not_stop_the_holder_at_the_commit(pages):
+    pages.signed_in()
+    shown = PREVIEW.findall(pages.confirm().text)[0]
+    with TestClient(pages.client.app, base_url="https://testserver") as other_tab:
+        attacker = Pages(other_tab, pages.platform, pages.clock)
+        attacker.signed_in("senior")
+        for _ in range(6):
+            attacker.confirm(security_code="9999")
+
+    done = pages.commit_preview(shown)
+
+    assert done.status_code == 200, field_errors(done.text)
+    assert "まだ申込みはありません。" not in pages.client.get("/me").text
 
 
 @pytest.mark.parametrize(
@@ -460,13 +490,18 @@ def test_an_error_stands_next_to_its_field_in_words(pages, fields, field, words)
     assert 'name="security_code" value' not in response.text  # a secret is typed again
 
 
-def test_five_wrong_security_codes_lock_the_account_and_the_page_says_whom_to_call(pages):
+def test_five_wrong_security_codes_lock_the_person_out_and_the_page_says_for_how_long(pages):
     pages.signed_in()
     for _ in range(4):
         pages.confirm(security_code="9999")
     locked = pages.confirm(security_code="9999")
     assert locked.status_code == 423
-    assert "決済サービスの窓口にご連絡ください" in field_errors(locked.text)["payment_service_id"]
+    assert int(locked.headers["Retry-After"]) == 15 * 60
+    words = field_errors(locked.text)["payment_service_id"]
+    assert "しばらくお受けできません" in words
+    assert "約15分後にもう一度お試しください。" in words
+    pages.clock.advance(timedelta(minutes=15))
+    assert PREVIEW.search(pages.confirm().text) is not None  # the lock has ended by itself
 
 
 def test_a_second_application_for_the_same_measure_says_already_applied(pages):

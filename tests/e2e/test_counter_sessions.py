@@ -151,20 +151,37 @@ def test_the_security_code_is_checked_once_and_never_sent_back_to_the_terminal(c
     assert application.payment_service_id == SENIOR_ACCOUNT[0]
 
 
-def test_an_account_locked_after_the_preview_is_not_applied_for(console):
+def test_an_account_the_citizen_locked_after_the_preview_is_not_applied_for(console):
     staff = console.signed_in(*STAFF)
     session = staff.start("senior")
     shown = staff.preview(session, SENIOR_ACCOUNT)
-    # Meanwhile someone elsewhere types five wrong codes for the same account.
+    # Meanwhile five wrong codes are typed for the same citizen and account at another terminal.
     other = console.signed_in(*SUPERVISOR)
-    elsewhere = other.start("parent")
+    elsewhere = other.start("senior")
     for _ in range(5):
         other.preview(elsewhere, (SENIOR_ACCOUNT[0], "0000"))
 
     late = staff.apply(session, preview_id(shown.text), "senior")
 
     assert late.status_code == 423, alert(late.text)
+    assert "約15分後" in alert(late.text)
     assert _applications(console, "senior") == []
+
+
+def test_another_citizens_wrong_codes_do_not_lock_the_account_for_its_holder(console):
+    staff = console.signed_in(*STAFF)
+    session = staff.start("senior")
+    shown = staff.preview(session, SENIOR_ACCOUNT)
+    other = console.signed_in(*SUPERVISOR)
+    elsewhere = other.start("parent")
+    for _ in range(6):
+        other.preview(elsewhere, (SENIOR_ACCOUNT[0], "0000"))
+
+    done = staff.apply(session, preview_id(shown.text), "senior")
+
+    assert heading(done.text) == "申込みが完了しました", alert(done.text)
+    [application] = _applications(console, "senior")
+    assert application.payment_service_id == SENIOR_ACCOUNT[0]
 
 
 def test_a_mistyped_id_shows_another_holders_name_and_the_citizen_says_no(console):

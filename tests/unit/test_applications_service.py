@@ -46,12 +46,21 @@ from mynapoint.services.operators import (
     register_account,
     secret_hash,
 )
+from mynapoint.services.throttling import (
+    ACCOUNT_CHECKS,
+    LimitsThrottle,
+    NullThrottle,
+    RateLimited,
+    Throttle,
+)
 
 DAY = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
 PHASE2_DAY = datetime(2022, 7, 1, 10, 0, tzinfo=JST)
 PIN = "1234"
 ACCOUNT_ID = "12345678"  # the factories' service: 8 digits, a 4-digit code
 CODE = "1234"
+UNKNOWN_ID = "87654321"  # never registered
+LOCK = timedelta(minutes=15)
 
 
 @cache
@@ -71,6 +80,9 @@ class Clock:
 
     def now(self) -> datetime:
         return self.at
+
+    def advance(self, by: timedelta) -> None:
+        self.at += by
 
 
 @dataclass
@@ -153,15 +165,18 @@ class World:
             challenge.challenge_id, card.certificate_pem, base64.b64encode(signature).decode()
         )
 
-    def wrong_codes(self, payment_service_id: str = ACCOUNT_ID) -> int:
+    def wrong_codes(self, person: str, payment_service_id: str = ACCOUNT_ID) -> int:
         uow = self.uow()
         with uow:
-            account = uow.accounts.get("charge_card", payment_service_id)
-        assert account is not None
-        return account.wrong_codes
+            tries = uow.accounts.code_tries(person, "charge_card", payment_service_id)
+        return 0 if tries is None else tries.wrong_codes
+
+    def preview(self, applicant: Applicant, code: str, payment_service_id: str = ACCOUNT_ID) -> str:
+        wrong = AccountCredentials("charge_card", payment_service_id, code)
+        return preview(self.uow(), self.desk, applicant.person, wrong, self.clock.now())
 
 
-def make_world(rules, *services, at: datetime = DAY) -> World:
+def make_world(rules, *services, at: datetime = DAY, throttle: Throttle | None = None) -> World:
     clock = Clock(at)
     authority = SimulatedCardAuthority(
         InMemoryAuthorityStore(), now=clock.now, new_key=cycle(keys()).__next__
@@ -173,6 +188,8 @@ def make_world(rules, *services, at: datetime = DAY) -> World:
         authority=authority,
         revocations=CachedRevocationList(authority.revocation_list, clock.now),
         hasher=fast_hasher(),
+        throttle=throttle or NullThrottle(),
+        account_lock=LOCK,
     )
     world = World(clock, FakeDatabase(), desk)
     world.account()
@@ -259,27 +276,100 @@ def test_a_refused_application_counts_no_security_code(world):
     with pytest.raises(ApplicationRefused) as refused:
         world.apply(applicant, code="9999")
     assert refused.value.code == "not_eligible"
-    assert world.wrong_codes() == 0
+    assert world.wrong_codes(applicant.person) == 0
 
 
 def test_a_code_out_of_format_is_refused_without_counting(world):
     applicant = world.applicant(world.card())
     with pytest.raises(InvalidAccountInput):
         world.apply(applicant, code="12345")
-    assert world.wrong_codes() == 0
+    assert world.wrong_codes(applicant.person) == 0
 
 
-def test_the_fifth_wrong_code_in_a_row_locks_the_account(world):
+def test_the_fifth_wrong_code_in_a_row_locks_the_person_out_of_the_account(world):
     applicant = world.applicant(world.card())
     for tries in range(1, 5):
-        wrong = AccountCredentials("charge_card", ACCOUNT_ID, "9999")
         with pytest.raises(InvalidAccountCredentials):
-            preview(world.uow(), world.desk, applicant.person, wrong)
-        assert world.wrong_codes() == tries
-    with pytest.raises(AccountLocked):
+            world.preview(applicant, "9999")
+        assert world.wrong_codes(applicant.person) == tries
+    with pytest.raises(AccountLocked) as locked:
         world.apply(applicant, code="9999")
+    assert locked.value.details["retry_after_seconds"] == LOCK.total_seconds()
     with pytest.raises(AccountLocked):
         world.apply(applicant)
+
+
+def test_another_persons_wrong_codes_never_lock_the_account_for_its_holder(world):
+    attacker = world.applicant(world.card())
+    holder = world.applicant(world.card())
+    for _ in range(10):
+        with pytest.raises((InvalidAccountCredentials, AccountLocked)):
+            world.preview(attacker, "9999")
+    assert world.preview(holder, CODE) == "ヤマダ タ**"
+    assert world.apply(holder).application.payment_service_id == ACCOUNT_ID
+
+
+@pytest.mark.parametrize(
+    ("waited", "still_locked"), [(LOCK - timedelta(seconds=1), True), (LOCK, False)]
+)
+def test_the_lock_ends_by_itself_after_its_time(world, waited, still_locked):
+    applicant = world.applicant(world.card())
+    for _ in range(5):
+        with pytest.raises((InvalidAccountCredentials, AccountLocked)):
+            world.preview(applicant, "9999")
+    world.clock.advance(waited)
+    if still_locked:
+        with pytest.raises(AccountLocked) as locked:
+            world.preview(applicant, CODE)
+        assert locked.value.details["retry_after_seconds"] == 1
+    else:
+        assert world.preview(applicant, CODE) == "ヤマダ タ**"
+        assert world.wrong_codes(applicant.person) == 0
+
+
+def test_an_unknown_account_id_is_counted_and_locked_like_a_known_one(world):
+    applicant = world.applicant(world.card())
+    answers = {}
+    for payment_service_id in (ACCOUNT_ID, UNKNOWN_ID):
+        seen = []
+        for _ in range(6):
+            with pytest.raises((InvalidAccountCredentials, AccountLocked)) as refused:
+                world.preview(applicant, "9999", payment_service_id)
+            seen.append(
+                (
+                    refused.value.code,
+                    refused.value.message.replace(payment_service_id, "ID"),
+                    refused.value.details,
+                )
+            )
+        answers[payment_service_id] = seen
+    assert answers[ACCOUNT_ID] == answers[UNKNOWN_ID]
+    assert [code for code, _, _ in answers[UNKNOWN_ID]] == [
+        *["invalid_account_credentials"] * 4,
+        *["account_locked"] * 2,
+    ]
+
+
+def test_a_right_code_forgets_the_wrong_ones_before_it(world):
+    applicant = world.applicant(world.card())
+    for _ in range(4):
+        with pytest.raises(InvalidAccountCredentials):
+            world.preview(applicant, "9999")
+    world.preview(applicant, CODE)
+    assert world.wrong_codes(applicant.person) == 0
+
+
+def test_a_person_may_check_only_so_many_accounts_an_hour(rules):
+    world = make_world(rules, throttle=LimitsThrottle("memory://", {ACCOUNT_CHECKS: "3/hour"}))
+    applicant = world.applicant(world.card())
+    other = world.applicant(world.card())
+    for _ in range(3):
+        world.preview(applicant, CODE)
+    with pytest.raises(RateLimited) as limited:
+        world.preview(applicant, CODE)
+    # The oldest counted check leaves the hour then (a loaded machine may take a while here).
+    assert 3000 < limited.value.retry_after_seconds <= 3600
+    assert world.preview(other, CODE) == "ヤマダ タ**"  # counted per person
 
 
 def test_a_service_that_left_the_measure_is_not_accepting(rules):

@@ -14,7 +14,7 @@ import typer
 from mynapoint.cli.audit import audit
 from mynapoint.cli.cards import cards
 from mynapoint.cli.corners import corners_command
-from mynapoint.cli.operations import ingest_command, settle_command
+from mynapoint.cli.operations import ingest_command, purge_command, settle_command
 from mynapoint.cli.operators import operators
 from mynapoint.cli.staff import staff
 from mynapoint.domain.calendar import to_jst
@@ -41,6 +41,7 @@ app.add_typer(audit, name="audit")
 app.add_typer(staff, name="staff")
 app.command("ingest")(ingest_command)
 app.command("settle")(settle_command)
+app.command("purge")(purge_command)
 app.command("corners")(corners_command)
 
 

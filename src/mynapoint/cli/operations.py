@@ -17,6 +17,7 @@ from mynapoint.cli.common import open_platform as _platform
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.event_rows import FileProblem
 from mynapoint.ingest.files import RejectReport, load_events
+from mynapoint.services.expiry import purge_expired
 from mynapoint.services.settlement import Statement, close_month
 
 
@@ -142,3 +143,14 @@ def _write_statement(folder: Path, operator_code: str, statement: Statement) -> 
                     s.persons,
                 )
             )
+
+
+def purge_command(ctx: typer.Context) -> None:
+    """Delete expired login challenges, sign-ins and security-code tries (the server also does
+    this at start and every 10 minutes); prints how many of each went."""
+    platform = _platform(ctx)
+    purged = purge_expired(platform.unit_of_work(), platform.clock.now())
+    typer.echo(
+        f"purged {purged.challenges} challenges, {purged.citizen_sessions} citizen sessions, "
+        f"{purged.staff_sessions} staff sessions, {purged.code_tries} security-code tries"
+    )

@@ -9,13 +9,13 @@ import typer
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE
 from mynapoint.cli.common import fail as _fail
 from mynapoint.cli.common import open_platform as _platform
-from mynapoint.domain.staff import InvalidStaffInput, Role, StaffNameTaken, StaffNotFound
+from mynapoint.domain.staff import InvalidStaffInput, Role, StaffNameTaken
 from mynapoint.rules.corners import load_corner_directory
 from mynapoint.services.codes import CodeHasher
-from mynapoint.services.staff import add_staff, unlock
+from mynapoint.services.staff import add_staff
 
 staff = typer.Typer(
-    help="Support-corner staff accounts: add one (with a one-time password), unlock one.",
+    help="Support-corner staff accounts: add one (with a one-time password).",
     no_args_is_help=True,
 )
 
@@ -56,17 +56,3 @@ def add_command(
         "it must be changed at the first sign-in)",
         err=True,
     )
-
-
-@staff.command("unlock")
-def unlock_command(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The sign-in name of the locked account.")],
-) -> None:
-    """Unlock an account locked after 5 wrong passwords (a supervisor or an admin can too)."""
-    platform = _platform(ctx)
-    try:
-        unlock(platform.unit_of_work(), None, name, platform.clock.now())
-    except StaffNotFound as exc:
-        raise _fail(exc.message, EXIT_REFUSED) from None
-    typer.echo(f"unlocked '{name}'")

@@ -22,7 +22,6 @@ from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
 from mynapoint.domain.cards import PIN_TRIES
 from mynapoint.domain.mykey import MYKEY_LENGTH
-from mynapoint.domain.staff import SIGN_IN_TRIES
 
 # Constraint names must be deterministic so that migrations can refer to them
 # and alembic's autogenerate compares like with like on every backend.
@@ -192,11 +191,24 @@ payment_accounts = Table(
     Column("operator_code", String(40), nullable=False, index=True),
     Column("holder_name", String(200), nullable=False),
     Column("security_code_hash", String(200), nullable=False),
-    # Consecutive wrong security codes; at ACCOUNT_CODE_TRIES the account is locked.
-    Column("wrong_codes", Integer, nullable=False, server_default=text("0")),
     Column("registered_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    CheckConstraint(f"wrong_codes BETWEEN 0 AND {ACCOUNT_CODE_TRIES}", name="wrong_codes_range"),
+)
+
+# One person's wrong security codes in a row for one account ID, registered or not (an
+# unknown ID is counted and locked like a known one, so IDs cannot be enumerated); at
+# ACCOUNT_CODE_TRIES that person may not try the account until `locked_until`. Other persons
+# have rows of their own: nobody can lock anybody else out. No foreign key, on purpose.
+account_code_tries = Table(
+    "account_code_tries",
+    metadata,
+    Column("service_code", String(40), primary_key=True),
+    Column("payment_service_id", String(64), primary_key=True),
+    Column("person", String, primary_key=True),
+    Column("wrong_codes", Integer, nullable=False),
+    Column("last_wrong_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
+    CheckConstraint(f"wrong_codes BETWEEN 1 AND {ACCOUNT_CODE_TRIES}", name="wrong_codes_range"),
 )
 
 # The platform's copy of what the card authority answered about a person, kept
@@ -421,13 +433,10 @@ staff_accounts = Table(
     Column("password_hash", String(200), nullable=False),
     # The one-time password of `staff add` is still the password: it must be changed first.
     Column("first_sign_in_pending", Boolean, nullable=False),
-    # Consecutive wrong passwords; at SIGN_IN_TRIES the account is locked until unlocked.
-    Column("failed_sign_ins", Integer, nullable=False, server_default=text("0")),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("role IN ('staff', 'supervisor', 'admin')", name="role_known"),
     CheckConstraint("(role = 'admin') = (corner IS NULL)", name="corner_unless_admin"),
-    CheckConstraint(f"failed_sign_ins BETWEEN 0 AND {SIGN_IN_TRIES}", name="failed_range"),
 )
 
 # A signed-in browser: only the SHA-256 of its cookie's token is kept.

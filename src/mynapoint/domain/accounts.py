@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mynapoint.domain.errors import MynapointError
 
-ACCOUNT_CODE_TRIES = 5  # 5 wrong security codes in a row lock the account (INTERFACES 423)
+# 5 wrong security codes in a row by one person lock that person out of the account for a
+# while (INTERFACES 423); other persons are not affected, so nobody can lock out anyone else.
+ACCOUNT_CODE_TRIES = 5
+# A person's wrong codes for an account are forgotten a day after the last one.
+CODE_TRIES_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -18,11 +23,24 @@ class PaymentAccount:
     holder_name: str
     security_code_hash: str
     registered_at: datetime
-    wrong_codes: int = 0
 
-    @property
-    def is_locked(self) -> bool:
-        return self.wrong_codes >= ACCOUNT_CODE_TRIES
+
+@dataclass(frozen=True)
+class CodeTries:
+    """One person's wrong security codes for one account ID (known to the operator or not)."""
+
+    wrong_codes: int
+    last_wrong_at: datetime
+    locked_until: datetime | None = None
+
+    def is_locked_at(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def seconds_locked(self, now: datetime) -> int:
+        """Whole seconds until the lock ends (at least 1 while locked), else 0."""
+        if self.locked_until is None or not self.is_locked_at(now):
+            return 0
+        return max(1, math.ceil((self.locked_until - now).total_seconds()))
 
 
 def mask_holder_name(name: str) -> str:

@@ -1,10 +1,10 @@
-"""Support-corner staff (支援窓口): accounts, roles, sign-in lockout and what each role may see.
+"""Support-corner staff (支援窓口): accounts, roles and what each role may see.
 
 Roles (INTERFACES "Staff and administration"):
 
 - staff: runs assisted sessions at their own corner and sees only their own open session;
-- supervisor: also sees the corner's session log and audit entries, and unlocks the
-  corner's staff accounts;
+- supervisor: also sees the corner's session log and audit entries, and lists the corner's
+  staff accounts;
 - admin: every corner; belongs to none, so runs no counter session.
 """
 
@@ -17,7 +17,6 @@ from enum import StrEnum
 
 from mynapoint.domain.errors import MynapointError
 
-SIGN_IN_TRIES = 5  # wrong passwords in a row before the account locks
 # A sign-in lasts a working day at most, and ends after half an hour without a page.
 STAFF_SESSION_LIFETIME = timedelta(hours=8)
 STAFF_IDLE_LIMIT = timedelta(minutes=30)
@@ -44,11 +43,6 @@ class StaffAccount:
     password_hash: str
     created_at: datetime
     must_change_password: bool = True  # a one-time password is changed at first sign-in
-    failed_sign_ins: int = 0  # consecutive wrong passwords
-
-    @property
-    def is_locked(self) -> bool:
-        return self.failed_sign_ins >= SIGN_IN_TRIES
 
     @property
     def runs_counter(self) -> bool:
@@ -59,15 +53,6 @@ class StaffAccount:
         if self.role is Role.ADMIN:
             return True
         return self.role is Role.SUPERVISOR and self.corner == corner
-
-    def may_unlock(self, other: StaffAccount) -> bool:
-        if self.role is Role.ADMIN:
-            return other.name != self.name
-        return (
-            self.role is Role.SUPERVISOR
-            and other.role is Role.STAFF
-            and other.corner == self.corner
-        )
 
     def may_list(self, other: StaffAccount) -> bool:
         if self.role is Role.ADMIN:
@@ -103,7 +88,7 @@ class StaffNameTaken(MynapointError):
 
 
 class SignInFailed(MynapointError):
-    """Wrong name or password, or a locked account: deliberately the same to the reader."""
+    """A wrong name or a wrong password: deliberately the same to the reader."""
 
     code = "sign_in_failed"
 
@@ -118,10 +103,6 @@ class PasswordRejected(MynapointError):
 
 class StaffForbidden(MynapointError):
     code = "forbidden"
-
-
-class StaffNotFound(MynapointError):
-    code = "not_found"
 
 
 def check_name(name: str) -> str:

@@ -42,9 +42,10 @@ class AccountChoice:
 def preview_account(
     uow: UnitOfWork, desk: ApplicationDesk, session: Session, choice: AccountChoice, now: datetime
 ) -> AccountPreview:
-    """Check the security code (a wrong one counts toward the lock) and keep the account with
-    the session, replacing any earlier preview; the holder's masked name is shown from it."""
-    masked = preview(uow, desk, session.person, choice.credentials)
+    """Check the security code (a wrong one counts toward the person's lock) and keep the
+    account with the session, replacing any earlier preview; the holder's masked name is shown
+    from it."""
+    masked = preview(uow, desk, session.person, choice.credentials, now)
     shown = AccountPreview(
         preview_id=secrets.token_hex(16),
         measure=choice.measure,

@@ -6,15 +6,16 @@ R10-R13 (windows, card cut-offs, waiting after issuance) and R14 (legal
 representatives). The checks run from the cheapest to the ones that count
 something: the request itself, then the representative's signature, then the
 person's standing, and last the security code, whose wrong entries lock the
-account. The database has the final word where two requests race: a unique
-index for one application per measure, a primary key for one person per account.
+person out of the account for a while. The database has the final word where two
+requests race: a unique index for one application per measure, a primary key for
+one person per account.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from mynapoint.domain.accounts import (
     AccountTaken,
@@ -33,7 +34,9 @@ from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.jpki.ports import CardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.services.account_checks import (
+    DEFAULT_ACCOUNT_LOCK,
     AccountCredentials,
+    CodeRules,
     checked_account,
     previewed_account,
 )
@@ -42,6 +45,7 @@ from mynapoint.services.auth import SignedChallenge, use_challenge, verify_card_
 from mynapoint.services.codes import CodeHasher, check_account_input
 from mynapoint.services.ledger import reevaluate
 from mynapoint.services.ports import UnitOfWork
+from mynapoint.services.throttling import NullThrottle, Throttle
 
 # DOMAIN R14 speaks of holders under 15, of 15-17 and of adults: the age of majority of the
 # 2022 Civil Code (18), applied to every application day [choice].
@@ -116,6 +120,13 @@ class ApplicationDesk:
     authority: CardAuthority
     revocations: CachedRevocationList
     hasher: CodeHasher
+    # How often a person may check accounts, and how long 5 wrong codes keep them from one.
+    throttle: Throttle = field(default_factory=NullThrottle)
+    account_lock: timedelta = DEFAULT_ACCOUNT_LOCK
+
+    @property
+    def code_rules(self) -> CodeRules:
+        return CodeRules(self.hasher, self.throttle, self.account_lock)
 
 
 @dataclass(frozen=True)
@@ -133,20 +144,23 @@ def preview(
     desk: ApplicationDesk,
     person: str,
     credentials: AccountCredentials,
+    now: datetime,
     channel: Channel = Channel.ONLINE,
     *,
     before_commit: BeforeCommit | None = None,
 ) -> str:
     """The account holder's masked name, for the person to confirm the account is theirs.
 
-    A wrong security code counts toward the account's lock, as at application.
+    A wrong security code counts toward the person's lock of the account, as at application.
     """
     service = desk.catalog.get(credentials.service_code)
     _check_channel(service, channel)
     check_account_input(service, credentials.payment_service_id, credentials.security_code)
     with uow:
         _require_mykey(uow, person)
-        account = checked_account(uow, desk.hasher, service, credentials, before_commit)
+        account = checked_account(
+            uow, desk.code_rules, service, person, credentials, now, before_commit
+        )
         masked = mask_holder_name(account.holder_name)
         if before_commit is not None:
             before_commit(uow, "previewed", {"holder_name_masked": masked})
@@ -193,9 +207,11 @@ def apply(
         _require_mykey(uow, applicant.person)
         _check_standing(uow, desk.rules, service, holder, application)
         account = (
-            previewed_account(uow, service, credentials)
+            previewed_account(uow, service, applicant.person, credentials, now)
             if request.account_checked
-            else checked_account(uow, desk.hasher, service, credentials, before_commit)
+            else checked_account(
+                uow, desk.code_rules, service, applicant.person, credentials, now, before_commit
+            )
         )
         linked_to = uow.applications.link_account(
             service.code, credentials.payment_service_id, applicant.person, now

@@ -216,7 +216,7 @@ def show_account(
 ) -> Preview:
     """Check the account and keep what the citizen is to confirm: its holder's masked name.
 
-    A wrong security code counts toward the account's lock, as online.
+    A wrong security code counts toward the citizen's lock of the account, as online.
     """
     session = check_session(uow, counter, clerk, session_id, now)
     desk = counter.desk
@@ -258,6 +258,7 @@ def show_account(
             desk,
             session.person,
             AccountCredentials(form.service_code, form.payment_service_id, form.security_code),
+            now,
             Channel.SUPPORT_CORNER,
             before_commit=witness,
         )

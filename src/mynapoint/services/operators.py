@@ -130,7 +130,8 @@ def register_account(
     """Register or replace an account the platform accepts at application; True if new.
 
     A service with several security codes takes them joined with '-' in the catalog's
-    order (services.codes.CODE_SEPARATOR). Replacing an account starts its lock counter again.
+    order (services.codes.CODE_SEPARATOR). Replacing an account forgets every person's wrong
+    codes for it.
     """
     service = own_service(catalog, operator_code, service_code)
     check_account_input(service, payment_service_id, security_code)
@@ -155,7 +156,8 @@ def unlock_account(
     service_code: str,
     payment_service_id: str,
 ) -> None:
-    """Clear the lock of 5 wrong security codes (the operator has checked with the holder)."""
+    """Forget every person's wrong security codes for the account, lifting their locks (the
+    operator has checked with the holder); a lock also ends by itself."""
     own_service(catalog, operator_code, service_code)
     with uow:
         if uow.accounts.get(service_code, payment_service_id) is None:

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from mynapoint.domain.account_previews import AccountPreview
-from mynapoint.domain.accounts import PaymentAccount
+from mynapoint.domain.accounts import CodeTries, PaymentAccount
 from mynapoint.domain.assist import AssistedSession
 from mynapoint.domain.audit import ChainHead, PublishedHead, SealedEntry
 from mynapoint.domain.auth import Challenge, Session
@@ -38,6 +38,10 @@ class ChallengeRepository(Protocol):
         """Use a challenge once: False if it was used already (two logins raced for it)."""
         ...
 
+    def purge(self, expired_before: datetime) -> int:
+        """Delete the challenges that expired before then, used or not; how many."""
+        ...
+
 
 class SessionRepository(Protocol):
     def add(self, session: Session) -> None: ...
@@ -55,6 +59,10 @@ class SessionRepository(Protocol):
     def forget_preview(self, token_hash: str, preview_id: str) -> bool:
         """Forget the session's preview if it is `preview_id`; False if it was not (a newer
         preview replaced it, or it was used already)."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Delete the sessions that expired or ended before then; how many."""
         ...
 
 
@@ -103,19 +111,47 @@ class OperatorKeyRepository(Protocol):
 
 class AccountRepository(Protocol):
     def save(self, account: PaymentAccount, at: datetime) -> bool:
-        """Register or replace an account (the lock counter starts again); True if new."""
+        """Register or replace an account (every person's tries start again); True if new."""
         ...
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None: ...
 
-    def record_code_attempt(
-        self, service_code: str, payment_service_id: str, *, correct: bool
-    ) -> PaymentAccount:
-        """Atomically count a security code: wrong adds 1, right resets; a locked account stays
-        locked until unlock()."""
+    def code_tries(
+        self, person: str, service_code: str, payment_service_id: str
+    ) -> CodeTries | None:
+        """The person's wrong security codes for this account ID (registered or not)."""
         ...
 
-    def unlock(self, service_code: str, payment_service_id: str) -> bool: ...
+    def record_wrong_code(
+        self,
+        person: str,
+        service_code: str,
+        payment_service_id: str,
+        *,
+        at: datetime,
+        lock_until: datetime,
+    ) -> CodeTries:
+        """Atomically count one wrong code of the person for the account ID: the
+        ACCOUNT_CODE_TRIES-th in a row locks the person out of it until `lock_until`; a live
+        lock is left as it is; tries whose lock ended, or older than CODE_TRIES_KEPT, count
+        from 1 again. Concurrent wrong codes never pass ACCOUNT_CODE_TRIES."""
+        ...
+
+    def forget_code_tries(
+        self, person: str, service_code: str, payment_service_id: str, at: datetime
+    ) -> None:
+        """A right code: the person's wrong ones are forgotten, unless a lock is live at `at`."""
+        ...
+
+    def unlock(self, service_code: str, payment_service_id: str) -> int:
+        """Forget every person's tries for the account (its operator lifts the locks);
+        returns how many persons had some."""
+        ...
+
+    def purge_code_tries(self, now: datetime) -> int:
+        """Delete the tries that no longer count at `now` (lock ended, or older than
+        CODE_TRIES_KEPT); returns how many."""
+        ...
 
 
 class ApplicationRepository(Protocol):
@@ -285,16 +321,9 @@ class StaffRepository(Protocol):
 
     def get(self, name: str) -> StaffAccount | None: ...
 
-    def record_sign_in(self, name: str, *, correct: bool, at: datetime) -> StaffAccount:
-        """Atomically count a password: wrong adds 1, right resets; a locked account stays
-        locked until unlock()."""
-        ...
-
     def set_password(
         self, name: str, password_hash: str, *, must_change: bool, at: datetime
     ) -> None: ...
-
-    def unlock(self, name: str, at: datetime) -> bool: ...
 
     def listed(self, corner: str | None) -> list[StaffAccount]:
         """Accounts by name; only the corner's when one is given."""
@@ -311,6 +340,11 @@ class StaffSessionRepository(Protocol):
     def end(self, token_hash: str, at: datetime) -> None: ...
 
     def end_all(self, staff: str, at: datetime) -> None: ...
+
+    def purge(self, before: datetime, idle_since: datetime) -> int:
+        """Delete the sessions that expired or ended before `before`, or were last seen before
+        `idle_since` (past the idle limit); how many."""
+        ...
 
 
 class AssistedSessionRepository(Protocol):

@@ -1,17 +1,18 @@
-"""Staff accounts: creation with a one-time password, sign-in with lockout, sign-out, unlock.
+"""Staff accounts: creation with a one-time password, throttled sign-in, sign-out.
 
 Passwords are argon2id hashes (services/codes.py); a sign-in is a random token in an
 HttpOnly cookie of which only the SHA-256 is stored, as for citizens (services/auth.py).
-A wrong name, a wrong password and a locked account are refused alike and take as long,
-so the page never tells whether an account exists. Sign-ins, lockouts, unlocks and password
-changes go into the audit log with the action, in one transaction.
+A wrong name and a wrong password are refused alike and take as long, so the page never
+tells whether an account exists; failures are throttled per name and address and per
+address, and never lock an account, so nobody can lock a staff member out. Sign-ins and
+password changes go into the audit log with the action, in one transaction.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from mynapoint.domain.staff import (
@@ -22,7 +23,6 @@ from mynapoint.domain.staff import (
     StaffAccount,
     StaffForbidden,
     StaffNameTaken,
-    StaffNotFound,
     StaffSession,
     check_name,
     check_new_password,
@@ -32,6 +32,7 @@ from mynapoint.services.audit import record
 from mynapoint.services.auth import token_hash
 from mynapoint.services.codes import CodeHasher
 from mynapoint.services.ports import UnitOfWork
+from mynapoint.services.throttling import SIGN_IN_ADDRESS, SIGN_IN_NAME, Throttle
 
 # Who acts when the command line adds an account: whoever can run it administers the platform.
 COMMAND_LINE_ACTOR = "command-line"
@@ -104,27 +105,42 @@ def add_staff(
     return NewStaff(account, password)
 
 
+@dataclass(frozen=True)
+class SignInAttempt:
+    """A name and password typed at a terminal, and the address the terminal sends from."""
+
+    name: str
+    password: str = field(repr=False)
+    client: str = "unknown"
+
+
 def sign_in(
-    uow: UnitOfWork, hasher: CodeHasher, name: str, password: str, now: datetime
+    uow: UnitOfWork,
+    hasher: CodeHasher,
+    throttle: Throttle,
+    attempt: SignInAttempt,
+    now: datetime,
 ) -> IssuedStaffSession:
-    refused = SignInFailed("the sign-in name or password is wrong, or the account is locked")
+    """No account ever locks: failures are throttled per sign-in name and address, and per
+    address (services/throttling.py), so a guesser slows down only the guesser's own terminal
+    and cannot lock a staff member out (OWASP ASVS 2.2.1). A refused try is `RateLimited`
+    before its password is even checked."""
+    name = attempt.name.strip().lower()
+    throttle.check(SIGN_IN_ADDRESS, attempt.client)
+    throttle.check(SIGN_IN_NAME, name, attempt.client)
     with uow:
-        account = uow.staff.get(name.strip().lower())
+        account = uow.staff.get(name)
     # The hash is checked outside the transaction: it takes tens of milliseconds.
-    if account is None or account.is_locked:
-        hasher.verify_decoy(password)
-        raise refused
-    correct = hasher.verify(account.password_hash, password)
+    if account is None:
+        hasher.verify_decoy(attempt.password)
+        correct = False
+    else:
+        correct = hasher.verify(account.password_hash, attempt.password)
+    if account is None or not correct:
+        _count_failure(throttle, name, attempt.client)
+        raise SignInFailed("the sign-in name or password is wrong")
+    token = secrets.token_urlsafe(32)
     with uow:
-        counted = uow.staff.record_sign_in(account.name, correct=correct, at=now)
-        if not correct:
-            if counted.is_locked:
-                _record(uow, counted, now, "staff_locked", {"staff": counted.name})
-            uow.commit()
-            raise refused
-        if counted.is_locked:
-            raise refused  # wrong passwords raced this right one and locked the account first
-        token = secrets.token_urlsafe(32)
         uow.staff_sessions.add(
             StaffSession(
                 token_hash=token_hash(token),
@@ -134,13 +150,21 @@ def sign_in(
                 expires_at=now + STAFF_SESSION_LIFETIME,
             )
         )
-        _record(uow, counted, now, "staff_signed_in", {})
+        _record(uow, account, now, "staff_signed_in", {})
         uow.commit()
-    return IssuedStaffSession(token, counted)
+    return IssuedStaffSession(token, account)
+
+
+def _count_failure(throttle: Throttle, name: str, client: str) -> None:
+    # Both are counted even when the first is used up by a concurrent try.
+    try:
+        throttle.hit(SIGN_IN_NAME, name, client)
+    finally:
+        throttle.hit(SIGN_IN_ADDRESS, client)
 
 
 def signed_in(uow: UnitOfWork, token: str | None, now: datetime) -> SignedInStaff | None:
-    """The staff member of a cookie's token, or None: unknown, ended, expired, idle or locked."""
+    """The staff member of a cookie's token, or None: unknown, ended, expired or idle."""
     if not token:
         return None
     hashed = token_hash(token)
@@ -149,7 +173,7 @@ def signed_in(uow: UnitOfWork, token: str | None, now: datetime) -> SignedInStaf
         if session is None or not session.is_valid_at(now):
             return None
         account = uow.staff.get(session.staff)
-        if account is None or account.is_locked:
+        if account is None:
             return None
         uow.staff_sessions.touch(hashed, now)
         uow.commit()
@@ -163,28 +187,31 @@ def sign_out(uow: UnitOfWork, me: SignedInStaff, now: datetime) -> None:
         uow.commit()
 
 
+@dataclass(frozen=True)
+class PasswordChange:
+    current: str = field(repr=False)
+    new: str = field(repr=False)
+    client: str = "unknown"
+
+
 def change_password(
     uow: UnitOfWork,
     hasher: CodeHasher,
+    throttle: Throttle,
     me: SignedInStaff,
-    current: str,
-    new: str,
+    attempt: PasswordChange,
     now: datetime,
 ) -> None:
-    """A wrong current password counts toward the lock, as at sign-in."""
-    correct = hasher.verify(me.account.password_hash, current)
-    if not correct:
-        with uow:
-            counted = uow.staff.record_sign_in(me.name, correct=False, at=now)
-            if counted.is_locked:
-                _record(uow, counted, now, "staff_locked", {"staff": counted.name})
-            uow.commit()
+    """A wrong current password is counted as a failed sign-in of the name at that address."""
+    throttle.check(SIGN_IN_ADDRESS, attempt.client)
+    throttle.check(SIGN_IN_NAME, me.name, attempt.client)
+    if not hasher.verify(me.account.password_hash, attempt.current):
+        _count_failure(throttle, me.name, attempt.client)
         raise SignInFailed("the current password is wrong", field="current")
-    check_new_password(me.name, current, new)
-    new_hash = hasher.hash(new)
+    check_new_password(me.name, attempt.current, attempt.new)
+    new_hash = hasher.hash(attempt.new)
     with uow:
         uow.staff.set_password(me.name, new_hash, must_change=False, at=now)
-        uow.staff.record_sign_in(me.name, correct=True, at=now)
         _record(uow, me.account, now, "staff_password_changed", {})
         uow.commit()
 
@@ -196,29 +223,6 @@ def visible_accounts(uow: UnitOfWork, me: SignedInStaff) -> list[StaffAccount]:
     with uow:
         found = uow.staff.listed(corner)
     return [account for account in found if me.account.may_list(account)]
-
-
-def unlock(uow: UnitOfWork, me: SignedInStaff | None, name: str, now: datetime) -> StaffAccount:
-    """Unlock an account; `me` None is the command line, which may unlock any."""
-    with uow:
-        target = uow.staff.get(name)
-        if target is None and me is None:
-            raise StaffNotFound(f"there is no staff account '{name}'", staff=name)
-        if target is None or (me is not None and not me.account.may_unlock(target)):
-            # Someone else's corner is not this supervisor's to know of.
-            raise StaffForbidden(f"you may not unlock the account '{name}'", staff=name)
-        uow.staff.unlock(name, now)
-        record(
-            uow,
-            now=now,
-            actor=COMMAND_LINE_ACTOR if me is None else me.name,
-            role=Role.ADMIN.value if me is None else me.account.role.value,
-            corner=target.corner,
-            action="staff_unlocked",
-            details={"staff": name},
-        )
-        uow.commit()
-    return target
 
 
 def _record(

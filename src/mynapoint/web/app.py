@@ -19,6 +19,7 @@ from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
 from mynapoint.logs import ROUTE_TEMPLATE, logged_path
 from mynapoint.services.audit import keep_publishing
+from mynapoint.services.expiry import keep_purging
 from mynapoint.web import i18n
 from mynapoint.web.api import (
     applications,
@@ -88,6 +89,19 @@ offset and rules are evaluated in JST. Every error body is
 """
 
 
+def _background_tasks(platform: Platform) -> list[asyncio.Task[None]]:
+    return [
+        # The audit log's head: published now if due, then at least daily (services/audit.py).
+        asyncio.create_task(
+            keep_publishing(platform.unit_of_work, platform.clock.now, platform.audit_key)
+        ),
+        # Upload jobs whose process died: resumed or failed, now and then every 30 s.
+        asyncio.create_task(keep_recovering(platform)),
+        # Expired challenges, sign-ins and code tries deleted, now and then every 10 minutes.
+        asyncio.create_task(keep_purging(platform.unit_of_work, platform.clock.now)),
+    ]
+
+
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
     """Build the app. A given `platform` is used as is (tests); otherwise one is wired at start."""
 
@@ -95,25 +109,15 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = platform is None
         app.state.platform = platform or build_platform(settings or load_settings())
-        # The audit log's head: published now if due, then at least daily (services/audit.py).
-        publishing = asyncio.create_task(
-            keep_publishing(
-                app.state.platform.unit_of_work,
-                app.state.platform.clock.now,
-                app.state.platform.audit_key,
-            )
-        )
-        # Upload jobs whose process died: resumed or failed, now and then every 30 s.
-        recovering = asyncio.create_task(keep_recovering(app.state.platform))
+        tasks = _background_tasks(app.state.platform)
         try:
             yield
         finally:
-            recovering.cancel()
-            with suppress(asyncio.CancelledError):
-                await recovering
-            publishing.cancel()
-            with suppress(asyncio.CancelledError):
-                await publishing
+            # Last started, first stopped: each lets the work under way finish first.
+            for task in reversed(tasks):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             if owned:
                 app.state.platform.engine.dispose()
 

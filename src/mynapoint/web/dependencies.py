@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
 from mynapoint.bootstrap import Platform
-from mynapoint.domain.auth import Session
+from mynapoint.domain.auth import InvalidToken, Session, TokenExpired
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
 from mynapoint.services.applications import ApplicationDesk
@@ -18,6 +20,7 @@ from mynapoint.services.auth import authenticate
 from mynapoint.services.clock import Clock
 from mynapoint.services.codes import CodeHasher
 from mynapoint.services.operators import authenticate_operator
+from mynapoint.services.throttling import REFUSED_CREDENTIALS
 
 
 def get_platform(request: Request) -> Platform:
@@ -54,13 +57,43 @@ _bearer = HTTPBearer(
 )
 
 
+def client_address(request: Request) -> str:
+    """The address the request came from: the connection's peer, or the client a trusted proxy
+    names (uvicorn takes X-Forwarded-For from the addresses in FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+T = TypeVar("T")
+
+
+def _counting_refusals(platform: Platform, client: str | None, check: Callable[[], T]) -> T:
+    """Check a credential that was sent: an address that sent too many refused ones lately is
+    refused before its credential is even looked at, so keys cannot be guessed at speed."""
+    if client is None:
+        return check()
+    platform.throttle.check(REFUSED_CREDENTIALS, client)
+    try:
+        return check()
+    except (InvalidToken, TokenExpired):
+        platform.throttle.hit(REFUSED_CREDENTIALS, client)
+        raise
+
+
 def get_citizen(
     platform: PlatformDep,
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    # Optional for web/limits_body.py, which calls this before the route (and passes it).
+    client: Annotated[str | None, Depends(client_address)] = None,
 ) -> Session:
     token = credentials.credentials if credentials is not None else None
-    return authenticate(platform.unit_of_work(), token, clock.now())
+    return _counting_refusals(
+        platform,
+        client if token else None,
+        lambda: authenticate(platform.unit_of_work(), token, clock.now()),
+    )
 
 
 Citizen = Annotated[Session, Depends(get_citizen)]
@@ -77,9 +110,15 @@ def get_operator(
     platform: PlatformDep,
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)],
+    # Optional for web/limits_body.py, which calls this before the route (and passes it).
+    client: Annotated[str | None, Depends(client_address)] = None,
 ) -> str:
     key = credentials.credentials if credentials is not None else None
-    return authenticate_operator(platform.unit_of_work(), key, clock.now())
+    return _counting_refusals(
+        platform,
+        client if key else None,
+        lambda: authenticate_operator(platform.unit_of_work(), key, clock.now()),
+    )
 
 
 # The operator code the API key belongs to: a key acts only for its own operator's services.
@@ -102,6 +141,8 @@ def get_application_desk(platform: PlatformDep, hasher: CodeHasherDep) -> Applic
         authority=platform.authority,
         revocations=platform.revocations,
         hasher=hasher,
+        throttle=platform.throttle,
+        account_lock=timedelta(seconds=platform.settings.account_lock_seconds),
     )
 
 

@@ -7,6 +7,7 @@ what the details carry (tries left on the card, the moment a waiting time ends).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import datetime
@@ -85,8 +86,8 @@ MESSAGES: dict[str, str] = {
     ),
     "invalid_counts": N_("件数が正しくありません。"),
     "account_locked": N_(
-        "セキュリティコードを続けて間違えたため、この決済サービスIDはロックされました。"
-        "決済サービスの窓口にご連絡ください。"
+        "セキュリティコードを5回続けて間違えたため、この決済サービスIDでのお手続きを"
+        "しばらくお受けできません。"
     ),
     "rate_limited": N_("短時間に操作が集中しています。少し待ってからお試しください。"),
     "internal_error": N_("システムで問題が発生しました。時間をおいてもう一度お試しください。"),
@@ -95,6 +96,7 @@ MESSAGES: dict[str, str] = {
 
 _TRIES_LEFT = N_("あと{tries}回間違えるとカードがロックされます。")
 _UNTIL = N_("{at}以降にお申し込みいただけます。")
+_RETRY_IN = N_("約{minutes}分後にもう一度お試しください。")
 
 
 def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
@@ -104,6 +106,9 @@ def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
     tries = details.get("tries_left")
     if code == "wrong_pin" and isinstance(tries, int) and tries > 0:
         text += _(_TRIES_LEFT).format(tries=tries)
+    wait = details.get("retry_after_seconds")
+    if code in {"account_locked", "rate_limited"} and isinstance(wait, int) and wait > 0:
+        text += _(_RETRY_IN).format(minutes=math.ceil(wait / 60))
     until = details.get("applies_from")
     if code == "waiting_period" and isinstance(until, str):
         with suppress(ValueError):

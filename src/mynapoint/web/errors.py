@@ -124,10 +124,23 @@ def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     )  # fmt: skip
     for code in (*codes, *always):
         by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
-    return {
-        status: {"model": ErrorOut, "description": "error codes: " + ", ".join(sorted(set(cs)))}
-        for status, cs in sorted(by_status.items())
-    }
+    documented: dict[int | str, dict[str, Any]] = {}
+    for status, cs in sorted(by_status.items()):
+        documented[status] = {
+            "model": ErrorOut,
+            "description": "error codes: " + ", ".join(sorted(set(cs))),
+        }
+        if status in RETRY_AFTER_STATUSES:
+            documented[status]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
+    return documented
+
+
+# A rate limit (429) and a temporary lock (423) say when to try again.
+RETRY_AFTER_STATUSES = frozenset({423, 429})
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "whole seconds to wait before trying again",
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 
 def _field_name(location: tuple[int | str, ...]) -> str:
@@ -196,15 +209,25 @@ def error_page(
     )
 
 
+def retry_after(exc: MynapointError) -> dict[str, str] | None:
+    """The Retry-After header of a refusal that says when to try again (a rate limit, a
+    temporary lock): whole seconds, from its `retry_after_seconds`."""
+    seconds = exc.details.get("retry_after_seconds")
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
+        return {"Retry-After": str(seconds)}
+    return None
+
+
 async def _domain(request: Request, exc: MynapointError) -> Response:
+    headers = retry_after(exc)
     if is_page(request):
-        return error_page(request, STATUS_BY_CODE.get(exc.code, 400), exc)
+        return error_page(request, STATUS_BY_CODE.get(exc.code, 400), exc, headers=headers)
     details = dict(exc.details)
     if exc.code in POLICY_CODES and "fields" not in details:
         # A refusal of the input policy names its fields as a validation problem does.
         field = str(details.get("field", "(body)"))
         details["fields"] = [{"field": field, "message": exc.message, "type": exc.code}]
-    return error_response(exc.code, exc.message, details)
+    return error_response(exc.code, exc.message, details, headers=headers)
 
 
 # The input policy's refusals have codes of their own (web/inputs.py raises them as

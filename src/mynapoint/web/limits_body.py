@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynapoint.domain.errors import MynapointError
 from mynapoint.logs import ROUTE_TEMPLATE
-from mynapoint.web.dependencies import get_citizen, get_operator
+from mynapoint.web.dependencies import client_address, get_citizen, get_operator
 from mynapoint.web.errors import (
     STATUS_BY_CODE,
     database_unavailable,
@@ -44,6 +44,7 @@ from mynapoint.web.errors import (
     error_response,
     is_database_unavailable,
     is_page,
+    retry_after,
 )
 
 KIB: Final = 1024
@@ -176,7 +177,7 @@ class BodyGate:
                 await response(scope, _no_body, send)
                 return
             if refused is not None:
-                await self._refuse(scope, send, refused.code, refused.message)
+                await self._refuse(scope, send, refused.code, refused.message, **refused.details)
                 return
         limit = self.limit_for(scope, route)
         if declared is not None and declared > limit:
@@ -195,8 +196,9 @@ class BodyGate:
             else None
         )
         platform = scope["app"].state.platform
+        client = client_address(Request(scope))
         try:
-            await run_in_threadpool(resolver, platform, platform.clock, credentials)
+            await run_in_threadpool(resolver, platform, platform.clock, credentials, client)
         except MynapointError as exc:
             return exc
         return None
@@ -239,12 +241,14 @@ class BodyGate:
         self, scope: Scope, send: Send, code: str, message: str, **details: object
     ) -> None:
         request = Request(scope, _no_body)
+        refusal = MynapointError(message, **details)
+        refusal.code = code
+        headers = retry_after(refusal) or {}
         if is_page(request):
-            refusal = MynapointError(message, **details)
-            refusal.code = code
-            response = error_page(request, STATUS_BY_CODE.get(code, 400), refusal)
+            response = error_page(request, STATUS_BY_CODE.get(code, 400), refusal, headers)
         else:
-            response = error_response(code, message, details, headers={"Connection": "close"})
+            headers["Connection"] = "close"
+            response = error_response(code, message, details, headers=headers)
         await response(scope, _no_body, send)
 
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import case, delete, literal, or_, select, update
 
 from mynapoint.db.repositories.statements import insert_skipping_conflicts
-from mynapoint.db.tables import payment_accounts
-from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, PaymentAccount
+from mynapoint.db.tables import account_code_tries, payment_accounts
+from mynapoint.db.types import UtcDateTime
+from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries, PaymentAccount
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,13 +22,12 @@ class SqlAccountRepository:
         self._connection = connection
 
     def save(self, account: PaymentAccount, at: datetime) -> bool:
-        """A replaced account keeps its first registered_at; its counter starts again at 0."""
+        """A replaced account keeps its first registered_at; every person's tries start again."""
         connection = self._connection()
         details = {
             "operator_code": account.operator_code,
             "holder_name": account.holder_name,
             "security_code_hash": account.security_code_hash,
-            "wrong_codes": 0,
             "updated_at": at,
         }
         # Insert unless the row exists (an ON CONFLICT clause needs no savepoint
@@ -47,41 +47,104 @@ class SqlAccountRepository:
             .where(_account_is(account.service_code, account.payment_service_id))
             .values(details)
         )
+        self.unlock(account.service_code, account.payment_service_id)
         return False
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
-        return _read(self._connection(), service_code, payment_service_id)
+        query = select(payment_accounts).where(_account_is(service_code, payment_service_id))
+        row = self._connection().execute(query).one_or_none()
+        if row is None:
+            return None
+        return PaymentAccount(
+            service_code=row.service_code,
+            payment_service_id=row.payment_service_id,
+            operator_code=row.operator_code,
+            holder_name=row.holder_name,
+            security_code_hash=row.security_code_hash,
+            registered_at=row.registered_at,
+        )
 
-    def record_code_attempt(
-        self, service_code: str, payment_service_id: str, *, correct: bool
-    ) -> PaymentAccount:
+    def code_tries(
+        self, person: str, service_code: str, payment_service_id: str
+    ) -> CodeTries | None:
+        return _read_tries(self._connection(), person, service_code, payment_service_id)
+
+    def record_wrong_code(
+        self,
+        person: str,
+        service_code: str,
+        payment_service_id: str,
+        *,
+        at: datetime,
+        lock_until: datetime,
+    ) -> CodeTries:
         connection = self._connection()
-        # One UPDATE that reads and writes the counter, so concurrent attempts are
-        # counted one after the other and never push it past ACCOUNT_CODE_TRIES; a
-        # locked account matches no row and stays locked.
-        connection.execute(
-            update(payment_accounts)
-            .where(
-                _account_is(service_code, payment_service_id),
-                payment_accounts.c.wrong_codes < ACCOUNT_CODE_TRIES,
+        tries = account_code_tries.c
+        inserted = connection.execute(
+            insert_skipping_conflicts(connection, account_code_tries).values(
+                service_code=service_code,
+                payment_service_id=payment_service_id,
+                person=person,
+                wrong_codes=1,
+                last_wrong_at=at,
+                locked_until=lock_until if ACCOUNT_CODE_TRIES == 1 else None,
             )
-            .values(wrong_codes=0 if correct else payment_accounts.c.wrong_codes + 1)
-        )
-        account = _read(connection, service_code, payment_service_id)
-        if account is None:
-            raise LookupError(
-                f"no account '{payment_service_id}' of service '{service_code}'; "
-                "the operator registers an account before its code can be checked"
+        ).rowcount
+        if inserted != 1:
+            # One UPDATE reads and writes the counter, so concurrent wrong codes are counted
+            # one after the other and never pass ACCOUNT_CODE_TRIES; a live lock matches no
+            # row and stays as it is. Tries whose lock ended, or too old to count, start again.
+            stale = or_(
+                tries.locked_until.is_not(None), tries.last_wrong_at <= at - CODE_TRIES_KEPT
             )
-        return account
+            counted = case((stale, 1), else_=tries.wrong_codes + 1)
+            connection.execute(
+                update(account_code_tries)
+                .where(
+                    _tries_of(person, service_code, payment_service_id),
+                    or_(tries.locked_until.is_(None), tries.locked_until <= at),
+                )
+                .values(
+                    wrong_codes=counted,
+                    last_wrong_at=at,
+                    locked_until=case(
+                        (counted >= ACCOUNT_CODE_TRIES, literal(lock_until, UtcDateTime())),
+                        else_=None,
+                    ),
+                )
+            )
+        found = _read_tries(connection, person, service_code, payment_service_id)
+        if found is None:
+            raise LookupError("the tries just counted are gone; a purge ran in between")
+        return found
 
-    def unlock(self, service_code: str, payment_service_id: str) -> bool:
-        statement = (
-            update(payment_accounts)
-            .where(_account_is(service_code, payment_service_id))
-            .values(wrong_codes=0)
+    def forget_code_tries(
+        self, person: str, service_code: str, payment_service_id: str, at: datetime
+    ) -> None:
+        tries = account_code_tries.c
+        self._connection().execute(
+            delete(account_code_tries).where(
+                _tries_of(person, service_code, payment_service_id),
+                or_(tries.locked_until.is_(None), tries.locked_until <= at),
+            )
         )
-        return self._connection().execute(statement).rowcount == 1
+
+    def unlock(self, service_code: str, payment_service_id: str) -> int:
+        statement = delete(account_code_tries).where(
+            (account_code_tries.c.service_code == service_code)
+            & (account_code_tries.c.payment_service_id == payment_service_id)
+        )
+        return self._connection().execute(statement).rowcount
+
+    def purge_code_tries(self, now: datetime) -> int:
+        tries = account_code_tries.c
+        statement = delete(account_code_tries).where(
+            or_(
+                tries.locked_until <= now,
+                tries.locked_until.is_(None) & (tries.last_wrong_at <= now - CODE_TRIES_KEPT),
+            )
+        )
+        return self._connection().execute(statement).rowcount
 
 
 def _account_is(service_code: str, payment_service_id: str) -> ColumnElement[bool]:
@@ -90,19 +153,24 @@ def _account_is(service_code: str, payment_service_id: str) -> ColumnElement[boo
     )
 
 
-def _read(
-    connection: Connection, service_code: str, payment_service_id: str
-) -> PaymentAccount | None:
-    query = select(payment_accounts).where(_account_is(service_code, payment_service_id))
+def _tries_of(person: str, service_code: str, payment_service_id: str) -> ColumnElement[bool]:
+    tries = account_code_tries.c
+    return (
+        (tries.service_code == service_code)
+        & (tries.payment_service_id == payment_service_id)
+        & (tries.person == person)
+    )
+
+
+def _read_tries(
+    connection: Connection, person: str, service_code: str, payment_service_id: str
+) -> CodeTries | None:
+    query = select(account_code_tries).where(_tries_of(person, service_code, payment_service_id))
     row = connection.execute(query).one_or_none()
     if row is None:
         return None
-    return PaymentAccount(
-        service_code=row.service_code,
-        payment_service_id=row.payment_service_id,
-        operator_code=row.operator_code,
-        holder_name=row.holder_name,
-        security_code_hash=row.security_code_hash,
-        registered_at=row.registered_at,
+    return CodeTries(
         wrong_codes=row.wrong_codes,
+        last_wrong_at=row.last_wrong_at,
+        locked_until=row.locked_until,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from mynapoint.db.tables import login_challenges
 from mynapoint.domain.auth import Challenge
@@ -53,3 +53,7 @@ class SqlChallengeRepository:
             .values(used_at=at)
         )
         return self._connection().execute(statement).rowcount == 1
+
+    def purge(self, expired_before: datetime) -> int:
+        statement = delete(login_challenges).where(login_challenges.c.expires_at < expired_before)
+        return self._connection().execute(statement).rowcount

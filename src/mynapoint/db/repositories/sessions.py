@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from mynapoint.db.tables import citizen_sessions
 from mynapoint.domain.account_previews import AccountPreview
@@ -88,6 +88,13 @@ class SqlSessionRepository:
             .values(dict.fromkeys(_PREVIEW_COLUMNS))
         )
         return forgotten.rowcount == 1
+
+    def purge(self, before: datetime) -> int:
+        sessions = citizen_sessions.c
+        statement = delete(citizen_sessions).where(
+            or_(sessions.expires_at < before, sessions.ended_at < before)
+        )
+        return self._connection().execute(statement).rowcount
 
 
 _PREVIEW_COLUMNS = (

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynapoint.db.tables import staff_accounts, staff_sessions
-from mynapoint.domain.staff import SIGN_IN_TRIES, Role, StaffAccount, StaffSession
+from mynapoint.domain.staff import Role, StaffAccount, StaffSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +32,6 @@ class SqlStaffRepository:
                         corner=account.corner,
                         password_hash=account.password_hash,
                         first_sign_in_pending=account.must_change_password,
-                        failed_sign_ins=account.failed_sign_ins,
                         created_at=account.created_at,
                         updated_at=account.created_at,
                     )
@@ -49,26 +48,6 @@ class SqlStaffRepository:
         )
         return None if row is None else _account(row)
 
-    def record_sign_in(self, name: str, *, correct: bool, at: datetime) -> StaffAccount:
-        connection = self._connection()
-        # One UPDATE reads and writes the counter, so concurrent attempts are counted one
-        # after the other; a locked account matches no row and stays locked.
-        connection.execute(
-            update(staff_accounts)
-            .where(
-                staff_accounts.c.name == name,
-                staff_accounts.c.failed_sign_ins < SIGN_IN_TRIES,
-            )
-            .values(
-                failed_sign_ins=0 if correct else staff_accounts.c.failed_sign_ins + 1,
-                updated_at=at,
-            )
-        )
-        account = self.get(name)
-        if account is None:
-            raise LookupError(f"no staff account '{name}'")
-        return account
-
     def set_password(
         self, name: str, password_hash: str, *, must_change: bool, at: datetime
     ) -> None:
@@ -77,14 +56,6 @@ class SqlStaffRepository:
             .where(staff_accounts.c.name == name)
             .values(password_hash=password_hash, first_sign_in_pending=must_change, updated_at=at)
         )
-
-    def unlock(self, name: str, at: datetime) -> bool:
-        result = self._connection().execute(
-            update(staff_accounts)
-            .where(staff_accounts.c.name == name)
-            .values(failed_sign_ins=0, updated_at=at)
-        )
-        return result.rowcount == 1
 
     def listed(self, corner: str | None) -> list[StaffAccount]:
         query = select(staff_accounts).order_by(staff_accounts.c.name)
@@ -144,6 +115,17 @@ class SqlStaffSessionRepository:
             .values(ended_at=at)
         )
 
+    def purge(self, before: datetime, idle_since: datetime) -> int:
+        sessions = staff_sessions.c
+        statement = delete(staff_sessions).where(
+            or_(
+                sessions.expires_at < before,
+                sessions.ended_at < before,
+                sessions.last_seen_at < idle_since,
+            )
+        )
+        return self._connection().execute(statement).rowcount
+
     def end_all(self, staff: str, at: datetime) -> None:
         self._connection().execute(
             update(staff_sessions)
@@ -160,5 +142,4 @@ def _account(row: Row[Any]) -> StaffAccount:
         password_hash=row.password_hash,
         created_at=row.created_at,
         must_change_password=row.first_sign_in_pending,
-        failed_sign_ins=row.failed_sign_ins,
     )

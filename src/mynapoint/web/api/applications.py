@@ -25,8 +25,8 @@ from mynapoint.web.inputs import Identifier, TextBlock
 
 router = APIRouter(prefix="/api/v1/applications", tags=["citizen"])
 
-AUTH = ("not_authenticated", "invalid_token", "token_expired")
-ACCOUNT = ("invalid_account_credentials", "account_locked")
+AUTH = ("not_authenticated", "invalid_token", "token_expired", "rate_limited")
+ACCOUNT = ("invalid_account_credentials", "account_locked", "rate_limited")
 REPRESENTATIVE = (
     "unknown_challenge", "challenge_expired", "challenge_used", "invalid_signature",
     "untrusted_certificate", "certificate_revoked", "certificate_expired",
@@ -104,13 +104,15 @@ class ApplicationOut(BaseModel):
     ),
 )
 def post_preview(
-    body: AccountIn, me: Citizen, platform: PlatformDep, desk: ApplicationDeskDep
+    body: AccountIn, me: Citizen, platform: PlatformDep, desk: ApplicationDeskDep, clock: ClockDep
 ) -> PreviewOut:
     """The account holder's masked name, to confirm the account before applying.
 
-    A wrong security code counts toward the account's lock, as at application.
+    A wrong security code counts toward your lock of the account, as at application: the 5th
+    in a row keeps you (and nobody else) from it for a while (423, Retry-After). Account
+    checks are limited per person and hour (429, Retry-After).
     """
-    masked = preview(platform.unit_of_work(), desk, me.person, body.credentials())
+    masked = preview(platform.unit_of_work(), desk, me.person, body.credentials(), clock.now())
     return PreviewOut(holder_name_masked=masked)
 
 

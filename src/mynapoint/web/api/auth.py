@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from mynapoint.services.auth import create_challenge, log_in, log_out
-from mynapoint.web.dependencies import Citizen, ClockDep, PlatformDep
+from mynapoint.services.throttling import CHALLENGES
+from mynapoint.web.dependencies import Citizen, ClientAddress, ClockDep, PlatformDep
 from mynapoint.web.errors import responses
 from mynapoint.web.inputs import Identifier, TextBlock
 
@@ -45,9 +46,11 @@ class SessionOut(BaseModel):
     expires_at: datetime
 
 
-@router.post("/challenges", status_code=201, responses=responses())
-def post_challenge(platform: PlatformDep, clock: ClockDep) -> ChallengeOut:
-    """A fresh challenge: single use, valid for 5 minutes."""
+@router.post("/challenges", status_code=201, responses=responses("rate_limited"))
+def post_challenge(platform: PlatformDep, clock: ClockDep, client: ClientAddress) -> ChallengeOut:
+    """A fresh challenge: single use, valid for 5 minutes. Each is a stored row asked for
+    without signing in, so an address may ask for a limited number a minute (429)."""
+    platform.throttle.hit(CHALLENGES, client)
     challenge = create_challenge(platform.unit_of_work(), clock.now())
     return ChallengeOut(
         challenge_id=challenge.challenge_id,
@@ -74,7 +77,7 @@ def post_session(body: SessionIn, platform: PlatformDep, clock: ClockDep) -> Ses
 @router.delete(
     "/sessions/current",
     status_code=204,
-    responses=responses("not_authenticated", "invalid_token", "token_expired"),
+    responses=responses("not_authenticated", "invalid_token", "token_expired", "rate_limited"),
 )
 def delete_session(me: Citizen, platform: PlatformDep, clock: ClockDep) -> Response:
     """Sign out: the token stops working at once."""

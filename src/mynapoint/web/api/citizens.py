@@ -18,7 +18,7 @@ from mynapoint.web.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["citizen"])
 
-AUTH = ("not_authenticated", "invalid_token", "token_expired")
+AUTH = ("not_authenticated", "invalid_token", "token_expired", "rate_limited")
 
 
 class MyKeyOut(BaseModel):

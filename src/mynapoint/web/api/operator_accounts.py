@@ -16,7 +16,7 @@ from mynapoint.web.inputs import Identifier, Text
 
 router = APIRouter(prefix="/api/v1/operator/services/{code}/accounts", tags=["payment operator"])
 
-AUTH = ("not_authenticated", "invalid_token")
+AUTH = ("not_authenticated", "invalid_token", "rate_limited")
 
 ServiceCode = Annotated[Identifier, Path(min_length=1, max_length=40, description="a catalog code")]
 PaymentServiceId = Annotated[

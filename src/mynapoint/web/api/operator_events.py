@@ -22,7 +22,7 @@ from mynapoint.web.uploads import STORED_REJECTIONS, JobNotFound, run_job, start
 
 router = APIRouter(prefix="/api/v1/operator", tags=["payment operator"])
 
-OPERATOR_AUTH = ("not_authenticated", "invalid_token")
+OPERATOR_AUTH = ("not_authenticated", "invalid_token", "rate_limited")
 
 
 class BatchTooLarge(MynapointError):

@@ -41,7 +41,7 @@ from mynapoint.services.applications import (
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
 from mynapoint.web.error_messages import message_for
-from mynapoint.web.errors import STATUS_BY_CODE, SendInstead
+from mynapoint.web.errors import STATUS_BY_CODE, SendInstead, retry_after
 from mynapoint.web.i18n import _
 from mynapoint.web.inputs import Text
 from mynapoint.web.pages.citizen.application_form import (
@@ -230,6 +230,12 @@ def _status(error: MynapointError) -> int:
     return STATUS_BY_CODE.get(error.code, 409)
 
 
+def _refused(error: MynapointError, page: HTMLResponse) -> HTMLResponse:
+    """A refusal's page, with Retry-After when it says when to try again (a lock, a limit)."""
+    page.headers.update(retry_after(error) or {})
+    return page
+
+
 def _entered(
     measure: ChoiceForm = "",
     counts: ChoiceForm = "",
@@ -323,12 +329,15 @@ def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLRespons
             case.platform.unit_of_work(), case.desk, case.me, choice, case.platform.clock.now()
         )
     except MynapointError as exc:
-        return _form_page(
-            request,
-            case,
-            entered.without_codes(),
-            refusal_errors(exc, case.service),
-            _status(exc),
+        return _refused(
+            exc,
+            _form_page(
+                request,
+                case,
+                entered.without_codes(),
+                refusal_errors(exc, case.service),
+                _status(exc),
+            ),
         )
     return _confirm_page(request, case, shown)
 
@@ -397,8 +406,8 @@ def commit_application(
     except MynapointError as exc:
         errors = refusal_errors(exc, case.service)
         if REPRESENTATIVE_PIN in errors:
-            return _confirm_page(request, case, shown, errors, _status(exc))
-        return _form_page(request, case, _entered_from(shown), errors, _status(exc))
+            return _refused(exc, _confirm_page(request, case, shown, errors, _status(exc)))
+        return _refused(exc, _form_page(request, case, _entered_from(shown), errors, _status(exc)))
     return RedirectResponse(f"/me?applied={applied.application.application_id}", status_code=303)
 
 

@@ -17,9 +17,11 @@ from mynapoint.domain.errors import MynapointError
 from mynapoint.jpki.card import InvalidPin, validate_pin
 from mynapoint.jpki.revocation import RevocationListStale
 from mynapoint.services.auth import log_in, log_out
+from mynapoint.services.throttling import CHALLENGES, RateLimited
 from mynapoint.web.csrf import check_csrf
-from mynapoint.web.dependencies import ClockDep, PlatformDep
+from mynapoint.web.dependencies import ClockDep, PlatformDep, client_address
 from mynapoint.web.error_messages import message_for
+from mynapoint.web.errors import retry_after
 from mynapoint.web.i18n import _
 from mynapoint.web.inputs import Text
 from mynapoint.web.pages.citizen.card_reader import (
@@ -116,6 +118,14 @@ def read_card_and_log_in(
     except MynapointError as exc:
         errors[CARD_FIELD] = card_error_message(exc)
         return _page(request, platform, next_url=back, errors=errors, status_code=422)
+    try:
+        # Each read stores a challenge, as POST /api/v1/auth/challenges does: the same limit.
+        platform.throttle.hit(CHALLENGES, client_address(request))
+    except RateLimited as exc:
+        errors[FORM] = message_for(exc.code, exc.details)
+        page = _page(request, platform, next_url=back, errors=errors, chosen=card, status_code=429)
+        page.headers.update(retry_after(exc) or {})
+        return page
     try:
         signed = sign_with_demo_card(platform, virtual_card, pin)
     except MynapointError as exc:

@@ -28,6 +28,7 @@ ACTION_LABELS: Final = {
     "staff_added": N_("職員アカウントを作成"),
     "staff_signed_in": N_("サインイン"),
     "staff_signed_out": N_("サインアウト"),
+    # Written before staff accounts stopped locking (migration 0010): old entries keep them.
     "staff_locked": N_("アカウントをロック(パスワード5回誤り)"),
     "staff_unlocked": N_("アカウントのロックを解除"),
     "staff_password_changed": N_("パスワードを変更"),

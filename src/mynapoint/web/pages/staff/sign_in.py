@@ -1,9 +1,9 @@
 """/staff/sign-in, /staff/sign-out and /staff/password: a staff member's own sign-in.
 
-A refused sign-in says the same for a wrong name, a wrong password and a locked account,
-and always says how the lock works and who lifts it, so the page never tells whether an
-account exists. A one-time password (from `mynapoint staff add`) must be changed before any
-other page opens.
+A refused sign-in says the same for a wrong name and a wrong password, so the page never
+tells whether an account exists. No account locks: too many failures from one terminal make
+that terminal wait (429, services/staff.py), and nobody else. A one-time password (from
+`mynapoint staff add`) must be changed before any other page opens.
 """
 
 from __future__ import annotations
@@ -27,9 +27,19 @@ from mynapoint.services.counter_sessions import (
     Clerk,
     end,
 )
-from mynapoint.services.staff import SignedInStaff, change_password, sign_in, sign_out
+from mynapoint.services.staff import (
+    PasswordChange,
+    SignedInStaff,
+    SignInAttempt,
+    change_password,
+    sign_in,
+    sign_out,
+)
+from mynapoint.services.throttling import RateLimited
 from mynapoint.web.csrf import check_csrf
-from mynapoint.web.dependencies import ClockDep, CodeHasherDep, PlatformDep
+from mynapoint.web.dependencies import ClockDep, CodeHasherDep, PlatformDep, client_address
+from mynapoint.web.error_messages import message_for
+from mynapoint.web.errors import retry_after
 from mynapoint.web.i18n import N_, _
 from mynapoint.web.inputs import Text
 from mynapoint.web.pages.staff.access import (
@@ -44,9 +54,8 @@ from mynapoint.web.pages.staff.access import (
 router = APIRouter(include_in_schema=False)
 
 SIGN_IN_REFUSED: Final = N_(
-    "サインイン名またはパスワードが違うか、アカウントがロックされています。"
-    "パスワードを5回続けて間違えるとアカウントはロックされ、正しいパスワードでもサインインできません。"
-    "ロックの解除は、サポートコーナーの監督者または管理者に依頼してください。"
+    "サインイン名またはパスワードが違います。"
+    "続けて間違えると、この端末からはしばらくサインインできなくなります。"
 )
 PASSWORD_REFUSED: Final = {
     "too_short": N_("新しいパスワードは{min}文字以上にしてください。"),
@@ -54,7 +63,9 @@ PASSWORD_REFUSED: Final = {
     "unchanged": N_("新しいパスワードが今のパスワードと同じです。別のパスワードにしてください。"),
     "contains_name": N_("新しいパスワードにサインイン名を含めないでください。"),
     "mismatch": N_("確認のために入力した新しいパスワードが一致しません。"),
-    "current": N_("今のパスワードが違います。5回続けて間違えるとアカウントがロックされます。"),
+    "current": N_(
+        "今のパスワードが違います。続けて間違えると、この端末からはしばらく変更できなくなります。"
+    ),
 }
 _FIELD_MAX = 200
 
@@ -97,11 +108,17 @@ def sign_in_post(
     name: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
     password: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
 ) -> Response:
+    attempt = SignInAttempt(name, password, client_address(request))
     try:
-        issued = sign_in(platform.unit_of_work(), hasher, name, password, clock.now())
+        issued = sign_in(platform.unit_of_work(), hasher, platform.throttle, attempt, clock.now())
     except SignInFailed:
         context = {"name": name, "error": _(SIGN_IN_REFUSED), "notice": None}
         return page(request, "staff/sign_in.html", context, status_code=401)
+    except RateLimited as exc:
+        context = {"name": name, "error": message_for(exc.code, exc.details), "notice": None}
+        refused = page(request, "staff/sign_in.html", context, status_code=429)
+        refused.headers.update(retry_after(exc) or {})
+        return refused
     if me is not None:
         # Someone else (or the same person) was still signed in at this browser: not any more.
         _sign_out(platform, me, clock.now())
@@ -161,12 +178,20 @@ def password_post(
     if new != new_again:
         refusal = "mismatch"
     else:
+        change = PasswordChange(current, new, client_address(request))
         try:
-            change_password(platform.unit_of_work(), hasher, me, current, new, clock.now())
+            change_password(
+                platform.unit_of_work(), hasher, platform.throttle, me, change, clock.now()
+            )
         except SignInFailed:
             refusal = "current"
         except PasswordRejected as rejected:
             refusal = rejected.reason
+        except RateLimited as exc:
+            error = message_for(exc.code, exc.details)
+            refused = page(request, "staff/password.html", {"error": error}, status_code=429)
+            refused.headers.update(retry_after(exc) or {})
+            return refused
     if refusal is not None:
         message = PASSWORD_REFUSED[refusal]
         error = _(message).format(min=PASSWORD_MIN_LENGTH)
