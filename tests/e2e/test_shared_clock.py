@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
@@ -24,6 +24,7 @@ from mynapoint.cli import app as cli_app
 from mynapoint.config import Settings
 from mynapoint.demo import seed_demo_cards
 from mynapoint.domain.calendar import JST
+from mynapoint.services.clock import RecordedClock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from typer.testing import Result
 
 SERVER_START = datetime(2021, 7, 19, 10, 0, tzinfo=JST)  # `make run`'s start
+OTHER_START = datetime(2021, 8, 2, 10, 0, tzinfo=JST)
 HEADER = "event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\n"
 EXIT_REFUSED = 1
 
@@ -70,6 +72,20 @@ def run_cli(settings: Settings, *args: str | Path, clock_start: str | None = Non
 def on_server_time(at: datetime) -> bool:
     """Within the minutes a test takes of the server's platform time."""
     return SERVER_START <= at < SERVER_START + timedelta(minutes=10)
+
+
+@pytest.mark.usefixtures("platform")
+def test_the_first_line_says_the_command_runs_on_the_recorded_platform_time(settings):
+    result = run_cli(settings, "clock", "now")
+
+    assert result.exit_code == 0, result.stderr
+    assert on_server_time(datetime.fromisoformat(result.stdout.strip()))
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("mynapoint: runs on platform time 2021-07-19T10:0")
+    assert (
+        "this database's platform clock: started at 2021-07-19T10:00:00+09:00 when real time was"
+        in first
+    )
 
 
 def test_renewed_and_reissued_demo_cards_log_in_to_the_server(settings, platform, server):
@@ -146,3 +162,74 @@ def test_settle_refuses_the_month_platform_time_is_in(settings):
     assert "month 2021-07 is not over yet (platform today is 2021-07-19)" in result.stderr
     assert not (settings.var_dir / "settlements" / "2021-07").exists()
     assert run_cli(settings, "settle", "--month", "2021-06").exit_code == 0
+
+
+def test_a_different_clock_start_does_not_move_the_recorded_clock(settings, platform):
+    result = run_cli(settings, "clock", "now", clock_start=OTHER_START.isoformat())
+
+    assert result.exit_code == 0, result.stderr
+    assert on_server_time(datetime.fromisoformat(result.stdout.strip()))
+    assert (
+        "mynapoint: warning: MYNAPOINT_CLOCK_START=2021-08-02T10:00:00+09:00 is not used: "
+        "this database's platform clock, recorded earlier, started at 2021-07-19T10:00:00+09:00"
+        in result.stderr
+    )
+    assert "run `mynapoint clock set 2021-08-02T10:00:00+09:00`" in result.stderr
+    assert on_server_time(platform.clock.now())
+
+
+def test_clock_set_restarts_platform_time_for_every_process_and_clear_returns_to_real_time(
+    settings, platform
+):
+    moved = run_cli(settings, "clock", "set", OTHER_START.isoformat())
+
+    assert moved.exit_code == 0, moved.stderr
+    assert "platform time restarts at 2021-08-02T10:00:00+09:00" in moved.stdout
+    later = datetime.fromisoformat(run_cli(settings, "clock", "now").stdout.strip())
+    assert OTHER_START <= later < OTHER_START + timedelta(minutes=10)
+    # The server built before the move follows once it reads the anchor again.
+    assert isinstance(platform.clock, RecordedClock)
+    platform.clock.reload()
+    assert OTHER_START <= platform.clock.now() < OTHER_START + timedelta(minutes=10)
+
+    cleared = run_cli(settings, "clock", "clear")
+
+    assert cleared.exit_code == 0, cleared.stderr
+    real = run_cli(settings, "clock", "now")
+    assert real.stderr.startswith("mynapoint: runs on real time ")
+    assert abs(datetime.fromisoformat(real.stdout.strip()) - datetime.now(UTC)) < timedelta(
+        minutes=1
+    )
+
+
+def test_help_says_which_time_commands_run_on():
+    result = CliRunner().invoke(cli_app, ["--help"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "runs on that database's platform clock" in text
+    assert "A recorded clock wins over a different MYNAPOINT_CLOCK_START" in text
+
+
+@pytest.mark.usefixtures("platform")
+def test_the_server_banner_names_the_recorded_clock_and_the_start_it_does_not_use(
+    settings, monkeypatch
+):
+    import uvicorn  # noqa: PLC0415
+
+    import mynapoint.logs  # noqa: PLC0415
+
+    # Print the banner, then neither serve nor take over the test run's logging.
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: None)
+    monkeypatch.setattr(mynapoint.logs, "configure_logging", lambda *_, **__: None)
+
+    result = run_cli(settings, "serve", "--port", "8123", clock_start=OTHER_START.isoformat())
+
+    assert result.exit_code == 0, result.output
+    [time_line] = [line for line in result.stdout.splitlines() if "platform time" in line]
+    assert time_line.startswith("  platform time  2021-07-19T10:0")
+    assert "(this database's platform clock: started at 2021-07-19T10:00:00+09:00" in time_line
+    assert (
+        "  warning        MYNAPOINT_CLOCK_START=2021-08-02T10:00:00+09:00 is not used"
+        in result.stdout
+    )
