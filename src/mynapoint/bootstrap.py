@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mynapoint.db.authority_store import SqlAuthorityStore
-from mynapoint.db.clock import anchor_clock
+from mynapoint.db.clock import anchor_clock, read_anchor
 from mynapoint.db.engine import create_engine_for
 from mynapoint.db.migrate import upgrade
 from mynapoint.db.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
@@ -19,7 +19,7 @@ from mynapoint.domain.services import Catalog
 from mynapoint.jpki.authority import SimulatedCardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.rules.loader import load_campaigns, load_catalog
-from mynapoint.services.clock import Clock, OffsetClock, SystemClock
+from mynapoint.services.clock import Clock, RecordedClock, SystemClock
 from mynapoint.services.head_signing import AuditKey, AuditKeyFile
 from mynapoint.services.ledger import Workers
 from mynapoint.services.ports import UnitOfWork
@@ -48,12 +48,13 @@ def build_throttle(settings: Settings) -> Throttle:
     )
 
 
-def build_clock(settings: Settings, engine: Engine) -> Clock:
-    if settings.clock_start is None:
-        return SystemClock()
-    real = SystemClock()
-    started_at, recorded_real_at = anchor_clock(engine, settings.clock_start, real.now())
-    return OffsetClock(started_at, recorded_real_at, real)
+def build_clock(settings: Settings, engine: Engine) -> RecordedClock:
+    """The database's platform clock, the same for every process on it (INTERFACES, "The
+    platform clock"). MYNAPOINT_CLOCK_START records an anchor only where none is recorded:
+    a recorded anchor wins over it (the command line warns); `mynapoint clock set` moves it."""
+    if settings.clock_start is not None:
+        anchor_clock(engine, settings.clock_start, SystemClock().now())
+    return RecordedClock(lambda: read_anchor(engine))
 
 
 @dataclass(frozen=True, eq=False)

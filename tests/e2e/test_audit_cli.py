@@ -84,7 +84,9 @@ def test_publish_prints_the_head_and_logs_it_as_json(cli: AuditCli) -> None:
     assert match[1] == "20"
     assert SIGNED_HEAD.fullmatch(signed) is not None
     assert signed.startswith(f"{plain},2021-07-19T01:00:")
-    [line] = [json.loads(line) for line in result.stderr.splitlines()]
+    time, *logged = result.stderr.splitlines()
+    assert time.startswith("mynapoint: runs on platform time 2021-07-19T10:00:")
+    [line] = [json.loads(line) for line in logged]
     assert line["logger"] == "mynapoint.audit"
     assert line["audit_head"] == plain
     assert line["signed_head"] == signed

@@ -13,11 +13,11 @@ import typer
 
 from mynapoint.cli.audit import audit
 from mynapoint.cli.cards import cards
+from mynapoint.cli.clock import clock
 from mynapoint.cli.corners import corners_command
 from mynapoint.cli.operations import ingest_command, purge_command, settle_command
 from mynapoint.cli.operators import operators
 from mynapoint.cli.staff import staff
-from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
 from mynapoint.rules.loader import RuleDataError, load_campaigns, load_catalog
@@ -26,9 +26,25 @@ from mynapoint.services.simulate import outcome_document, simulate
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 
+# Rich rewraps each paragraph: one string per paragraph, no line breaks inside.
+_TIME_HELP = (
+    "Time: every command on a database (serve, card, ingest, settle, corners, …) runs on "
+    "that database's platform clock, the pair (start, real time) recorded there by the "
+    "first process started with MYNAPOINT_CLOCK_START (`make run` records "
+    "2021-07-19T10:00:00+09:00) or by `mynapoint clock set`: platform time = start + real "
+    "time elapsed since. With no pair recorded, real time. A recorded clock wins over a "
+    "different MYNAPOINT_CLOCK_START (the command warns); `mynapoint clock set` restarts "
+    "it. Each command's first line on stderr says which time it runs on; `simulate` uses "
+    "no clock."
+)
+HELP = (
+    "マイナポイント platform: simulate points, run the server, manage cards and operators."
+    f"\n\n{_TIME_HELP}"
+)
+
 app = typer.Typer(
     name="mynapoint",
-    help="マイナポイント platform: simulate points, run the server, manage cards and operators.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -39,15 +55,16 @@ app.add_typer(cards, name="card")
 app.add_typer(operators, name="operator")
 app.add_typer(audit, name="audit")
 app.add_typer(staff, name="staff")
+app.add_typer(clock, name="clock")
 app.command("ingest")(ingest_command)
 app.command("settle")(settle_command)
 app.command("purge")(purge_command)
 app.command("corners")(corners_command)
 
 
-@app.callback()
+@app.callback(help=HELP)
 def _group() -> None:
-    """マイナポイント platform: simulate points, run the server, manage cards and operators."""
+    pass
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -81,6 +98,7 @@ def serve_command(
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
     from mynapoint.bootstrap import build_platform  # noqa: PLC0415 - wiring happens on demand
+    from mynapoint.cli.common import describe_clock, iso  # noqa: PLC0415
     from mynapoint.config import load_settings  # noqa: PLC0415
     from mynapoint.demo import (  # noqa: PLC0415
         DEMO_OPERATOR_FILE,
@@ -97,7 +115,7 @@ def serve_command(
     except ValueError as exc:
         raise _fail(f"cannot start: {exc}", EXIT_USAGE) from None
     base = f"http://{host}:{port}"
-    now = platform.clock.now()
+    time = describe_clock(platform)
     # What another shell needs to open the same database (the card command signs with it).
     var_dir = os.environ.get("MYNAPOINT_VAR_DIR")
     same_database = f"MYNAPOINT_VAR_DIR={shlex.quote(var_dir)} " if var_dir else ""
@@ -143,8 +161,8 @@ def serve_command(
         "",
         "マイナポイント platform",
         f"  database       {platform.engine.url.render_as_string(hide_password=True)}",
-        f"  platform time  {to_jst(now).isoformat(timespec='seconds')}"
-        + ("  (MYNAPOINT_CLOCK_START)" if settings.clock_start else ""),
+        f"  {time.kind:<14} {iso(time.now)}  ({time.source})",
+        *([f"  warning        {time.warning}"] if time.warning else []),
         f"  top page       {base}/",
         f"  API docs       {base}/docs   (OpenAPI: {base}/openapi.json)",
         f"  campaigns      curl {base}/api/v1/campaigns",
@@ -156,9 +174,12 @@ def serve_command(
     ]
     typer.echo("\n".join(lines))
     configure_logging()
-    uvicorn.run(
-        create_app(settings, platform), host=host, port=port, log_config=None, access_log=False
-    )
+    try:
+        uvicorn.run(
+            create_app(settings, platform), host=host, port=port, log_config=None, access_log=False
+        )
+    finally:
+        platform.engine.dispose()
 
 
 def main() -> None:

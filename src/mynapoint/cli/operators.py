@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from mynapoint.bootstrap import build_platform
-from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE
+from mynapoint.cli.common import EXIT_REFUSED
 from mynapoint.cli.common import fail as _fail
-from mynapoint.config import load_settings
+from mynapoint.cli.common import open_platform as _platform
 from mynapoint.services.operators import UnknownOperator, issue_operator_key
 
 operators = typer.Typer(
@@ -24,11 +23,7 @@ def key(
     operator_code: Annotated[str, typer.Argument(help="An operator code of the catalog.")],
 ) -> None:
     """Issue an API key for the operator: printed once, stored only as a hash."""
-    try:
-        platform = build_platform(load_settings())
-    except ValueError as exc:
-        raise _fail(f"cannot open the database: {exc}", EXIT_USAGE) from None
-    ctx.call_on_close(platform.engine.dispose)
+    platform = _platform(ctx)
     try:
         issued = issue_operator_key(
             platform.unit_of_work(), operator_code, platform.catalog, platform.clock.now()
