@@ -128,7 +128,7 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("parent", "paypay", "1234567890123456", "1234", "ヤマダ タロウ"),
-    # The child's account is a second one of the parent's (DOMAIN R14: the representative's).
+    # The child's account is a second one of the parent's (RULES.md R14: the representative's).
     DemoAccount("child", "paypay", "1234567890120009", "0009", "ヤマダ タロウ"),
     DemoAccount("late", "paypay", "2345678901234567", "2345", "スズキ ハナコ"),
     DemoAccount("senior", "paypay", "3456789012345678", "3456", "サトウ イチロウ"),

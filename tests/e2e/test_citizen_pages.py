@@ -553,7 +553,7 @@ def test_someone_elses_application_cannot_be_cancelled(pages):
     assert "お探しの情報は見つかりませんでした。" in refused.text
 
 
-# --- legal representatives (DOMAIN R14) ---------------------------------------------------------
+# --- legal representatives (RULES.md R14) ---------------------------------------------------------
 
 
 def test_a_parent_applies_for_the_child_with_their_own_card_and_account(pages):

@@ -1,4 +1,4 @@
-"""What the platform stores of applications, events and grant instructions (DOMAIN §3, R3, R4)."""
+"""What the platform stores of applications, events and grant instructions (RULES.md §3, R3, R4)."""
 
 from __future__ import annotations
 
