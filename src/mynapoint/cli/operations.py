@@ -93,26 +93,26 @@ def settle_command(
     closed and settled, or that there was nothing to settle."""
     platform = _platform(ctx)
     try:
-        closing = close_month(platform.unit_of_work(), month, platform.clock.now())
+        found = close_month(platform.unit_of_work(), month, platform.clock.now())
     except MynapointError as exc:
         raise _fail(exc.message, EXIT_REFUSED) from None
-    done = "closed now" if closing.closed_now else "already closed (nothing changed)"
-    if not closing.statements:
+    # The same lines however often it runs: a closed month never changes.
+    if not found:
         typer.echo(
-            f"{month}: {done}; nothing to settle: no grant instruction belongs to {month}, "
+            f"{month}: closed; nothing to settle: no grant instruction belongs to {month}, "
             "so no statement was written"
         )
         return
     folder = platform.settings.var_dir / "settlements" / month
     folder.mkdir(parents=True, exist_ok=True)
-    for operator_code, statement in closing.statements.items():
+    for operator_code, statement in found.items():
         _write_statement(folder, operator_code, statement)
-    count = len(closing.statements)
+    count = len(found)
     typer.echo(
-        f"{month}: {done}; {count} operator statement{'s' if count != 1 else ''} "
+        f"{month}: closed; {count} operator statement{'s' if count != 1 else ''} "
         f"written to {folder} (JSON and CSV):"
     )
-    for operator_code, statement in closing.statements.items():
+    for operator_code, statement in found.items():
         net = sum(s.net_points for s in statement.services)
         persons = sum(s.persons for s in statement.services)
         typer.echo(

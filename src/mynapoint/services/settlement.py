@@ -97,17 +97,7 @@ def operator_statement(uow: UnitOfWork, operator_code: str, month: str) -> State
     return found.get(operator_code, Statement(month, status, operator_code, []))
 
 
-@dataclass(frozen=True)
-class MonthClosing:
-    """What closing a month did: closed it now or found it closed, and its statements (one
-    per operator with grant instructions in the month; none when nothing was granted)."""
-
-    month: str
-    closed_now: bool
-    statements: dict[str, Statement]
-
-
-def close_month(uow: UnitOfWork, month: str, now: datetime) -> MonthClosing:
+def close_month(uow: UnitOfWork, month: str, now: datetime) -> dict[str, Statement]:
     """Close the month (once; again is a no-op) and return its statements."""
     check_month(month)
     if month >= month_of(jst_date(now)):
@@ -116,7 +106,7 @@ def close_month(uow: UnitOfWork, month: str, now: datetime) -> MonthClosing:
             "a month can be closed from the first day of the next month"
         )
     with uow:
-        closed_now = uow.settlements.close(month, now)
+        uow.settlements.close(month, now)
         found = statements(uow, month)
         uow.commit()
-    return MonthClosing(month, closed_now, found)
+    return found
