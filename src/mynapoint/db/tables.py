@@ -369,6 +369,17 @@ ingest_jobs = Table(
     Column("read_bytes", BigInteger, nullable=False, server_default=text("0")),
 )
 
+# The lines of an upload job whose event is stored (accepted, or a duplicate of one stored
+# before), written in the transaction of their batch: the job's report joins them with
+# spending_events to say, per line, whether the event counts and why not.
+ingest_job_lines = Table(
+    "ingest_job_lines",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("event_id", String(128), nullable=False),
+)
+
 # --- The audit log of assisted actions (RULES.md §6, "The incident") ---------------------------
 
 # Append-only and hash-chained (mynapoint.domain.audit): rows are only ever
