@@ -98,8 +98,8 @@ def field_errors(html: str) -> dict[str, str]:
 
 @cache
 def _keys() -> itertools.cycle:
-    # Five keys per test (the root and four cards), all distinct within a test: about 0.5 s
-    # of RSA key generation saved per test.
+    # Eight keys per test (the root and the seven demo cards), all distinct within a test:
+    # about 0.5 s of RSA key generation saved per test.
     return itertools.cycle([generate_key() for _ in range(8)])
 
 
