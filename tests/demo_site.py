@@ -21,6 +21,7 @@ from mynapoint.demo import (
     DemoStaff,
     SeededCard,
     seed_demo_cards,
+    seed_demo_history,
     seed_demo_operator,
     seed_demo_staff,
 )
@@ -49,6 +50,7 @@ def demo_site(database_url: str, tmp_path: Path, at: datetime = DEMO_DAY) -> Ite
     try:
         cards = {seeded.card.name: seeded for seeded in seed_demo_cards(platform)}
         _, key, accounts = seed_demo_operator(platform)
+        seed_demo_history(platform, list(cards.values()))
         staff = seed_demo_staff(platform)
         with live_server(settings, platform) as url:
             yield DemoSite(url, platform, clock, cards, key, accounts, staff)

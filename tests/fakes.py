@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Self
 
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
 from mynapoint.domain.audit import GENESIS_HASH, ChainHead
+from mynapoint.domain.ledger import EventVerdict, JobVerdicts
 from mynapoint.domain.measures import IgnoreReason
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class FakeTables:
     settlements: dict[str, datetime] = field(default_factory=dict)  # closed_at by month
     notices: dict[str, LinkageNotice] = field(default_factory=dict)
     jobs: dict[str, IngestJob] = field(default_factory=dict)
+    job_lines: dict[tuple[str, int], str] = field(default_factory=dict)  # event_id by job, line
     audit_log: dict[int, SealedEntry] = field(default_factory=dict)  # by seq
     audit_heads: dict[int, PublishedHead] = field(default_factory=dict)  # in publishing order
     staff: dict[str, StaffAccount] = field(default_factory=dict)  # by name
@@ -470,6 +472,16 @@ class FakeEventRepository:
         for marker_id in marker_ids:
             pending.pop(marker_id, None)
 
+    def reasons(
+        self, operator_code: str, event_ids: Sequence[str]
+    ) -> dict[str, IgnoreReason | None]:
+        events = self._tables().events
+        return {
+            event_id: events[operator_code, event_id].reason
+            for event_id in event_ids
+            if (operator_code, event_id) in events
+        }
+
     def set_reasons(self, reasons: Sequence[tuple[str, str, str | None]]) -> None:
         events = self._tables().events
         for operator_code, event_id, reason in reasons:
@@ -615,6 +627,32 @@ class FakeIngestJobRepository:
     def live(self) -> list[IngestJob]:
         jobs = [job for job in self._tables().jobs.values() if job.is_live]
         return sorted(jobs, key=lambda job: (job.created_at, job.job_id))
+
+    def add_lines(self, job_id: str, lines: Sequence[tuple[int, str]]) -> None:
+        stored = self._tables().job_lines
+        for line, event_id in lines:
+            if (job_id, line) in stored:
+                raise ValueError(f"line {line} of job {job_id} is stored already")
+            stored[job_id, line] = event_id
+
+    def verdicts(self, job_id: str, operator_code: str, limit: int) -> JobVerdicts:
+        tables = self._tables()
+        verdicts = [
+            EventVerdict(line, event_id, tables.events[operator_code, event_id].reason)
+            for (job, line), event_id in sorted(tables.job_lines.items())
+            if job == job_id and (operator_code, event_id) in tables.events
+        ]
+        not_counted = [verdict for verdict in verdicts if not verdict.counted]
+        by_reason: dict[IgnoreReason, int] = {}
+        for verdict in not_counted:
+            assert verdict.reason is not None
+            by_reason[verdict.reason] = by_reason.get(verdict.reason, 0) + 1
+        return JobVerdicts(
+            counted=len(verdicts) - len(not_counted),
+            not_counted=len(not_counted),
+            not_counted_by_reason=dict(sorted(by_reason.items())),
+            not_counted_lines=tuple(not_counted[:limit]),
+        )
 
 
 class FakeAuditRepository:

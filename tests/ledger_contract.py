@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ledger_factories import AT, OPERATOR, SERVICE, make_event, make_grant, make_line
+from mynapoint.domain.ledger import EventVerdict, JobVerdicts
 from mynapoint.domain.measures import EventKind, IgnoreReason, Measure
 
 if TYPE_CHECKING:
@@ -122,6 +123,60 @@ class LedgerContract:
             "person-1": [make_event("e1", reason=IgnoreReason.CAP_REACHED), make_event("e2")],
             "person-2": [make_event("e1", operator_code=OTHER_OPERATOR, person="person-2")],
         }
+
+    def test_stored_reasons_are_read_for_the_operators_ids_only(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.events.add_many(
+                [
+                    make_event("e1"),
+                    make_event("e2", reason=IgnoreReason.CAP_REACHED),
+                    make_event("e3", operator_code=OTHER_OPERATOR, person="person-2"),
+                ]
+            )
+            uow.commit()
+
+        with make_uow() as uow:
+            found = uow.events.reasons(OPERATOR, ["e1", "e2", "e3", "never-sent"])
+            assert uow.events.reasons(OPERATOR, []) == {}
+        assert found == {"e1": None, "e2": IgnoreReason.CAP_REACHED}
+
+    def test_a_jobs_lines_are_judged_by_their_events_last_reasons(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.events.add_many(
+                [
+                    make_event("e1"),
+                    make_event("e2", reason=IgnoreReason.BEFORE_APPLICATION),
+                    make_event("e3", reason=IgnoreReason.CAP_REACHED),
+                    make_event("e4", reason=IgnoreReason.CAP_REACHED),
+                    make_event("e2", operator_code=OTHER_OPERATOR, person="person-2"),
+                ]
+            )
+            uow.jobs.add_lines("job-1", [(2, "e1"), (3, "e2"), (5, "e3"), (6, "e2")])
+            uow.jobs.add_lines("job-1", [(7, "e4")])
+            uow.jobs.add_lines("job-1", [])
+            uow.jobs.add_lines("job-2", [(2, "e3")])
+            uow.commit()
+
+        with make_uow() as uow:
+            found = uow.jobs.verdicts("job-1", OPERATOR, limit=3)
+            other = uow.jobs.verdicts("job-1", OTHER_OPERATOR, limit=3)
+            none = uow.jobs.verdicts("no-such-job", OPERATOR, limit=3)
+        assert found == JobVerdicts(
+            counted=1,
+            not_counted=4,
+            not_counted_by_reason={
+                IgnoreReason.BEFORE_APPLICATION: 2,
+                IgnoreReason.CAP_REACHED: 2,
+            },
+            not_counted_lines=(
+                EventVerdict(3, "e2", IgnoreReason.BEFORE_APPLICATION),
+                EventVerdict(5, "e3", IgnoreReason.CAP_REACHED),
+                EventVerdict(6, "e2", IgnoreReason.BEFORE_APPLICATION),
+            ),
+        )
+        # Another operator's event of the same id is another event.
+        assert other == JobVerdicts(2, 0, {}, ())  # lines 3 and 6 name its e2
+        assert none == JobVerdicts(0, 0, {}, ())
 
     def test_events_without_commit_are_rolled_back(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:

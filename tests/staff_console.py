@@ -25,6 +25,7 @@ from mynapoint.demo import (
     DemoAccount,
     SeededCard,
     seed_demo_cards,
+    seed_demo_history,
     seed_demo_operator,
     seed_demo_staff,
 )
@@ -222,6 +223,7 @@ def staff_console(
         if with_cards:
             cards = {seeded.card.name: seeded for seeded in seed_demo_cards(platform)}
             _, _, accounts = seed_demo_operator(platform)
+            seed_demo_history(platform, list(cards.values()))
         seed_demo_staff(platform)
         console = Console(create_app(settings, platform), platform, clock, cards, accounts)
         with console._stack:  # noqa: SLF001 - the console closes the terminals it opened

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     # that terminates TLS on another host name during development.
     cookie_secure: bool = True
     # An assisted session at a support-corner counter ends after this long without a step,
-    # judged by the platform clock (DOMAIN §6).
+    # judged by the platform clock (RULES.md §6).
     counter_idle_seconds: int = Field(default=120, ge=10, le=3600)
     # The largest event file an operator may upload (POST /api/v1/operator/events/files), in
     # bytes; a larger one is refused with 413 request_too_large before it is stored.

@@ -9,6 +9,7 @@ authority knows is kept; anything missing is issued again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,9 +17,19 @@ from pathlib import Path
 from mynapoint.bootstrap import Platform
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.measures import EventKind, Measure
 from mynapoint.domain.staff import Role, StaffAccount
 from mynapoint.jpki.card import CardFileError, VirtualCard
+from mynapoint.services.account_checks import AccountCredentials
+from mynapoint.services.applications import (
+    Applicant,
+    ApplicationDesk,
+    NewApplication,
+    applications_of,
+    apply,
+)
 from mynapoint.services.codes import CodeHasher
+from mynapoint.services.mykey import ensure_mykey
 from mynapoint.services.operators import authenticate_operator, issue_operator_key, register_account
 
 DEMO_CARDS_DIR = "demo-cards"
@@ -33,10 +44,14 @@ class DemoCard:
     birth_date: date
     card_applied_on: date
     issued_at: datetime
-    note: str
+    note: str  # who the holder is, as the sign-in page shows it (Japanese / English)
+    walkthrough: str  # the README walkthrough that is this person's, as the banner says
     representative_of: str | None = None  # the name of the demo card whose holder they represent
 
 
+# Each walkthrough of the README has its own person, so that following one never spoils
+# another (a person applies once per measure). A card that represents another comes after
+# it: it is issued naming the other's card.
 DEMO_CARDS = (
     DemoCard(
         "child",
@@ -45,6 +60,7 @@ DEMO_CARDS = (
         date(2021, 2, 1),
         datetime(2021, 3, 15, 10, 0, tzinfo=JST),
         "9歳の子ども。法定代理人(parent)が申し込めます / a child of 9; the parent may apply",
+        "the citizen's journey in the browser, through the parent",
     ),
     DemoCard(
         "parent",
@@ -53,15 +69,36 @@ DEMO_CARDS = (
         date(2021, 3, 1),
         datetime(2021, 4, 1, 10, 0, tzinfo=JST),
         "カード申請 2021-03-01(第1弾の対象)/ card applied for before the cut-off",
+        "the citizen's journey in the browser",
         representative_of="child",
     ),
     DemoCard(
-        "late",
-        "2345",
-        date(1990, 10, 3),
-        date(2021, 5, 10),
-        datetime(2021, 6, 20, 10, 0, tzinfo=JST),
-        "カード申請 2021-05-10(第1弾の対象外)/ applied after the 2021-04-30 cut-off",
+        "student",
+        "5678",
+        date(2001, 4, 2),
+        date(2021, 2, 10),
+        datetime(2021, 4, 5, 10, 0, tzinfo=JST),
+        "20歳の学生 / a student of 20",
+        "the command-line walkthroughs",
+    ),
+    DemoCard(
+        "shopper",
+        "6789",
+        date(1978, 9, 12),
+        date(2021, 1, 20),
+        datetime(2021, 3, 10, 10, 0, tzinfo=JST),
+        "2021-06-15 にPayPayで第1弾に申込み済み / applied for phase 1 with PayPay on 2021-06-15",
+        "examples/events.csv is her spending",
+    ),
+    DemoCard(
+        "grandchild",
+        "7890",
+        date(2014, 8, 20),
+        date(2021, 2, 15),
+        datetime(2021, 4, 12, 10, 0, tzinfo=JST),
+        "6歳の子ども。未成年後見人(senior)が申し込めます / a child of 6; her guardian, the "
+        "senior, may apply",
+        "at a support corner, through the senior",
     ),
     DemoCard(
         "senior",
@@ -70,6 +107,17 @@ DEMO_CARDS = (
         date(2020, 11, 2),
         datetime(2020, 12, 21, 10, 0, tzinfo=JST),
         "73歳 / aged 73",
+        "at a support corner",
+        representative_of="grandchild",
+    ),
+    DemoCard(
+        "late",
+        "2345",
+        date(1990, 10, 3),
+        date(2021, 5, 10),
+        datetime(2021, 6, 20, 10, 0, tzinfo=JST),
+        "カード申請 2021-05-10(第1弾の対象外)/ applied after the 2021-04-30 cut-off",
+        "the PIN lock and a renewed card",
     ),
 )
 
@@ -124,15 +172,29 @@ class DemoAccount:
     payment_service_id: str
     security_code: str
     holder_name: str
+    holder: str  # the demo card of the account's holder (a representative's for a child)
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("parent", "paypay", "1234567890123456", "1234", "ヤマダ タロウ"),
-    # The child's account is a second one of the parent's (DOMAIN R14: the representative's).
-    DemoAccount("child", "paypay", "1234567890120009", "0009", "ヤマダ タロウ"),
-    DemoAccount("late", "paypay", "2345678901234567", "2345", "スズキ ハナコ"),
-    DemoAccount("senior", "paypay", "3456789012345678", "3456", "サトウ イチロウ"),
+    DemoAccount("parent", "paypay", "1234567890123456", "1234", "ヤマダ タロウ", "parent"),
+    # A child's account is a second one of her representative's (RULES.md R14).
+    DemoAccount("child", "paypay", "1234567890120009", "0009", "ヤマダ タロウ", "parent"),
+    DemoAccount("student", "paypay", "5678901234567890", "5678", "タカハシ ミサキ", "student"),
+    DemoAccount("shopper", "paypay", "6789012345678901", "6789", "イトウ ヨウコ", "shopper"),
+    DemoAccount("senior", "paypay", "3456789012345678", "3456", "サトウ イチロウ", "senior"),
+    DemoAccount("grandchild", "paypay", "3456789012340007", "0007", "サトウ イチロウ", "senior"),
+    DemoAccount("late", "paypay", "2345678901234567", "2345", "スズキ ハナコ", "late"),
 )
+
+
+def account_note(account: DemoAccount) -> str:
+    """Whose account it is and who applies with it, as the banner prints it."""
+    if account.holder == account.card:
+        return f"{account.holder}.json's account"
+    return (
+        f"{account.holder}.json's second account, for {account.card}.json's application "
+        f"(the {account.holder} applies for the {account.card})"
+    )
 
 
 def _demo_key(platform: Platform, path: Path) -> str | None:
@@ -179,6 +241,7 @@ def seed_demo_operator(platform: Platform) -> tuple[str, str, tuple[DemoAccount,
         "accounts": [
             {
                 "card": a.card,
+                "holder": a.holder,
                 "service_code": a.service_code,
                 "payment_service_id": a.payment_service_id,
                 "security_code": a.security_code,
@@ -246,3 +309,70 @@ def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
                 uow.staff.set_password(demo.name, password_hash, must_change=False, at=now)
             uow.commit()
     return DEMO_STAFF
+
+
+@dataclass(frozen=True)
+class DemoApplication:
+    """An application a demo person made before the demo day, so that a file of their past
+    spending (examples/events.csv) counts whenever it is loaded."""
+
+    card: str
+    measure: Measure
+    counts: EventKind
+    mykey_at: datetime
+    applied_at: datetime
+
+
+DEMO_APPLICATIONS = (
+    DemoApplication(
+        "shopper",
+        Measure.PHASE1,
+        EventKind.CHARGE,
+        mykey_at=datetime(2021, 6, 1, 19, 0, tzinfo=JST),
+        applied_at=datetime(2021, 6, 15, 10, 0, tzinfo=JST),
+    ),
+)
+
+
+def seed_demo_history(
+    platform: Platform, cards: Sequence[SeededCard]
+) -> tuple[DemoApplication, ...]:
+    """The demo persons' earlier applications, made as they would have been (MyKey ID, then
+    the application through the same use case as the API) at their own past instants; once.
+    An instant after platform now (a clock started earlier) is left out."""
+    by_name = {seeded.card.name: seeded for seeded in cards}
+    accounts = {account.card: account for account in DEMO_ACCOUNTS}
+    desk = ApplicationDesk(
+        rules=platform.rules,
+        catalog=platform.catalog,
+        authority=platform.authority,
+        revocations=platform.revocations,
+        hasher=CodeHasher(),
+    )
+    made = []
+    for demo in DEMO_APPLICATIONS:
+        facts = platform.authority.facts(by_name[demo.card].serial)
+        if facts is None or demo.applied_at > platform.clock.now():
+            continue
+        made.append(demo)
+        if any(
+            application.measure is demo.measure and application.is_active
+            for application in applications_of(platform.unit_of_work(), facts.person)
+        ):
+            continue
+        ensure_mykey(platform.unit_of_work(), facts.person, demo.mykey_at, platform.rules)
+        account = accounts[demo.card]
+        apply(
+            platform.unit_of_work(),
+            desk,
+            Applicant(facts.person, facts.serial),
+            NewApplication(
+                demo.measure,
+                AccountCredentials(
+                    account.service_code, account.payment_service_id, account.security_code
+                ),
+                counts=demo.counts,
+            ),
+            demo.applied_at,
+        )
+    return tuple(made)

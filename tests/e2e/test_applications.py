@@ -1,4 +1,4 @@
-"""Applying through the HTTP API (DOMAIN R3-R5, R10-R14), on SQLite and PostgreSQL."""
+"""Applying through the HTTP API (RULES.md R3-R5, R10-R14), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -98,8 +98,8 @@ def field_errors(html: str) -> dict[str, str]:
 
 @cache
 def _keys() -> itertools.cycle:
-    # Five keys per test (the root and four cards), all distinct within a test: about 0.5 s
-    # of RSA key generation saved per test.
+    # Eight keys per test (the root and the seven demo cards), all distinct within a test:
+    # about 0.5 s of RSA key generation saved per test.
     return itertools.cycle([generate_key() for _ in range(8)])
 
 
@@ -588,7 +588,7 @@ def test_someone_elses_application_cannot_be_cancelled(pages):
     assert "お探しの情報は見つかりませんでした。" in refused.text
 
 
-# --- legal representatives (DOMAIN R14) ---------------------------------------------------------
+# --- legal representatives (RULES.md R14) ---------------------------------------------------------
 
 
 def test_a_parent_applies_for_the_child_with_their_own_card_and_account(pages):

@@ -1,6 +1,6 @@
 """The support-corner counter in a real browser (Debian's chromium), as `make run` serves it.
 
-The incident scenarios of DOMAIN §6: an abandoned session followed by another citizen's
+The incident scenarios of RULES.md §6: an abandoned session followed by another citizen's
 card commits nothing to the first citizen; a mistyped ID is caught at the masked-name
 confirmation; inactivity ends the session; after a session ends the staff member reaches
 neither the citizen's data nor another corner's records; and a full assisted application

@@ -1,5 +1,5 @@
 """Assisted sessions at the counter through the test client, on SQLite and PostgreSQL: the
-binding of every step to one card read, and the audit log of each step (DOMAIN §6)."""
+binding of every step to one card read, and the audit log of each step (RULES.md §6)."""
 
 from __future__ import annotations
 

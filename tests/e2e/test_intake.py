@@ -74,7 +74,15 @@ def test_a_charge_after_the_application_becomes_a_grant_instruction(app, paypay)
         event("e1", psid, 30_000),
         event("e0", psid, 3000, at="2021-05-09T12:00:00+09:00"),
     )
-    assert result == {"accepted": 2, "duplicates": 0, "rejected": []}
+    assert result == {
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": [],
+        "events": [
+            {"index": 0, "event_id": "e1", "counted": True, "reason": None},
+            {"index": 1, "event_id": "e0", "counted": False, "reason": "before_application"},
+        ],
+    }
     body = grants(app, paypay)
     assert [(g["points"], g["grant_on"], g["event_ids"], g["measure"]) for g in body["grants"]] == [
         (5000, "2021-06-01", ["e1"], "phase1")
@@ -87,7 +95,15 @@ def test_the_same_batch_again_is_all_duplicates_and_changes_nothing(app, paypay)
     batch = [event("a", psid, 4000), event("b", psid, 8000, at="2021-06-02T12:00:00+09:00")]
     post(app, paypay, *batch)
     before = grants(app, paypay)["grants"]
-    assert post(app, paypay, *batch) == {"accepted": 0, "duplicates": 2, "rejected": []}
+    assert post(app, paypay, *batch) == {
+        "accepted": 0,
+        "duplicates": 2,
+        "rejected": [],
+        "events": [
+            {"index": 0, "event_id": "a", "counted": True, "reason": None},
+            {"index": 1, "event_id": "b", "counted": True, "reason": None},
+        ],
+    }
     assert grants(app, paypay)["grants"] == before
 
 

@@ -104,7 +104,7 @@ def test_every_example_starts_with_a_comment_saying_what_it_shows():
 
 
 def test_refund_clawback_takes_back_2000_of_5000_leaving_3000():
-    # DOMAIN §8 example 10: purchase 20,000 (5,000), then 8,000 refunded -> 3,000.
+    # RULES.md §8 example 10: purchase 20,000 (5,000), then 8,000 refunded -> 3,000.
     document = simulated(EXAMPLES / "refund-clawback.yaml")
 
     assert document["total_points"] == 3000

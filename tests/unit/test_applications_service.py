@@ -475,7 +475,7 @@ def test_cancelling_one_of_two_applications_on_one_account_keeps_the_link(rules)
 @pytest.mark.parametrize(
     ("cancel_at", "allowed"),
     [
-        # 23:30 JST is 14:30 UTC: one UTC day, two JST days; JST decides (DOMAIN R18).
+        # 23:30 JST is 14:30 UTC: one UTC day, two JST days; JST decides (RULES.md R18).
         (datetime(2021, 7, 19, 23, 59, tzinfo=JST), True),
         (datetime(2021, 7, 20, 0, 10, tzinfo=JST), False),
     ],

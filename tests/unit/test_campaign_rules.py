@@ -1,4 +1,4 @@
-"""The packaged campaign rules say what DOMAIN.md §3 says, and a broken rule file is refused."""
+"""The packaged campaign rules say what docs/RULES.md §3 says, and a broken rule file is refused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The packaged service catalog says what DOMAIN.md §5 says, and a broken catalog is refused."""
+"""The packaged service catalog says what docs/RULES.md §5 says, and a broken catalog is refused."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_every_service_has_a_timing_for_each_kind_it_counts(code: str):
 @pytest.mark.parametrize(
     ("code", "value", "matches"),
     [
-        # ICOCA: the 17-character number on the back of the card is the ID (DOMAIN §5).
+        # ICOCA: the 17-character number on the back of the card is the ID (RULES.md §5).
         ("icoca", "JW001234567891234", True),
         ("icoca", "JW00123456789123", False),  # 16 characters
         ("icoca", "JE001234567891234", False),  # a Suica number
@@ -160,7 +160,7 @@ def test_waon_charges_are_granted_on_the_28th_of_the_next_month(charged_on: date
 @pytest.mark.parametrize(
     ("code", "kind", "on", "granted_on"),
     [
-        # DOMAIN §5: September 2020 Suica charges were granted around 2020-10-14.
+        # RULES.md §5: September 2020 Suica charges were granted around 2020-10-14.
         ("suica", EventKind.CHARGE, date(2020, 9, 1), date(2020, 10, 14)),
         ("suica", EventKind.CHARGE, date(2020, 9, 30), date(2020, 10, 14)),
         ("icoca", EventKind.CHARGE, date(2020, 9, 15), date(2020, 10, 18)),

@@ -1,4 +1,4 @@
-"""The packaged corner file says what DOMAIN.md §6 says, and a broken corner file is refused."""
+"""The packaged corner file says what docs/RULES.md §6 says, and a broken corner file is refused."""
 
 from __future__ import annotations
 

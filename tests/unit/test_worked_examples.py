@@ -1,4 +1,4 @@
-"""DOMAIN.md §8 worked examples 1-6 and 10, through the simulate use case."""
+"""docs/RULES.md §8 worked examples 1-6 and 10, through the simulate use case."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from mynapoint.cli.corners import corners_command
 from mynapoint.cli.operations import ingest_command, purge_command, settle_command
 from mynapoint.cli.operators import operators
 from mynapoint.cli.staff import staff
+from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
 from mynapoint.rules.loader import RuleDataError, load_campaigns, load_catalog
@@ -102,7 +103,9 @@ def serve_command(
     from mynapoint.config import load_settings  # noqa: PLC0415
     from mynapoint.demo import (  # noqa: PLC0415
         DEMO_OPERATOR_FILE,
+        account_note,
         seed_demo_cards,
+        seed_demo_history,
         seed_demo_operator,
         seed_demo_staff,
     )
@@ -121,32 +124,42 @@ def serve_command(
     same_database = f"MYNAPOINT_VAR_DIR={shlex.quote(var_dir)} " if var_dir else ""
     demo_lines: list[str] = []
     if settings.demo:
+        cards = seed_demo_cards(platform)
+        student = settings.var_dir / "demo-cards" / "student.json"
         demo_lines = [
             "  demo cards (simulated; the PIN counts wrong tries like a real chip):",
-            *(f"    {s.path}  PIN {s.card.pin}  {s.card.note}" for s in seed_demo_cards(platform)),
+            *(
+                f"    {s.path}  PIN {s.card.pin}  {s.card.note}  [README: {s.card.walkthrough}]"
+                for s in cards
+            ),
             f"  in the browser: open {base}/login, pick a demo card and type its PIN",
-            "  sign in and get a MyKey ID:",
+            "  sign in with the student's card and get a MyKey ID:",
             (
                 f"    TOKEN=$({same_database}.venv/bin/mynapoint card login "
-                f"{settings.var_dir / 'demo-cards' / 'parent.json'} --pin 1234 "
-                f"--url {base})"
+                f"{student} --pin 5678 --url {base})"
             ),
             f'    curl -X POST -H "Authorization: Bearer $TOKEN" {base}/api/v1/mykey',
         ]
         operator, key, accounts = seed_demo_operator(platform)
+        history = seed_demo_history(platform, cards)
         demo_lines += [
             f"  demo {operator} accounts ({settings.var_dir / DEMO_OPERATOR_FILE}):",
             *(
-                f"    {a.card:<7} {a.service_code} {a.payment_service_id}  "
-                f"security code {a.security_code}  {a.holder_name}"
+                f"    {a.payment_service_id}  security code {a.security_code}  "
+                f"{a.holder_name}  {account_note(a)}"
                 for a in accounts
             ),
-            "  apply for phase 1 with the parent's account:",
+            *(
+                f"  already applied (demo history): {h.card}.json for {h.measure.value}, "
+                f"{to_jst(h.applied_at).isoformat(timespec='minutes')}"
+                for h in history
+            ),
+            "  apply for phase 1 with the student's account:",
             (
                 f'    curl -X POST -H "Authorization: Bearer $TOKEN" '
                 f"-H 'Content-Type: application/json' {base}/api/v1/applications -d "
                 """'{"measure": "phase1", "service_code": "paypay", """
-                """"payment_service_id": "1234567890123456", "security_code": "1234", """
+                """"payment_service_id": "5678901234567890", "security_code": "5678", """
                 """"counts": "charge"}'"""
             ),
             f"  operator API key ({operator}; send as Authorization: Bearer):",

@@ -90,20 +90,37 @@ def settle_command(
     ctx: typer.Context,
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
 ) -> None:
-    """Close the month and write each operator's statement as JSON and CSV."""
+    """Close a past month and write each operator's statement as JSON and CSV; says what it
+    closed and settled, or that there was nothing to settle."""
     platform = _platform(ctx)
     try:
         found = close_month(platform.unit_of_work(), month, platform.clock.now())
     except MynapointError as exc:
         raise _fail(exc.message, EXIT_REFUSED) from None
+    # The same lines however often it runs: a closed month never changes.
+    if not found:
+        typer.echo(
+            f"{month}: closed; nothing to settle: no grant instruction belongs to {month}, "
+            "so no statement was written"
+        )
+        return
     folder = platform.settings.var_dir / "settlements" / month
     folder.mkdir(parents=True, exist_ok=True)
     for operator_code, statement in found.items():
         _write_statement(folder, operator_code, statement)
-    typer.echo(f"{month}: closed; {len(found)} operator statements in {folder}")
+    count = len(found)
+    typer.echo(
+        f"{month}: closed; {count} operator statement{'s' if count != 1 else ''} "
+        f"written to {folder} (JSON and CSV):"
+    )
     for operator_code, statement in found.items():
         net = sum(s.net_points for s in statement.services)
-        typer.echo(f"  {operator_code}: {net:,} points = {net:,} yen")
+        persons = sum(s.persons for s in statement.services)
+        typer.echo(
+            f"  {operator_code}: {net:,} points = {net:,} yen to reimburse "
+            f"({persons:,} person{'s' if persons != 1 else ''}; {operator_code}.json, "
+            f"{operator_code}.csv)"
+        )
 
 
 def _write_statement(folder: Path, operator_code: str, statement: Statement) -> None:

@@ -95,7 +95,7 @@ certificates = Table(
     Column("issued_at", UtcDateTime, nullable=False),
     Column("not_after", UtcDateTime, nullable=False),
     # The serial this certificate renewed or replaced: the authority links each
-    # new serial to the same person (DOMAIN §4).
+    # new serial to the same person (RULES.md §4).
     Column("predecessor", String, ForeignKey("certificates.serial"), nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
 )
@@ -144,7 +144,7 @@ citizen_sessions = Table(
     Column("previewed_at", UtcDateTime, nullable=True),
 )
 
-# One MyKey ID per person for life (DOMAIN §4); both columns are unique so that
+# One MyKey ID per person for life (RULES.md §4); both columns are unique so that
 # concurrent requests cannot both create one.
 mykeys = Table(
     "mykeys",
@@ -167,7 +167,7 @@ mykey_reservations = Table(
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
 )
 
-# --- Payment operators, accounts and applications (DOMAIN §3, INTERFACES "Payment operator") ----
+# --- Payment operators, accounts and applications (RULES.md §3, INTERFACES "Payment operator") ----
 
 # An operator's API key is `<key_id>.<secret>`; only the secret's SHA-256 is kept
 # (keys are long random strings, so a fast hash is enough; codes use argon2).
@@ -239,7 +239,7 @@ applications = Table(
     Column("payment_service_id", String(64), nullable=False),
     Column("counts", String(16), nullable=True),
     Column("channel", String(20), nullable=False),
-    # The legal representative whose card signed too (DOMAIN R14), if any.
+    # The legal representative whose card signed too (RULES.md R14), if any.
     Column("representative", String, nullable=True),
     Column("applied_at", UtcDateTime, nullable=False),
     Column("status", String(12), nullable=False),
@@ -381,7 +381,18 @@ ingest_jobs = Table(
     Column("read_bytes", BigInteger, nullable=False, server_default=text("0")),
 )
 
-# --- The audit log of assisted actions (DOMAIN §6, "The incident") ---------------------------
+# The lines of an upload job whose event is stored (accepted, or a duplicate of one stored
+# before), written in the transaction of their batch: the job's report joins them with
+# spending_events to say, per line, whether the event counts and why not.
+ingest_job_lines = Table(
+    "ingest_job_lines",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("event_id", String(128), nullable=False),
+)
+
+# --- The audit log of assisted actions (RULES.md §6, "The incident") ---------------------------
 
 # Append-only and hash-chained (mynapoint.domain.audit): rows are only ever
 # inserted, numbered 1, 2, … with no gaps; `previous_hash` is the hash of the row
@@ -420,7 +431,8 @@ audit_heads = Table(
     CheckConstraint("entry_count >= 0", name="entry_count_not_negative"),
 )
 
-# --- Support-corner staff and assisted sessions (DOMAIN §6, INTERFACES "Staff and administration")
+# --- Support-corner staff and assisted sessions ---------------------------------------------
+# (RULES.md §6, INTERFACES "Staff and administration")
 
 # A sign-in name, its role and corner (none for an administrator); the password
 # only as its argon2id hash.

@@ -1,4 +1,4 @@
-"""Payment accounts as the operator registers them (DOMAIN R4, INTERFACES accounts)."""
+"""Payment accounts as the operator registers them (RULES.md R4, INTERFACES accounts)."""
 
 from __future__ import annotations
 

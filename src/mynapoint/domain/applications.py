@@ -1,4 +1,4 @@
-"""Who may apply for which measure, when, with which service (DOMAIN R3, R10-R13, R15)."""
+"""Who may apply for which measure, when, with which service (RULES.md R3, R10-R13, R15)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def refusal_for(
     """Why this application is refused, or None when it stands.
 
     `applied_measures` are the measures the person already holds an application
-    for; a phase-1 application also stands for measure 1 (DOMAIN R3).
+    for; a phase-1 application also stands for measure 1 (RULES.md R3).
     """
     measure = request.measure
     if measure in applied_measures or any(

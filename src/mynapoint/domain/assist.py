@@ -1,4 +1,4 @@
-"""Assisted sessions at a support-corner counter (DOMAIN §6, "The incident to design against").
+"""Assisted sessions at a support-corner counter (RULES.md §6, "The incident to design against").
 
 A session belongs to one card read, one staff member and one corner. It ends by itself
 after the application, after inactivity, and whenever another card is read; every step

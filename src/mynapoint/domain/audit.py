@@ -1,4 +1,4 @@
-"""The audit log of assisted actions: append-only and hash-chained (DOMAIN §6, "The incident").
+"""The audit log of assisted actions: append-only and hash-chained (RULES.md §6, "The incident").
 
 Entry n's hash is SHA-256 over entry n-1's hash, a newline and entry n's canonical
 JSON; entry 1 follows the genesis hash (64 zeros). The log's head is the pair

@@ -1,4 +1,4 @@
-"""Time in JST: every date rule of the program is evaluated in Asia/Tokyo (DOMAIN R18)."""
+"""Time in JST: every date rule of the program is evaluated in Asia/Tokyo (RULES.md R18)."""
 
 from __future__ import annotations
 

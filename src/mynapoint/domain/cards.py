@@ -1,4 +1,4 @@
-"""Facts of the My Number Card and its user certificate (DOMAIN §4), as the platform sees them."""
+"""Facts of the My Number Card and its user certificate (RULES.md §4), as the platform sees them."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def age_on(birth_date: date, day: date) -> int:
 
 @dataclass(frozen=True)
 class CardFacts:
-    """What the card authority answers by certificate serial (DOMAIN §4)."""
+    """What the card authority answers by certificate serial (RULES.md §4)."""
 
     serial: str
     person: str  # the authority's opaque anchor of the person; never a My Number

@@ -1,4 +1,4 @@
-"""What the platform stores of applications, events and grant instructions (DOMAIN §3, R3, R4)."""
+"""What the platform stores of applications, events and grant instructions (RULES.md §3, R3, R4)."""
 
 from __future__ import annotations
 
@@ -150,3 +150,29 @@ class IngestJob:
     @property
     def is_live(self) -> bool:
         return self.status in JOB_LIVE
+
+
+@dataclass(frozen=True)
+class EventVerdict:
+    """Whether a stored event counts, as the points engine last judged it: `reason` is why it
+    earns nothing (None: it counts). `line` is the row's index in a batch or its file line."""
+
+    line: int
+    event_id: str
+    reason: IgnoreReason | None
+
+    @property
+    def counted(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class JobVerdicts:
+    """The verdicts on the events an upload job stored or found stored (its lines that were
+    accepted or duplicates): how many count, how many do not and why, and the first lines
+    that do not, in line order."""
+
+    counted: int
+    not_counted: int
+    not_counted_by_reason: dict[IgnoreReason, int]
+    not_counted_lines: tuple[EventVerdict, ...]

@@ -1,4 +1,4 @@
-"""The MyKey ID (マイキーID): 8 characters of A-Z and 0-9, one per person for life (DOMAIN §4)."""
+"""The MyKey ID (マイキーID): 8 characters of A-Z and 0-9, one per person for life (RULES.md §4)."""
 
 from __future__ import annotations
 

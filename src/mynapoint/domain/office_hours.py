@@ -2,7 +2,7 @@
 
 Pure: the national holidays come in as a value (date -> name) and "now" is always a
 parameter. Hours are JST wall-clock times; every instant is compared in JST, so a moment
-given in UTC gets the same answer as the same moment given in JST (DOMAIN R18).
+given in UTC gets the same answer as the same moment given in JST (RULES.md R18).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Rule values that change by announcement (DOMAIN R10, R12).
+"""Rule values that change by announcement (RULES.md R10, R12).
 
 Each version says from which day it governs (`effective`) and on which day it
 became known (`announced`). A question about an instant is answered by the

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
 
@@ -55,6 +55,8 @@ class BatchDone:
     accepted: int
     duplicates: int
     problems: list[RowProblem]
+    # (line, event_id) of the batch's lines whose event is now stored (accepted or duplicate).
+    stored: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _nothing_recorded(_uow: UnitOfWork, _done: BatchDone) -> None:
@@ -110,7 +112,12 @@ def load_events(
 
         def record(uow: UnitOfWork, outcome: IntakeResult) -> None:
             every.extend(sorted([*problems, *outcome.rejected], key=lambda p: p.index))
-            on_batch(uow, BatchDone(lines, read_bytes, outcome.accepted, outcome.duplicates, every))
+            on_batch(
+                uow,
+                BatchDone(
+                    lines, read_bytes, outcome.accepted, outcome.duplicates, every, outcome.stored
+                ),
+            )
 
         outcome = keep(new_uow(), operator_code, screened, record)
         result.accepted += outcome.accepted

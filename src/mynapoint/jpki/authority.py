@@ -6,7 +6,7 @@ sign with the card) for the command line, demos and tests. Its state lives in an
 AuthorityStore: the database in production, InMemoryAuthorityStore in unit tests.
 
 A person is an opaque random anchor; every certificate the person is ever issued is
-linked to it (DOMAIN §4), so renewing or replacing a card never makes a new person.
+linked to it (RULES.md §4), so renewing or replacing a card never makes a new person.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The simulated authority's X.509 material: its root CA, user certificates and CRLs.
 
 Keys are RSA-2048 and signatures RSASSA-PKCS1-v1_5 with SHA-256, as on the My Number
-Card (DOMAIN §4). A user certificate carries no personal data: no name, address, birth
+Card (RULES.md §4). A user certificate carries no personal data: no name, address, birth
 date or sex; only its serial links it to a person, and only the authority knows how.
 """
 

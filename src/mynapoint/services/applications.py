@@ -1,6 +1,6 @@
 """Applying for a measure (申込み) with one payment account, and the same-day cancellation.
 
-DOMAIN R3 (one application per person and measure, final but for a same-day
+RULES.md R3 (one application per person and measure, final but for a same-day
 cancellation), R4 (one person per account), R5 (the pick of what counts),
 R10-R13 (windows, card cut-offs, waiting after issuance) and R14 (legal
 representatives). The checks run from the cheapest to the ones that count
@@ -47,7 +47,7 @@ from mynapoint.services.ledger import reevaluate
 from mynapoint.services.ports import UnitOfWork
 from mynapoint.services.throttling import NullThrottle, Throttle
 
-# DOMAIN R14 speaks of holders under 15, of 15-17 and of adults: the age of majority of the
+# RULES.md R14 speaks of holders under 15, of 15-17 and of adults: the age of majority of the
 # 2022 Civil Code (18), applied to every application day [choice].
 ADULT_AGE = 18
 
@@ -345,7 +345,7 @@ def _verified_representative(
     proof: RepresentativeProof,
     now: datetime,
 ) -> str:
-    """The person of a legal representative who signed for the holder (DOMAIN R14)."""
+    """The person of a legal representative who signed for the holder (RULES.md R14)."""
     today = jst_date(now)
     age = age_on(holder.birth_date, today)
     if age >= ADULT_AGE and not holder.adult_ward:

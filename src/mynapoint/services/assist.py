@@ -1,4 +1,4 @@
-"""Assisted sessions at a support-corner counter (DOMAIN §6, "The incident to design against").
+"""Assisted sessions at a support-corner counter (RULES.md §6, "The incident to design against").
 
 One session is one card read: reading a card ends whatever session the staff member had
 open, and every later step names its session, which must still be the staff member's open
@@ -315,7 +315,7 @@ def commit(
     uow: UnitOfWork, counter: Counter, clerk: Clerk, answer: Confirmation, now: datetime
 ) -> Applied:
     """Apply with the account the citizen confirmed, after a fresh signature of the session's
-    card (and of the representative's own card, DOMAIN R14); the session then ends."""
+    card (and of the representative's own card, RULES.md R14); the session then ends."""
     session = check_session(uow, counter, clerk, answer.session_id, now)
     shown = _confirmed_preview(uow, counter, clerk, session, answer, now)
     _check_same_card(uow, counter, clerk, session, answer.holder, now)

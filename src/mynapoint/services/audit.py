@@ -1,4 +1,4 @@
-"""The audit log of assisted actions: record, publish the head, verify (DOMAIN §6).
+"""The audit log of assisted actions: record, publish the head, verify (RULES.md §6).
 
 Every assisted action is recorded in the same transaction as the action itself,
 so that neither lands without the other. The head (entry count + hash of that

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 
 from mynapoint.domain.campaigns import CampaignRules
-from mynapoint.domain.ledger import StoredEvent
+from mynapoint.domain.ledger import EventVerdict, StoredEvent
 from mynapoint.domain.measures import EventKind
 from mynapoint.domain.services import Catalog
 from mynapoint.services.ledger import reevaluate
@@ -78,6 +78,10 @@ class IntakeResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[RowProblem] = field(default_factory=list)
+    # (index, event_id) of every row whose event is now stored: accepted, or a duplicate.
+    stored: list[tuple[int, str]] = field(default_factory=list)
+    # Whether each of those counts, as the engine judged it (`ingest` only), by index.
+    verdicts: list[EventVerdict] = field(default_factory=list)
     # Whose events the batch stored (or found stored by a concurrent batch), left pending
     # evaluation under the marker `pending`.
     persons: list[str] = field(default_factory=list)
@@ -126,11 +130,21 @@ def ingest(
     """Keep every valid row of one batch, then re-evaluate the persons it touched (both
     phases, one transaction each)."""
     result = store(uow, operator_code, rows, catalog, now)
-    if result.pending is not None:
-        with uow:
+    if result.pending is None and not result.stored:
+        return result
+    with uow:
+        if result.pending is not None:
             reevaluate(uow, result.persons, rules, catalog, now)
             uow.events.clear_pending([result.pending])
-            uow.commit()
+        # The engine's verdicts, as the evaluation just stored them (a duplicate's as its
+        # last evaluation left it): the rules are not judged again here.
+        reasons = uow.events.reasons(operator_code, [event_id for _, event_id in result.stored])
+        uow.commit()
+    result.verdicts = [
+        EventVerdict(index, event_id, reasons.get(event_id))
+        for index, event_id in result.stored
+        if event_id in reasons
+    ]
     return result
 
 
@@ -191,6 +205,7 @@ def keep(
                 fresh.append(candidate)
             elif known == digest:
                 result.duplicates += 1
+                result.stored.append((candidate[0], row.event_id))
             else:
                 result.rejected.append(_conflict(candidate[0], row))
         linked = uow.applications.persons_for_accounts(
@@ -223,6 +238,7 @@ def keep(
         events.sort(key=attrgetter("event_id"))
         inserted = uow.events.add_many(events)
         result.accepted = inserted
+        lost: set[int] = set()  # rows whose id a concurrent batch stored with other content
         if inserted < len(events):
             # A concurrent batch stored some of these ids first (the insert waited for it to
             # commit, so its rows are visible now): the same content is a duplicate, other
@@ -231,10 +247,13 @@ def keep(
             for index, row in _lost_to_other_content(uow, operator_code, sent):
                 result.duplicates -= 1
                 result.rejected.append(_conflict(index, row))
+                lost.add(index)
+        result.stored.extend((index, row.event_id) for index, row, _ in sent if index not in lost)
         if events:
             result.persons = sorted({event.person for event in events})
             result.pending = uow.events.mark_pending(result.persons)
         result.rejected.sort(key=lambda problem: problem.index)
+        result.stored.sort()
         before_commit(uow, result)
         uow.commit()
     return result
@@ -282,6 +301,7 @@ def _screen(
             candidates.append((index, row, digest))
         elif earlier == digest:
             result.duplicates += 1
+            result.stored.append((index, row.event_id))
         else:
             result.rejected.append(_conflict(index, row))
     return candidates

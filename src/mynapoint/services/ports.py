@@ -19,12 +19,14 @@ from mynapoint.domain.auth import Challenge, Session
 from mynapoint.domain.ledger import (
     GrantInstruction,
     IngestJob,
+    JobVerdicts,
     LinkageNotice,
     OperatorKey,
     PersonSnapshot,
     StoredApplication,
     StoredEvent,
 )
+from mynapoint.domain.measures import IgnoreReason
 from mynapoint.domain.mykey import MyKey
 from mynapoint.domain.staff import StaffAccount, StaffSession
 
@@ -217,6 +219,13 @@ class EventRepository(Protocol):
         """(operator_code, event_id, reason or None) for events whose reason changed."""
         ...
 
+    def reasons(
+        self, operator_code: str, event_ids: Sequence[str]
+    ) -> dict[str, IgnoreReason | None]:
+        """Why each stored event of the ids earns nothing (None: it counts), as of the last
+        evaluation; ids not stored are left out."""
+        ...
+
 
 class GrantRepository(Protocol):
     def lines_for_persons(self, persons: Sequence[str]) -> dict[str, list[tuple[str, str, int]]]:
@@ -279,6 +288,16 @@ class IngestJobRepository(Protocol):
 
     def live(self) -> list[IngestJob]:
         """Queued and running jobs, oldest first."""
+        ...
+
+    def add_lines(self, job_id: str, lines: Sequence[tuple[int, str]]) -> None:
+        """(line, event_id) of the job's lines whose event is stored: accepted, or a duplicate
+        of one stored before. Write them in the transaction of their batch."""
+        ...
+
+    def verdicts(self, job_id: str, operator_code: str, limit: int) -> JobVerdicts:
+        """Whether the events of the job's lines count, as of their last evaluation; at most
+        `limit` of the lines that do not."""
         ...
 
 

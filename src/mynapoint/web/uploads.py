@@ -213,6 +213,7 @@ def _load(platform: Platform, job: IngestJob, path: Path, stop: threading.Event)
         )
         if not uow.jobs.save_if_owned(following):
             raise LeaseLost(job.job_id)
+        uow.jobs.add_lines(job.job_id, done.stored)
         state = following
 
     with path.open("rb") as source, platform.evaluation_workers() as processes:

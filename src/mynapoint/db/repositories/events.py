@@ -100,6 +100,21 @@ class SqlEventRepository:
             found.update(connection.execute(query).all())
         return found
 
+    def reasons(
+        self, operator_code: str, event_ids: Sequence[str]
+    ) -> dict[str, IgnoreReason | None]:
+        connection = self._connection()
+        found: dict[str, IgnoreReason | None] = {}
+        for condition in matching(connection, spending_events.c.event_id, event_ids):
+            query = select(spending_events.c.event_id, spending_events.c.reason).where(
+                spending_events.c.operator_code == operator_code, condition
+            )
+            found.update(
+                (event_id, None if reason is None else _REASONS[reason])
+                for event_id, reason in connection.execute(query)
+            )
+        return found
+
     def add_many(self, events: Sequence[StoredEvent]) -> int:
         """The first of several events with one (operator_code, event_id) is kept."""
         if not events:

@@ -3,10 +3,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
-from mynapoint.db.tables import ingest_jobs, linkage_notices
-from mynapoint.domain.ledger import JOB_LIVE, IngestJob, LinkageNotice
+from mynapoint.db.tables import ingest_job_lines, ingest_jobs, linkage_notices, spending_events
+from mynapoint.domain.ledger import (
+    JOB_LIVE,
+    EventVerdict,
+    IngestJob,
+    JobVerdicts,
+    LinkageNotice,
+)
+from mynapoint.domain.measures import IgnoreReason
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -94,6 +101,50 @@ class SqlIngestJobRepository:
             .order_by(ingest_jobs.c.created_at, ingest_jobs.c.job_id)
         )
         return [_job(row._asdict()) for row in self._connection().execute(query)]
+
+    def add_lines(self, job_id: str, lines: Sequence[tuple[int, str]]) -> None:
+        if lines:
+            self._connection().execute(
+                insert(ingest_job_lines),
+                [
+                    {"job_id": job_id, "line": line, "event_id": event_id}
+                    for line, event_id in lines
+                ],
+            )
+
+    def verdicts(self, job_id: str, operator_code: str, limit: int) -> JobVerdicts:
+        connection = self._connection()
+        joined = ingest_job_lines.join(
+            spending_events,
+            and_(
+                spending_events.c.operator_code == operator_code,
+                spending_events.c.event_id == ingest_job_lines.c.event_id,
+            ),
+        )
+        mine = ingest_job_lines.c.job_id == job_id
+        counts = connection.execute(
+            select(spending_events.c.reason, func.count())
+            .select_from(joined)
+            .where(mine)
+            .group_by(spending_events.c.reason)
+        ).all()
+        by_reason = {IgnoreReason(reason): n for reason, n in counts if reason is not None}
+        lines = connection.execute(
+            select(ingest_job_lines.c.line, ingest_job_lines.c.event_id, spending_events.c.reason)
+            .select_from(joined)
+            .where(mine, spending_events.c.reason.is_not(None))
+            .order_by(ingest_job_lines.c.line)
+            .limit(limit)
+        ).all()
+        return JobVerdicts(
+            counted=sum(n for reason, n in counts if reason is None),
+            not_counted=sum(by_reason.values()),
+            not_counted_by_reason=dict(sorted(by_reason.items())),
+            not_counted_lines=tuple(
+                EventVerdict(line, event_id, IgnoreReason(reason))
+                for line, event_id, reason in lines
+            ),
+        )
 
 
 def _job(values: dict[str, Any]) -> IngestJob:

@@ -80,7 +80,7 @@ class ApplicationIn(AccountIn):
     )
     representative: RepresentativeIn | None = Field(
         default=None,
-        description="a legal representative's card signature (DOMAIN R14): for a holder under "
+        description="a legal representative's card signature (RULES.md R14): for a holder under "
         "15 or an adult ward; the account is then the representative's",
     )
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.errors import MynapointError
-from mynapoint.domain.measures import Measure
+from mynapoint.domain.measures import IgnoreReason, Measure
 from mynapoint.ingest.event_rows import parse_event
 from mynapoint.services.grants import PAGE_SIZE, acknowledge, pending_grants
 from mynapoint.services.intake import BATCH_LIMIT, EventRow, RowProblem, ingest
@@ -56,10 +56,28 @@ class RejectedRowOut(BaseModel):
     message: str
 
 
+class EventVerdictOut(BaseModel):
+    index: int
+    event_id: str
+    counted: bool = Field(
+        description="the event enters the person's points (a refund: lowers them)"
+    )
+    reason: IgnoreReason | None = Field(
+        description="why the event earns nothing (docs/RULES.md, 'Why an event earns nothing'); "
+        "null when it counts"
+    )
+
+
 class EventsOut(BaseModel):
     accepted: int
     duplicates: int
     rejected: list[RejectedRowOut]
+    events: list[EventVerdictOut] = Field(
+        description="every row that was accepted or is a duplicate, in index order: whether its "
+        "event counts and why not, as the points engine judged it after this batch (later "
+        "events can change it: a refund waits for its original, an earlier charge received "
+        "late can fill the cap first)"
+    )
 
 
 @router.post("/events", responses=responses(*OPERATOR_AUTH, "batch_too_large", "malformed_request"))
@@ -95,6 +113,10 @@ def post_events(
                 index=p.index, event_id=p.event_id, field=p.field, code=p.code, message=p.message
             )
             for p in rejected
+        ],
+        events=[
+            EventVerdictOut(index=v.line, event_id=v.event_id, counted=v.counted, reason=v.reason)
+            for v in result.verdicts
         ],
     )
 
@@ -244,6 +266,12 @@ class RejectedLineOut(BaseModel):
     message: str
 
 
+class NotCountedLineOut(BaseModel):
+    line: int
+    event_id: str
+    reason: IgnoreReason
+
+
 class JobOut(BaseModel):
     job_id: str
     filename: str
@@ -260,6 +288,21 @@ class JobOut(BaseModel):
     reason: str | None = Field(description="why the job failed; null otherwise")
     created_at: datetime
     finished_at: datetime | None
+    counted: int | None = Field(
+        description="lines (accepted or duplicates) whose event counts, as the points engine "
+        "last judged it; null until the job is done"
+    )
+    not_counted: int | None = Field(
+        description="lines (accepted or duplicates) whose event earns nothing; null until the "
+        "job is done. counted + not_counted = accepted + duplicates"
+    )
+    not_counted_by_reason: dict[IgnoreReason, int] = Field(
+        description="not_counted by reason (docs/RULES.md, 'Why an event earns nothing')"
+    )
+    not_counted_lines: list[NotCountedLineOut] = Field(
+        description=f"the first {STORED_REJECTIONS:,} lines whose event earns nothing, with why, "
+        "in line order"
+    )
 
 
 @router.post(
@@ -288,6 +331,11 @@ def get_event_file(
     uow = platform.unit_of_work()
     with uow:
         job = uow.jobs.get(job_id)
+        verdicts = (
+            uow.jobs.verdicts(job_id, operator, STORED_REJECTIONS)
+            if job is not None and job.operator_code == operator and job.status == "done"
+            else None
+        )
     if job is None or job.operator_code != operator:
         raise JobNotFound(f"no upload job '{job_id}' for this operator", job_id=job_id)
     return JobOut(
@@ -302,4 +350,14 @@ def get_event_file(
         reason=job.reason,
         created_at=job.created_at,
         finished_at=job.finished_at,
+        counted=None if verdicts is None else verdicts.counted,
+        not_counted=None if verdicts is None else verdicts.not_counted,
+        not_counted_by_reason={} if verdicts is None else verdicts.not_counted_by_reason,
+        not_counted_lines=[]
+        if verdicts is None
+        else [
+            NotCountedLineOut(line=v.line, event_id=v.event_id, reason=v.reason)
+            for v in verdicts.not_counted_lines
+            if v.reason is not None
+        ],
     )

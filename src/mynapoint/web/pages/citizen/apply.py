@@ -5,7 +5,7 @@ GET shows the form; POST …/confirm checks the security code (once) and keeps t
 the sign-in session server-side (services/account_previews.py), then shows the masked holder
 name for the person to confirm the account is their own; POST commits that preview, named by
 its id: the confirmation page carries no security code. A legal representative
-(DOMAIN R14) applying for a minor or a ward signs the commit with their own card, as the
+(RULES.md R14) applying for a minor or a ward signs the commit with their own card, as the
 API's `representative` does; the account is then the representative's.
 """
 

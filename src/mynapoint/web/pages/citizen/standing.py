@@ -92,5 +92,5 @@ def standing(
 
 
 def may_have_representative(card: CardFacts, now: datetime) -> bool:
-    """A holder for whom a legal representative may apply (DOMAIN R14): a minor or a ward."""
+    """A holder for whom a legal representative may apply (RULES.md R14): a minor or a ward."""
     return card.adult_ward or age_on(card.birth_date, jst_date(now)) < ADULT_AGE
