@@ -351,6 +351,19 @@ def test_a_legal_representative_applies_for_a_child_of_9(app):
     assert stored.representative == parent_facts.person
 
 
+@pytest.mark.parametrize(
+    ("birth_date", "adult_ward", "reason"),
+    [(date(2012, 6, 1), False, "under_15"), (date(1950, 1, 1), True, "adult_ward")],
+)
+def test_a_child_under_15_or_a_ward_cannot_apply_alone(app, birth_date, adult_ward, reason):
+    holder = app.issue_person(birth_date=birth_date, adult_ward=adult_ward)
+    response = apply(app, app.citizen(holder))
+    assert response.status_code == 403, response.text
+    assert error_code(response) == "representative_required"
+    assert response.json()["error"]["details"]["reason"] == reason
+    assert "legal representative" in response.json()["error"]["message"]
+
+
 def test_a_stranger_cannot_sign_as_representative(app):
     child = app.issue_person(birth_date=date(2012, 6, 1))
     stranger = app.issue_person(birth_date=date(1985, 5, 15))

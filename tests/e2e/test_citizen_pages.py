@@ -577,6 +577,28 @@ def test_a_parent_applies_for_the_child_with_their_own_card_and_account(pages):
     assert "法定代理人による申込み" in done.text
 
 
+def test_a_child_is_told_first_that_the_representative_applies_and_cannot_apply_alone(pages):
+    pages.signed_in("child")
+    form = pages.client.get("/apply/paypay").text
+    told = "15歳未満の方は、ご本人だけでは申し込めません。"
+    # Said before the form, and the card list offers no "without a representative".
+    assert told in form
+    assert form.index(told) < form.index('name="payment_service_id"')
+    assert "使わない(ご本人が申し込む)" not in form
+    # Alone, even with a wrong security code: refused next to the representative's card,
+    # before the account is checked (the wrong code costs no try).
+    alone = pages.confirm(payment_service_id=CHILD_ID, security_code="9999")
+    assert alone.status_code == 422
+    choose = "法定代理人のカードを選んでください。"
+    assert field_errors(alone.text) == {"representative_card": choose}
+    uow = pages.platform.unit_of_work()
+    with uow:
+        account = uow.accounts.get("paypay", CHILD_ID)
+    assert account is not None
+    assert account.wrong_codes == 0
+    assert "まだ申込みはありません。" in pages.client.get("/me").text
+
+
 def test_a_card_that_is_not_the_childs_representative_is_refused(pages):
     pages.signed_in("child")
     fields = {"payment_service_id": CHILD_ID, "security_code": CHILD_CODE}

@@ -34,6 +34,7 @@ from mynapoint.services.applications import (
     NewApplication,
     RepresentativeNotAllowed,
     RepresentativeProof,
+    RepresentativeRequired,
     apply,
     cancel,
     preview,
@@ -94,6 +95,7 @@ class World:
         birth_date: date = date(1980, 4, 1),
         card_applied_on: date = date(2021, 1, 10),
         representative_of: str | None = None,
+        adult_ward: bool = False,
     ) -> VirtualCard:
         return self.authority.issue_card(
             PIN,
@@ -101,6 +103,7 @@ class World:
             card_applied_on=card_applied_on,
             issued_at=datetime(2021, 3, 1, 9, 0, tzinfo=JST),
             representative_of=representative_of,
+            adult_ward=adult_ward,
         )
 
     def applicant(self, card: VirtualCard, *, mykey: bool = True) -> Applicant:
@@ -349,6 +352,37 @@ def test_a_representative_is_for_minors_only_unless_the_holder_is_a_ward(
     else:
         with pytest.raises(RepresentativeNotAllowed):
             world.apply(applicant, representative=world.proof(guardian))
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "adult_ward", "alone"),
+    [
+        (date(2012, 6, 1), False, False),  # 9
+        (date(2006, 7, 20), False, False),  # 14, turning 15 tomorrow
+        (date(2006, 7, 19), False, True),  # 15 today
+        (date(2004, 7, 20), False, True),  # 16
+        (date(1980, 4, 1), False, True),
+        (date(1950, 1, 1), True, False),  # an adult ward
+    ],
+)
+def test_a_holder_under_15_or_a_ward_cannot_apply_alone(world, birth_date, adult_ward, alone):
+    applicant = world.applicant(world.card(birth_date=birth_date, adult_ward=adult_ward))
+    if alone:
+        assert world.apply(applicant).application.representative is None
+        return
+    with pytest.raises(RepresentativeRequired) as refused:
+        world.apply(applicant, code="9999")
+    assert refused.value.code == "representative_required"
+    assert refused.value.details["reason"] == ("adult_ward" if adult_ward else "under_15")
+    # Refused before the account is looked at: the wrong code cost no try.
+    assert world.wrong_codes() == 0
+
+
+def test_a_child_applies_through_the_legal_representative(world):
+    child = world.card(birth_date=date(2012, 6, 1))
+    parent = world.card(birth_date=date(1985, 5, 15), representative_of=child.serial)
+    applied = world.apply(world.applicant(child), representative=world.proof(parent))
+    assert applied.application.representative is not None
 
 
 def test_a_revoked_session_certificate_cannot_apply(world):

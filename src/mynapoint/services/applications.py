@@ -29,6 +29,12 @@ from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import PersonSnapshot, StoredApplication
 from mynapoint.domain.measures import ApplicationRefusal, Channel, EventKind, Measure
 from mynapoint.domain.persons import PersonFacts
+from mynapoint.domain.representatives import (
+    Representation,
+    RepresentedBecause,
+    representation_for,
+    represented_because,
+)
 from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.jpki.ports import CardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
@@ -42,10 +48,6 @@ from mynapoint.services.auth import SignedChallenge, use_challenge, verify_card_
 from mynapoint.services.codes import CodeHasher, check_account_input
 from mynapoint.services.ledger import reevaluate
 from mynapoint.services.ports import UnitOfWork
-
-# DOMAIN R14 speaks of holders under 15, of 15-17 and of adults: the age of majority of the
-# 2022 Civil Code (18), applied to every application day [choice].
-ADULT_AGE = 18
 
 
 class MyKeyRequired(MynapointError):
@@ -71,6 +73,12 @@ class NotLegalRepresentative(MynapointError):
 
 class RepresentativeNotAllowed(MynapointError):
     code = "representative_not_allowed"
+
+
+class RepresentativeRequired(MynapointError):
+    """A holder under 15, or an adult ward, applies through the legal representative (R14)."""
+
+    code = "representative_required"
 
 
 class CancellationNotAllowed(MynapointError):
@@ -170,6 +178,8 @@ def apply(
     if not request.account_checked:
         check_account_input(service, credentials.payment_service_id, credentials.security_code)
     holder = _holder_facts(desk.authority, applicant, now)
+    if request.representative is None:
+        _check_applies_alone(holder, now)
     representative = (
         _verified_representative(uow, desk, holder, request.representative, now)
         if request.representative is not None
@@ -322,6 +332,26 @@ def _snapshot(facts: CardFacts) -> PersonSnapshot:
     )
 
 
+def _check_applies_alone(holder: CardFacts, now: datetime) -> None:
+    today = jst_date(now)
+    needs = representation_for(holder.birth_date, adult_ward=holder.adult_ward, on=today)
+    if needs is not Representation.REQUIRED:
+        return
+    because = represented_because(holder.birth_date, adult_ward=holder.adult_ward, on=today)
+    age = age_on(holder.birth_date, today)
+    who = (
+        f"the card holder is {age} on {today}: under 15"
+        if because is RepresentedBecause.UNDER_15
+        else "the card holder is an adult ward"
+    )
+    raise RepresentativeRequired(
+        f"{who}, so the legal representative applies (DOMAIN R14); send representative, the "
+        "representative's own card signature over a fresh challenge",
+        reason=because.value,
+        age=age,
+    )
+
+
 def _verified_representative(
     uow: UnitOfWork,
     desk: ApplicationDesk,
@@ -332,7 +362,8 @@ def _verified_representative(
     """The person of a legal representative who signed for the holder (DOMAIN R14)."""
     today = jst_date(now)
     age = age_on(holder.birth_date, today)
-    if age >= ADULT_AGE and not holder.adult_ward:
+    allowed = representation_for(holder.birth_date, adult_ward=holder.adult_ward, on=today)
+    if allowed is Representation.NOT_ALLOWED:
         raise RepresentativeNotAllowed(
             f"the card holder is {age} on {today}: an adult who is not an adult ward applies "
             "in person; leave out representative",

@@ -22,9 +22,11 @@ from mynapoint.bootstrap import Platform
 from mynapoint.domain.account_previews import AccountPreview
 from mynapoint.domain.assist import PreviewOutdated
 from mynapoint.domain.auth import Session
+from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.cards import CardFacts
 from mynapoint.domain.errors import MynapointError, UnknownService
 from mynapoint.domain.measures import Channel, EventKind, MeasureKind
+from mynapoint.domain.representatives import Representation, represented_because
 from mynapoint.domain.services import PaymentService
 from mynapoint.jpki.card import InvalidPin, VirtualCard, validate_pin
 from mynapoint.services.account_previews import (
@@ -72,6 +74,7 @@ from mynapoint.web.pages.citizen.standing import (
     Standing,
     may_have_representative,
     measure_name,
+    representation,
     standing,
 )
 from mynapoint.web.templating import templates
@@ -102,6 +105,18 @@ class Case:
         return standing(
             self.platform.rules, self.service, self.card, active, self.platform.clock.now()
         )
+
+    def needs_representative(self) -> bool:
+        """A holder under 15 or an adult ward: the legal representative applies (R14)."""
+        return representation(self.card, self.platform.clock.now()) is Representation.REQUIRED
+
+    def represented_because(self) -> dict[str, str]:
+        """Why the representative applies, as the API's error details say it."""
+        today = jst_date(self.platform.clock.now())
+        because = represented_because(
+            self.card.birth_date, adult_ward=self.card.adult_ward, on=today
+        )
+        return {"reason": because.value}
 
     def has_mykey(self) -> bool:
         uow = self.platform.unit_of_work()
@@ -189,6 +204,10 @@ def _form_page(
         "id_field": id_field(service),
         "code_fields": code_fields(service),
         "representative_cards": case.representative_cards(),
+        "needs_representative": case.needs_representative(),
+        "representative_message": message_for(
+            "representative_required", case.represented_because()
+        ),
         "entered": entered,
         "chosen_measure": chosen,
         "errors": errors,
@@ -257,6 +276,7 @@ def _checked(case: Case, entered: Entered) -> FieldErrors:
         case.service,
         {c.measure: c.kind for c in now_standing.open},
         {c.measure: why for c, why in now_standing.refused},
+        representative_required=case.needs_representative(),
     )
 
 

@@ -14,11 +14,11 @@ from datetime import datetime
 from mynapoint.domain.applications import ApplicationRequest, refusal_for
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.campaigns import CampaignRules
-from mynapoint.domain.cards import CardFacts, age_on
+from mynapoint.domain.cards import CardFacts
 from mynapoint.domain.measures import ApplicationRefusal, Measure, MeasureKind
 from mynapoint.domain.persons import PersonFacts
+from mynapoint.domain.representatives import Representation, representation_for
 from mynapoint.domain.services import PaymentService
-from mynapoint.services.applications import ADULT_AGE
 from mynapoint.web.error_messages import message_for
 from mynapoint.web.i18n import current_locale
 
@@ -91,6 +91,11 @@ def standing(
     return Standing(open_now, refused, message_for(closed.value) if nothing else None)
 
 
+def representation(card: CardFacts, now: datetime) -> Representation:
+    """Whether the legal representative may, must or must not apply (DOMAIN R14)."""
+    return representation_for(card.birth_date, adult_ward=card.adult_ward, on=jst_date(now))
+
+
 def may_have_representative(card: CardFacts, now: datetime) -> bool:
     """A holder for whom a legal representative may apply (DOMAIN R14): a minor or a ward."""
-    return card.adult_ward or age_on(card.birth_date, jst_date(now)) < ADULT_AGE
+    return representation(card, now) is not Representation.NOT_ALLOWED
