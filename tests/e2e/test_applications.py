@@ -294,7 +294,15 @@ def test_a_card_applied_for_after_the_cut_off_is_not_eligible_for_the_extended_p
     response = apply(app, token)
     assert response.status_code == 403
     assert error_code(response) == "not_eligible"
-    assert "2021-05-10" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert "2021-05-10" in error["message"]
+    assert "by 2021-04-30" in error["message"]  # the rule, not only the card's day
+    assert error["details"] == {
+        "measure": "phase1",
+        "cause": "card_cutoff",
+        "card_applied_on": "2021-05-10",
+        "card_applied_by": "2021-04-30",
+    }
 
 
 @pytest.mark.parametrize(

@@ -486,11 +486,40 @@ def test_a_second_application_for_the_same_measure_says_already_applied(pages):
     assert "このマイナポイントはすでに申し込まれています。" in summary
 
 
+CUT_OFF = (
+    "2021年4月30日(金)までにマイナンバーカードを申請した方が対象です。"
+    "このカードの申請日は2021年5月10日(月)のため、申し込めません。"
+)
+
+
 def test_a_card_applied_for_after_the_cut_off_is_told_why_it_cannot_apply(pages):
     pages.signed_in("late")
     page = pages.client.get("/apply/paypay").text
-    assert "このマイナポイントの対象となる条件を満たしていません。" in page
+    assert CUT_OFF in page  # the rule, with its date and the card's
+    assert "お住まいの市区町村の窓口にお問い合わせください" in page  # what to do instead
     assert 'name="measure"' not in page
+
+
+def test_a_card_that_cannot_apply_hears_why_right_after_signing_in_before_any_input(pages):
+    landed = pages.login("late")  # no MyKey ID yet: the sign-in lands on /mykey
+    assert landed.url.path == "/mykey"
+    assert CUT_OFF in landed.text
+    assert landed.text.index(CUT_OFF) < landed.text.index('action="/mykey"')
+    # The application form says it too, instead of asking for a MyKey ID first.
+    form = pages.client.get("/apply/paypay").text
+    assert CUT_OFF in form
+    assert "先にマイキーIDを設定してください。" not in form
+    assert CUT_OFF in pages.client.get("/me").text
+
+
+def test_a_person_who_applied_is_not_told_so_again_on_my_page_but_on_the_form(pages):
+    pages.signed_in()
+    pages.commit()
+    assert "このカードでは、現在申し込めるマイナポイントはありません" not in (
+        pages.client.get("/me").text
+    )
+    form = pages.client.get("/apply/paypay").text
+    assert "申し込んだ当日であれば、マイページで取り消して" in form
 
 
 def test_a_service_that_takes_applications_only_in_its_app_says_so_and_links_nowhere(pages):

@@ -37,6 +37,7 @@ from mynapoint.services.applications import (
     RepresentativeRequired,
     apply,
     cancel,
+    person_standing,
     preview,
 )
 from mynapoint.services.auth import create_challenge
@@ -263,6 +264,28 @@ def test_a_refused_application_counts_no_security_code(world):
         world.apply(applicant, code="9999")
     assert refused.value.code == "not_eligible"
     assert world.wrong_codes() == 0
+
+
+def test_the_standing_before_a_service_is_the_applications_own_refusal_with_its_rule(world):
+    late = world.authority.facts(world.card(card_applied_on=date(2021, 5, 10)).serial)
+    on_time = world.authority.facts(world.card().serial)
+    assert late is not None
+    assert on_time is not None
+    rules = world.desk.rules
+    [refused] = person_standing(rules, late, set(), DAY)
+    assert refused.measure is Measure.PHASE1
+    assert refused.refused is not None
+    assert refused.refused.code == "not_eligible"
+    assert refused.refused.details["card_applied_by"] == "2021-04-30"
+    [open_now] = person_standing(rules, on_time, set(), DAY)
+    assert open_now.refused is None
+    [applied] = person_standing(rules, on_time, {Measure.PHASE1}, DAY)
+    assert applied.refused is not None
+    assert applied.refused.code == "already_applied"
+    # In 2022 measure 1 takes applications; after the program nothing does, so there is
+    # nothing to say about anyone.
+    assert person_standing(rules, on_time, set(), datetime(2022, 1, 5, tzinfo=JST)) != []
+    assert person_standing(rules, on_time, set(), datetime(2024, 1, 5, tzinfo=JST)) == []
 
 
 def test_a_code_out_of_format_is_refused_without_counting(world):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from mynapoint.web.i18n import N_, _, date_time
+from mynapoint.web.i18n import N_, _, date_time, long_date
 
 MESSAGES: dict[str, str] = {
     "malformed_request": N_("入力内容を読み取れませんでした。もう一度入力してください。"),
@@ -102,6 +102,11 @@ _WARD = N_(
     "成年被後見人の方は、ご本人だけでは申し込めません。成年後見人(法定代理人)が、"
     "ご自身のマイナンバーカードも読み取って申し込みます。"
 )
+# The card cut-off of a measure (DOMAIN R10, R12), with the card's own application day.
+_CARD_CUTOFF = N_(
+    "{by}までにマイナンバーカードを申請した方が対象です。"
+    "このカードの申請日は{on}のため、申し込めません。"
+)
 _TRIES_LEFT = N_("あと{tries}回間違えるとカードがロックされます。")
 _UNTIL = N_("{at}以降にお申し込みいただけます。")
 
@@ -111,6 +116,13 @@ def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
     details = details or {}
     if code == "representative_required" and details.get("reason") == "adult_ward":
         return _(_WARD)
+    applied_by, applied_on = details.get("card_applied_by"), details.get("card_applied_on")
+    if code == "not_eligible" and isinstance(applied_by, str) and isinstance(applied_on, str):
+        with suppress(ValueError):
+            return _(_CARD_CUTOFF).format(
+                by=long_date(date.fromisoformat(applied_by)),
+                on=long_date(date.fromisoformat(applied_on)),
+            )
     text = _(MESSAGES.get(code, MESSAGES["internal_error"]))
     tries = details.get("tries_left")
     if code == "wrong_pin" and isinstance(tries, int) and tries > 0:

@@ -275,7 +275,7 @@ def _checked(case: Case, entered: Entered) -> FieldErrors:
         entered,
         case.service,
         {c.measure: c.kind for c in now_standing.open},
-        {c.measure: why for c, why in now_standing.refused},
+        {r.choice.measure: r.why for r in now_standing.refused},
         representative_required=case.needs_representative(),
     )
 

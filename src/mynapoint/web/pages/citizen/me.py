@@ -27,7 +27,7 @@ from mynapoint.web.i18n import N_, _
 from mynapoint.web.pages.citizen.application_form import COUNTS_LABELS, localized
 from mynapoint.web.pages.citizen.forms import FORM, FieldErrors
 from mynapoint.web.pages.citizen.session import NO_STORE, MaybeCitizen, to_login
-from mynapoint.web.pages.citizen.standing import measure_name
+from mynapoint.web.pages.citizen.standing import measure_name, signed_in_standing
 from mynapoint.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -124,6 +124,7 @@ def _me_page(
     with uow:
         mykey = uow.mykeys.for_person(me.person)
     applications = applications_of(platform.unit_of_work(), me.person)
+    standing = signed_in_standing(platform, me)
     points = points_of(platform.unit_of_work(), me.person, today)
     lines = []
     for a in reversed(applications):
@@ -150,6 +151,7 @@ def _me_page(
         "grants": [grant_line(platform.rules, g) for g in points.grants],
         "applications": lines,
         "person_cap": platform.rules.person_total_cap,
+        "standing": None if standing is None else standing.without_applied(),
         "notice": notice,
         "errors": errors or {},
     }
