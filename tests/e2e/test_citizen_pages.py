@@ -65,8 +65,10 @@ class Pages:
         assert self.login(card).status_code == 200
         assert self.post("/mykey", {}).status_code == 200
 
-    def confirm(self, **fields: str):
-        return self.post("/apply/paypay/confirm", _application(**fields))
+    def confirm(self, *, follow_redirects: bool = True, **fields: str):
+        return self.post(
+            "/apply/paypay/confirm", _application(**fields), follow_redirects=follow_redirects
+        )
 
     def commit(self, representative_pin: str = "", **fields: str):
         """Confirm, then apply for the account the confirmation shows; the refusal of the
@@ -473,7 +475,6 @@ def test_a_second_application_for_the_same_measure_says_already_applied(pages):
     pages.signed_in()
     done = pages.commit()
     assert done.status_code == 200
-    assert str(done.url).startswith("https://testserver/me?applied=")
     assert "PayPayで「マイナポイント第1弾」を申し込みました。" in done.text
     # The form no longer offers phase 1 …
     form = pages.client.get("/apply/paypay").text
@@ -541,15 +542,17 @@ def test_an_unknown_service_is_a_page_not_found(pages):
 # --- same-day cancellation ---------------------------------------------------------------------
 
 
-def _application_id(html: str) -> str:
-    found = re.search(r'action="/me/applications/([0-9a-f]+)/cancel"', html)
-    assert found, "the application list offers a cancellation"
+def _application_id(done) -> str:
+    """The application a commit made: the commit ends on its page, /me/applications/{id}."""
+    found = re.fullmatch(r"/me/applications/([0-9a-f]+)", done.url.path)
+    assert found, f"the commit ends on the application's page, not {done.url}"
     return found.group(1)
 
 
 def test_an_application_is_cancelled_on_its_day_and_the_account_is_free_again(pages):
     pages.signed_in()
-    application = _application_id(pages.commit().text)
+    application = _application_id(pages.commit())
+    assert f'action="/me/applications/{application}/cancel"' in pages.client.get("/me").text
     cancelled = pages.post(f"/me/applications/{application}/cancel", {})
     assert cancelled.status_code == 200
     assert "申込みを取り消しました。" in cancelled.text
@@ -559,7 +562,7 @@ def test_an_application_is_cancelled_on_its_day_and_the_account_is_free_again(pa
 
 def test_a_cancellation_the_next_day_is_refused_with_the_message(pages):
     pages.signed_in()
-    application = _application_id(pages.commit().text)
+    application = _application_id(pages.commit())
     pages.clock.advance(timedelta(days=1))
     pages.signed_in()  # the session of yesterday has expired
     page = pages.client.get("/me").text
@@ -574,12 +577,62 @@ def test_a_cancellation_the_next_day_is_refused_with_the_message(pages):
 
 def test_someone_elses_application_cannot_be_cancelled(pages):
     pages.signed_in()
-    application = _application_id(pages.commit().text)
+    application = _application_id(pages.commit())
     pages.post("/logout", {})
     pages.signed_in("senior")
     refused = pages.post(f"/me/applications/{application}/cancel", {})
     assert refused.status_code == 404
     assert "お探しの情報は見つかりませんでした。" in refused.text
+
+
+# --- post/redirect/get and the completion page ----------------------------------------------
+
+
+def test_every_successful_post_of_the_application_answers_with_a_redirect(pages):
+    pages.signed_in()
+    checked = pages.confirm(follow_redirects=False)
+    assert checked.status_code == 303
+    assert checked.headers["location"] == "/apply/paypay/confirm"
+    confirmation = pages.client.get("/apply/paypay/confirm")
+    assert confirmation.status_code == 200
+    assert "ヤマダ タ**" in confirmation.text
+    preview = PREVIEW.search(confirmation.text)
+    assert preview is not None
+    # A reload of the confirmation shows the same one, and sends nothing.
+    assert PREVIEW.search(pages.client.get("/apply/paypay/confirm").text)[1] == preview[1]
+    data = {"preview": preview[1], "confirm_account": "yes", "confirm_final": "yes"}
+    committed = pages.post("/apply/paypay", data, follow_redirects=False)
+    assert committed.status_code == 303
+    application = committed.headers["location"].rsplit("/", 1)[1]
+    assert committed.headers["location"] == f"/me/applications/{application}"
+    # Back to the confirmation after applying: the form, which says it is applied for.
+    back = pages.client.get("/apply/paypay/confirm")
+    assert back.url.path == "/apply/paypay"
+    assert "このマイナポイントはすでに申し込まれています。" in back.text
+
+
+def test_the_completion_page_gives_the_application_number_and_what_happens_next(pages):
+    pages.signed_in()
+    done = pages.commit()
+    application = _application_id(done)
+    text = re.sub(r"<[^>]+>", "", done.text)
+    assert "申込みが完了しました" in text
+    assert application in text
+    assert "申込番号" in text
+    # Which charges count and until when, when PayPay grants, where to see it, cancelling.
+    assert (
+        "2021年7月19日(月)の申込み以降、2021年9月30日(木)までにPayPayでしたチャージの25%が"
+        "ポイントになります(1人あたり上限5,000ポイント)。"
+    ) in text
+    assert "当日に付与" in text
+    assert "マイページに表示されます" in text
+    assert "本日(2021年7月19日(月))中のみ、マイページでできます。" in text
+    assert "Cache-Control" in done.headers
+    assert done.headers["Cache-Control"] == "no-store"
+    # The page is the person's own: someone else is told it does not exist.
+    pages.post("/logout", {})
+    pages.signed_in("senior")
+    assert pages.client.get(f"/me/applications/{application}").status_code == 404
 
 
 # --- legal representatives (DOMAIN R14) ---------------------------------------------------------

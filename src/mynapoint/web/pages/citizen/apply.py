@@ -285,12 +285,21 @@ def application_form(request: Request, case: CaseDep) -> Response:
     return _form_page(request, case, Entered())
 
 
-@router.get("/apply/{service_code}/confirm")
-def back_to_the_form(request: Request, service_code: ServiceCode) -> Response:
-    """The confirmation is a POST's answer: the language switch (a GET of the same address) or
-    a bookmark lands on the form instead, which is where the details are typed again."""
-    query = f"?{request.url.query}" if request.url.query else ""
-    return RedirectResponse(f"/apply/{quote(service_code)}{query}", status_code=303)
+@router.get("/apply/{service_code}/confirm", response_class=HTMLResponse)  # noqa: FAST003 - read by the CaseDep dependency
+def confirmation_page(request: Request, case: CaseDep) -> Response:
+    """The confirmation of the session's latest preview of this service: where the checked
+    account's POST redirects (post/redirect/get), so Back and reload never send a form again.
+
+    Without one (used by the application, replaced, or never made: a bookmark, Back after
+    applying) the form is shown instead, which says what is left to apply for.
+    """
+    uow = case.platform.unit_of_work()
+    with uow:
+        kept = uow.sessions.preview(case.me.token_hash)
+    if kept is None or kept.service_code != case.service.code:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/apply/{quote(case.service.code)}{query}", status_code=303)
+    return _confirm_page(request, case, kept)
 
 
 @router.post(
@@ -326,9 +335,9 @@ def _representative_proof(
     return signed, {}
 
 
-def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLResponse:
-    """The security code checked (once) and the account kept with the session, then the
-    confirmation with the holder's masked name; the form again if the account check refuses."""
+def _confirmation(request: Request, case: Case, entered: Entered) -> Response:
+    """The security code checked (once) and the account kept with the session, then a redirect
+    to the confirmation with the holder's masked name; the form again if the check refuses."""
     measure = entered.measure_value()
     if measure is None:  # check_shape said so already; this tells the type checker
         return _form_page(request, case, entered.without_codes(), status_code=422)
@@ -339,7 +348,7 @@ def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLRespons
         entered.representative_card,
     )
     try:
-        shown = preview_account(
+        preview_account(
             case.platform.unit_of_work(), case.desk, case.me, choice, case.platform.clock.now()
         )
     except MynapointError as exc:
@@ -350,7 +359,7 @@ def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLRespons
             refusal_errors(exc, case.service),
             _status(exc),
         )
-    return _confirm_page(request, case, shown)
+    return RedirectResponse(f"/apply/{quote(case.service.code)}/confirm", status_code=303)
 
 
 def _unconfirmed(*, confirm_account: str, confirm_final: str) -> FieldErrors:
@@ -419,7 +428,9 @@ def commit_application(
         if REPRESENTATIVE_PIN in errors:
             return _confirm_page(request, case, shown, errors, _status(exc))
         return _form_page(request, case, _entered_from(shown), errors, _status(exc))
-    return RedirectResponse(f"/me?applied={applied.application.application_id}", status_code=303)
+    return RedirectResponse(
+        f"/me/applications/{applied.application.application_id}", status_code=303
+    )
 
 
 def _outdated() -> str:

@@ -160,20 +160,12 @@ def _me_page(
     )
 
 
-def _notice(
-    platform: Platform, me: Session, applied: str | None, cancelled: str | None
-) -> str | None:
-    """The line that says what the last action did (after its redirect to this page)."""
-    if not applied and not cancelled:
+def _notice(platform: Platform, me: Session, cancelled: str | None) -> str | None:
+    """The line that says what the cancellation did (after its redirect to this page); an
+    application's own page (applications.py) says what applying did."""
+    if not cancelled:
         return None
-    mine = {a.application_id: a for a in applications_of(platform.unit_of_work(), me.person)}
-    if applied in mine:
-        a = mine[applied]
-        service = platform.catalog.services.get(a.service_code)
-        return _("%(service)sで「%(measure)s」を申し込みました。") % {
-            "service": localized(service.name, service.name_en) if service else a.service_code,
-            "measure": measure_name(platform.rules, a.measure),
-        }
+    mine = {a.application_id for a in applications_of(platform.unit_of_work(), me.person)}
     if cancelled in mine:
         return _("申込みを取り消しました。決済サービスIDは、再び申込みに使えます。")
     return None
@@ -184,12 +176,11 @@ def my_page(
     request: Request,
     platform: PlatformDep,
     me: MaybeCitizen,
-    applied: Annotated[str | None, Query(max_length=32)] = None,
     cancelled: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     if me is None:
         return to_login(request)
-    notice = _notice(platform, me, applied, cancelled)
+    notice = _notice(platform, me, cancelled)
     return _me_page(request, platform, me, notice=notice)
 
 

