@@ -98,8 +98,10 @@ def test_a_child_is_told_first_that_the_legal_representative_applies(site, new_p
     # Alone: refused next to the representative's card, before the account is checked.
     fill_the_form(page, "1234567890120009", "0009")
     page.get_by_role("button", name="確認画面へ進む").click()
-    assert page.locator("#representative_card-error").inner_text().endswith(
-        "法定代理人のカードを選んでください。"
+    assert (
+        page.locator("#representative_card-error")
+        .inner_text()
+        .endswith("法定代理人のカードを選んでください。")
     )
     look(page, "apply-child-alone")
 
