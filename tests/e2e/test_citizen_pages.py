@@ -94,6 +94,15 @@ def _application(**fields: str) -> dict[str, str]:
     }
 
 
+def set_cookie(response, name: str):
+    """The cookie `name` a response sets (a sign-in sets more than one)."""
+    for header in response.headers.get_list("set-cookie"):
+        parsed = SimpleCookie(header)
+        if name in parsed:
+            return parsed[name]
+    raise AssertionError(f"{name} is not set")
+
+
 def field_errors(html: str) -> dict[str, str]:
     return {field: text.strip() for field, text in FIELD_ERROR.findall(html)}
 
@@ -156,13 +165,16 @@ def test_the_sign_in_cookie_is_httponly_secure_lax_and_the_database_keeps_only_i
     response = pages.login(follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/mykey"  # no MyKey ID yet: set it up first
-    header = response.headers["set-cookie"]
-    cookie = SimpleCookie(header)["mp_session"]
+    cookie = set_cookie(response, "mp_session")
     assert cookie["httponly"] is True
     assert cookie["secure"] is True
     assert cookie["samesite"].lower() == "lax"
     assert cookie["path"] == "/"
     assert int(cookie["max-age"]) == 30 * 60
+    # The cookie that lets the login page say a session ended holds nothing but "1".
+    before = set_cookie(response, "mp_signed_in_before")
+    assert before.value == "1"
+    assert before["httponly"] is True
     token = cookie.value
     uow = pages.platform.unit_of_work()
     with uow:
@@ -187,6 +199,46 @@ def test_a_signed_out_visitor_is_sent_to_the_login_page_and_back_afterwards(page
     assert signed.headers["location"] == "/me"
 
 
+def test_a_session_that_timed_out_is_said_to_have_ended_and_leads_back(pages):
+    pages.signed_in()
+    pages.clock.advance(timedelta(minutes=31))
+    sent = pages.client.get("/apply/paypay?lang=ja", follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/login?next=%2Fapply%2Fpaypay%3Flang%3Dja&ended=1"
+    login = pages.client.get(sent.headers["location"])
+    assert "ログインの有効期限が切れたか、ログアウトしたため" in login.text
+    assert 'name="next" value="/apply/paypay?lang=ja"' in login.text
+    signed = pages.post(
+        "/login",
+        {"card": "parent", "pin": "1234", "next": "/apply/paypay?lang=ja"},
+        follow_redirects=False,
+    )
+    assert signed.headers["location"] == "/apply/paypay?lang=ja"
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page(pages):
+    pages.signed_in()
+    pages.post("/logout", {})
+    sent = pages.confirm(follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/login?next=%2Fapply%2Fpaypay%2Fconfirm&ended=1"
+    signed = pages.post(
+        "/login", {"card": "parent", "pin": "1234", "next": "/apply/paypay/confirm"}
+    )
+    assert signed.url.path == "/apply/paypay"  # the form again: the code is typed anew
+    assert 'name="payment_service_id"' in signed.text
+
+
+@pytest.mark.parametrize("next_page", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_a_next_page_on_another_site_is_never_followed(pages, next_page):
+    login = pages.client.get("/login", params={"next": next_page, "ended": "1"})
+    assert 'name="next" value=""' in login.text
+    signed = pages.post(
+        "/login", {"card": "parent", "pin": "1234", "next": next_page}, follow_redirects=False
+    )
+    assert signed.headers["location"] == "/mykey"
+
+
 def test_a_next_page_on_another_site_is_ignored(pages):
     signed = pages.post(
         "/login",
@@ -197,7 +249,7 @@ def test_a_next_page_on_another_site_is_ignored(pages):
 
 
 def test_signing_out_ends_the_session_on_the_server(pages):
-    token = SimpleCookie(pages.login(follow_redirects=False).headers["set-cookie"])["mp_session"]
+    token = set_cookie(pages.login(follow_redirects=False), "mp_session")
     out = pages.post("/logout", {}, follow_redirects=False)
     assert out.status_code == 303
     assert 'mp_session=""' in out.headers["set-cookie"]

@@ -149,3 +149,42 @@ def test_back_after_applying_never_asks_to_send_the_form_again(site, new_page, l
     page.go_forward()
     page.go_forward()
     assert page.locator(".application-id").inner_text() == number
+
+
+# --- a session that ended ------------------------------------------------------------------
+
+
+def test_a_session_ended_in_another_tab_is_said_and_the_person_comes_back_to_the_form(
+    site, new_page, look
+):
+    page = new_page()
+    sign_in(page, site, "parent")
+    page.get_by_role("button", name="マイキーIDを設定する").click()
+    page.goto(site.url + "/apply/paypay")
+    fill_the_form(page, PARENT_ID, PARENT_CODE)
+    other = page.context.new_page()  # another tab of the same browser signs out
+    other.goto(site.url + "/me")
+    other.get_by_role("navigation", name="サイト内").get_by_role(
+        "button", name="ログアウト"
+    ).click()
+    page.get_by_role("button", name="確認画面へ進む").click()
+
+    # Not silently on the login page: it says the session ended and that nothing was sent.
+    assert "/login" in page.url
+    said = page.get_by_role("status").inner_text()
+    assert "ログインの有効期限が切れたか、ログアウトしたため" in said
+    assert "入力中の内容は送信されていません" in said
+    look(page, "login-session-ended")
+    page.get_by_role("radio", name=re.compile(r"parent\.json")).check()
+    page.get_by_label("暗証番号(数字4桁)").fill(PINS["parent"])
+    page.get_by_role("button", name="カードを読み取ってログイン").click()
+    # Back on the page they were on, the form (the security code is typed again).
+    assert page.url.endswith("/apply/paypay")
+    assert page.get_by_label("決済サービスID").is_visible()
+
+
+def test_a_first_visit_to_a_signed_in_page_does_not_speak_of_an_ended_session(site, new_page):
+    page = new_page()
+    page.goto(site.url + "/me")
+    assert "/login?next=%2Fme" in page.url
+    assert page.get_by_role("status").count() == 0
