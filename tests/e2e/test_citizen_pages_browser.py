@@ -188,3 +188,38 @@ def test_a_first_visit_to_a_signed_in_page_does_not_speak_of_an_ended_session(si
     page.goto(site.url + "/me")
     assert "/login?next=%2Fme" in page.url
     assert page.get_by_role("status").count() == 0
+
+
+# --- the holder's confirmation ---------------------------------------------------------------
+
+
+def font(page, selector: str) -> tuple[float, int]:
+    """The rendered font size (px) and weight of the first element matching `selector`."""
+    size, weight = page.eval_on_selector(
+        selector,
+        "e => [parseFloat(getComputedStyle(e).fontSize), parseInt(getComputedStyle(e).fontWeight)]",
+    )
+    return size, weight
+
+
+def test_the_payment_service_id_to_check_is_as_prominent_as_the_masked_name(site, new_page, look):
+    page = new_page()
+    sign_in(page, site, "parent")
+    if page.url.endswith("/mykey"):
+        page.get_by_role("button", name="マイキーIDを設定する").click()
+    page.goto(site.url + "/apply/paypay")
+    fill_the_form(page, PARENT_ID, PARENT_CODE)
+    page.get_by_role("button", name="確認画面へ進む").click()
+    holder = page.get_by_role("region", name=re.compile("口座"))
+    # The ID to check stands beside the name it belongs to, in the same box …
+    assert PARENT_ID in holder.inner_text()
+    assert "ヤマダ タ**" in holder.inner_text()
+    # … and is no smaller nor lighter than the name (it was the smallest text of the page).
+    id_size, id_weight = font(page, ".holder .account-id")
+    name_size, name_weight = font(page, ".holder .holder-name")
+    assert page.locator(".holder .account-id").inner_text().replace(" ", "") == PARENT_ID
+    assert id_size >= name_size
+    assert id_weight >= name_weight
+    body_size, _ = font(page, "main p")
+    assert id_size > body_size
+    look(page, "confirm-account")
