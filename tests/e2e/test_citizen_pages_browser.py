@@ -223,3 +223,27 @@ def test_the_payment_service_id_to_check_is_as_prominent_as_the_masked_name(site
     body_size, _ = font(page, "main p")
     assert id_size > body_size
     look(page, "confirm-account")
+
+
+# --- the header and the footer ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/services"])
+def test_citizens_see_the_date_only_and_who_runs_the_program(site, new_page, path):
+    page = new_page(width=375)
+    page.goto(site.url + path)
+    header = page.locator("header.site").inner_text()
+    assert "2021年7月19日(月)" in header
+    assert "プラットフォーム時刻" not in header
+    assert "10:00" not in header  # the date, not the platform's clock
+    assert "総務省" in header
+    footer = page.get_by_role("contentinfo").inner_text()
+    assert "総務省" in footer
+    assert "福岡市" in footer
+    page.get_by_role("link", name="English").click()
+    header = page.locator("header.site").inner_text()
+    assert "Mon, 19 Jul 2021" in header
+    assert "platform" not in header.lower()
+    footer = page.get_by_role("contentinfo").inner_text()
+    assert "Ministry of Internal Affairs and Communications" in footer
+    assert "Fukuoka City" in footer
