@@ -247,3 +247,34 @@ def test_citizens_see_the_date_only_and_who_runs_the_program(site, new_page, pat
     footer = page.get_by_role("contentinfo").inner_text()
     assert "Ministry of Internal Affairs and Communications" in footer
     assert "Fukuoka City" in footer
+
+
+# --- the top page on a phone ---------------------------------------------------------------
+
+# The top page was 6,840 px tall at 375 px; what a first-time visitor must read (the offer,
+# the deadline, the three steps, the cautions, the corners) fits in half of it, the rest (the
+# history of the deadlines, the corners' places, the contacts) one click away.
+TOP_PAGE_MOST_PX_AT_375 = 6840 // 2
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_top_page_has_one_primary_action_and_says_each_step_once(site, new_page, look, lang):
+    page = new_page(width=375)
+    page.goto(f"{site.url}/?lang={lang}")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height <= TOP_PAGE_MOST_PX_AT_375, f"the top page is {height} px tall at 375 px"
+    main = page.locator("main")
+    # One filled button, no outlined ones: the other ways on are plain links.
+    primary = main.locator("a.button, button.primary, a.primary")
+    assert primary.count() == 1
+    assert main.locator("nav.tasks").count() == 0
+    # The three steps once, in one list; the card cut-off said once.
+    assert main.locator("ol.steps > li").count() == 3
+    assert main.locator("a[href='/mykey']").count() == 1
+    if lang == "ja":
+        assert primary.inner_text() == "マイナンバーカードでログインして申し込む"
+        for step in ("マイナンバーカードの取得", "マイナポイントの予約(マイキーIDの設定)"):
+            assert main.get_by_text(step, exact=True).count() == 1, step
+        assert main.get_by_text("マイキーIDを設定する").count() == 0  # no second call to act
+        assert main.inner_text().count("2021年4月30日(金)までにマイナンバーカードを申請") == 1
+    look(page, f"top-{lang}")
