@@ -149,6 +149,13 @@ def test_back_after_applying_never_asks_to_send_the_form_again(site, new_page, l
     page.go_forward()
     page.go_forward()
     assert page.locator(".application-id").inner_text() == number
+    # The same page in English, every word translated.
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "The application is complete"
+    steps = page.get_by_role("region", name="What happens next").inner_text()
+    assert "Thu, 30 Sep 2021" in steps
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", page.locator("main").inner_text())
+    look(page, "applied-en")
 
 
 # --- a session that ended ------------------------------------------------------------------
