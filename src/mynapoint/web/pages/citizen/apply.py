@@ -32,6 +32,7 @@ from mynapoint.jpki.card import InvalidPin, VirtualCard, validate_pin
 from mynapoint.services.account_previews import (
     AccountChoice,
     apply_previewed,
+    latest_preview,
     preview_account,
     shown_preview,
 )
@@ -293,10 +294,8 @@ def confirmation_page(request: Request, case: CaseDep) -> Response:
     Without one (used by the application, replaced, or never made: a bookmark, Back after
     applying) the form is shown instead, which says what is left to apply for.
     """
-    uow = case.platform.unit_of_work()
-    with uow:
-        kept = uow.sessions.preview(case.me.token_hash)
-    if kept is None or kept.service_code != case.service.code:
+    kept = latest_preview(case.platform.unit_of_work(), case.me, case.service.code)
+    if kept is None:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(f"/apply/{quote(case.service.code)}{query}", status_code=303)
     return _confirm_page(request, case, kept)
