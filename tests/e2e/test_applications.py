@@ -308,7 +308,15 @@ def test_a_card_applied_for_after_the_cut_off_is_not_eligible_for_the_extended_p
     response = apply(app, token)
     assert response.status_code == 403
     assert error_code(response) == "not_eligible"
-    assert "2021-05-10" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert "2021-05-10" in error["message"]
+    assert "by 2021-04-30" in error["message"]  # the rule, not only the card's day
+    assert error["details"] == {
+        "measure": "phase1",
+        "cause": "card_cutoff",
+        "card_applied_on": "2021-05-10",
+        "card_applied_by": "2021-04-30",
+    }
 
 
 @pytest.mark.parametrize(
@@ -363,6 +371,19 @@ def test_a_legal_representative_applies_for_a_child_of_9(app):
     assert stored is not None
     assert parent_facts is not None
     assert stored.representative == parent_facts.person
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "adult_ward", "reason"),
+    [(date(2012, 6, 1), False, "under_15"), (date(1950, 1, 1), True, "adult_ward")],
+)
+def test_a_child_under_15_or_a_ward_cannot_apply_alone(app, birth_date, adult_ward, reason):
+    holder = app.issue_person(birth_date=birth_date, adult_ward=adult_ward)
+    response = apply(app, app.citizen(holder))
+    assert response.status_code == 403, response.text
+    assert error_code(response) == "representative_required"
+    assert response.json()["error"]["details"]["reason"] == reason
+    assert "legal representative" in response.json()["error"]["message"]
 
 
 def test_a_stranger_cannot_sign_as_representative(app):

@@ -180,9 +180,13 @@ def choose_paypay_and_apply(page, look, screenshot) -> None:
     page.set_viewport_size({"width": 375, "height": 900})
     assert no_horizontal_scroll(page)
     screenshot(page, "citizen-confirm-en-375")
-    # The switch on a page that answered a form goes back to the form, never to an error.
+    # The confirmation is a page of its own (post/redirect/get): the switch shows it again,
+    # in Japanese, never an error; 入力し直す goes back to the form.
     page.get_by_role("link", name="日本語").click()
-    assert page.url.endswith("/apply/paypay?lang=ja")
+    assert page.url.endswith("/apply/paypay/confirm?lang=ja")
+    assert page.get_by_role("heading", level=1).inner_text() == "申込み内容の確認"
+    page.get_by_role("link", name="入力し直す").click()
+    assert page.url.endswith("/apply/paypay")
 
     # Keyboard only: choose, type and send the form without the mouse.
     page.get_by_label("チャージ").focus()
@@ -207,11 +211,17 @@ def choose_paypay_and_apply(page, look, screenshot) -> None:
 
 
 def see_the_application(site, page, look, mykey: str) -> None:
-    """My page lists it; a second application for the same measure is "already applied"."""
-    assert "/me?applied=" in page.url
+    """The completion page, then my page lists it; a second application for the same measure
+    is "already applied"."""
+    assert re.search(r"/me/applications/[0-9a-f]+$", page.url)
+    assert page.get_by_role("heading", level=1).inner_text() == "申込みが完了しました"
     assert page.get_by_role("status").inner_text() == (
         "PayPayで「マイナポイント第1弾」を申し込みました。"
     )
+    number = page.locator(".application-id").inner_text()
+    assert page.url.endswith(number)
+    look(page, "applied")
+    page.get_by_role("link", name="マイページでポイントを確認する").click()
     applications = page.locator(".applications").inner_text()
     assert "PayPay" in applications
     assert "2021年7月19日(月) 10:00" in applications

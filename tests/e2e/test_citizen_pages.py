@@ -65,8 +65,10 @@ class Pages:
         assert self.login(card).status_code == 200
         assert self.post("/mykey", {}).status_code == 200
 
-    def confirm(self, **fields: str):
-        return self.post("/apply/paypay/confirm", _application(**fields))
+    def confirm(self, *, follow_redirects: bool = True, **fields: str):
+        return self.post(
+            "/apply/paypay/confirm", _application(**fields), follow_redirects=follow_redirects
+        )
 
     def commit(self, representative_pin: str = "", **fields: str):
         """Confirm, then apply for the account the confirmation shows; the refusal of the
@@ -90,6 +92,15 @@ def _application(**fields: str) -> dict[str, str]:
         "security_code": PARENT_CODE,
         **fields,
     }
+
+
+def set_cookie(response, name: str):
+    """The cookie `name` a response sets (a sign-in sets more than one)."""
+    for header in response.headers.get_list("set-cookie"):
+        parsed = SimpleCookie(header)
+        if name in parsed:
+            return parsed[name]
+    raise AssertionError(f"{name} is not set")
 
 
 def field_errors(html: str) -> dict[str, str]:
@@ -156,13 +167,16 @@ def test_the_sign_in_cookie_is_httponly_secure_lax_and_the_database_keeps_only_i
     response = pages.login(follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/mykey"  # no MyKey ID yet: set it up first
-    header = response.headers["set-cookie"]
-    cookie = SimpleCookie(header)["mp_session"]
+    cookie = set_cookie(response, "mp_session")
     assert cookie["httponly"] is True
     assert cookie["secure"] is True
     assert cookie["samesite"].lower() == "lax"
     assert cookie["path"] == "/"
     assert int(cookie["max-age"]) == 30 * 60
+    # The cookie that lets the login page say a session ended holds nothing but "1".
+    before = set_cookie(response, "mp_signed_in_before")
+    assert before.value == "1"
+    assert before["httponly"] is True
     token = cookie.value
     uow = pages.platform.unit_of_work()
     with uow:
@@ -187,6 +201,46 @@ def test_a_signed_out_visitor_is_sent_to_the_login_page_and_back_afterwards(page
     assert signed.headers["location"] == "/me"
 
 
+def test_a_session_that_timed_out_is_said_to_have_ended_and_leads_back(pages):
+    pages.signed_in()
+    pages.clock.advance(timedelta(minutes=31))
+    sent = pages.client.get("/apply/paypay?lang=ja", follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/login?next=%2Fapply%2Fpaypay%3Flang%3Dja&ended=1"
+    login = pages.client.get(sent.headers["location"])
+    assert "ログインの有効期限が切れたか、ログアウトしたため" in login.text
+    assert 'name="next" value="/apply/paypay?lang=ja"' in login.text
+    signed = pages.post(
+        "/login",
+        {"card": "parent", "pin": "1234", "next": "/apply/paypay?lang=ja"},
+        follow_redirects=False,
+    )
+    assert signed.headers["location"] == "/apply/paypay?lang=ja"
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page(pages):
+    pages.signed_in()
+    pages.post("/logout", {})
+    sent = pages.confirm(follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/login?next=%2Fapply%2Fpaypay%2Fconfirm&ended=1"
+    signed = pages.post(
+        "/login", {"card": "parent", "pin": "1234", "next": "/apply/paypay/confirm"}
+    )
+    assert signed.url.path == "/apply/paypay"  # the form again: the code is typed anew
+    assert 'name="payment_service_id"' in signed.text
+
+
+@pytest.mark.parametrize("next_page", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_a_next_page_on_another_site_is_never_followed(pages, next_page):
+    login = pages.client.get("/login", params={"next": next_page, "ended": "1"})
+    assert 'name="next" value=""' in login.text
+    signed = pages.post(
+        "/login", {"card": "parent", "pin": "1234", "next": next_page}, follow_redirects=False
+    )
+    assert signed.headers["location"] == "/mykey"
+
+
 def test_a_next_page_on_another_site_is_ignored(pages):
     signed = pages.post(
         "/login",
@@ -197,7 +251,7 @@ def test_a_next_page_on_another_site_is_ignored(pages):
 
 
 def test_signing_out_ends_the_session_on_the_server(pages):
-    token = SimpleCookie(pages.login(follow_redirects=False).headers["set-cookie"])["mp_session"]
+    token = set_cookie(pages.login(follow_redirects=False), "mp_session")
     out = pages.post("/logout", {}, follow_redirects=False)
     assert out.status_code == 303
     assert 'mp_session=""' in out.headers["set-cookie"]
@@ -508,7 +562,6 @@ def test_a_second_application_for_the_same_measure_says_already_applied(pages):
     pages.signed_in()
     done = pages.commit()
     assert done.status_code == 200
-    assert str(done.url).startswith("https://testserver/me?applied=")
     assert "PayPayで「マイナポイント第1弾」を申し込みました。" in done.text
     # The form no longer offers phase 1 …
     form = pages.client.get("/apply/paypay").text
@@ -521,11 +574,40 @@ def test_a_second_application_for_the_same_measure_says_already_applied(pages):
     assert "このマイナポイントはすでに申し込まれています。" in summary
 
 
+CUT_OFF = (
+    "2021年4月30日(金)までにマイナンバーカードを申請した方が対象です。"
+    "このカードの申請日は2021年5月10日(月)のため、申し込めません。"
+)
+
+
 def test_a_card_applied_for_after_the_cut_off_is_told_why_it_cannot_apply(pages):
     pages.signed_in("late")
     page = pages.client.get("/apply/paypay").text
-    assert "このマイナポイントの対象となる条件を満たしていません。" in page
+    assert CUT_OFF in page  # the rule, with its date and the card's
+    assert "お住まいの市区町村の窓口にお問い合わせください" in page  # what to do instead
     assert 'name="measure"' not in page
+
+
+def test_a_card_that_cannot_apply_hears_why_right_after_signing_in_before_any_input(pages):
+    landed = pages.login("late")  # no MyKey ID yet: the sign-in lands on /mykey
+    assert landed.url.path == "/mykey"
+    assert CUT_OFF in landed.text
+    assert landed.text.index(CUT_OFF) < landed.text.index('action="/mykey"')
+    # The application form says it too, instead of asking for a MyKey ID first.
+    form = pages.client.get("/apply/paypay").text
+    assert CUT_OFF in form
+    assert "先にマイキーIDを設定してください。" not in form
+    assert CUT_OFF in pages.client.get("/me").text
+
+
+def test_a_person_who_applied_is_not_told_so_again_on_my_page_but_on_the_form(pages):
+    pages.signed_in()
+    pages.commit()
+    assert "このカードでは、現在申し込めるマイナポイントはありません" not in (
+        pages.client.get("/me").text
+    )
+    form = pages.client.get("/apply/paypay").text
+    assert "申し込んだ当日であれば、マイページで取り消して" in form
 
 
 def test_a_service_that_takes_applications_only_in_its_app_says_so_and_links_nowhere(pages):
@@ -547,15 +629,17 @@ def test_an_unknown_service_is_a_page_not_found(pages):
 # --- same-day cancellation ---------------------------------------------------------------------
 
 
-def _application_id(html: str) -> str:
-    found = re.search(r'action="/me/applications/([0-9a-f]+)/cancel"', html)
-    assert found, "the application list offers a cancellation"
+def _application_id(done) -> str:
+    """The application a commit made: the commit ends on its page, /me/applications/{id}."""
+    found = re.fullmatch(r"/me/applications/([0-9a-f]+)", done.url.path)
+    assert found, f"the commit ends on the application's page, not {done.url}"
     return found.group(1)
 
 
 def test_an_application_is_cancelled_on_its_day_and_the_account_is_free_again(pages):
     pages.signed_in()
-    application = _application_id(pages.commit().text)
+    application = _application_id(pages.commit())
+    assert f'action="/me/applications/{application}/cancel"' in pages.client.get("/me").text
     cancelled = pages.post(f"/me/applications/{application}/cancel", {})
     assert cancelled.status_code == 200
     assert "申込みを取り消しました。" in cancelled.text
@@ -565,7 +649,7 @@ def test_an_application_is_cancelled_on_its_day_and_the_account_is_free_again(pa
 
 def test_a_cancellation_the_next_day_is_refused_with_the_message(pages):
     pages.signed_in()
-    application = _application_id(pages.commit().text)
+    application = _application_id(pages.commit())
     pages.clock.advance(timedelta(days=1))
     pages.signed_in()  # the session of yesterday has expired
     page = pages.client.get("/me").text
@@ -580,12 +664,62 @@ def test_a_cancellation_the_next_day_is_refused_with_the_message(pages):
 
 def test_someone_elses_application_cannot_be_cancelled(pages):
     pages.signed_in()
-    application = _application_id(pages.commit().text)
+    application = _application_id(pages.commit())
     pages.post("/logout", {})
     pages.signed_in("senior")
     refused = pages.post(f"/me/applications/{application}/cancel", {})
     assert refused.status_code == 404
     assert "お探しの情報は見つかりませんでした。" in refused.text
+
+
+# --- post/redirect/get and the completion page ----------------------------------------------
+
+
+def test_every_successful_post_of_the_application_answers_with_a_redirect(pages):
+    pages.signed_in()
+    checked = pages.confirm(follow_redirects=False)
+    assert checked.status_code == 303
+    assert checked.headers["location"] == "/apply/paypay/confirm"
+    confirmation = pages.client.get("/apply/paypay/confirm")
+    assert confirmation.status_code == 200
+    assert "ヤマダ タ**" in confirmation.text
+    preview = PREVIEW.search(confirmation.text)
+    assert preview is not None
+    # A reload of the confirmation shows the same one, and sends nothing.
+    assert PREVIEW.search(pages.client.get("/apply/paypay/confirm").text)[1] == preview[1]
+    data = {"preview": preview[1], "confirm_account": "yes", "confirm_final": "yes"}
+    committed = pages.post("/apply/paypay", data, follow_redirects=False)
+    assert committed.status_code == 303
+    application = committed.headers["location"].rsplit("/", 1)[1]
+    assert committed.headers["location"] == f"/me/applications/{application}"
+    # Back to the confirmation after applying: the form, which says it is applied for.
+    back = pages.client.get("/apply/paypay/confirm")
+    assert back.url.path == "/apply/paypay"
+    assert "このマイナポイントはすでに申し込まれています。" in back.text
+
+
+def test_the_completion_page_gives_the_application_number_and_what_happens_next(pages):
+    pages.signed_in()
+    done = pages.commit()
+    application = _application_id(done)
+    text = re.sub(r"<[^>]+>", "", done.text)
+    assert "申込みが完了しました" in text
+    assert application in text
+    assert "申込番号" in text
+    # Which charges count and until when, when PayPay grants, where to see it, cancelling.
+    assert (
+        "2021年7月19日(月)の申込み以降、2021年9月30日(木)までにPayPayでしたチャージの25%が"
+        "ポイントになります(1人あたり上限5,000ポイント)。"
+    ) in text
+    assert "当日に付与" in text
+    assert "マイページに表示されます" in text
+    assert "本日(2021年7月19日(月))中のみ、マイページでできます。" in text
+    assert "Cache-Control" in done.headers
+    assert done.headers["Cache-Control"] == "no-store"
+    # The page is the person's own: someone else is told it does not exist.
+    pages.post("/logout", {})
+    pages.signed_in("senior")
+    assert pages.client.get(f"/me/applications/{application}").status_code == 404
 
 
 # --- legal representatives (RULES.md R14) ---------------------------------------------------------
@@ -610,6 +744,28 @@ def test_a_parent_applies_for_the_child_with_their_own_card_and_account(pages):
     done = pages.commit_preview(preview[1], representative_pin="1234")
     assert done.status_code == 200
     assert "法定代理人による申込み" in done.text
+
+
+def test_a_child_is_told_first_that_the_representative_applies_and_cannot_apply_alone(pages):
+    pages.signed_in("child")
+    form = pages.client.get("/apply/paypay").text
+    told = "15歳未満の方は、ご本人だけでは申し込めません。"
+    # Said before the form, and the card list offers no "without a representative".
+    assert told in form
+    assert form.index(told) < form.index('name="payment_service_id"')
+    assert "使わない(ご本人が申し込む)" not in form
+    # Alone, even with a wrong security code: refused next to the representative's card,
+    # before the account is checked (the wrong code costs no try).
+    alone = pages.confirm(payment_service_id=CHILD_ID, security_code="9999")
+    assert alone.status_code == 422
+    choose = "法定代理人のカードを選んでください。"
+    assert field_errors(alone.text) == {"representative_card": choose}
+    uow = pages.platform.unit_of_work()
+    with uow:
+        account = uow.accounts.get("paypay", CHILD_ID)
+    assert account is not None
+    assert account.wrong_codes == 0
+    assert "まだ申込みはありません。" in pages.client.get("/me").text
 
 
 def test_a_card_that_is_not_the_childs_representative_is_refused(pages):

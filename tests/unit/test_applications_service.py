@@ -34,8 +34,10 @@ from mynapoint.services.applications import (
     NewApplication,
     RepresentativeNotAllowed,
     RepresentativeProof,
+    RepresentativeRequired,
     apply,
     cancel,
+    person_standing,
     preview,
 )
 from mynapoint.services.auth import create_challenge
@@ -106,6 +108,7 @@ class World:
         birth_date: date = date(1980, 4, 1),
         card_applied_on: date = date(2021, 1, 10),
         representative_of: str | None = None,
+        adult_ward: bool = False,
     ) -> VirtualCard:
         return self.authority.issue_card(
             PIN,
@@ -113,6 +116,7 @@ class World:
             card_applied_on=card_applied_on,
             issued_at=datetime(2021, 3, 1, 9, 0, tzinfo=JST),
             representative_of=representative_of,
+            adult_ward=adult_ward,
         )
 
     def applicant(self, card: VirtualCard, *, mykey: bool = True) -> Applicant:
@@ -279,6 +283,28 @@ def test_a_refused_application_counts_no_security_code(world):
     assert world.wrong_codes(applicant.person) == 0
 
 
+def test_the_standing_before_a_service_is_the_applications_own_refusal_with_its_rule(world):
+    late = world.authority.facts(world.card(card_applied_on=date(2021, 5, 10)).serial)
+    on_time = world.authority.facts(world.card().serial)
+    assert late is not None
+    assert on_time is not None
+    rules = world.desk.rules
+    [refused] = person_standing(rules, late, set(), DAY)
+    assert refused.measure is Measure.PHASE1
+    assert refused.refused is not None
+    assert refused.refused.code == "not_eligible"
+    assert refused.refused.details["card_applied_by"] == "2021-04-30"
+    [open_now] = person_standing(rules, on_time, set(), DAY)
+    assert open_now.refused is None
+    [applied] = person_standing(rules, on_time, {Measure.PHASE1}, DAY)
+    assert applied.refused is not None
+    assert applied.refused.code == "already_applied"
+    # In 2022 measure 1 takes applications; after the program nothing does, so there is
+    # nothing to say about anyone.
+    assert person_standing(rules, on_time, set(), datetime(2022, 1, 5, tzinfo=JST)) != []
+    assert person_standing(rules, on_time, set(), datetime(2024, 1, 5, tzinfo=JST)) == []
+
+
 def test_a_code_out_of_format_is_refused_without_counting(world):
     applicant = world.applicant(world.card())
     with pytest.raises(InvalidAccountInput):
@@ -439,6 +465,37 @@ def test_a_representative_is_for_minors_only_unless_the_holder_is_a_ward(
     else:
         with pytest.raises(RepresentativeNotAllowed):
             world.apply(applicant, representative=world.proof(guardian))
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "adult_ward", "alone"),
+    [
+        (date(2012, 6, 1), False, False),  # 9
+        (date(2006, 7, 20), False, False),  # 14, turning 15 tomorrow
+        (date(2006, 7, 19), False, True),  # 15 today
+        (date(2004, 7, 20), False, True),  # 16
+        (date(1980, 4, 1), False, True),
+        (date(1950, 1, 1), True, False),  # an adult ward
+    ],
+)
+def test_a_holder_under_15_or_a_ward_cannot_apply_alone(world, birth_date, adult_ward, alone):
+    applicant = world.applicant(world.card(birth_date=birth_date, adult_ward=adult_ward))
+    if alone:
+        assert world.apply(applicant).application.representative is None
+        return
+    with pytest.raises(RepresentativeRequired) as refused:
+        world.apply(applicant, code="9999")
+    assert refused.value.code == "representative_required"
+    assert refused.value.details["reason"] == ("adult_ward" if adult_ward else "under_15")
+    # Refused before the account is looked at: the wrong code cost no try.
+    assert world.wrong_codes() == 0
+
+
+def test_a_child_applies_through_the_legal_representative(world):
+    child = world.card(birth_date=date(2012, 6, 1))
+    parent = world.card(birth_date=date(1985, 5, 15), representative_of=child.serial)
+    applied = world.apply(world.applicant(child), representative=world.proof(parent))
+    assert applied.application.representative is not None
 
 
 def test_a_revoked_session_certificate_cannot_apply(world):

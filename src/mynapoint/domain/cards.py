@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from mynapoint.domain.calendar import JST, jst_date
+from mynapoint.domain.persons import PersonFacts
 
 PIN_TRIES = 3  # the card locks after 3 consecutive wrong PINs, across days
 CERTIFICATE_YEARS = 5  # valid until the holder's 5th birthday after issuance
@@ -50,3 +51,13 @@ class CardFacts:
     certificate_issued_at: datetime
     predecessor: str | None  # the serial this certificate renewed or replaced
     revoked_at: datetime | None = None
+
+    def person_facts(self) -> PersonFacts:
+        """What the campaign rules judge an application on."""
+        return PersonFacts(
+            card_applied_on=self.card_applied_on,
+            card_applied_online=self.card_applied_online,
+            birth_date=self.birth_date,
+            died_on=self.died_on,
+            certificate_issued_at=self.certificate_issued_at,
+        )

@@ -62,6 +62,14 @@ def preview_account(
     return shown
 
 
+def latest_preview(uow: UnitOfWork, session: Session, service_code: str) -> AccountPreview | None:
+    """The session's latest preview if it is of this service and unused: what its confirmation
+    page shows (the page the preview's POST redirects to)."""
+    with uow:
+        kept = uow.sessions.preview(session.token_hash)
+    return kept if kept is not None and kept.service_code == service_code else None
+
+
 def shown_preview(
     uow: UnitOfWork, session: Session, preview_id: str, service_code: str
 ) -> AccountPreview:

@@ -21,7 +21,7 @@ from mynapoint.domain.accounts import (
     AccountTaken,
     mask_holder_name,
 )
-from mynapoint.domain.applications import ApplicationRequest, refusal_for
+from mynapoint.domain.applications import ApplicationRequest, person_refusal, refusal_for
 from mynapoint.domain.auth import InvalidToken, LoginFailed
 from mynapoint.domain.calendar import jst_date, to_jst
 from mynapoint.domain.campaigns import CampaignRules
@@ -29,7 +29,12 @@ from mynapoint.domain.cards import CardFacts, age_on
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import PersonSnapshot, StoredApplication
 from mynapoint.domain.measures import ApplicationRefusal, Channel, EventKind, Measure
-from mynapoint.domain.persons import PersonFacts
+from mynapoint.domain.representatives import (
+    Representation,
+    RepresentedBecause,
+    representation_for,
+    represented_because,
+)
 from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.jpki.ports import CardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
@@ -46,10 +51,6 @@ from mynapoint.services.codes import CodeHasher, check_account_input
 from mynapoint.services.ledger import reevaluate
 from mynapoint.services.ports import UnitOfWork
 from mynapoint.services.throttling import NullThrottle, Throttle
-
-# RULES.md R14 speaks of holders under 15, of 15-17 and of adults: the age of majority of the
-# 2022 Civil Code (18), applied to every application day [choice].
-ADULT_AGE = 18
 
 
 class MyKeyRequired(MynapointError):
@@ -75,6 +76,12 @@ class NotLegalRepresentative(MynapointError):
 
 class RepresentativeNotAllowed(MynapointError):
     code = "representative_not_allowed"
+
+
+class RepresentativeRequired(MynapointError):
+    """A holder under 15, or an adult ward, applies through the legal representative (R14)."""
+
+    code = "representative_required"
 
 
 class CancellationNotAllowed(MynapointError):
@@ -184,6 +191,8 @@ def apply(
     if not request.account_checked:
         check_account_input(service, credentials.payment_service_id, credentials.security_code)
     holder = _holder_facts(desk.authority, applicant, now)
+    if request.representative is None:
+        _check_applies_alone(holder, now)
     representative = (
         _verified_representative(uow, desk, holder, request.representative, now)
         if request.representative is not None
@@ -338,6 +347,26 @@ def _snapshot(facts: CardFacts) -> PersonSnapshot:
     )
 
 
+def _check_applies_alone(holder: CardFacts, now: datetime) -> None:
+    today = jst_date(now)
+    needs = representation_for(holder.birth_date, adult_ward=holder.adult_ward, on=today)
+    if needs is not Representation.REQUIRED:
+        return
+    because = represented_because(holder.birth_date, adult_ward=holder.adult_ward, on=today)
+    age = age_on(holder.birth_date, today)
+    who = (
+        f"the card holder is {age} on {today}: under 15"
+        if because is RepresentedBecause.UNDER_15
+        else "the card holder is an adult ward"
+    )
+    raise RepresentativeRequired(
+        f"{who}, so the legal representative applies (RULES.md R14); send representative, the "
+        "representative's own card signature over a fresh challenge",
+        reason=because.value,
+        age=age,
+    )
+
+
 def _verified_representative(
     uow: UnitOfWork,
     desk: ApplicationDesk,
@@ -348,7 +377,8 @@ def _verified_representative(
     """The person of a legal representative who signed for the holder (RULES.md R14)."""
     today = jst_date(now)
     age = age_on(holder.birth_date, today)
-    if age >= ADULT_AGE and not holder.adult_ward:
+    allowed = representation_for(holder.birth_date, adult_ward=holder.adult_ward, on=today)
+    if allowed is Representation.NOT_ALLOWED:
         raise RepresentativeNotAllowed(
             f"the card holder is {age} on {today}: an adult who is not an adult ward applies "
             "in person; leave out representative",
@@ -390,19 +420,9 @@ def _check_standing(
         applied_at=application.applied_at,
         counts=application.counts,
     )
-    refusal = refusal_for(request, service, _person_facts(holder), held, rules)
+    refusal = refusal_for(request, service, holder.person_facts(), held, rules)
     if refusal is not None:
         raise _refused(refusal, rules, application, holder, held)
-
-
-def _person_facts(facts: CardFacts) -> PersonFacts:
-    return PersonFacts(
-        card_applied_on=facts.card_applied_on,
-        card_applied_online=facts.card_applied_online,
-        birth_date=facts.birth_date,
-        died_on=facts.died_on,
-        certificate_issued_at=facts.certificate_issued_at,
-    )
 
 
 def _refused(
@@ -412,9 +432,31 @@ def _refused(
     holder: CardFacts,
     held: set[Measure] | None = None,
 ) -> ApplicationRefused:
-    measure = application.measure
+    return refusal_error(
+        refusal,
+        rules,
+        application.measure,
+        holder,
+        application.applied_at,
+        service_code=application.service_code,
+        held=held,
+    )
+
+
+def refusal_error(
+    refusal: ApplicationRefusal,
+    rules: CampaignRules,
+    measure: Measure,
+    holder: CardFacts,
+    at: datetime,
+    *,
+    service_code: str | None = None,
+    held: set[Measure] | None = None,
+) -> ApplicationRefused:
+    """The refusal as the API answers it, with the facts and the rule that explain it (the
+    pages say the same before any input, from these details)."""
     rule = rules.rule(measure)
-    at = to_jst(application.applied_at).isoformat(timespec="minutes")
+    at_text = to_jst(at).isoformat(timespec="minutes")
     details: dict[str, object] = {"measure": measure.value}
     if refusal is ApplicationRefusal.ALREADY_APPLIED:
         carried = [m for m in rules.carried_from(measure) if held and m in held]
@@ -423,18 +465,17 @@ def _refused(
                 f"your {carried[0].value} application carries into {measure.value} with the "
                 "same service; there is nothing more to apply for"
             )
+            details["carried_from"] = carried[0].value
         else:
             message = (
                 f"you have applied for {measure.value} already; an application cannot be "
                 "changed (only cancelled on its own day)"
             )
     elif refusal is ApplicationRefusal.APPLICATION_WINDOW_CLOSED:
-        message = f"applications for {measure.value} ({rule.name_en}) are not open at {at}"
+        message = f"applications for {measure.value} ({rule.name_en}) are not open at {at_text}"
     elif refusal is ApplicationRefusal.SERVICE_NOT_ACCEPTING:
-        message = (
-            f"service '{application.service_code}' takes no {measure.value} applications at {at}"
-        )
-        details["service_code"] = application.service_code
+        message = f"service '{service_code}' takes no {measure.value} applications at {at_text}"
+        details["service_code"] = service_code
     elif refusal is ApplicationRefusal.WAITING_PERIOD:
         opens = holder.certificate_issued_at + rule.waiting_after_issuance
         message = (
@@ -444,15 +485,66 @@ def _refused(
         )
         details["applies_from"] = to_jst(opens).isoformat()
     else:
-        message = _not_eligible_message(measure, holder, application.applied_at)
+        message = _not_eligible(rules, measure, holder, at, details)
     return ApplicationRefused(refusal, message, **details)
 
 
-def _not_eligible_message(measure: Measure, holder: CardFacts, at: datetime) -> str:
+def _not_eligible(
+    rules: CampaignRules,
+    measure: Measure,
+    holder: CardFacts,
+    at: datetime,
+    details: dict[str, object],
+) -> str:
+    """Why a person is not eligible: the day of death, or the card cut-off (R10, R12)."""
     if holder.died_on is not None and jst_date(at) >= holder.died_on:
+        details["cause"] = "holder_deceased"
         return f"the card holder died on {holder.died_on}; no application can be made"
     applied: date = holder.card_applied_on
+    details["cause"] = "card_cutoff"
+    details["card_applied_on"] = applied.isoformat()
+    terms = rules.rule(measure).terms_at(at, None)
+    cutoff = None if terms is None else terms.card_cutoff
+    if cutoff is None:
+        return f"{measure.value} at this date is not open to this card (applied for on {applied})"
+    details["card_applied_by"] = cutoff.applied_by.isoformat()
+    online = ""
+    if cutoff.applied_online_by is not None:
+        details["card_applied_online_by"] = cutoff.applied_online_by.isoformat()
+        online = f" (online applications by {cutoff.applied_online_by})"
     return (
-        f"{measure.value} at this date is for cards applied for by its cut-off; this card was "
-        f"applied for on {applied}"
+        f"{measure.value} at this date is for cards applied for by {cutoff.applied_by}{online}; "
+        f"this card was applied for on {applied}"
     )
+
+
+@dataclass(frozen=True)
+class MeasureStanding:
+    """One measure taking applications now, and why this person cannot apply (None: they can)."""
+
+    measure: Measure
+    refused: ApplicationRefused | None
+
+
+def person_standing(
+    rules: CampaignRules, holder: CardFacts, held: set[Measure], now: datetime
+) -> list[MeasureStanding]:
+    """Per measure whose applications are open now: whether this card holder can apply with
+    any service, and the refusal that says why not (the application's own checks,
+    domain/applications.py, asked before anything is typed)."""
+    person = holder.person_facts()
+    found = []
+    for measure in rules.measures:
+        if person_refusal(measure, now, person, set(), rules) in _NOT_OPEN:
+            continue  # not taking applications now: nobody's standing to speak of
+        refusal = person_refusal(measure, now, person, held, rules)
+        error = (
+            None
+            if refusal is None
+            else refusal_error(refusal, rules, measure, holder, now, held=held)
+        )
+        found.append(MeasureStanding(measure, error))
+    return found
+
+
+_NOT_OPEN = frozenset({ApplicationRefusal.APPLICATION_WINDOW_CLOSED})

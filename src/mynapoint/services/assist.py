@@ -34,15 +34,15 @@ from mynapoint.domain.assist import (
 from mynapoint.domain.auth import WrongPin
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.campaigns import CampaignRules, MeasureRule
-from mynapoint.domain.cards import CardFacts, age_on
+from mynapoint.domain.cards import CardFacts
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import StoredApplication
 from mynapoint.domain.measures import Channel, EventKind, Measure
+from mynapoint.domain.representatives import Representation, representation_for
 from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.jpki.card import VirtualCard
 from mynapoint.services.account_checks import AccountCredentials
 from mynapoint.services.applications import (
-    ADULT_AGE,
     Applicant,
     Applied,
     NewApplication,
@@ -170,7 +170,8 @@ def citizen_view(
         mykey = uow.mykeys.for_person(session.person)
     facts = counter.desk.authority.facts(session.card_serial)
     may_use_representative = facts is not None and (
-        facts.adult_ward or age_on(facts.birth_date, jst_date(now)) < ADULT_AGE
+        representation_for(facts.birth_date, adult_ward=facts.adult_ward, on=jst_date(now))
+        is not Representation.NOT_ALLOWED
     )
     return CitizenView(
         mykey_id=None if mykey is None else mykey.mykey_id,

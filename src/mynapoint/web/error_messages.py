@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from mynapoint.web.i18n import N_, _, date_time
+from mynapoint.web.i18n import N_, _, date_time, long_date
 
 MESSAGES: dict[str, str] = {
     "malformed_request": N_("入力内容を読み取れませんでした。もう一度入力してください。"),
@@ -72,6 +72,10 @@ MESSAGES: dict[str, str] = {
     ),
     "cancellation_not_allowed": N_("申込みの取消しは、申し込んだ当日のみできます。"),
     "representative_not_allowed": N_("この申込みは代理人による手続きができません。"),
+    "representative_required": N_(
+        "15歳未満の方は、ご本人だけでは申し込めません。法定代理人(親権者など)が、"
+        "ご自身のマイナンバーカードも読み取って申し込みます。"
+    ),
     "budget_frame_reached": N_("予算の上限に達したため、受付を終了しました。"),
     "batch_too_large": N_("一度に送信できる件数を超えています。"),
     "request_too_large": N_(
@@ -94,6 +98,16 @@ MESSAGES: dict[str, str] = {
     "unavailable": N_("ただいま混み合っています。時間をおいてもう一度お試しください。"),
 }
 
+# A ward of full age: said as such (domain/representatives.py RepresentedBecause).
+_WARD = N_(
+    "成年被後見人の方は、ご本人だけでは申し込めません。成年後見人(法定代理人)が、"
+    "ご自身のマイナンバーカードも読み取って申し込みます。"
+)
+# The card cut-off of a measure (RULES.md R10, R12), with the card's own application day.
+_CARD_CUTOFF = N_(
+    "{by}までにマイナンバーカードを申請した方が対象です。"
+    "このカードの申請日は{on}のため、申し込めません。"
+)
 _TRIES_LEFT = N_("あと{tries}回間違えるとカードがロックされます。")
 _UNTIL = N_("{at}以降にお申し込みいただけます。")
 _RETRY_IN = N_("約{minutes}分後にもう一度お試しください。")
@@ -101,8 +115,17 @@ _RETRY_IN = N_("約{minutes}分後にもう一度お試しください。")
 
 def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
     """The sentence for `code` in the reader's language; an unknown code reads as a failure."""
-    text = _(MESSAGES.get(code, MESSAGES["internal_error"]))
     details = details or {}
+    if code == "representative_required" and details.get("reason") == "adult_ward":
+        return _(_WARD)
+    applied_by, applied_on = details.get("card_applied_by"), details.get("card_applied_on")
+    if code == "not_eligible" and isinstance(applied_by, str) and isinstance(applied_on, str):
+        with suppress(ValueError):
+            return _(_CARD_CUTOFF).format(
+                by=long_date(date.fromisoformat(applied_by)),
+                on=long_date(date.fromisoformat(applied_on)),
+            )
+    text = _(MESSAGES.get(code, MESSAGES["internal_error"]))
     tries = details.get("tries_left")
     if code == "wrong_pin" and isinstance(tries, int) and tries > 0:
         text += _(_TRIES_LEFT).format(tries=tries)

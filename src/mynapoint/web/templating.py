@@ -10,6 +10,8 @@ import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from mynapoint.domain.calendar import to_jst
+from mynapoint.rules.corners import load_corner_directory
 from mynapoint.web import i18n
 from mynapoint.web.csrf import CSRF_FIELD, csrf_token
 from mynapoint.web.pages.citizen.session import signed_in
@@ -47,6 +49,23 @@ def platform_now(request: Request) -> datetime:
     return now
 
 
+def jst_iso_date(value: datetime) -> str:
+    """The JST day of an instant, as a <time datetime> carries it."""
+    return to_jst(value).date().isoformat()
+
+
+def issuing_cities() -> list[str]:
+    """The cities whose support corners the site shows (the corner files), in the reader's
+    language: the footer names them beside the ministry that runs the program."""
+    english = i18n.current_locale() == "en"
+    return [
+        (city.name_en or city.name) if english else city.name
+        for city in load_corner_directory().cities
+    ]
+
+
+templates.env.filters["jst_iso_date"] = jst_iso_date
+templates.env.globals["issuing_cities"] = issuing_cities
 templates.env.globals["locale"] = i18n.current_locale
 templates.env.globals["platform_now"] = platform_now
 templates.env.globals["switch_language_url"] = switch_language_url

@@ -31,7 +31,7 @@ REPRESENTATIVE = (
     "unknown_challenge", "challenge_expired", "challenge_used", "invalid_signature",
     "untrusted_certificate", "certificate_revoked", "certificate_expired",
     "certificate_not_yet_valid", "not_legal_representative", "representative_not_allowed",
-    "revocation_list_stale",
+    "representative_required", "revocation_list_stale",
 )  # fmt: skip
 APPLY_ERRORS = (
     *AUTH, "unknown_service", "mykey_required", "invalid_counts", "channel_not_allowed",
@@ -80,8 +80,9 @@ class ApplicationIn(AccountIn):
     )
     representative: RepresentativeIn | None = Field(
         default=None,
-        description="a legal representative's card signature (RULES.md R14): for a holder under "
-        "15 or an adult ward; the account is then the representative's",
+        description="a legal representative's card signature (RULES.md R14): required for a "
+        "holder under 15 or an adult ward (else 403 representative_required), possible for a "
+        "holder of 15-17; the account may then be the representative's",
     )
 
 

@@ -52,6 +52,7 @@ _FIELD_OF: Final = {
     "application_window_closed": MEASURE,
     "service_not_accepting": MEASURE,
     "budget_frame_reached": MEASURE,
+    "representative_required": REPRESENTATIVE_CARD,
 }
 # Refusals about the representative's card: next to the representative's PIN.
 REPRESENTATIVE_CODES: Final = frozenset(
@@ -159,10 +160,13 @@ def check_shape(
     service: PaymentService,
     kinds: dict[Measure, MeasureKind],
     refused: dict[Measure, str],
+    *,
+    representative_required: bool = False,
 ) -> FieldErrors:
     """Something chosen for each choice and each code typed in the catalog's format.
 
-    `kinds` are the measures open to the person now, `refused` those that are not, with why.
+    `kinds` are the measures open to the person now, `refused` those that are not, with why;
+    `representative_required`: the holder applies through the legal representative (R14).
     """
     errors: FieldErrors = {}
     measure = entered.measure_value()
@@ -185,6 +189,8 @@ def check_shape(
             errors[field.field_id] = field.missing_error()
         elif not service.security_codes[index].matches(typed):
             errors[field.field_id] = field.format_error()
+    if representative_required and not entered.representative_card:
+        errors[REPRESENTATIVE_CARD] = _("法定代理人のカードを選んでください。")
     return errors
 
 

@@ -22,14 +22,17 @@ from mynapoint.bootstrap import Platform
 from mynapoint.domain.account_previews import AccountPreview
 from mynapoint.domain.assist import PreviewOutdated
 from mynapoint.domain.auth import Session
+from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.cards import CardFacts
 from mynapoint.domain.errors import MynapointError, UnknownService
 from mynapoint.domain.measures import Channel, EventKind, MeasureKind
+from mynapoint.domain.representatives import Representation, represented_because
 from mynapoint.domain.services import PaymentService
 from mynapoint.jpki.card import InvalidPin, VirtualCard, validate_pin
 from mynapoint.services.account_previews import (
     AccountChoice,
     apply_previewed,
+    latest_preview,
     preview_account,
     shown_preview,
 )
@@ -72,6 +75,7 @@ from mynapoint.web.pages.citizen.standing import (
     Standing,
     may_have_representative,
     measure_name,
+    representation,
     standing,
 )
 from mynapoint.web.templating import templates
@@ -102,6 +106,18 @@ class Case:
         return standing(
             self.platform.rules, self.service, self.card, active, self.platform.clock.now()
         )
+
+    def needs_representative(self) -> bool:
+        """A holder under 15 or an adult ward: the legal representative applies (R14)."""
+        return representation(self.card, self.platform.clock.now()) is Representation.REQUIRED
+
+    def represented_because(self) -> dict[str, str]:
+        """Why the representative applies, as the API's error details say it."""
+        today = jst_date(self.platform.clock.now())
+        because = represented_because(
+            self.card.birth_date, adult_ward=self.card.adult_ward, on=today
+        )
+        return {"reason": because.value}
 
     def has_mykey(self) -> bool:
         uow = self.platform.unit_of_work()
@@ -189,6 +205,10 @@ def _form_page(
         "id_field": id_field(service),
         "code_fields": code_fields(service),
         "representative_cards": case.representative_cards(),
+        "needs_representative": case.needs_representative(),
+        "representative_message": message_for(
+            "representative_required", case.represented_because()
+        ),
         "entered": entered,
         "chosen_measure": chosen,
         "errors": errors,
@@ -262,7 +282,8 @@ def _checked(case: Case, entered: Entered) -> FieldErrors:
         entered,
         case.service,
         {c.measure: c.kind for c in now_standing.open},
-        {c.measure: why for c, why in now_standing.refused},
+        {r.choice.measure: r.why for r in now_standing.refused},
+        representative_required=case.needs_representative(),
     )
 
 
@@ -271,12 +292,19 @@ def application_form(request: Request, case: CaseDep) -> Response:
     return _form_page(request, case, Entered())
 
 
-@router.get("/apply/{service_code}/confirm")
-def back_to_the_form(request: Request, service_code: ServiceCode) -> Response:
-    """The confirmation is a POST's answer: the language switch (a GET of the same address) or
-    a bookmark lands on the form instead, which is where the details are typed again."""
-    query = f"?{request.url.query}" if request.url.query else ""
-    return RedirectResponse(f"/apply/{quote(service_code)}{query}", status_code=303)
+@router.get("/apply/{service_code}/confirm", response_class=HTMLResponse)  # noqa: FAST003 - read by the CaseDep dependency
+def confirmation_page(request: Request, case: CaseDep) -> Response:
+    """The confirmation of the session's latest preview of this service: where the checked
+    account's POST redirects (post/redirect/get), so Back and reload never send a form again.
+
+    Without one (used by the application, replaced, or never made: a bookmark, Back after
+    applying) the form is shown instead, which says what is left to apply for.
+    """
+    kept = latest_preview(case.platform.unit_of_work(), case.me, case.service.code)
+    if kept is None:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/apply/{quote(case.service.code)}{query}", status_code=303)
+    return _confirm_page(request, case, kept)
 
 
 @router.post(
@@ -312,9 +340,9 @@ def _representative_proof(
     return signed, {}
 
 
-def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLResponse:
-    """The security code checked (once) and the account kept with the session, then the
-    confirmation with the holder's masked name; the form again if the account check refuses."""
+def _confirmation(request: Request, case: Case, entered: Entered) -> Response:
+    """The security code checked (once) and the account kept with the session, then a redirect
+    to the confirmation with the holder's masked name; the form again if the check refuses."""
     measure = entered.measure_value()
     if measure is None:  # check_shape said so already; this tells the type checker
         return _form_page(request, case, entered.without_codes(), status_code=422)
@@ -325,7 +353,7 @@ def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLRespons
         entered.representative_card,
     )
     try:
-        shown = preview_account(
+        preview_account(
             case.platform.unit_of_work(), case.desk, case.me, choice, case.platform.clock.now()
         )
     except MynapointError as exc:
@@ -339,7 +367,7 @@ def _confirmation(request: Request, case: Case, entered: Entered) -> HTMLRespons
                 _status(exc),
             ),
         )
-    return _confirm_page(request, case, shown)
+    return RedirectResponse(f"/apply/{quote(case.service.code)}/confirm", status_code=303)
 
 
 def _unconfirmed(*, confirm_account: str, confirm_final: str) -> FieldErrors:
@@ -408,7 +436,9 @@ def commit_application(
         if REPRESENTATIVE_PIN in errors:
             return _refused(exc, _confirm_page(request, case, shown, errors, _status(exc)))
         return _refused(exc, _form_page(request, case, _entered_from(shown), errors, _status(exc)))
-    return RedirectResponse(f"/me?applied={applied.application.application_id}", status_code=303)
+    return RedirectResponse(
+        f"/me/applications/{applied.application.application_id}", status_code=303
+    )
 
 
 def _outdated() -> str:

@@ -82,11 +82,22 @@ def login_page(
     me: MaybeCitizen,
     next_url: Annotated[str | None, Query(alias="next", max_length=500)] = None,
     signed_out: Annotated[bool, Query(alias="signed_out")] = False,
+    ended: Annotated[bool, Query(alias="ended")] = False,
 ) -> Response:
     if me is not None:
         return RedirectResponse(safe_next(next_url) or "/me", status_code=303)
-    notice = _("ログアウトしました。") if signed_out else None
-    return _page(request, platform, next_url=safe_next(next_url), notice=notice)
+    back = safe_next(next_url)
+    notice = None
+    if signed_out:
+        notice = _("ログアウトしました。")
+    elif ended:
+        notice = _(
+            "ログインの有効期限が切れたか、ログアウトしたため、ログインし直してください。"
+            "入力中の内容は送信されていません。"
+        )
+        if back:
+            notice += _("ログインすると、元のページに戻ります。")
+    return _page(request, platform, next_url=back, notice=notice)
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])

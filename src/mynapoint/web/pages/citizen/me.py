@@ -27,7 +27,7 @@ from mynapoint.web.i18n import N_, _
 from mynapoint.web.pages.citizen.application_form import COUNTS_LABELS, localized
 from mynapoint.web.pages.citizen.forms import FORM, FieldErrors
 from mynapoint.web.pages.citizen.session import NO_STORE, MaybeCitizen, to_login
-from mynapoint.web.pages.citizen.standing import measure_name
+from mynapoint.web.pages.citizen.standing import measure_name, signed_in_standing
 from mynapoint.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -124,6 +124,7 @@ def _me_page(
     with uow:
         mykey = uow.mykeys.for_person(me.person)
     applications = applications_of(platform.unit_of_work(), me.person)
+    standing = signed_in_standing(platform, me)
     points = points_of(platform.unit_of_work(), me.person, today)
     lines = []
     for a in reversed(applications):
@@ -150,6 +151,7 @@ def _me_page(
         "grants": [grant_line(platform.rules, g) for g in points.grants],
         "applications": lines,
         "person_cap": platform.rules.person_total_cap,
+        "standing": None if standing is None else standing.without_applied(),
         "notice": notice,
         "errors": errors or {},
     }
@@ -158,20 +160,12 @@ def _me_page(
     )
 
 
-def _notice(
-    platform: Platform, me: Session, applied: str | None, cancelled: str | None
-) -> str | None:
-    """The line that says what the last action did (after its redirect to this page)."""
-    if not applied and not cancelled:
+def _notice(platform: Platform, me: Session, cancelled: str | None) -> str | None:
+    """The line that says what the cancellation did (after its redirect to this page); an
+    application's own page (applications.py) says what applying did."""
+    if not cancelled:
         return None
-    mine = {a.application_id: a for a in applications_of(platform.unit_of_work(), me.person)}
-    if applied in mine:
-        a = mine[applied]
-        service = platform.catalog.services.get(a.service_code)
-        return _("%(service)sで「%(measure)s」を申し込みました。") % {
-            "service": localized(service.name, service.name_en) if service else a.service_code,
-            "measure": measure_name(platform.rules, a.measure),
-        }
+    mine = {a.application_id for a in applications_of(platform.unit_of_work(), me.person)}
     if cancelled in mine:
         return _("申込みを取り消しました。決済サービスIDは、再び申込みに使えます。")
     return None
@@ -182,12 +176,11 @@ def my_page(
     request: Request,
     platform: PlatformDep,
     me: MaybeCitizen,
-    applied: Annotated[str | None, Query(max_length=32)] = None,
     cancelled: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     if me is None:
         return to_login(request)
-    notice = _notice(platform, me, applied, cancelled)
+    notice = _notice(platform, me, cancelled)
     return _me_page(request, platform, me, notice=notice)
 
 

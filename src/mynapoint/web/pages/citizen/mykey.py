@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mynapoint.domain.auth import Session
 from mynapoint.domain.errors import MynapointError
 from mynapoint.services.mykey import ensure_mykey
 from mynapoint.web.csrf import check_csrf
@@ -14,6 +15,7 @@ from mynapoint.web.dependencies import ClockDep, PlatformDep
 from mynapoint.web.error_messages import message_for
 from mynapoint.web.pages.citizen.forms import FORM
 from mynapoint.web.pages.citizen.session import NO_STORE, MaybeCitizen, to_login
+from mynapoint.web.pages.citizen.standing import signed_in_standing
 from mynapoint.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 def _page(
     request: Request,
     platform: PlatformDep,
-    person: str,
+    me: Session,
     *,
     created: bool = False,
     errors: dict[str, str] | None = None,
@@ -30,11 +32,17 @@ def _page(
 ) -> HTMLResponse:
     uow = platform.unit_of_work()
     with uow:
-        mykey = uow.mykeys.for_person(person)
+        mykey = uow.mykeys.for_person(me.person)
     return templates.TemplateResponse(
         request,
         "citizen/mykey.html",
-        {"mykey": mykey, "created": created, "errors": errors or {}},
+        {
+            "mykey": mykey,
+            "created": created,
+            "errors": errors or {},
+            # Right after signing in, before the first button: what this card can apply for.
+            "standing": signed_in_standing(platform, me),
+        },
         status_code=status_code,
         headers=NO_STORE,
     )
@@ -49,7 +57,7 @@ def mykey_page(
 ) -> Response:
     if me is None:
         return to_login(request)
-    return _page(request, platform, me.person, created=created)
+    return _page(request, platform, me, created=created)
 
 
 @router.post("/mykey", dependencies=[Depends(check_csrf)])
@@ -62,5 +70,5 @@ def set_up_mykey(
         result = ensure_mykey(platform.unit_of_work(), me.person, clock.now(), platform.rules)
     except MynapointError as exc:
         errors = {FORM: message_for(exc.code, exc.details)}
-        return _page(request, platform, me.person, errors=errors, status_code=409)
+        return _page(request, platform, me, errors=errors, status_code=409)
     return RedirectResponse("/mykey?created=true" if result.created else "/mykey", status_code=303)

@@ -20,6 +20,11 @@ from mynapoint.domain.errors import MynapointError
 from mynapoint.services.auth import authenticate
 
 SESSION_COOKIE: Final = "mp_session"
+# Set with the session and kept a day after it: a browser without a live session that carries
+# it had one, so its session ended (timed out, or signed out in another tab) and the login
+# page says so. It holds no secret and identifies nobody.
+SIGNED_IN_BEFORE_COOKIE: Final = "mp_signed_in_before"
+SIGNED_IN_BEFORE_SECONDS: Final = 24 * 60 * 60
 _STATE_KEY: Final = "citizen_session"
 _UNKNOWN: Final = object()
 # Pages that show a person's MyKey ID, accounts or points are never kept in a cache.
@@ -67,6 +72,15 @@ def keep_session(response: Response, token: str, *, secure: bool) -> None:
         samesite="lax",
         path="/",
     )
+    response.set_cookie(
+        SIGNED_IN_BEFORE_COOKIE,
+        "1",
+        max_age=SIGNED_IN_BEFORE_SECONDS,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/",
+    )
 
 
 def forget_session(response: Response, *, secure: bool) -> None:
@@ -80,7 +94,18 @@ def safe_next(value: str | None) -> str | None:
     return None
 
 
+def session_ended(request: Request) -> bool:
+    """This browser was signed in and is not any more: the session timed out, or was ended
+    in another tab (or this one)."""
+    return SESSION_COOKIE in request.cookies or SIGNED_IN_BEFORE_COOKIE in request.cookies
+
+
 def to_login(request: Request) -> RedirectResponse:
-    """Send a signed-out visitor to the login page, and back here afterwards."""
+    """Send a signed-out visitor to the login page, and back here afterwards; say so when
+    their session ended. A form's POST comes back to the page of the form: its address, read
+    with GET, shows that page (the confirmation's shows the form)."""
     back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/login?" + urlencode({"next": back}), status_code=303)
+    query = {"next": back}
+    if session_ended(request):
+        query["ended"] = "1"
+    return RedirectResponse("/login?" + urlencode(query), status_code=303)
