@@ -488,7 +488,7 @@ def test_a_holder_under_15_or_a_ward_cannot_apply_alone(world, birth_date, adult
     assert refused.value.code == "representative_required"
     assert refused.value.details["reason"] == ("adult_ward" if adult_ward else "under_15")
     # Refused before the account is looked at: the wrong code cost no try.
-    assert world.wrong_codes() == 0
+    assert world.wrong_codes(applicant.person) == 0
 
 
 def test_a_child_applies_through_the_legal_representative(world):
