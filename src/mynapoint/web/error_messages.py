@@ -83,7 +83,11 @@ MESSAGES: dict[str, str] = {
     "invalid_account_credentials": N_(
         "決済サービスIDまたはセキュリティコードが違います。決済サービスのアプリ等で確認してください。"
     ),
-    "invalid_counts": N_("件数が正しくありません。"),
+    # What earns points (counts: charge or purchase) does not fit the service and measure
+    # (INTERFACES: "what a service counts"); never a number of anything.
+    "invalid_counts": N_(
+        "ポイントの対象(チャージかお買い物か)の選択が、この決済サービスとマイナポイントに合っていません。"
+    ),
     "account_locked": N_(
         "セキュリティコードを続けて間違えたため、この決済サービスIDはロックされました。"
         "決済サービスの窓口にご連絡ください。"
@@ -95,6 +99,8 @@ MESSAGES: dict[str, str] = {
 
 _TRIES_LEFT = N_("あと{tries}回間違えるとカードがロックされます。")
 _UNTIL = N_("{at}以降にお申し込みいただけます。")
+_PICK_ONE = N_("チャージかお買い物のどちらかを選んでください。")
+_PICK_NONE = N_("この組み合わせでは選べません。選択をはずしてください。")
 
 
 def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
@@ -104,6 +110,9 @@ def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
     tries = details.get("tries_left")
     if code == "wrong_pin" and isinstance(tries, int) and tries > 0:
         text += _(_TRIES_LEFT).format(tries=tries)
+    if code == "invalid_counts" and "given" in details:
+        pick = _PICK_ONE if details["given"] is None else _PICK_NONE
+        text += _(pick)
     until = details.get("applies_from")
     if code == "waiting_period" and isinstance(until, str):
         with suppress(ValueError):
