@@ -4,6 +4,7 @@ which field it marks, what a clerk may type, and what the terminal offers next (
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -253,3 +254,57 @@ def test_a_refused_password_change_marks_its_field(console, new, new_again, fiel
 
     assert refused.status_code == 422
     assert list(marked(refused.text)) == [field]
+
+
+# --- typing is activity: the idle end moves --------------------------------------------------
+
+
+def _activity(terminal, session: str, *, csrf: bool = True):
+    headers = {"X-CSRF-Token": terminal.csrf()} if csrf else {}
+    return terminal.client.post("/counter/activity", data={"session": session}, headers=headers)
+
+
+def test_typing_in_the_form_moves_the_idle_end_and_the_form_goes_through(console):
+    staff = console.signed_in(*STAFF)
+    session = staff.start("parent")
+    console.clock.advance(timedelta(seconds=90))
+
+    kept = _activity(staff, session)  # what the page sends while the clerk types
+
+    assert kept.status_code == 200
+    assert kept.json() == {
+        "open": True,
+        "seconds_left": 120,
+        "text": "10:03 まで操作がないと、この手続きは自動的に終了します。",
+    }
+    assert kept.headers["cache-control"] == "no-store"
+    console.clock.advance(timedelta(seconds=60))  # 2.5 minutes after the card was read
+    shown = staff.preview(session)
+    assert heading(shown.text) == "口座名義の確認", alert(shown.text)
+
+
+def test_activity_for_a_session_gone_idle_ends_it_and_says_so(console):
+    staff = console.signed_in(*STAFF)
+    session = staff.start("parent")
+    console.clock.advance(timedelta(minutes=2))
+
+    answer = _activity(staff, session).json()
+    assert answer["open"] is False
+    assert answer["text"].startswith("この手続きはすでに終了しています")
+    [ended] = _sessions(console)
+    assert ended.end_reason is EndReason.INACTIVITY
+    assert console.actions()[-1] == "session_ended"
+
+
+def test_activity_for_another_session_or_without_the_csrf_token_moves_nothing(console):
+    staff = console.signed_in(*STAFF)
+    session = staff.start("parent")
+    before = _sessions(console)[0].last_activity_at
+    console.clock.advance(timedelta(seconds=30))
+
+    assert _activity(staff, "0" * 32).json()["open"] is False
+    assert _activity(staff, session, csrf=False).status_code == 403
+    assert _sessions(console)[0].last_activity_at == before
+    other = console.signed_in(*SUPERVISOR)  # another clerk's terminal
+    assert _activity(other, session).json()["open"] is False
+    assert _sessions(console)[0].last_activity_at == before

@@ -17,10 +17,11 @@ commit it travels only in the confirmation form, which no cache keeps.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from mynapoint.domain.assist import (
     EndReason,
@@ -43,12 +44,14 @@ from mynapoint.services.counter_sessions import (
     check_session,
     current,
     end,
+    keep_alive,
 )
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import CatalogDep, ClockDep, PlatformDep
 from mynapoint.web.i18n import _
 from mynapoint.web.inputs import NamedUpload, Text
 from mynapoint.web.pages.staff.access import (
+    NO_STORE,
     CounterDep,
     redirect,
 )
@@ -65,11 +68,13 @@ from mynapoint.web.pages.staff.counter_views import (
     confirm_page,
     confirm_refusal,
     done_page,
+    idle_text,
     reading_of,
     start_page,
     status_of,
 )
 from mynapoint.web.pages.staff.labels import (
+    code_text,
     error_text,
 )
 from mynapoint.web.typed_input import typed_code
@@ -282,6 +287,26 @@ def apply_post(
             return start_page(request, error=error_text(exc), status_code=status_of(exc))
         return again(exc)
     return done_page(request, counter, applied)
+
+
+@router.post("/counter/activity", dependencies=[Depends(check_csrf)])
+def activity_post(
+    clerk: ClerkDep,
+    platform: PlatformDep,
+    clock: ClockDep,
+    counter: CounterDep,
+    session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+) -> Response:
+    """The clerk is typing into the session's page (static/staff-counter.js): the idle end
+    moves, as after a step. `{"open": false, "text"}` when the session has ended: the page
+    says so at once (a form of it would be refused)."""
+    deadline = keep_alive(platform.unit_of_work(), counter, clerk, session, clock.now())
+    if deadline is None:
+        return JSONResponse({"open": False, "text": code_text("session_ended")}, headers=NO_STORE)
+    left = max(0, math.ceil((deadline - clock.now()).total_seconds()))
+    return JSONResponse(
+        {"open": True, "seconds_left": left, "text": idle_text(deadline)}, headers=NO_STORE
+    )
 
 
 @router.post("/counter/end", dependencies=[Depends(check_csrf)])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Annotated, Final
+from datetime import datetime
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse
@@ -35,7 +37,7 @@ from mynapoint.services.counter_sessions import (
     current,
 )
 from mynapoint.web.errors import STATUS_BY_CODE, SendInstead
-from mynapoint.web.i18n import N_, _
+from mynapoint.web.i18n import N_, _, clock_time
 from mynapoint.web.pages.citizen.forms import FORM, FieldErrors
 from mynapoint.web.pages.staff.access import (
     Staff,
@@ -74,6 +76,9 @@ REJECTED_NOTICE: Final = N_(
 CONFIRM_MISSING: Final = N_(
     "ご本人(または法定代理人)に名義を確認していただき、確認欄にチェックを入れてください。"
 )
+IDLE_TEXT: Final = N_("%(time)s まで操作がないと、この手続きは自動的に終了します。")
+# The page warns this long before the idle end (a quarter of a short limit).
+WARN_SECONDS: Final = 30
 CHOOSE_CARD: Final = "choose the card file"
 STALE_CODES: Final = frozenset({SessionEnded.code, CardMismatch.code})
 
@@ -123,6 +128,24 @@ def card_of(upload: UploadFile | None) -> VirtualCard:
 def reading_of(upload: UploadFile | None, pin: str) -> CardReading:
     card = card_of(upload)
     return CardReading(card, validate_pin(typed_digits(pin)))
+
+
+def idle_text(deadline: datetime) -> str:
+    return _(IDLE_TEXT) % {"time": clock_time(deadline)}
+
+
+def idle_bar(
+    counter: Counter, session: AssistedSession, deadline: datetime, now: datetime
+) -> dict[str, Any]:
+    """What the page's idle watch (static/staff-counter.js) needs: the session, the seconds
+    left by the platform clock, when to warn, and the sentence."""
+    limit = int(counter.idle_limit.total_seconds())
+    return {
+        "session_id": session.session_id,
+        "seconds_left": max(0, math.ceil((deadline - now).total_seconds())),
+        "warn_seconds": min(WARN_SECONDS, limit // 4),
+        "text": idle_text(deadline),
+    }
 
 
 def status_of(error: MynapointError) -> int:
@@ -207,8 +230,7 @@ def citizen_page(
                 Choice(service_name(s), channels_text(s)) for s in services_elsewhere(catalog)
             ],
             "entered": entered or Entered(measure=measures[0].value if len(measures) == 1 else ""),
-            "deadline": session.idle_deadline(counter.idle_limit),
-            "idle_seconds": int(counter.idle_limit.total_seconds()),
+            "idle": idle_bar(counter, session, session.idle_deadline(counter.idle_limit), now),
             "notice": notice,
             "error": summary_of(errors),
             "errors": errors,
@@ -239,8 +261,12 @@ def confirm_page(
             "measure": measure_name(rules, shown.measure),
             "service": service_code_name(catalog, shown.service_code),
             "counts": "" if shown.counts is None else _(COUNTS_LABELS[shown.counts]),
-            "deadline": session.touched(shown.at).idle_deadline(counter.idle_limit),
-            "idle_seconds": int(counter.idle_limit.total_seconds()),
+            "idle": idle_bar(
+                counter,
+                session,
+                session.touched(shown.at).idle_deadline(counter.idle_limit),
+                request.app.state.platform.clock.now(),
+            ),
             "error": summary_of(errors),
             "errors": errors,
             "offer_end": offer_end,
