@@ -384,3 +384,24 @@ def test_after_a_refusal_the_counter_offers_to_end_the_session(site, new_page, a
     expect(counter.page.get_by_text("職員が終了", exact=False)).to_be_visible()
     assert _applications(site, "late") == []
 
+
+def test_the_staff_console_is_unmistakably_a_staff_screen(site, new_page):
+    citizen = new_page()
+    citizen.goto(site.url + "/")
+    counter = _staff(site, new_page)
+    page = counter.page
+
+    header = page.locator("header.site")
+    expect(header.get_by_text("職員用")).to_be_visible()
+    expect(header).to_contain_text("chuo-staff(職員・中央区役所)")
+    expect(header.locator(".staff-clock")).to_contain_text(
+        f"プラットフォーム時刻: 2021年7月19日(月) {to_jst(site.clock.now()):%H:%M}"
+    )
+    background = "getComputedStyle(document.querySelector('header.site')).backgroundColor"
+    assert page.evaluate(background) != citizen.evaluate(background)
+    expect(page.locator("footer.site")).to_contain_text("職員用画面")
+
+    page.goto(site.url + "/counter?lang=en")
+    expect(header).to_contain_text("chuo-staff (Staff, Chuo Ward Office)")
+    expect(header.get_by_text("Staff only")).to_be_visible()
+    expect(header.locator(".staff-clock")).to_contain_text("Platform time")
