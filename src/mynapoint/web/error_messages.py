@@ -12,7 +12,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from mynapoint.web.i18n import N_, _, date_time
+from mynapoint.web.i18n import N_, _, date_time, ngettext
 
 MESSAGES: dict[str, str] = {
     "malformed_request": N_("入力内容を読み取れませんでした。もう一度入力してください。"),
@@ -97,7 +97,6 @@ MESSAGES: dict[str, str] = {
     "unavailable": N_("ただいま混み合っています。時間をおいてもう一度お試しください。"),
 }
 
-_TRIES_LEFT = N_("あと{tries}回間違えるとカードがロックされます。")
 _UNTIL = N_("{at}以降にお申し込みいただけます。")
 _PICK_ONE = N_("チャージかお買い物のどちらかを選んでください。")
 _PICK_NONE = N_("この組み合わせでは選べません。選択をはずしてください。")
@@ -109,7 +108,11 @@ def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
     details = details or {}
     tries = details.get("tries_left")
     if code == "wrong_pin" and isinstance(tries, int) and tries > 0:
-        text += _(_TRIES_LEFT).format(tries=tries)
+        text += ngettext(
+            "あと{tries}回間違えるとカードがロックされます。",
+            "あと{tries}回間違えるとカードがロックされます。",
+            tries,
+        ).format(tries=tries)
     if code == "invalid_counts" and "given" in details:
         pick = _PICK_ONE if details["given"] is None else _PICK_NONE
         text += _(pick)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.office_hours import HOLIDAY, WEEKDAYS, DayHours, OfficeHours
 from mynapoint.web.api.support_corners import closed_on_holidays, schedule
-from mynapoint.web.i18n import N_, _, current_locale, long_date, pgettext
+from mynapoint.web.i18n import N_, _, current_locale, long_date, month_name, pgettext
 
 _WORKING_WEEK = ("mon", "tue", "wed", "thu", "fri")
 
@@ -183,26 +183,7 @@ def month_to_show(first_day: date, last_day: date, today: date, asked: date | No
 
 
 def month_title(month: date) -> str:
-    return _("{year}年{month}月").format(
-        year=month.year, month=month.month, month_name=_(MONTH_NAMES[month.month - 1])
-    )
-
-
-# The months by name, for the English title ("July 2021"); Japanese writes 7月.
-MONTH_NAMES = (
-    N_("1月"),
-    N_("2月"),
-    N_("3月"),
-    N_("4月"),
-    N_("5月"),
-    N_("6月"),
-    N_("7月"),
-    N_("8月"),
-    N_("9月"),
-    N_("10月"),
-    N_("11月"),
-    N_("12月"),
-)
+    return month_name(month)
 
 
 def month_calendar(
