@@ -211,6 +211,7 @@ def summary(service: PaymentService) -> ServiceSummary:
 class ServiceFacts:
     summary: ServiceSummary
     operator: str
+    operator_lang: str
     timing: list[TimingLine]
     expiry: str
     expiry_lang: str
@@ -228,7 +229,8 @@ def service_facts(service: PaymentService, measures: list[str], now: datetime) -
     today = jst_date(now)
     return ServiceFacts(
         summary=summary(service),
-        operator=service.operator.name,
+        operator=localized(service.operator.name, service.operator.name_en),
+        operator_lang=lang_of(service.operator.name_en),
         timing=timing_lines(service, today),
         expiry=localized(service.expiry_ja, service.expiry_en),
         expiry_lang=lang_of(service.expiry_en),
