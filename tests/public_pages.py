@@ -63,3 +63,47 @@ def japanese_not_marked(html: str) -> list[str]:
         for text, lang in main_pieces(html, "en")
         if lang != "ja" and JAPANESE.search(text)
     ]
+
+
+# A masked holder name as the operator registered it (ヤマダ タ**): a person's name, not text
+# to translate.
+HOLDER_NAME = re.compile(r"[\u30a1-\u30fa\u30fc]+ [\u30a1-\u30fa\u30fc]*\*+")
+# The language switch names the other language in that language.
+LANGUAGE_SWITCH = "日本語"
+_VISIBLE_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder")
+
+
+class _Page(HTMLParser):
+    """Every text a reader sees or hears: the body's text and the labelling attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = 0
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in {"script", "style", "title"}:
+            self.hidden += 1
+        self.texts.extend(v for k, v in found.items() if k in _VISIBLE_ATTRIBUTES and v)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "title"}:
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.texts.append(data)
+
+
+def japanese_left(html: str) -> list[str]:
+    """Japanese an English page still shows, marked or not: nothing but the language switch
+    and the operators' masked holder names may be."""
+    parser = _Page()
+    parser.feed(html)
+    left = []
+    for text in parser.texts:
+        rest = HOLDER_NAME.sub("", text).replace(LANGUAGE_SWITCH, "")
+        if JAPANESE.search(rest):
+            left.append(text.strip())
+    return left

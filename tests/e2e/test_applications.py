@@ -494,3 +494,24 @@ def test_only_the_applicant_can_cancel_and_others_see_no_such_application(app):
         )
         assert response.status_code == 404
         assert error_code(response) == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("payment_service_id", "security_code"),
+    [
+        ("１２３４５６７８９０１２３４５６", CODE),
+        ("1234 5678 9012 3456", CODE),
+        (PAYPAY_ID, "１２３４"),
+    ],
+)
+def test_the_api_takes_ids_and_codes_as_sent_full_width_and_groups_refused(
+    app, payment_service_id, security_code
+):
+    """The pages read what a person types (web/typed_input.py); a program sends ASCII."""
+    token = app.citizen(app.issue())
+    for response in (
+        preview(app, token, payment_service_id=payment_service_id, security_code=security_code),
+        apply(app, token, payment_service_id=payment_service_id, security_code=security_code),
+    ):
+        assert response.status_code == 422, response.text
+        assert error_code(response) in {"invalid_request", "invalid_text"}

@@ -814,7 +814,7 @@ def test_my_page_shows_points_grant_dates_and_what_is_left_to_the_cap(pages):
     assert "付与予定" in page
     assert "あと 3,000ポイント" in page
     english = pages.client.get("/me?lang=en").text
-    assert "Thu, 19 Aug 2021" in english
+    assert "Thu, Aug 19, 2021" in english
     assert "2,000 points" in english
     assert "Scheduled" in english
 

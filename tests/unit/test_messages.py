@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import pytest
+
+from mynapoint.domain.calendar import JST
+from mynapoint.domain.services import DaysAfter
 from mynapoint.web import i18n
 from mynapoint.web.catalogs import missing, used_messages
+from mynapoint.web.error_messages import message_for
+from mynapoint.web.pages.services import timing_text
 
 
 def test_the_pages_use_messages_at_all():
@@ -27,14 +35,64 @@ def test_japanese_is_the_source_and_english_comes_from_the_catalog():
 
 
 def test_dates_and_amounts_are_written_as_the_reader_expects():
-    from datetime import date  # noqa: PLC0415
-
     assert i18n.long_date(date(2021, 9, 30)) == "2021年9月30日(木)"
     assert i18n.yen(5000) == "5,000円"
     token = i18n.use_locale("en")
     try:
-        assert i18n.long_date(date(2021, 9, 30)) == "Thu, 30 Sep 2021"
+        assert i18n.long_date(date(2021, 9, 30)) == "Thu, Sep 30, 2021"
         assert i18n.yen(5000) == "¥5,000"
         assert i18n.yen(-250) == "-¥250"
     finally:
         i18n.reset_locale(token)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "ja",
+            {
+                "date": "2021年9月30日(木)",
+                "moment": "2021年7月19日(月) 10:05",
+                "month": "2021年7月",
+                "yen": "5,000円",
+                "refund": "-250円",
+                "one point": "1ポイント",
+                "points": "2,000ポイント",
+                "tries": "暗証番号が違います。あと1回間違えるとカードがロックされます。",
+                "days": "1日後に付与",
+            },
+        ),
+        (
+            "en",
+            {
+                "date": "Thu, Sep 30, 2021",
+                "moment": "Mon, Jul 19, 2021 10:05",
+                "month": "July 2021",
+                "yen": "¥5,000",
+                "refund": "-¥250",
+                "one point": "1 point",
+                "points": "2,000 points",
+                "tries": "The PIN is wrong. 1 more wrong try will lock the card.",
+                "days": "granted 1 day later",
+            },
+        ),
+    ],
+)
+def test_dates_amounts_and_counts_come_from_babel_in_both_languages(locale, expected):
+    token = i18n.use_locale(locale)
+    try:
+        written = {
+            "date": i18n.long_date(date(2021, 9, 30)),
+            "moment": i18n.date_time(datetime(2021, 7, 19, 10, 5, tzinfo=JST)),
+            "month": i18n.month_name(date(2021, 7, 1)),
+            "yen": i18n.yen(5000),
+            "refund": i18n.yen(-250),
+            "one point": i18n.points(1),
+            "points": i18n.points(2000),
+            "tries": message_for("wrong_pin", {"tries_left": 1}),
+            "days": timing_text(DaysAfter(days=1, from_next_day=False)),
+        }
+    finally:
+        i18n.reset_locale(token)
+    assert written == expected

@@ -141,8 +141,8 @@ def test_the_status_says_until_when_or_when_next(moment_, state, text, detail):
 @pytest.mark.usefixtures("english")
 def test_the_status_in_english():
     found = status(IRUBE.hours, at("2021-07-19T18:00"))
-    assert (found.text, found.detail) == ("Closed now", "opens next Tue, 20 Jul 2021 8:45")
-    assert moment(at("2021-07-19T13:00")) == "Mon, 19 Jul 2021 13:00"
+    assert (found.text, found.detail) == ("Closed now", "opens next Tue, Jul 20, 2021 8:45")
+    assert moment(at("2021-07-19T13:00")) == "Mon, Jul 19, 2021 13:00"
 
 
 # --- calendars ------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ class CodeFormat:
 class Operator:
     code: str
     name: str
+    name_en: str = ""
 
 
 @dataclass(frozen=True)

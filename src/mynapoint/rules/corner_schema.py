@@ -137,6 +137,7 @@ class CityIn(Strict):
     name: str
     name_en: str = ""  # English pages show the Japanese name when this is empty
     source: str
+    source_en: str = ""
     updated_on: Day
 
 
@@ -160,6 +161,7 @@ class CornerIn(Strict):
     ward: str
     ward_en: str = ""
     address: str
+    address_en: str = ""
     # Replaces the city's hours for this corner (e.g. one closed over lunch).
     hours: Hours | None = None
 

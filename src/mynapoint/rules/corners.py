@@ -44,6 +44,7 @@ class SupportCorner:
     # English for the English pages; empty where the city's data gives none.
     name_en: str = ""
     ward_en: str = ""
+    address_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class CityCorners:
     contact: CityContact
     name_en: str = ""
     notes_en: tuple[str, ...] = ()  # one per note, "" where a note has no English
+    source_en: str = ""
 
 
 class UnknownCorner(MynapointError):
@@ -166,6 +168,32 @@ class NationalHolidays(Mapping[date, str]):
         return len(self._days)
 
 
+class EnglishHolidayNames:
+    """The English name of a national holiday (the `holidays` package's en_US names), for
+    the English pages: 海の日 is Marine Day. Filled a year at a time, like NationalHolidays."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._years: set[int] = set()
+        self._days: dict[date, str] = {}
+
+    def name(self, day: date) -> str | None:
+        if day.year not in self._years:
+            with self._lock:
+                if day.year not in self._years:
+                    self._days.update(Japan(language="en_US", years=day.year).items())
+                    self._years.add(day.year)
+        return self._days.get(day)
+
+
+ENGLISH_HOLIDAY_NAMES = EnglishHolidayNames()
+
+
+def holiday_name_en(day: date) -> str | None:
+    """海の日 on 2021-07-22 -> Marine Day; None on a day that is no national holiday."""
+    return ENGLISH_HOLIDAY_NAMES.name(day)
+
+
 def _day_hours(entry: HoursIn) -> DayHours:
     return DayHours(entry.opens, entry.closes, tuple(Span(b.starts, b.ends) for b in entry.breaks))
 
@@ -216,6 +244,7 @@ def _city(raw: CityFileIn, national: Mapping[date, str]) -> CityCorners:
             hours=office_hours(c.hours or raw.hours, national, first, last),
             name_en=c.name_en,
             ward_en=c.ward_en,
+            address_en=c.address_en,
         )
         for c in raw.corners
     )
@@ -242,6 +271,7 @@ def _city(raw: CityFileIn, national: Mapping[date, str]) -> CityCorners:
             contact.address_en,
         ),
         name_en=raw.city.name_en,
+        source_en=raw.city.source_en,
     )
 
 

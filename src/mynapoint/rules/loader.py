@@ -184,7 +184,7 @@ def _code_format(raw: CodeFormatIn) -> CodeFormat:
 
 def catalog_from_text(text: str, source: str = CATALOG_FILE) -> Catalog:
     raw = validate(CatalogIn, _parse(text, source), source)
-    operators = {code: Operator(code, op.name) for code, op in raw.operators.items()}
+    operators = {code: Operator(code, op.name, op.name_en) for code, op in raw.operators.items()}
     services = {
         code: PaymentService(
             code=code,

@@ -249,6 +249,7 @@ class CodeFormatIn(Strict):
 
 class OperatorIn(Strict):
     name: str
+    name_en: str = ""  # the English pages show the Japanese name when this is empty
 
 
 def _unique(values: list[Any]) -> list[Any]:

@@ -327,6 +327,7 @@ def commit(
         except MynapointError as exc:
             details = _failure(exc, "representative")
             record_alone(uow, counter, clerk, session, now, "card_read_failed", details)
+            exc.details.setdefault("card", "representative")  # whose card: for the page
             raise
     request = NewApplication(
         measure=shown.measure,

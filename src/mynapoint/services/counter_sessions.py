@@ -89,6 +89,26 @@ def end(
         uow.commit()
 
 
+def keep_alive(
+    uow: UnitOfWork, counter: Counter, clerk: Clerk, session_id: str, now: datetime
+) -> datetime | None:
+    """The clerk is typing into the session's page: activity, as a step is (nothing is
+    recorded: nothing happened yet). The session's new idle deadline; None when it has
+    ended, or had gone idle (it is ended now, as `current` would)."""
+    with uow:
+        session = uow.assisted.get(session_id, lock=True)
+        if session is None or not session.is_open or session.staff != clerk.name:
+            return None
+        if session.is_idle_at(now, counter.idle_limit):
+            end_session(uow, clerk, session, EndReason.INACTIVITY, now)
+            uow.commit()
+            return None
+        kept = session.touched(now)
+        uow.assisted.save(kept)
+        uow.commit()
+    return kept.idle_deadline(counter.idle_limit)
+
+
 def end_idle(uow: UnitOfWork, counter: Counter, corner: str | None, now: datetime) -> int:
     """End every session at the corner (all corners: None) idle for the limit or longer."""
     ended = 0

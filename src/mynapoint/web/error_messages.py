@@ -13,7 +13,7 @@ from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 
-from mynapoint.web.i18n import N_, _, date_time, long_date
+from mynapoint.web.i18n import N_, _, date_time, long_date, ngettext
 
 MESSAGES: dict[str, str] = {
     "malformed_request": N_("入力内容を読み取れませんでした。もう一度入力してください。"),
@@ -88,7 +88,11 @@ MESSAGES: dict[str, str] = {
     "invalid_account_credentials": N_(
         "決済サービスIDまたはセキュリティコードが違います。決済サービスのアプリ等で確認してください。"
     ),
-    "invalid_counts": N_("件数が正しくありません。"),
+    # What earns points (counts: charge or purchase) does not fit the service and measure
+    # (INTERFACES: "what a service counts"); never a number of anything.
+    "invalid_counts": N_(
+        "ポイントの対象(チャージかお買い物か)の選択が、この決済サービスとマイナポイントに合っていません。"
+    ),
     "account_locked": N_(
         "セキュリティコードを5回続けて間違えたため、この決済サービスIDでのお手続きを"
         "しばらくお受けできません。"
@@ -108,9 +112,10 @@ _CARD_CUTOFF = N_(
     "{by}までにマイナンバーカードを申請した方が対象です。"
     "このカードの申請日は{on}のため、申し込めません。"
 )
-_TRIES_LEFT = N_("あと{tries}回間違えるとカードがロックされます。")
 _UNTIL = N_("{at}以降にお申し込みいただけます。")
 _RETRY_IN = N_("約{minutes}分後にもう一度お試しください。")
+_PICK_ONE = N_("チャージかお買い物のどちらかを選んでください。")
+_PICK_NONE = N_("この組み合わせでは選べません。選択をはずしてください。")
 
 
 def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
@@ -128,10 +133,17 @@ def message_for(code: str, details: Mapping[str, Any] | None = None) -> str:
     text = _(MESSAGES.get(code, MESSAGES["internal_error"]))
     tries = details.get("tries_left")
     if code == "wrong_pin" and isinstance(tries, int) and tries > 0:
-        text += _(_TRIES_LEFT).format(tries=tries)
+        text += ngettext(
+            "あと{tries}回間違えるとカードがロックされます。",
+            "あと{tries}回間違えるとカードがロックされます。",
+            tries,
+        ).format(tries=tries)
     wait = details.get("retry_after_seconds")
     if code in {"account_locked", "rate_limited"} and isinstance(wait, int) and wait > 0:
         text += _(_RETRY_IN).format(minutes=math.ceil(wait / 60))
+    if code == "invalid_counts" and "given" in details:
+        pick = _PICK_ONE if details["given"] is None else _PICK_NONE
+        text += _(pick)
     until = details.get("applies_from")
     if code == "waiting_period" and isinstance(until, str):
         with suppress(ValueError):

@@ -20,10 +20,10 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 from mynapoint.domain.calendar import to_jst
@@ -33,8 +33,6 @@ DEFAULT_LOCALE: Final = "ja"
 LOCALE_COOKIE: Final = "mp_lang"
 LOCALE_QUERY: Final = "lang"
 CATALOGS = Path(__file__).parent / "locales"
-
-WEEKDAYS_JA: Final = "月火水木金土日"
 
 _current: ContextVar[str] = ContextVar("mynapoint_locale", default=DEFAULT_LOCALE)
 
@@ -91,37 +89,48 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, t
     return message
 
 
-# Formatting in the reader's language: 2021年9月30日(木) / Thu, 30 Sep 2021; 5,000円 / ¥5,000.
+# Formatting in the reader's language, by Babel from CLDR's data, never by hand:
+# 2021年9月30日(木) / Thu, Sep 30, 2021; 5,000円 / ¥5,000; 1,000ポイント / 1 point, 2 points.
+DATE_SKELETON: Final = "yMMMEd"
+MONTH_SKELETON: Final = "yMMMM"
+TIME_SKELETON: Final = "Hm"
 
 
 def long_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     day = to_jst(value).date() if isinstance(value, datetime) else value
-    if current_locale() == "ja":
-        return f"{day.year}年{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
-    return format_date(day, "EEE, d MMM y", locale="en")
+    return str(format_skeleton(DATE_SKELETON, day, locale=current_locale()))
+
+
+def month_name(month: date) -> str:
+    """2021年7月 / July 2021."""
+    return str(format_skeleton(MONTH_SKELETON, month, locale=current_locale()))
 
 
 def date_time(value: datetime | None) -> str:
-    """A moment in JST with its date: 2021年7月19日(月) 10:00 / Mon, 19 Jul 2021 10:00."""
+    """A moment in JST with its date: 2021年7月19日(月) 10:00 / Mon, Jul 19, 2021 10:00."""
     if value is None:
         return ""
     local = to_jst(value)
-    return f"{long_date(local.date())} {format_time(local, 'HH:mm', locale=current_locale())}"
+    return f"{long_date(local.date())} {clock_time(local)}"
 
 
 def clock_time(value: datetime) -> str:
-    return format_datetime(to_jst(value), "HH:mm", locale=current_locale())
+    return str(format_skeleton(TIME_SKELETON, to_jst(value), locale=current_locale()))
+
+
+def number(value: int) -> str:
+    return str(format_decimal(value, locale=current_locale()))
 
 
 def yen(value: int) -> str:
-    amount = format_decimal(value, format="#,##0", locale="en")
+    """5,000円 / ¥5,000: Japanese writes the unit after the amount (CLDR's name form)."""
     if current_locale() == "ja":
-        return f"{amount}円"
-    return f"¥{amount}" if value >= 0 else f"-¥{amount[1:]}"
+        return str(format_currency(value, "JPY", locale="ja", format_type="name"))
+    return str(format_currency(value, "JPY", locale=current_locale()))
 
 
 def points(value: int) -> str:
-    amount = format_decimal(value, format="#,##0", locale="en")
-    return f"{amount}ポイント" if current_locale() == "ja" else f"{amount} points"
+    """1,000ポイント / 1 point, 1,000 points."""
+    return ngettext("%(num)sポイント", "%(num)sポイント", abs(value)) % {"num": number(value)}

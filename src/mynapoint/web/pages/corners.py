@@ -61,6 +61,7 @@ class CornerRow:
     ward: str
     hours: str
     status: Status
+    address: LocalText
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class BringView:
 class CityView:
     city: CityCorners
     name: str
+    source: LocalText
     period: str
     days: list[str]
     exceptions: list[str]
@@ -167,6 +169,7 @@ def corner_row(corner: SupportCorner, at: datetime) -> CornerRow:
         ward=localized(corner.ward, corner.ward_en),
         hours=pgettext("list", "、").join(weekly_lines(corner.hours, long=True)),
         status=status(corner.hours, at),
+        address=LocalText(localized(corner.address, corner.address_en), lang_of(corner.address_en)),
     )
 
 
@@ -177,6 +180,7 @@ def city_view(city: CityCorners, at: datetime, month: date | None = None) -> Cit
     return CityView(
         city=city,
         name=localized(city.name, city.name_en),
+        source=LocalText(localized(city.source, city.source_en), lang_of(city.source_en)),
         period=period_text(city.first_day, city.last_day),
         days=weekly_lines(city.hours, long=True),
         exceptions=exceptions(city),

@@ -14,9 +14,16 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from mynapoint.domain.calendar import to_jst
-from mynapoint.domain.office_hours import HOLIDAY, WEEKDAYS, DayHours, OfficeHours
+from mynapoint.domain.office_hours import (
+    HOLIDAY,
+    WEEKDAYS,
+    DayHours,
+    OfficeHours,
+    OpeningDay,
+)
+from mynapoint.rules.corners import holiday_name_en
 from mynapoint.web.api.support_corners import closed_on_holidays, schedule
-from mynapoint.web.i18n import N_, _, current_locale, long_date, pgettext
+from mynapoint.web.i18n import N_, _, current_locale, long_date, month_name, pgettext
 
 _WORKING_WEEK = ("mon", "tue", "wed", "thu", "fri")
 
@@ -148,9 +155,18 @@ def status(hours: OfficeHours, at: datetime) -> Status:
 class CalendarDay:
     day: date
     is_open: bool
-    holiday_name: str | None
+    holiday_name: str | None  # in the reader's language (海の日 / Marine Day)
     is_today: bool
     hours: str  # the day's openings, or "" when closed
+    holiday_lang: str = "ja"
+
+
+def holiday_name(day: date, name_ja: str | None) -> tuple[str | None, str]:
+    """A national holiday's name in the reader's language, and that language."""
+    if name_ja is None:
+        return None, "ja"
+    english = holiday_name_en(day) or ""
+    return localized(name_ja, english), lang_of(english)
 
 
 @dataclass(frozen=True)
@@ -183,26 +199,21 @@ def month_to_show(first_day: date, last_day: date, today: date, asked: date | No
 
 
 def month_title(month: date) -> str:
-    return _("{year}年{month}月").format(
-        year=month.year, month=month.month, month_name=_(MONTH_NAMES[month.month - 1])
+    return month_name(month)
+
+
+def _calendar_day(opening: OpeningDay, today: date) -> CalendarDay:
+    name, lang = holiday_name(opening.day, opening.holiday_name)
+    return CalendarDay(
+        day=opening.day,
+        is_open=opening.is_open,
+        holiday_name=name,
+        holiday_lang=lang,
+        is_today=opening.day == today,
+        hours=pgettext("list", "、").join(
+            span_text(to_jst(o.opens).time(), to_jst(o.closes).time()) for o in opening.openings
+        ),
     )
-
-
-# The months by name, for the English title ("July 2021"); Japanese writes 7月.
-MONTH_NAMES = (
-    N_("1月"),
-    N_("2月"),
-    N_("3月"),
-    N_("4月"),
-    N_("5月"),
-    N_("6月"),
-    N_("7月"),
-    N_("8月"),
-    N_("9月"),
-    N_("10月"),
-    N_("11月"),
-    N_("12月"),
-)
 
 
 def month_calendar(
@@ -210,18 +221,7 @@ def month_calendar(
 ) -> MonthCalendar:
     start = first_of_month(month)
     end = _next_month(start) - timedelta(days=1)
-    days = [
-        CalendarDay(
-            day=d.day,
-            is_open=d.is_open,
-            holiday_name=d.holiday_name,
-            is_today=d.day == today,
-            hours=pgettext("list", "、").join(
-                span_text(to_jst(o.opens).time(), to_jst(o.closes).time()) for o in d.openings
-            ),
-        )
-        for d in hours.days(start, end)
-    ]
+    days = [_calendar_day(d, today) for d in hours.days(start, end)]
     cells: list[CalendarDay | None] = [None] * start.weekday() + list(days)
     cells += [None] * (-len(cells) % 7)
     previous = _previous_month(start)

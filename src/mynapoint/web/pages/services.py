@@ -23,7 +23,7 @@ from mynapoint.domain.measures import Category, Channel, Counts, EventKind
 from mynapoint.domain.services import AtEvent, CodeFormat, DaysAfter, GrantTiming, PaymentService
 from mynapoint.web.api.payment_services import search
 from mynapoint.web.dependencies import CatalogDep, ClockDep, RulesDep
-from mynapoint.web.i18n import N_, _, long_date, pgettext
+from mynapoint.web.i18n import N_, _, long_date, ngettext, number, pgettext
 from mynapoint.web.pages.opening_times import lang_of, localized
 from mynapoint.web.templating import templates
 
@@ -129,14 +129,19 @@ def timing_text(timing: GrantTiming) -> str:
     if isinstance(timing, AtEvent):
         return _("当日に付与")
     if isinstance(timing, DaysAfter):
+        days = number(timing.days)
         if timing.from_next_day:
-            return _("翌日から{days}日後に付与").format(days=timing.days)
-        return _("{days}日後に付与").format(days=timing.days)
+            return ngettext(
+                "翌日から{days}日後に付与", "翌日から{days}日後に付与", timing.days
+            ).format(days=days)
+        return ngettext("{days}日後に付与", "{days}日後に付与", timing.days).format(days=days)
     if timing.months_after == 1:
         return _("1か月分をまとめて翌月{day}日に付与").format(day=timing.day)
-    return _("1か月分をまとめて{months}か月後の{day}日に付与").format(
-        months=timing.months_after, day=timing.day
-    )
+    return ngettext(
+        "1か月分をまとめて{months}か月後の{day}日に付与",
+        "1か月分をまとめて{months}か月後の{day}日に付与",
+        timing.months_after,
+    ).format(months=number(timing.months_after), day=timing.day)
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,7 @@ def summary(service: PaymentService) -> ServiceSummary:
 class ServiceFacts:
     summary: ServiceSummary
     operator: str
+    operator_lang: str
     timing: list[TimingLine]
     expiry: str
     expiry_lang: str
@@ -223,7 +229,8 @@ def service_facts(service: PaymentService, measures: list[str], now: datetime) -
     today = jst_date(now)
     return ServiceFacts(
         summary=summary(service),
-        operator=service.operator.name,
+        operator=localized(service.operator.name, service.operator.name_en),
+        operator_lang=lang_of(service.operator.name_en),
         timing=timing_lines(service, today),
         expiry=localized(service.expiry_ja, service.expiry_en),
         expiry_lang=lang_of(service.expiry_en),

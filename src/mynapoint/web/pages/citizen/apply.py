@@ -79,6 +79,7 @@ from mynapoint.web.pages.citizen.standing import (
     standing,
 )
 from mynapoint.web.templating import templates
+from mynapoint.web.typed_input import TypedDigits, typed_code
 
 router = APIRouter(include_in_schema=False)
 
@@ -257,18 +258,25 @@ def _refused(error: MynapointError, page: HTMLResponse) -> HTMLResponse:
 
 
 def _entered(
+    case: CaseDep,
     measure: ChoiceForm = "",
     counts: ChoiceForm = "",
     payment_service_id: CodeForm = "",
     security_code: CodesForm = None,
     representative_card: ChoiceForm = "",
 ) -> Entered:
-    """What the application form sends, on the confirmation and on the commit alike."""
+    """What the application form sends, on the confirmation and on the commit alike: the ID
+    and codes read as the person meant them (web/typed_input.py)."""
+    service = case.service
+    codes = security_code or []
     return Entered(
         measure=measure,
         counts=counts,
-        payment_service_id=payment_service_id.strip(),
-        security_codes=tuple(code.strip() for code in security_code or ()),
+        payment_service_id=typed_code(payment_service_id, [service.payment_service_id]),
+        security_codes=tuple(
+            typed_code(code, service.security_codes[index : index + 1])
+            for index, code in enumerate(codes)
+        ),
         representative_card=representative_card,
     )
 
@@ -402,7 +410,7 @@ def commit_application(
     request: Request,
     case: CaseDep,
     preview: Annotated[Text, Form(max_length=64)] = "",
-    representative_pin: Annotated[Text, Form(max_length=20)] = "",
+    representative_pin: Annotated[TypedDigits, Form(max_length=20)] = "",
     confirm_account: BoxForm = "",
     confirm_final: BoxForm = "",
 ) -> Response:

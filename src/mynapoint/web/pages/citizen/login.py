@@ -40,6 +40,7 @@ from mynapoint.web.pages.citizen.session import (
     safe_next,
 )
 from mynapoint.web.templating import templates
+from mynapoint.web.typed_input import TypedDigits
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,7 +107,7 @@ def read_card_and_log_in(
     platform: PlatformDep,
     clock: ClockDep,
     card: Annotated[Text, Form(max_length=200)] = "",
-    pin: Annotated[Text, Form(max_length=20)] = "",
+    pin: Annotated[TypedDigits, Form(max_length=20)] = "",
     next_url: Annotated[Text, Form(alias="next", max_length=500)] = "",
 ) -> Response:
     back = safe_next(next_url)

@@ -19,7 +19,7 @@ from mynapoint.services.staff import SignedInStaff, signed_in
 from mynapoint.web.api.support_corners import get_corner_directory
 from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
 from mynapoint.web.errors import SendInstead
-from mynapoint.web.i18n import N_, _
+from mynapoint.web.i18n import N_, _, current_locale
 from mynapoint.web.templating import templates
 
 STAFF_COOKIE: Final = "mp_staff"
@@ -42,9 +42,10 @@ def corner_name(code: str | None) -> str:
     if code is None:
         return _("全コーナー")
     try:
-        return get_corner_directory().get(code).name
+        corner = get_corner_directory().get(code)
     except UnknownCorner:
         return code
+    return corner.name_en if current_locale() == "en" and corner.name_en else corner.name
 
 
 def current_staff(request: Request) -> SignedInStaff | None:
@@ -109,6 +110,7 @@ def page(
 ) -> HTMLResponse:
     me = current_staff(request)
     frame = {
+        "corner_name": corner_name,
         "me": me,
         "role_label": "" if me is None else _(ROLE_LABELS[me.account.role]),
         "corner_label": "" if me is None else corner_name(me.account.corner),

@@ -17,10 +17,11 @@ commit it travels only in the confirmation form, which no cache keeps.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from mynapoint.domain.assist import (
     EndReason,
@@ -43,17 +44,19 @@ from mynapoint.services.counter_sessions import (
     check_session,
     current,
     end,
+    keep_alive,
 )
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import CatalogDep, ClockDep, PlatformDep
 from mynapoint.web.i18n import _
 from mynapoint.web.inputs import NamedUpload, Text
 from mynapoint.web.pages.staff.access import (
+    NO_STORE,
     CounterDep,
     redirect,
 )
+from mynapoint.web.pages.staff.counter_fields import card_errors, preview_errors
 from mynapoint.web.pages.staff.counter_views import (
-    CONFIRM_MISSING,
     REJECTED_NOTICE,
     STALE_CODES,
     TEXT_MAX,
@@ -61,15 +64,20 @@ from mynapoint.web.pages.staff.counter_views import (
     Entered,
     after_refusal,
     citizen_page,
+    confirm_missing,
     confirm_page,
+    confirm_refusal,
     done_page,
+    idle_text,
     reading_of,
     start_page,
     status_of,
 )
 from mynapoint.web.pages.staff.labels import (
+    code_text,
     error_text,
 )
+from mynapoint.web.typed_input import typed_code
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,11 +123,11 @@ def card_post(
     except MynapointError as exc:
         # Even a card that cannot be read ends the previous citizen's session.
         end(platform.unit_of_work(), clerk, None, EndReason.NEXT_CARD, now)
-        return start_page(request, error=error_text(exc), status_code=422)
+        return start_page(request, errors=card_errors(exc), status_code=422)
     try:
         read_card(platform.unit_of_work(), counter, clerk, reading, now)
     except MynapointError as exc:
-        return start_page(request, error=error_text(exc), status_code=status_of(exc))
+        return start_page(request, errors=card_errors(exc), status_code=status_of(exc))
     return redirect("/counter")
 
 
@@ -155,14 +163,23 @@ def preview_post(
     security_code: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
     with_representative: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
+    # Read as the clerk meant it (full-width digits, groups): web/typed_input.py.
+    service = catalog.services.get(service_code)
+    id_formats = [] if service is None else [service.payment_service_id]
+    code_formats = [] if service is None else list(service.security_codes)
     entered = Entered(
-        measure, service_code, counts, payment_service_id.strip(), bool(with_representative)
+        measure,
+        service_code,
+        counts,
+        typed_code(payment_service_id, id_formats),
+        bool(with_representative),
     )
     try:
-        form = _account_form(catalog, entered, security_code.strip())
+        form = _account_form(catalog, entered, typed_code(security_code, code_formats))
         shown = show_account(platform.unit_of_work(), counter, clerk, session, form, clock.now())
     except MynapointError as exc:
-        return after_refusal(request, counter, clerk, exc, entered=entered)
+        errors = preview_errors(exc, catalog, service_code)
+        return after_refusal(request, counter, clerk, exc, entered=entered, errors=errors)
     open_session, _ended = current(platform.unit_of_work(), counter, clerk, clock.now())
     if open_session is None:
         return start_page(request, ended=_ended or EndReason.INACTIVITY, status_code=409)
@@ -242,24 +259,22 @@ def apply_post(
         )
 
     def again(error: MynapointError) -> HTMLResponse:
-        return confirm_page(
-            request, counter, open_session, shown,
-            error=error_text(error), status_code=status_of(error),
-        )  # fmt: skip
+        return confirm_refusal(request, counter, open_session, shown, error)
 
     if not confirmed:
-        return confirm_page(
-            request, counter, open_session, shown,
-            error=_(CONFIRM_MISSING), status_code=422,
-        )  # fmt: skip
+        return confirm_missing(request, counter, open_session, shown)
     try:
         holder = reading_of(card, pin)
+    except MynapointError as exc:
+        return again(exc)
+    try:
         representative = (
             reading_of(representative_card, representative_pin)
             if shown.with_representative
             else None
         )
     except MynapointError as exc:
+        exc.details.setdefault("card", "representative")
         return again(exc)
     answer = Confirmation(session, preview, holder, representative)
     try:
@@ -272,6 +287,26 @@ def apply_post(
             return start_page(request, error=error_text(exc), status_code=status_of(exc))
         return again(exc)
     return done_page(request, counter, applied)
+
+
+@router.post("/counter/activity", dependencies=[Depends(check_csrf)])
+def activity_post(
+    clerk: ClerkDep,
+    platform: PlatformDep,
+    clock: ClockDep,
+    counter: CounterDep,
+    session: Annotated[Text, Form(max_length=TEXT_MAX)] = "",
+) -> Response:
+    """The clerk is typing into the session's page (static/staff-counter.js): the idle end
+    moves, as after a step. `{"open": false, "text"}` when the session has ended: the page
+    says so at once (a form of it would be refused)."""
+    deadline = keep_alive(platform.unit_of_work(), counter, clerk, session, clock.now())
+    if deadline is None:
+        return JSONResponse({"open": False, "text": code_text("session_ended")}, headers=NO_STORE)
+    left = max(0, math.ceil((deadline - clock.now()).total_seconds()))
+    return JSONResponse(
+        {"open": True, "seconds_left": left, "text": idle_text(deadline)}, headers=NO_STORE
+    )
 
 
 @router.post("/counter/end", dependencies=[Depends(check_csrf)])

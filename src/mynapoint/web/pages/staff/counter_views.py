@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Annotated, Final
+from datetime import datetime
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse
@@ -35,11 +37,18 @@ from mynapoint.services.counter_sessions import (
     current,
 )
 from mynapoint.web.errors import STATUS_BY_CODE, SendInstead
-from mynapoint.web.i18n import N_, _
+from mynapoint.web.i18n import N_, _, clock_time
+from mynapoint.web.pages.citizen.forms import FORM, FieldErrors
 from mynapoint.web.pages.staff.access import (
     Staff,
     forbidden,
     page,
+)
+from mynapoint.web.pages.staff.counter_fields import (
+    CONFIRMED,
+    card_errors,
+    offers_end,
+    summary_of,
 )
 from mynapoint.web.pages.staff.labels import (
     COUNTS_LABELS,
@@ -50,6 +59,7 @@ from mynapoint.web.pages.staff.labels import (
     service_code_name,
     service_name,
 )
+from mynapoint.web.typed_input import typed_digits
 
 MAX_CARD_BYTES: Final = 64 * 1024
 TEXT_MAX: Final = 64
@@ -66,6 +76,9 @@ REJECTED_NOTICE: Final = N_(
 CONFIRM_MISSING: Final = N_(
     "ご本人(または法定代理人)に名義を確認していただき、確認欄にチェックを入れてください。"
 )
+IDLE_TEXT: Final = N_("%(time)s まで操作がないと、この手続きは自動的に終了します。")
+# The page warns this long before the idle end (a quarter of a short limit).
+WARN_SECONDS: Final = 30
 CHOOSE_CARD: Final = "choose the card file"
 STALE_CODES: Final = frozenset({SessionEnded.code, CardMismatch.code})
 
@@ -114,7 +127,25 @@ def card_of(upload: UploadFile | None) -> VirtualCard:
 
 def reading_of(upload: UploadFile | None, pin: str) -> CardReading:
     card = card_of(upload)
-    return CardReading(card, validate_pin(pin))
+    return CardReading(card, validate_pin(typed_digits(pin)))
+
+
+def idle_text(deadline: datetime) -> str:
+    return _(IDLE_TEXT) % {"time": clock_time(deadline)}
+
+
+def idle_bar(
+    counter: Counter, session: AssistedSession, deadline: datetime, now: datetime
+) -> dict[str, Any]:
+    """What the page's idle watch (static/staff-counter.js) needs: the session, the seconds
+    left by the platform clock, when to warn, and the sentence."""
+    limit = int(counter.idle_limit.total_seconds())
+    return {
+        "session_id": session.session_id,
+        "seconds_left": max(0, math.ceil((deadline - now).total_seconds())),
+        "warn_seconds": min(WARN_SECONDS, limit // 4),
+        "text": idle_text(deadline),
+    }
 
 
 def status_of(error: MynapointError) -> int:
@@ -132,14 +163,17 @@ def start_page(
     ended: EndReason | None = None,
     notice: str | None = None,
     error: str | None = None,
+    errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The start; `errors` are a card read's refusals by field (`error` alone: of no field)."""
     if ended is not None:
         notice = _(ENDED_NOTICE).format(reason=_(END_REASON_LABELS[ended]))
+    errors = errors or ({FORM: error} if error else {})
     return page(
         request,
         "staff/counter_start.html",
-        {"notice": notice, "error": error},
+        {"notice": notice, "error": summary_of(errors), "errors": errors},
         status_code=status_code,
     )
 
@@ -152,9 +186,13 @@ def citizen_page(
     entered: Entered | None = None,
     notice: str | None = None,
     error: str | None = None,
+    errors: FieldErrors | None = None,
+    offer_end: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The citizen's session; a refusal's `errors` by field, `offer_end` to end it now."""
     platform = request.app.state.platform
+    errors = errors or ({FORM: error} if error else {})
     now = platform.clock.now()
     rules, catalog = counter.desk.rules, counter.desk.catalog
     view = citizen_view(platform.unit_of_work(), counter, session, now)
@@ -192,10 +230,11 @@ def citizen_page(
                 Choice(service_name(s), channels_text(s)) for s in services_elsewhere(catalog)
             ],
             "entered": entered or Entered(measure=measures[0].value if len(measures) == 1 else ""),
-            "deadline": session.idle_deadline(counter.idle_limit),
-            "idle_seconds": int(counter.idle_limit.total_seconds()),
+            "idle": idle_bar(counter, session, session.idle_deadline(counter.idle_limit), now),
             "notice": notice,
-            "error": error,
+            "error": summary_of(errors),
+            "errors": errors,
+            "offer_end": offer_end,
         },
         status_code=status_code,
     )
@@ -207,10 +246,12 @@ def confirm_page(
     session: AssistedSession,
     shown: Preview,
     *,
-    error: str | None = None,
+    errors: FieldErrors | None = None,
+    offer_end: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
     rules, catalog = counter.desk.rules, counter.desk.catalog
+    errors = errors or {}
     return page(
         request,
         "staff/counter_confirm.html",
@@ -220,9 +261,15 @@ def confirm_page(
             "measure": measure_name(rules, shown.measure),
             "service": service_code_name(catalog, shown.service_code),
             "counts": "" if shown.counts is None else _(COUNTS_LABELS[shown.counts]),
-            "deadline": session.touched(shown.at).idle_deadline(counter.idle_limit),
-            "idle_seconds": int(counter.idle_limit.total_seconds()),
-            "error": error,
+            "idle": idle_bar(
+                counter,
+                session,
+                session.touched(shown.at).idle_deadline(counter.idle_limit),
+                request.app.state.platform.clock.now(),
+            ),
+            "error": summary_of(errors),
+            "errors": errors,
+            "offer_end": offer_end,
         },
         status_code=status_code,
     )
@@ -252,8 +299,11 @@ def after_refusal(
     error: MynapointError,
     *,
     entered: Entered | None = None,
+    errors: FieldErrors | None = None,
 ) -> HTMLResponse:
-    """The page a refused step lands on: the session's page if it is still open."""
+    """The page a refused step lands on: the session's page if it is still open, with the
+    refusal next to its field (`errors`; else on top) and, if typing cannot mend it, the
+    offer to end the session."""
     platform = request.app.state.platform
     session, _ended = current(platform.unit_of_work(), counter, clerk, platform.clock.now())
     if session is None or error.code in STALE_CODES:
@@ -263,6 +313,32 @@ def after_refusal(
         counter,
         session,
         entered=entered,
-        error=error_text(error),
+        errors=errors or {FORM: error_text(error)},
+        offer_end=offers_end(error),
         status_code=status_of(error),
+    )
+
+
+def confirm_refusal(
+    request: Request,
+    counter: Counter,
+    session: AssistedSession,
+    shown: Preview,
+    error: MynapointError,
+) -> HTMLResponse:
+    """The confirmation again, the refusal next to the card or PIN it is about."""
+    whose = error.details.get("card") or error.details.get("field")
+    prefix = "representative_" if whose == "representative" else ""
+    return confirm_page(
+        request, counter, session, shown,
+        errors=card_errors(error, prefix), offer_end=offers_end(error),
+        status_code=status_of(error),
+    )  # fmt: skip
+
+
+def confirm_missing(
+    request: Request, counter: Counter, session: AssistedSession, shown: Preview
+) -> HTMLResponse:
+    return confirm_page(
+        request, counter, session, shown, errors={CONFIRMED: _(CONFIRM_MISSING)}, status_code=422
     )

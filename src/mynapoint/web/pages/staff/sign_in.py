@@ -50,6 +50,7 @@ from mynapoint.web.pages.staff.access import (
     page,
     redirect,
 )
+from mynapoint.web.typed_input import plain
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +68,8 @@ PASSWORD_REFUSED: Final = {
         "今のパスワードが違います。続けて間違えると、この端末からはしばらく変更できなくなります。"
     ),
 }
+# Which field each refusal of the password change is about.
+PASSWORD_FIELD_OF: Final = {"mismatch": "new_again", "current": "current"}
 _FIELD_MAX = 200
 
 
@@ -95,7 +98,8 @@ def sign_in_page(request: Request, me: MaybeStaff) -> Response:
     if me is not None:
         return redirect(landing(me.account))
     notice = N_("サインアウトしました。") if request.query_params.get("signed_out") else None
-    return page(request, "staff/sign_in.html", {"name": "", "error": None, "notice": notice})
+    context: dict[str, object] = {"name": "", "error": None, "errors": {}, "notice": notice}
+    return page(request, "staff/sign_in.html", context)
 
 
 @router.post("/staff/sign-in", dependencies=[Depends(check_csrf)])
@@ -108,11 +112,15 @@ def sign_in_post(
     name: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
     password: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
 ) -> Response:
+    # The name is read as typed with the input method on (ｃｈｕｏ－ｓｔａｆｆ is chuo-staff);
+    # the password never is: it is compared as typed.
+    name = plain(name)
     attempt = SignInAttempt(name, password, client_address(request))
     try:
         issued = sign_in(platform.unit_of_work(), hasher, platform.throttle, attempt, clock.now())
     except SignInFailed:
-        context = {"name": name, "error": _(SIGN_IN_REFUSED), "notice": None}
+        error = _(SIGN_IN_REFUSED)
+        context = {"name": name, "error": error, "errors": {"password": error}, "notice": None}
         return page(request, "staff/sign_in.html", context, status_code=401)
     except RateLimited as exc:
         context = {"name": name, "error": message_for(exc.code, exc.details), "notice": None}
@@ -158,7 +166,7 @@ def sign_out_post(me: MaybeStaff, platform: PlatformDep, clock: ClockDep) -> Res
 def password_page(request: Request, me: MaybeStaff) -> Response:
     if (sent := gate(me, changing_password=True)) is not None:
         return sent
-    return page(request, "staff/password.html", {"error": None})
+    return page(request, "staff/password.html", {"error": None, "errors": {}})
 
 
 @router.post("/staff/password", dependencies=[Depends(check_csrf)])
@@ -195,5 +203,7 @@ def password_post(
     if refusal is not None:
         message = PASSWORD_REFUSED[refusal]
         error = _(message).format(min=PASSWORD_MIN_LENGTH)
-        return page(request, "staff/password.html", {"error": error}, status_code=422)
+        errors = {PASSWORD_FIELD_OF.get(refusal, "new"): error}
+        context = {"error": error, "errors": errors}
+        return page(request, "staff/password.html", context, status_code=422)
     return redirect(landing(replace(me.account, must_change_password=False)))
