@@ -197,8 +197,10 @@ def heading(text: str) -> str:
 
 
 def alert(text: str) -> str:
+    """The first sentence of the page's alert, as read (a link to the field it is about is
+    only its markup)."""
     match = _ALERT.search(text)
-    return "" if match is None else match[1].strip()
+    return "" if match is None else re.sub(r"<[^>]+>", "", match[1]).strip()
 
 
 @contextmanager

@@ -377,7 +377,7 @@ def test_after_a_refusal_the_counter_offers_to_end_the_session(site, new_page, a
     counter.commit("late")
 
     alert = counter.page.get_by_role("alert")
-    expect(alert).to_contain_text("条件を満たしていません")
+    expect(alert).to_contain_text("2021年4月30日(金)までにマイナンバーカードを申請した方が対象です")
     _looks_right(counter.page, axe, screenshot, "counter-refusal")
     alert.get_by_role("button", name="この方の手続きを終了する").click()
     counter.submitted()

@@ -187,7 +187,7 @@ def test_a_refusal_no_typing_mends_offers_to_end_the_session_there(console):
     refused = staff.apply(session, preview_id(shown.text), "late")
 
     assert refused.status_code == 403, alert(refused.text)
-    assert "条件を満たしていません" in alert(refused.text)
+    assert "2021年4月30日(金)までにマイナンバーカードを申請した方が対象です" in alert(refused.text)
     assert offers_end(refused.text), "the refusal does not offer to end the session"
     ended = staff.post("/counter/end", {"session": session})
     assert "職員が終了" in ended.text

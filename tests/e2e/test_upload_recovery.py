@@ -268,7 +268,8 @@ def test_a_job_killed_for_real_is_resumed_with_true_counts(app, tmp_path, monkey
             app.platform.settings.database_url,
             str(tmp_path),
             job.job_id,
-        ]
+        ],
+        stderr=(tmp_path / "runner.log").open("wb"),
     )
     try:
         deadline = time.monotonic() + 120
@@ -278,7 +279,11 @@ def test_a_job_killed_for_real_is_resumed_with_true_counts(app, tmp_path, monkey
                 break
             time.sleep(0.02)
         else:
-            pytest.fail("the runner ended before it could be killed")
+            log = (tmp_path / "runner.log").read_text(errors="replace")[-3000:]
+            pytest.fail(
+                f"the runner ended (exit {runner.returncode}) before it could be killed; "
+                f"the job: {job_of(app, job.job_id)}; its stderr:\n{log}"
+            )
         runner.send_signal(signal.SIGKILL)
     finally:
         runner.wait()

@@ -123,7 +123,9 @@ def sign_in_post(
         context = {"name": name, "error": error, "errors": {"password": error}, "notice": None}
         return page(request, "staff/sign_in.html", context, status_code=401)
     except RateLimited as exc:
-        context = {"name": name, "error": message_for(exc.code, exc.details), "notice": None}
+        # Not about a field: the page's summary says it, and no input is marked.
+        error = message_for(exc.code, exc.details)
+        context = {"name": name, "error": error, "errors": {}, "notice": None}
         refused = page(request, "staff/sign_in.html", context, status_code=429)
         refused.headers.update(retry_after(exc) or {})
         return refused
@@ -197,7 +199,8 @@ def password_post(
             refusal = rejected.reason
         except RateLimited as exc:
             error = message_for(exc.code, exc.details)
-            refused = page(request, "staff/password.html", {"error": error}, status_code=429)
+            context = {"error": error, "errors": {}}
+            refused = page(request, "staff/password.html", context, status_code=429)
             refused.headers.update(retry_after(exc) or {})
             return refused
     if refusal is not None:
