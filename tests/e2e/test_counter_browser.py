@@ -145,6 +145,8 @@ def test_a_staff_member_completes_an_assisted_application_for_a_demo_card(
     counter.account(PARENT_ACCOUNT)
     assert counter.h1() == "口座名義の確認"
     assert page.locator(".holder-name").inner_text() == "ヤマダ タ**"
+    # The ID the citizen checks is shown as large and bold as the masked name (issue 12 §3).
+    assert font(page, ".account-id code") == font(page, ".holder-name")
     counter.check("counter-confirm")
     counter.commit("parent")
 
@@ -405,3 +407,12 @@ def test_the_staff_console_is_unmistakably_a_staff_screen(site, new_page):
     expect(header).to_contain_text("chuo-staff (Staff, Chuo Ward Office)")
     expect(header.get_by_text("Staff only")).to_be_visible()
     expect(header.locator(".staff-clock")).to_contain_text("Platform time")
+
+
+def font(page, selector: str) -> tuple[float, int]:
+    """The rendered font size (px) and weight of the first element matching `selector`."""
+    size, weight = page.eval_on_selector(
+        selector,
+        "e => [parseFloat(getComputedStyle(e).fontSize), parseInt(getComputedStyle(e).fontWeight)]",
+    )
+    return size, weight
