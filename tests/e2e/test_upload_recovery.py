@@ -260,33 +260,34 @@ def test_a_job_killed_for_real_is_resumed_with_true_counts(app, tmp_path, monkey
     job = uploads.start_job(
         app.platform, "paypay", "big.csv", BytesIO("".join(lines).encode()), NOW
     )
-    runner = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [
-            sys.executable,
-            "-c",
-            RUNNER,
-            app.platform.settings.database_url,
-            str(tmp_path),
-            job.job_id,
-        ],
-        stderr=(tmp_path / "runner.log").open("wb"),
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and runner.poll() is None:
-            seen = job_of(app, job.job_id)
-            if seen.status == "running" and seen.accepted > 0:
-                break
-            time.sleep(0.02)
-        else:
-            log = (tmp_path / "runner.log").read_text(errors="replace")[-3000:]
-            pytest.fail(
-                f"the runner ended (exit {runner.returncode}) before it could be killed; "
-                f"the job: {job_of(app, job.job_id)}; its stderr:\n{log}"
-            )
-        runner.send_signal(signal.SIGKILL)
-    finally:
-        runner.wait()
+    with (tmp_path / "runner.log").open("wb") as runner_log:
+        runner = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+            [
+                sys.executable,
+                "-c",
+                RUNNER,
+                app.platform.settings.database_url,
+                str(tmp_path),
+                job.job_id,
+            ],
+            stderr=runner_log,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and runner.poll() is None:
+                seen = job_of(app, job.job_id)
+                if seen.status == "running" and seen.accepted > 0:
+                    break
+                time.sleep(0.02)
+            else:
+                log = (tmp_path / "runner.log").read_text(errors="replace")[-3000:]
+                pytest.fail(
+                    f"the runner ended (exit {runner.returncode}) before it could be killed; "
+                    f"the job: {job_of(app, job.job_id)}; its stderr:\n{log}"
+                )
+            runner.send_signal(signal.SIGKILL)
+        finally:
+            runner.wait()
     died = job_of(app, job.job_id)
     assert died.status == "running"
     # Killed between two batches, or (a fast machine) while it evaluated the persons.
