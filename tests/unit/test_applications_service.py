@@ -28,7 +28,6 @@ from mynapoint.services.account_checks import AccountCredentials
 from mynapoint.services.applications import (
     Applicant,
     ApplicationDesk,
-    ApplicationRefused,
     CancellationNotAllowed,
     ChannelNotAllowed,
     NewApplication,
@@ -37,7 +36,6 @@ from mynapoint.services.applications import (
     RepresentativeRequired,
     apply,
     cancel,
-    person_standing,
     preview,
 )
 from mynapoint.services.auth import create_challenge
@@ -48,6 +46,7 @@ from mynapoint.services.operators import (
     register_account,
     secret_hash,
 )
+from mynapoint.services.refusals import ApplicationRefused, person_standing
 from mynapoint.services.throttling import (
     ACCOUNT_CHECKS,
     LimitsThrottle,

@@ -2,7 +2,7 @@
 
 The same domain check the application itself runs (domain/applications.py `refusal_for`,
 and `person_refusal` before a service is chosen), with the same refusal the API answers
-(services/applications.py `refusal_error`, whose details carry the rule: the card cut-off,
+(services/refusals.py `refusal_error`, whose details carry the rule: the card cut-off,
 the moment a waiting time ends), so the page offers only what can succeed and says why not,
 with the rule and what to do instead. The application still decides: a race or a change of
 facts between the form and the commit ends in the same refusal, shown next to the field.
@@ -26,12 +26,8 @@ from mynapoint.domain.representatives import (
     represented_because,
 )
 from mynapoint.domain.services import PaymentService
-from mynapoint.services.applications import (
-    ApplicationRefused,
-    applications_of,
-    person_standing,
-    refusal_error,
-)
+from mynapoint.services.applications import applications_of
+from mynapoint.services.refusals import ApplicationRefused, person_standing, refusal_error
 from mynapoint.web.error_messages import message_for
 from mynapoint.web.i18n import _, current_locale
 
