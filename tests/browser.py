@@ -110,3 +110,20 @@ def axe() -> Callable[[Any], list[dict[str, Any]]]:
 
 def no_horizontal_scroll(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+@pytest.fixture
+def look(
+    axe: Callable[[Any], list[dict[str, Any]]], screenshot: Callable[[Any, str], Path]
+) -> Callable[[Any, str], None]:
+    """A citizen page in front of the user at 375 and 1280 px: no sideways scrolling, no axe
+    violation, and screenshots of both (citizen-NAME-375, citizen-NAME-1280)."""
+
+    def check(page: Any, name: str) -> None:
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
+            screenshot(page, f"citizen-{name}-{width}")
+        assert axe(page) == [], name
+
+    return check

@@ -36,21 +36,6 @@ def site(tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def look(axe, screenshot):
-    """Check the page in front of the user and keep its screenshots at 375 and 1280 px."""
-
-    def check(page, name: str) -> None:
-        for width in (375, 1280):
-            page.set_viewport_size({"width": width, "height": 900})
-            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
-            screenshot(page, f"citizen-{name}-{width}")
-        assert axe(page) == [], name
-        assert_words_only(page, name)
-
-    return check
-
-
 def assert_words_only(page, name: str) -> None:
     text = page.inner_text("body")
     assert not [code for code in CODES if code in text], f"{name} shows an error code"

@@ -13,7 +13,6 @@ import re
 
 import pytest
 
-from browser import no_horizontal_scroll
 from demo_site import demo_site
 
 PINS = {"child": "3456", "parent": "1234", "late": "2345", "senior": "4567"}
@@ -34,20 +33,6 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("citizen-edges")
     with demo_site(sqlite_url(tmp / "site.db"), tmp) as running:
         yield running
-
-
-@pytest.fixture
-def look(axe, screenshot):
-    """The page in front of the user at 375 and 1280 px, with axe; screenshots of both."""
-
-    def check(page, name: str) -> None:
-        for width in (375, 1280):
-            page.set_viewport_size({"width": width, "height": 900})
-            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
-            screenshot(page, f"citizen-{name}-{width}")
-        assert axe(page) == [], name
-
-    return check
 
 
 def sign_in(page, site, card: str) -> None:
