@@ -102,7 +102,7 @@ def server_version(url: URL) -> str:
     with engine.connect() as connection:
         version = str(connection.execute(text("SHOW server_version")).scalar_one())
     engine.dispose()
-    return version.split()[0]
+    return version.split(maxsplit=1)[0]
 
 
 # --- the data -------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class Measured:
     p99_ms: float
     errors: dict[str, int]
     timeouts: int
+    waited: int  # answers asked to wait: 503 with the code `overloaded`
     client_cpu: float  # busiest client process, share of one core
 
 
@@ -259,24 +260,50 @@ def group_members(pgid: int) -> list[int]:
 WRK: Final = "wrk"
 WRK_MARK: Final = "WRK_RESULT "
 # done() prints one line of JSON that parse_wrk reads (wrk's own summary is for people).
+# Every script: each thread counts the answers asked to wait (503 with the error code
+# `overloaded`) and every other answer of 400 or more by status; done() adds them up and
+# prints one line of JSON that parse_wrk reads (wrk's own summary is for people).
 WRK_REPORT_LUA: Final = r"""
+local threads = {}
+setup = function(thread)
+  thread:set("offset", #threads)
+  table.insert(threads, thread)
+end
+waited = 0
+failed = {}
+response = function(status, headers, body)
+  if status >= 400 then
+    if status == 503 and body and string.find(body, '"overloaded"', 1, true) then
+      waited = waited + 1
+    else
+      failed[status] = (failed[status] or 0) + 1
+    end
+  end
+end
 done = function(summary, latency, requests)
+  local asked, statuses, parts = 0, {}, {}
+  for _, thread in ipairs(threads) do
+    asked = asked + thread:get("waited")
+    for status, n in pairs(thread:get("failed")) do
+      statuses[status] = (statuses[status] or 0) + n
+    end
+  end
+  for status, n in pairs(statuses) do
+    parts[#parts + 1] = string.format('"%d": %d', status, n)
+  end
   local e = summary.errors
   io.write(string.format(
     'WRK_RESULT {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, ' ..
-    '"write": %d, "status": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    '"write": %d, "status": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, ' ..
+    '"waited": %d, "statuses": {%s}}\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(99), latency.max, asked,
+    table.concat(parts, ", ")))
 end
 """
 # A signed-in citizen per request: the tokens (one a line, in the file given after `--`)
-# taken in turn, each wrk thread starting at its own place.
+# taken in turn, each wrk thread starting at its own place (`offset`, set by setup()).
 WRK_BEARER_LUA: Final = r"""
-local threads = 0
-setup = function(thread)
-  thread:set("offset", threads)
-  threads = threads + 1
-end
 local tokens = {}
 local turn = 0
 init = function(args)
@@ -294,16 +321,23 @@ end
 
 @dataclass(frozen=True)
 class WrkResult:
-    requests: int
+    requests: int  # answers of any status
     seconds: float
     p50_ms: float
     p99_ms: float
     max_ms: float
-    errors: dict[str, int]  # connect, read, write, status (answers >= 400), timeout
+    waited: int  # 503 overloaded
+    errors: dict[str, int]  # connect, read, write and timeout; other answers >= 400 by status
+
+    @property
+    def answered(self) -> int:
+        """Requests answered with their content (not asked to wait, not refused)."""
+        refused = sum(n for name, n in self.errors.items() if name.isdigit())
+        return self.requests - self.waited - refused
 
     @property
     def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+        return self.answered / self.seconds if self.seconds else 0.0
 
 
 def parse_wrk(output: str) -> WrkResult:
@@ -311,17 +345,19 @@ def parse_wrk(output: str) -> WrkResult:
     for line in output.splitlines():
         if line.startswith(WRK_MARK):
             data = json.loads(line.removeprefix(WRK_MARK))
+            errors = {
+                name: int(data[name])
+                for name in ("connect", "read", "write", "timeout")
+                if data[name]
+            }
             return WrkResult(
                 requests=int(data["requests"]),
                 seconds=data["duration_us"] / 1e6,
                 p50_ms=data["p50_us"] / 1e3,
                 p99_ms=data["p99_us"] / 1e3,
                 max_ms=data["max_us"] / 1e3,
-                errors={
-                    name: int(data[name])
-                    for name in ("connect", "read", "write", "status", "timeout")
-                    if data[name]
-                },
+                waited=int(data["waited"]),
+                errors=errors | {str(k): int(v) for k, v in sorted(data["statuses"].items())},
             )
     tail = "\n".join(output.splitlines()[-10:])
     raise ValueError(f"wrk printed no {WRK_MARK.strip()} line:\n{tail}")
@@ -365,6 +401,7 @@ def run_wrk(
         p99_ms=result.p99_ms,
         errors=errors,
         timeouts=timeouts,
+        waited=result.waited,
         # wrk's threads share its CPU time: per thread, as for the client processes.
         client_cpu=cpu / result.seconds / threads if result.seconds else 0.0,
     )
@@ -451,6 +488,7 @@ class _Flow:
         self.keys = keys
         self.stats = FlowStats()
         self._holders: Iterator[Holder] = iter(plan.holders)
+        self.retry_after = 0.0  # of the last 503 overloaded
 
     def next_holder(self) -> Holder | None:
         holder = next(self._holders, None)
@@ -466,8 +504,11 @@ class _Flow:
         """One request; its answer when expected, else None with the reason counted."""
         began = time.monotonic()
         try:
-            answer = await self.client.request(method, path, **kwargs)  # type: ignore[arg-type]
-        except httpx.TimeoutException:
+            # httpx's timeout is per phase (pool, connect, write, read): the whole request
+            # gets one deadline, as a person waiting for a page has.
+            async with asyncio.timeout(self.plan.timeout):
+                answer = await self.client.request(method, path, **kwargs)  # type: ignore[arg-type]
+        except (TimeoutError, httpx.TimeoutException):
             self.stats.timeouts[name] += 1
             return None
         except httpx.HTTPError as error:
@@ -483,19 +524,20 @@ class _Flow:
         code = _error_code(answer)
         if answer.status_code == 503 and code == OVERLOADED:
             self.stats.waited[name] += 1
+            self.retry_after = _retry_after(answer)
         else:
             self.stats.errors[f"{name}: {answer.status_code} {code}"] += 1
         return None
 
-    async def run(self, *, holder: Holder | None = None) -> None:
-        """One enrollment; the holder is taken once the challenge is answered (an arrival
-        asked to wait there has used nobody) unless given."""
+    async def run(self) -> None:
+        """One enrollment; the card holder is taken once the challenge is answered (one
+        asked to wait there has used nobody)."""
         began = time.monotonic()
         kept: list[float] = []
         challenge = await self.step("challenge", kept, "POST", "/api/v1/auth/challenges")
         if challenge is None:
             return
-        holder = holder or self.next_holder()
+        holder = self.next_holder()
         if holder is None:
             return
         nonce = base64.b64decode(challenge.json()["nonce"])
@@ -535,6 +577,13 @@ class _Flow:
             self.stats.flow_seconds.append(ended - began)
 
 
+def _retry_after(answer: httpx.Response) -> float:
+    try:
+        return max(0.0, float(answer.headers.get("retry-after", "1")))
+    except ValueError:
+        return 1.0
+
+
 def _error_code(answer: httpx.Response) -> str:
     try:
         return str(answer.json()["error"]["code"])
@@ -554,11 +603,12 @@ async def _closed_loop(flow: _Flow) -> None:
     plan = flow.plan
 
     async def user() -> None:
-        while time.monotonic() < plan.end:
-            holder = flow.next_holder()
-            if holder is None:
-                return
-            await flow.run(holder=holder)
+        while time.monotonic() < plan.end and not flow.stats.ran_out:
+            waited = sum(flow.stats.waited.values())
+            await flow.run()
+            if sum(flow.stats.waited.values()) > waited:
+                # Asked to wait: come back when told (at most 5 s), as the waiting page does.
+                await asyncio.sleep(min(flow.retry_after, 5.0))
 
     await _until(plan.start)
     tasks = [asyncio.create_task(user()) for _ in range(plan.users)]
@@ -575,6 +625,8 @@ async def _open_loop(flow: _Flow) -> None:
     plan = flow.plan
     tasks: set[asyncio.Task[None]] = set()
     arrival = 0
+    if plan.rate <= 0:
+        raise ValueError("an open loop needs a positive arrival rate")
     while (moment := plan.start + arrival / plan.rate) < plan.end:
         await _until(moment)
         task = asyncio.create_task(flow.run())
@@ -588,17 +640,17 @@ async def _open_loop(flow: _Flow) -> None:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         if pending:
-            flow.stats.errors["client: flow still under way after the grace period"] += len(
-                pending
-            )
+            flow.stats.timeouts["flow still under way after the grace period"] += len(pending)
 
 
 async def _drive(plan: LoadPlan) -> FlowStats:
-    keys = [
-        _rsa(serialization.load_pem_private_key(pem, password=None)) for pem in plan.keys_pem
-    ]
+    keys = [_rsa(serialization.load_pem_private_key(pem, password=None)) for pem in plan.keys_pem]
     connections = plan.users or 4096
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) ends them, so
+    # that no request is sent on a connection the server is closing at that moment.
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=3
+    )
     async with httpx.AsyncClient(
         base_url=plan.base, limits=limits, timeout=httpx.Timeout(plan.timeout)
     ) as client:
