@@ -144,7 +144,11 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument(
-        "--connections", type=int, nargs="+", default=[32, 512], help="concurrency levels"
+        "--connections",
+        type=int,
+        nargs="+",
+        default=None,
+        help="concurrency levels (default 32 512; 32 with --quick)",
     )
     parser.add_argument("--duration", type=float, default=10, help="seconds of each measurement")
     parser.add_argument(
@@ -177,8 +181,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--note", default="", help="the note column of the RESULTS.md rows")
     args = parser.parse_args()
     if args.quick:
-        args.duration, args.warmup, args.holders, args.me_holders = 1, 1, 600, 16
-        args.overload_duration = 2
+        args.duration, args.warmup, args.holders, args.me_holders = 1, 1, 400, 16
+        args.overload_duration, args.timeout = 1, min(args.timeout, 3)
+    if args.connections is None:
+        args.connections = [32] if args.quick else [32, 512]
     # A run of the default size at least: the issue's concurrencies, 10 s measurements.
     full = not args.quick and args.duration >= 10 and {32, 512} <= set(args.connections)
     args.record = full if args.record is None else args.record
@@ -569,29 +575,33 @@ def machine_short() -> str:
 
 
 SECTION_INTRO: Final = """
-One run of `make bench-api` (bench/api.py) on a fresh PostgreSQL database: card holders
-made through the project's code (the simulated card authority's cards, sharing a pool of
-16 key pairs; a PayPay account each, stored through the accounts repository with the
-platform's argon2id hashes), the server started on PostgreSQL with N worker processes, and
-loads from this same machine: wrk (2 threads) for the GET endpoints — GET /api/v1/me with
-the tokens of 256 card holders enrolled through the API just before, in turn — and two
-client processes running httpx for the full enrollment (challenge → session, the card key
-signing the nonce → MyKey → preview → apply → /me, a fresh card holder each, closed loop:
-each connection starts the next flow when its flow ends). "trivial" is bench/trivial_app.py,
-one sync FastAPI endpoint served the same way with the same workers: the ceiling, measured
-in the same run; each ratio is to it at the same concurrency. Enrollment counts flows that
-ended inside a 10 s window opened once every flow under way began after the start
-(p50/p99 per request). The overload run sends card holders at 10× the best enrollment rate
-of the run as an open-loop arrival rate for 10 s (citizens arrive whether or not the
-platform keeps up; a closed loop would slow itself down and never overload it): flows
-completed, requests asked to wait (503 `overloaded`, at the first request or inside a flow),
-any other error, client timeouts (10 s a request), p99 of the requests of completed
-flows, and the largest resident memory of the server's processes (sampled from /proc
-every 0.25 s) against its peak in the enrollment runs. Targets (issue 13, 32
-connections): flows/s ≥ 0.01 × trivial with p99 < 300 ms; /me ≥ 0.25 × trivial with p99 <
-50 ms; at overload no other error, no timeout, admitted p99 < 1 s, memory bounded. The
-client shares the server's 2 cores: figures are lower than on separate hosts, and the
-ratios of one run are what count. Each cell: rate (× trivial) p50/p99 ms.
+One run of `make bench-api` (bench/api.py) on a fresh PostgreSQL database. Data through the
+project's code: card holders from the simulated card authority (`issue_card`, certificates
+sharing a pool of 16 key pairs), each with a PayPay account stored through the accounts
+repository with the platform's argon2id hashes. The platform is served on PostgreSQL with N
+worker processes (`mynapoint serve --workers N` where it has the option, else uvicorn's
+process manager on the app factory after one migration) and loaded from this same machine:
+wrk (2 threads) for the GET endpoints — GET /api/v1/me with the tokens of 256 card holders
+enrolled through the API just before, taken in turn — and two client processes running
+httpx for the full enrollment (challenge → session, the card key signing the nonce → MyKey →
+preview → apply → /me; a fresh card holder each; closed loop: each connection starts its
+next flow when one ends, after Retry-After when asked to wait). "trivial" is
+bench/trivial_app.py, one sync FastAPI endpoint served the same way with the same workers:
+the ceiling, measured in the same run; each ratio is to it at the same concurrency. Rates
+count answers with content (an answer asked to wait, 503 `overloaded`, is counted apart;
+wrk's latencies include those). Enrollment counts the flows that ended inside a 10 s window
+opened once every flow under way began after the synchronised start (p50/p99 per request).
+The measurements wait up to 60 s for an answer. Overload: card holders arriving at 10× the
+run's best enrollment rate for 10 s, open loop (citizens arrive whether or not the platform
+keeps up; a closed loop would slow itself down and never overload it), each request given
+10 s (a citizen's patience): flows completed, requests asked to wait (at the first request
+or inside a flow), any other error, client timeouts, p99 of the requests of completed flows,
+and the largest resident memory of the server's processes (sampled from /proc every 0.25 s)
+against its peak in the enrollment runs. Targets (issue 13, 32 connections): flows/s ≥
+0.01 × trivial with p99 < 300 ms; /me ≥ 0.25 × trivial with p99 < 50 ms; at overload no
+other error, no timeout, admitted p99 < 1 s, memory bounded. The clients share the server's
+2 cores: figures are lower than with separate hosts; the ratios of one run are what count.
+Each cell: rate (× trivial) p50/p99 ms.
 
 """
 TABLE_HEAD: Final = (
