@@ -217,6 +217,9 @@ class MemorySampler(threading.Thread):
         self._lock = threading.Lock()
         self._peak = 0
         self._page = os.sysconf("SC_PAGE_SIZE")
+        self._first = set(group_members(pgid))
+        self._seen = set(self._first)
+        self._counted = 0
 
     def run(self) -> None:
         while not self._halt.wait(self._interval):
@@ -226,7 +229,10 @@ class MemorySampler(threading.Thread):
 
     def sample(self) -> int:
         total = 0
-        for pid in group_members(self._pgid):
+        members = group_members(self._pgid)
+        with self._lock:
+            self._seen.update(members)
+        for pid in members:
             with contextlib.suppress(OSError, ValueError, IndexError):
                 total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page
         return total
@@ -236,6 +242,14 @@ class MemorySampler(threading.Thread):
         with self._lock:
             peak, self._peak = self._peak, 0
         return peak
+
+    def replaced(self) -> int:
+        """Server processes started since the last call (none at first): each replaces a
+        worker that died or that the process manager killed."""
+        with self._lock:
+            started = len(self._seen - self._first)
+            new, self._counted = started - self._counted, started
+        return new
 
     def stop(self) -> None:
         self._halt.set()

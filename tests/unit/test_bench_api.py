@@ -145,3 +145,17 @@ def test_results_rows_go_under_their_section(tmp_path: Path, monkeypatch) -> Non
         "|---|",
         "| 1 |",
     ]
+
+
+def test_checks_fail_on_errors_tracebacks_and_replaced_workers() -> None:
+    figures = _figures(flows=40.0, flow_p99=100.0, me=1000.0, me_p99=10.0)
+    figures.flow_stats[32] = api_load.FlowStats()
+    figures.replaced = {"the GET runs": 0, "the enrollment runs": 0, "the overload": 0}
+    assert [ok for _, ok, _ in api.checks(figures)] == [True, True, True]
+    figures.flow_stats[32].errors["apply: ReadError"] = 1
+    figures.tracebacks = 2
+    figures.replaced["the enrollment runs"] = 1
+    results = api.checks(figures)
+    assert [ok for _, ok, _ in results] == [False, False, False]
+    assert "apply: ReadError" in results[0][2]
+    assert results[2][2] == "1 during the enrollment runs"
