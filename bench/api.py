@@ -583,7 +583,8 @@ def overload_summary(figures: Figures) -> str:
     return (
         f"{over.arrivals:,} arrivals, {over.completed:,} flows completed, "
         f"{waited:,} asked to wait ({first:,} at the door, {waited - first:,} inside), "
-        f"{sum(over.errors.values()):,} other errors {dict(over.errors) or ''}, "
+        f"{sum(over.errors.values()):,} other errors"
+        f"{f' {dict(over.errors)}' if over.errors else ''}, "
         f"{sum(over.timeouts.values()):,} timeouts, admitted p99 "
         f"{percentile(over.admitted, 99) * 1e3:,.0f} ms, flow p99 "
         f"{percentile(over.completed_seconds, 99) * 1e3:,.0f} ms, server RSS max "
@@ -620,28 +621,27 @@ repository with the platform's argon2id hashes. The platform is served on Postgr
 worker processes (`mynapoint serve --workers N` where it has the option, else uvicorn's
 process manager on the app factory after one migration) and loaded from this same machine:
 wrk (2 threads) for the GET endpoints — GET /api/v1/me with the tokens of 256 card holders
-enrolled through the API just before, taken in turn — and two client processes running
-httpx for the full enrollment (challenge → session, the card key signing the nonce → MyKey →
+enrolled through the API just before, taken in turn — and two client processes running httpx
+for the full enrollment (challenge → session, the card key signing the nonce → MyKey →
 preview → apply → /me; a fresh card holder each; closed loop: each connection starts its
 next flow when one ends, after Retry-After when asked to wait). "trivial" is
 bench/trivial_app.py, one sync FastAPI endpoint served the same way with the same workers:
 the ceiling, measured before and after the platform in the same run, the higher counting (a
 ceiling lowered by other work on the shared machine would flatter the platform); each ratio
-is to it at the same concurrency. Rates
-count answers with content (an answer asked to wait, 503 `overloaded`, is counted apart;
-wrk's latencies include those). Enrollment counts the flows that ended inside a 10 s window
-opened once every flow under way began after the synchronised start (p50/p99 per request).
-The measurements wait up to 60 s for an answer. Overload: card holders arriving at 10× the
-run's best enrollment rate for 10 s, open loop (citizens arrive whether or not the platform
-keeps up; a closed loop would slow itself down and never overload it), each request given
-10 s (a citizen's patience): flows completed, requests asked to wait (at the first request
-or inside a flow), any other error, client timeouts, p99 of the requests of completed flows,
-and the largest resident memory of the server's processes (sampled from /proc every 0.25 s)
-against its peak in the enrollment runs. Targets (issue 13, 32 connections): flows/s ≥
-0.01 × trivial with p99 < 300 ms; /me ≥ 0.25 × trivial with p99 < 50 ms; at overload no
-other error, no timeout, admitted p99 < 1 s, memory bounded. The clients share the server's
-2 cores: figures are lower than with separate hosts; the ratios of one run are what count.
-Each cell: rate (× trivial) p50/p99 ms.
+is to it at the same concurrency. Rates count answers with content (an answer asked to wait,
+503 `overloaded`, is counted apart; wrk's latencies include those). Enrollment counts the
+flows that ended inside a 10 s window opened once every flow under way began after the
+synchronised start (p50/p99 per request). The measurements wait up to 60 s for an answer.
+Overload: card holders arriving at 10× the run's best enrollment rate for 10 s, open loop
+(citizens arrive whether or not the platform keeps up; a closed loop would slow itself down
+and never overload it), each request given 10 s (a citizen's patience): flows completed,
+requests asked to wait (at the first request or inside a flow), any other error, client
+timeouts, p99 of the requests of completed flows, and the largest resident memory of the
+server's processes (sampled from /proc every 0.25 s) against its peak in the enrollment
+runs. Targets (issue 13, 32 connections): flows/s ≥ 0.01 × trivial with p99 < 300 ms; /me ≥
+0.25 × trivial with p99 < 50 ms; at overload no other error, no timeout, admitted p99 < 1 s,
+memory bounded. The clients share the server's 2 cores: figures are lower than with separate
+hosts; the ratios of one run are what count. Each cell: rate (× trivial) p50/p99 ms.
 
 """
 TABLE_HEAD: Final = (
