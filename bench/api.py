@@ -24,6 +24,7 @@ stack (issue 13, Deliver 4): `make bench-api`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import multiprocessing
 import os
@@ -236,13 +237,17 @@ def run(url: URL, tmp: Path, args: argparse.Namespace) -> Figures:
     server = Server(command, server_env(database_url, tmp / "var"), tmp / "server.log", port)
     print(f"server: {' '.join(command)}")
     server.start("/healthz")
-    if server.process is None:
-        raise RuntimeError("the server did not start")
-    sampler = MemorySampler(server.process.pid)
-    sampler.start()
-    pool = ProcessPoolExecutor(args.clients, mp_context=multiprocessing.get_context("spawn"))
-    bench = _Run(args, tmp, world, figures, pool, server)
-    try:
+    # Whatever fails below, the server stops (its process group), then the database goes.
+    with contextlib.ExitStack() as stack:
+        stack.callback(server.stop)
+        if server.process is None:
+            raise RuntimeError("the server did not start")
+        sampler = MemorySampler(server.process.pid)
+        sampler.start()
+        stack.callback(sampler.stop)
+        pool = ProcessPoolExecutor(args.clients, mp_context=multiprocessing.get_context("spawn"))
+        stack.callback(pool.shutdown, cancel_futures=True)
+        bench = _Run(args, tmp, world, figures, pool, server)
         holders = list(world.holders)
         tokens = _sign_in(bench, holders[: args.me_holders])
         holders = holders[args.me_holders :]
@@ -255,10 +260,6 @@ def run(url: URL, tmp: Path, args: argparse.Namespace) -> Figures:
         _overload(bench, holders)
         figures.memory_peak["overload"] = sampler.mark()
         figures.replaced["the overload"] = sampler.replaced()
-    finally:
-        pool.shutdown(cancel_futures=True)
-        sampler.stop()
-        server.stop()
     figures.tracebacks = server.tracebacks()
     _measure_trivial(figures, args, tmp)
     return figures

@@ -19,7 +19,7 @@ from mynapoint.db.engine import parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The quick run takes ~60-70 s on this project's 2-core machine (two servers started, five
+# The quick run takes ~60-80 s on this project's 2-core machine (two servers started, five
 # measurements, an overload): more than a test of the suite should, so it runs when asked.
 OPT_IN = "MYNAPOINT_TEST_BENCH_API"
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.mark.skipif(
-    os.environ.get(OPT_IN) != "1", reason=f"~70 s: set {OPT_IN}=1 to run `bench/api.py --quick`"
+    os.environ.get(OPT_IN) != "1", reason=f"~60-80 s: set {OPT_IN}=1 to run `bench/api.py --quick`"
 )
 def test_quick_run_reports_every_measurement() -> None:
     url = os.environ.get(POSTGRESQL_URL_VARIABLE, "").strip()
