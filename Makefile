@@ -58,7 +58,7 @@ messages: $(STAMP) ## List page texts without an English translation, as .po ent
 	$(BIN)/python -m mynapoint.web.catalogs en
 
 .PHONY: bench
-bench: bench-engine bench-intake ## Run every benchmark (each bench-* target)
+bench: bench-engine bench-intake bench-api ## Run every benchmark (each bench-* target)
 
 .PHONY: bench-engine
 bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simulate path
@@ -67,6 +67,10 @@ bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simula
 .PHONY: bench-intake
 bench-intake: $(STAMP) ## Event file intake into PostgreSQL against a raw COPY (MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/intake.py
+
+.PHONY: bench-api
+bench-api: $(STAMP) ## The HTTP API under load on PostgreSQL against a trivial endpoint, with an overload run (~6 min; ARGS=--quick; MYNAPOINT_BENCH_DATABASE_URL)
+	$(BIN)/python bench/api.py $(ARGS)
 
 .PHONY: reliability
 reliability: $(STAMP) ## Crash, PostgreSQL-restart and concurrency runs on a scratch cluster (~10 min; ARGS=--quick)
