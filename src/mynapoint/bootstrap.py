@@ -37,7 +37,11 @@ EVALUATION_PROCESSES = 2
 
 def build_engine(settings: Settings) -> Engine:
     """An engine on a database migrated to the latest revision."""
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     upgrade(engine)
     return engine
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mynapoint.db.engine import parse_database_url, sqlite_url
+from mynapoint.db.engine import MAX_OVERFLOW, POOL_SIZE, parse_database_url, sqlite_url
 from mynapoint.services.throttling import DEFAULT_NAMESPACE, parse_limit
 
 DATABASE_FILE_NAME = "mynapoint.db"
@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # Declared before database_url, whose default is a file in it.
     var_dir: Path = Path("var")
     database_url: str = Field(default_factory=_default_database_url)
+    # PostgreSQL connections each process keeps open, and how many more a burst may open
+    # (db/engine.py). Mind the server's max_connections: processes × (size + overflow), or
+    # put a pooler (pgbouncer, transaction mode) in between (docs/DEPLOYMENT.md).
+    db_pool_size: int = Field(default=POOL_SIZE, ge=1, le=1000)
+    db_max_overflow: int = Field(default=MAX_OVERFLOW, ge=0, le=1000)
     clock_start: AwareDatetime | None = None
     demo: bool = False
     # Cookies of the pages (language, CSRF, sign-in) carry `Secure`: browsers send them over
