@@ -302,6 +302,17 @@ class FakeAccountRepository:
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
         return self._tables().accounts.get((service_code, payment_service_id))
 
+    def replace_code_hash(
+        self, service_code: str, payment_service_id: str, old: str, new: str
+    ) -> bool:
+        accounts = self._tables().accounts
+        key = (service_code, payment_service_id)
+        account = accounts.get(key)
+        if account is None or account.security_code_hash != old:
+            return False
+        accounts[key] = replace(account, security_code_hash=new)
+        return True
+
     def code_tries(
         self, person: str, service_code: str, payment_service_id: str
     ) -> CodeTries | None:

@@ -12,6 +12,7 @@ from mynapoint.services.throttling import DEFAULT_NAMESPACE, parse_limit
 
 DATABASE_FILE_NAME = "mynapoint.db"
 AUDIT_KEY_FILE_NAME = "audit-signing-key.pem"
+CODE_KEY_FILE_NAME = "security-code-key"
 _CLOCK_START_EXAMPLE = "2021-07-19T10:00:00+09:00"
 
 
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs the audit log's published heads: a file the database does not
     # hold, created on first use (0600). Default: audit-signing-key.pem in the var dir.
     audit_signing_key: Path | None = None
+    # The secret of the keyed HMAC that keeps security codes (services/codes.py): a file the
+    # database does not hold, created at the first start (0600). Default: security-code-key in
+    # the var dir. Every process and host on one database must share the same file.
+    code_key: Path | None = None
     # Where the rate limits count (services/throttling.py): `memory://` in this process only,
     # or e.g. `redis://127.0.0.1:6379/0` so that the limits hold across worker processes and
     # hosts. The URL may hold a password: errors name the problem, not the input.
@@ -66,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def audit_signing_key_path(self) -> Path:
         return self.audit_signing_key or self.var_dir / AUDIT_KEY_FILE_NAME
+
+    @property
+    def code_key_path(self) -> Path:
+        return self.code_key or self.var_dir / CODE_KEY_FILE_NAME
 
     @field_validator("database_url")
     @classmethod

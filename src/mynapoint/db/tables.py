@@ -170,7 +170,7 @@ mykey_reservations = Table(
 # --- Payment operators, accounts and applications (RULES.md §3, INTERFACES "Payment operator") ----
 
 # An operator's API key is `<key_id>.<secret>`; only the secret's SHA-256 is kept
-# (keys are long random strings, so a fast hash is enough; codes use argon2).
+# (keys are long random strings, so a fast hash is enough; codes use a keyed HMAC).
 operator_keys = Table(
     "operator_keys",
     metadata,
@@ -182,7 +182,9 @@ operator_keys = Table(
 )
 
 # Accounts the operator registered so that the platform can accept them at
-# application: the security code is kept as an argon2 hash only.
+# application: the security code is kept only as a keyed HMAC-SHA256
+# (`$hmac-sha256$v=1$…`; its key is a file outside the database, services/codes.py), or as an
+# argon2id hash registered before issue 13 until its next successful check.
 payment_accounts = Table(
     "payment_accounts",
     metadata,

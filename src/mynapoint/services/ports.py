@@ -118,6 +118,13 @@ class AccountRepository(Protocol):
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None: ...
 
+    def replace_code_hash(
+        self, service_code: str, payment_service_id: str, old: str, new: str
+    ) -> bool:
+        """Store `new` as the account's code hash if it still holds `old` (a hash of an older
+        form, replaced after a successful check); False when the account changed meanwhile."""
+        ...
+
     def code_tries(
         self, person: str, service_code: str, payment_service_id: str
     ) -> CodeTries | None:

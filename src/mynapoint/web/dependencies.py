@@ -20,6 +20,7 @@ from mynapoint.services.auth import authenticate
 from mynapoint.services.clock import Clock
 from mynapoint.services.codes import CodeHasher
 from mynapoint.services.operators import authenticate_operator
+from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.throttling import REFUSED_CREDENTIALS
 
 
@@ -125,13 +126,20 @@ def get_operator(
 Operator = Annotated[str, Depends(get_operator)]
 
 
-@cache
-def get_code_hasher() -> CodeHasher:
-    # One per process: it holds nothing but its parameters and a decoy hash made once.
-    return CodeHasher()
+def get_code_hasher(platform: PlatformDep) -> CodeHasher:
+    return platform.code_hasher
 
 
 CodeHasherDep = Annotated[CodeHasher, Depends(get_code_hasher)]
+
+
+@cache
+def get_password_hasher() -> PasswordHasher:
+    # One per process: it holds nothing but its parameters and a decoy hash made once.
+    return PasswordHasher()
+
+
+PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 
 
 def get_application_desk(platform: PlatformDep, hasher: CodeHasherDep) -> ApplicationDesk:
