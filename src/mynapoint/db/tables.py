@@ -21,7 +21,7 @@ from sqlalchemy import (
 from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
 from mynapoint.domain.cards import PIN_TRIES
-from mynapoint.domain.mykey import MYKEY_LENGTH
+from mynapoint.domain.mykey import MYKEY_LENGTH, RESERVATION_SHARDS
 
 # Constraint names must be deterministic so that migrations can refer to them
 # and alembic's autogenerate compares like with like on every backend.
@@ -154,16 +154,18 @@ mykeys = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
-# How many MyKey IDs were reserved (R17: a budget frame caps them), one row kept by the
-# migration. New IDs take their place here with one conditional UPDATE, so concurrent
-# requests wait for each other on this row and cannot overshoot the frame, and nothing
-# counts the whole mykeys table.
-mykey_reservations = Table(
-    "mykey_reservations",
+# How many MyKey IDs were reserved (R17: a budget frame caps them), counted in
+# RESERVATION_SHARDS rows kept by the migration. A new ID takes a place in one shard chosen at
+# random with one conditional UPDATE against that shard's share of the frame
+# (domain/mykey.py shard_capacity; the shares add up to the frame), so concurrent requests
+# seldom wait for each other, never overshoot the frame, and nothing counts the whole mykeys
+# table (db/repositories/mykeys.py).
+mykey_reservation_shards = Table(
+    "mykey_reservation_shards",
     metadata,
-    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("shard", SmallInteger, primary_key=True, autoincrement=False),
     Column("reserved", BigInteger, nullable=False),
-    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint(f"shard >= 0 AND shard < {RESERVATION_SHARDS}", name="shard_in_range"),
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
 )
 

@@ -85,8 +85,8 @@ class MyKeyRepository(Protocol):
     def reserve(self, frame: int | None) -> bool:
         """Take the next place among the reserved MyKey IDs, if fewer than `frame` (None: no
         frame) are taken; False (and nothing taken) when the frame is full. Concurrent
-        reservations wait for each other, so they cannot overshoot it; a rolled-back unit of
-        work gives its place back."""
+        reservations cannot overshoot it, and one is refused only when every place is taken;
+        a rolled-back unit of work gives its place back."""
         ...
 
 
