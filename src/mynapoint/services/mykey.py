@@ -67,8 +67,7 @@ def ensure_mykey(
                 # is held only for the audit and the commit; a refusal rolls the ID back.
                 if not uow.mykeys.reserve(frame):
                     raise BudgetFrameReached(
-                        f"the budget frame of {frame:,} reservations is reached; "
-                        "no new MyKey IDs",
+                        f"the budget frame of {frame:,} reservations is reached; no new MyKey IDs",
                         frame=frame,
                     )
                 if before_commit is not None:
