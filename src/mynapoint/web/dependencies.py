@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the wired platform parts, taken from the app's state."""
+"""FastAPI dependencies: the wired platform parts, taken from the app's state.
+
+The ones that only look things up are `async def`: FastAPI runs a plain `def` dependency in
+its thread pool, a thread hop per dependency per request for a dictionary lookup (issue 13).
+Those that touch the database (get_citizen, get_operator) stay `def`, off the event loop."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.throttling import REFUSED_CREDENTIALS
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -32,19 +36,19 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_rules(platform: PlatformDep) -> CampaignRules:
+async def get_rules(platform: PlatformDep) -> CampaignRules:
     return platform.rules
 
 
-def get_catalog(platform: PlatformDep) -> Catalog:
+async def get_catalog(platform: PlatformDep) -> Catalog:
     return platform.catalog
 
 
-def get_clock(platform: PlatformDep) -> Clock:
+async def get_clock(platform: PlatformDep) -> Clock:
     return platform.clock
 
 
-def get_engine(platform: PlatformDep) -> Engine:
+async def get_engine(platform: PlatformDep) -> Engine:
     return platform.engine
 
 
@@ -64,7 +68,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-ClientAddress = Annotated[str, Depends(client_address)]
+async def _client_address(request: Request) -> str:
+    return client_address(request)
+
+
+ClientAddress = Annotated[str, Depends(_client_address)]
 
 T = TypeVar("T")
 
@@ -87,7 +95,7 @@ def get_citizen(
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     # Optional for web/limits_body.py, which calls this before the route (and passes it).
-    client: Annotated[str | None, Depends(client_address)] = None,
+    client: Annotated[str | None, Depends(_client_address)] = None,
 ) -> Session:
     token = credentials.credentials if credentials is not None else None
     return _counting_refusals(
@@ -112,7 +120,7 @@ def get_operator(
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)],
     # Optional for web/limits_body.py, which calls this before the route (and passes it).
-    client: Annotated[str | None, Depends(client_address)] = None,
+    client: Annotated[str | None, Depends(_client_address)] = None,
 ) -> str:
     key = credentials.credentials if credentials is not None else None
     return _counting_refusals(
@@ -126,7 +134,7 @@ def get_operator(
 Operator = Annotated[str, Depends(get_operator)]
 
 
-def get_code_hasher(platform: PlatformDep) -> CodeHasher:
+async def get_code_hasher(platform: PlatformDep) -> CodeHasher:
     return platform.code_hasher
 
 
@@ -142,7 +150,7 @@ def get_password_hasher() -> PasswordHasher:
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 
 
-def get_application_desk(platform: PlatformDep, hasher: CodeHasherDep) -> ApplicationDesk:
+async def get_application_desk(platform: PlatformDep, hasher: CodeHasherDep) -> ApplicationDesk:
     return ApplicationDesk(
         rules=platform.rules,
         catalog=platform.catalog,
