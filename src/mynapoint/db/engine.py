@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlite3 import Connection as SQLiteConnection
     from sqlite3 import Cursor as SQLiteCursor
 
+    from psycopg import Connection as PsycopgConnection
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -74,7 +75,7 @@ def create_engine_for(
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed)
-    return create_engine(
+    engine = create_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -82,6 +83,24 @@ def create_engine_for(
         pool_pre_ping=True,
         hide_parameters=True,
     )
+    event.listen(engine, "connect", _name_utc_utc)
+    return engine
+
+
+# Names PostgreSQL gives the zone UTC (e.g. "Etc/UTC", Debian's default).
+_UTC_NAMES: Final = frozenset(
+    {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}
+)
+
+
+def _name_utc_utc(dbapi_connection: PsycopgConnection[Any], _record: ConnectionPoolEntry) -> None:
+    # A session whose zone is UTC under another name is set to "UTC" itself, the same zone:
+    # psycopg then returns timestamps with datetime.UTC, and db/repositories/statements.py
+    # `tuples` need not SET LOCAL TIME ZONE (a round trip) in every transaction that reads
+    # with it. Committed: the pool's rollback on return would undo it otherwise.
+    if dbapi_connection.info.parameter_status("TimeZone") in _UTC_NAMES:
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
 
 
 def _create_sqlite_engine(url: URL) -> Engine:
