@@ -6,7 +6,9 @@ Those that touch the database (get_citizen, get_operator) stay `def`, off the ev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import cache
 from typing import Annotated, TypeVar
@@ -90,6 +92,32 @@ def _counting_refusals(platform: Platform, client: str | None, check: Callable[[
         raise
 
 
+# web/limits_body.py checks the bearer credential of a request with a body before the route
+# runs (so that nobody's body is read before their credential is known); the route's
+# dependency then takes that answer for the same credential, in the same request, instead of
+# asking the database a second time. A context variable: it lives as long as the request.
+_resolved: ContextVar[tuple[object, str, object] | None] = ContextVar(
+    "mynapoint_resolved_bearer", default=None
+)
+
+
+@contextmanager
+def resolved_bearer(resolver: object, token: str, result: object) -> Iterator[None]:
+    """While the rest of the request runs: `resolver` found `result` for `token`."""
+    handle = _resolved.set((resolver, token, result))
+    try:
+        yield
+    finally:
+        _resolved.reset(handle)
+
+
+def _resolved_before(resolver: object, token: str | None) -> object:
+    known = _resolved.get()
+    if token and known is not None and known[0] is resolver and known[1] == token:
+        return known[2]
+    return None
+
+
 def get_citizen(
     platform: PlatformDep,
     clock: ClockDep,
@@ -98,6 +126,9 @@ def get_citizen(
     client: Annotated[str | None, Depends(_client_address)] = None,
 ) -> Session:
     token = credentials.credentials if credentials is not None else None
+    known = _resolved_before(get_citizen, token)
+    if isinstance(known, Session):
+        return known
     return _counting_refusals(
         platform,
         client if token else None,
@@ -123,6 +154,9 @@ def get_operator(
     client: Annotated[str | None, Depends(_client_address)] = None,
 ) -> str:
     key = credentials.credentials if credentials is not None else None
+    known = _resolved_before(get_operator, key)
+    if isinstance(known, str):
+        return known
     return _counting_refusals(
         platform,
         client if key else None,
