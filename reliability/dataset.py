@@ -29,9 +29,9 @@ from mynapoint.config import Settings
 from mynapoint.db.engine import parse_database_url
 from mynapoint.domain.calendar import JST
 from mynapoint.jpki.card import VirtualCard, sign, unlock_key
-from mynapoint.services.codes import CodeHasher
 from mynapoint.services.operators import issue_operator_key, register_account
 from reliability.cluster import Cluster
+from reliability.processes import CODE_KEY_FILE
 
 OPERATOR: Final = "paypay"
 SERVICE: Final = "paypay"
@@ -85,7 +85,12 @@ def build_template(
     cluster.create_database(TEMPLATE)
     url = cluster.url(TEMPLATE)
     platform = build_platform(
-        Settings(database_url=url, var_dir=workdir / "setup-var", clock_start=CLOCK_START)
+        Settings(
+            database_url=url,
+            var_dir=workdir / "setup-var",
+            code_key=workdir / CODE_KEY_FILE,
+            clock_start=CLOCK_START,
+        )
     )
     try:
         accounts = set_up_persons(parse_database_url(url), random.Random(seed), persons)
@@ -93,7 +98,7 @@ def build_template(
         key = issue_operator_key(platform.unit_of_work(), OPERATOR, platform.catalog, now)
         cards = workdir / "cards"
         cards.mkdir(parents=True, exist_ok=True)
-        hasher = CodeHasher()
+        hasher = platform.code_hasher
         made = []
         for number in range(holders):
             card = platform.authority.issue_card(

@@ -25,15 +25,22 @@ GENEROUS_LIMITS = dict.fromkeys(DEFAULT_LIMITS, "1000000/minute")
 SUMMARY = re.compile(r"(\d+) lines, (\d+) accepted, (\d+) duplicates, (\d+) rejected")
 
 
+# The security-code key of a whole run, in its work folder: every database copied from the
+# template holds codes made with it, whatever var folder a process of the run has.
+CODE_KEY_FILE = "security-code-key"
+
+
 def platform_env(database_url: str, var_dir: Path, clock_start: datetime) -> dict[str, str]:
     """This process's environment without any MYNAPOINT_ setting of the caller's, plus the
-    scratch database, a var folder of the run's own, the platform clock and rate limits
-    generous enough for the runs' many logins and applications from one address."""
+    scratch database, a var folder of the run's own, the run's security-code key, the platform
+    clock and rate limits generous enough for the runs' many logins and applications from one
+    address."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYNAPOINT_")}
     var_dir.mkdir(parents=True, exist_ok=True)
     return env | {
         "MYNAPOINT_DATABASE_URL": database_url,
         "MYNAPOINT_VAR_DIR": str(var_dir),
+        "MYNAPOINT_CODE_KEY": str(var_dir.parent / CODE_KEY_FILE),
         "MYNAPOINT_CLOCK_START": clock_start.isoformat(),
         "MYNAPOINT_RATE_LIMITS": json.dumps(GENEROUS_LIMITS),
     }

@@ -142,6 +142,23 @@ class ApplicationsContract:
             assert uow.accounts.code_tries("person-2", *ACCOUNT) is None
         assert stored == make_account(holder_name="ヤマダ ハナコ", security_code_hash="new-hash")
 
+    def test_a_code_hash_is_replaced_only_while_the_account_still_holds_the_old_one(
+        self, make_uow: MakeUow
+    ) -> None:
+        with make_uow() as uow:
+            uow.accounts.save(make_account(security_code_hash="$argon2id$old"), AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.accounts.replace_code_hash(*ACCOUNT, "$argon2id$other", "x") is False
+            assert uow.accounts.replace_code_hash(*ACCOUNT, "$argon2id$old", "$hmac$new") is True
+            assert uow.accounts.replace_code_hash(SERVICE, "6543210987654321", "a", "b") is False
+            uow.commit()
+
+        with make_uow() as uow:
+            stored = uow.accounts.get(*ACCOUNT)
+        assert stored == make_account(security_code_hash="$hmac$new")
+
     @pytest.mark.parametrize("wrong", [1, ACCOUNT_CODE_TRIES - 1, ACCOUNT_CODE_TRIES])
     def test_wrong_codes_count_up_to_the_lock_for_the_person_who_typed_them(
         self, make_uow: MakeUow, wrong: int

@@ -54,6 +54,7 @@ class FakeTables:
     sessions: dict[str, Session] = field(default_factory=dict)  # by token hash
     session_previews: dict[str, AccountPreview] = field(default_factory=dict)  # by token hash
     mykeys: dict[str, MyKey] = field(default_factory=dict)  # by MyKey ID
+    mykey_reservations: dict[int, int] = field(default_factory=dict)  # places taken, by shard
     persons: dict[str, PersonSnapshot] = field(default_factory=dict)
     operator_keys: dict[str, OperatorKey] = field(default_factory=dict)
     accounts: dict[Account, PaymentAccount] = field(default_factory=dict)
@@ -245,8 +246,13 @@ class FakeMyKeyRepository:
         return len(self._tables().mykeys)
 
     def reserve(self, frame: int | None) -> bool:
-        # One request at a time here: the IDs stored so far are the places taken.
-        return frame is None or len(self._tables().mykeys) < frame
+        # One request at a time here: one counter is exact.
+        reservations = self._tables().mykey_reservations
+        taken = reservations.get(0, 0)
+        if frame is not None and taken >= frame:
+            return False
+        reservations[0] = taken + 1
+        return True
 
 
 class FakePersonRepository:
@@ -301,6 +307,17 @@ class FakeAccountRepository:
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
         return self._tables().accounts.get((service_code, payment_service_id))
+
+    def replace_code_hash(
+        self, service_code: str, payment_service_id: str, old: str, new: str
+    ) -> bool:
+        accounts = self._tables().accounts
+        key = (service_code, payment_service_id)
+        account = accounts.get(key)
+        if account is None or account.security_code_hash != old:
+            return False
+        accounts[key] = replace(account, security_code_hash=new)
+        return True
 
     def code_tries(
         self, person: str, service_code: str, payment_service_id: str

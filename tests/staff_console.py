@@ -34,7 +34,7 @@ from mynapoint.domain.calendar import JST
 from mynapoint.domain.staff import Role
 from mynapoint.rules.corners import load_corner_directory
 from mynapoint.services.clock import FixedClock
-from mynapoint.services.codes import CodeHasher
+from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.staff import add_staff
 from mynapoint.web.app import create_app
 from mynapoint.web.csrf import CSRF_COOKIE, CSRF_FIELD
@@ -164,7 +164,7 @@ class Console:
         """A new account; its one-time password."""
         added = add_staff(
             self.platform.unit_of_work(),
-            CodeHasher(),
+            PasswordHasher(),
             name=name,
             role=role,
             corner=corner,

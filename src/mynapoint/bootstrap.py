@@ -20,6 +20,7 @@ from mynapoint.jpki.authority import SimulatedCardAuthority
 from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.clock import Clock, RecordedClock, SystemClock
+from mynapoint.services.codes import CodeHasher, CodeKeyFile
 from mynapoint.services.head_signing import AuditKey, AuditKeyFile
 from mynapoint.services.ledger import Workers
 from mynapoint.services.ports import UnitOfWork
@@ -37,7 +38,11 @@ EVALUATION_PROCESSES = 2
 
 def build_engine(settings: Settings) -> Engine:
     """An engine on a database migrated to the latest revision."""
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     upgrade(engine)
     return engine
 
@@ -78,6 +83,11 @@ class Platform:
     def audit_key_file(self) -> AuditKeyFile:
         return AuditKeyFile(self.settings.audit_signing_key_path)
 
+    @cached_property
+    def code_hasher(self) -> CodeHasher:
+        """Keeps security codes: a keyed HMAC whose key file is read, or created, on first use."""
+        return CodeHasher(CodeKeyFile(self.settings.code_key_path).key())
+
     def audit_key(self) -> AuditKey:
         """The key that signs audit heads; read, or created, on first use."""
         return self.audit_key_file.key()
@@ -106,7 +116,7 @@ def build_platform(
     clock = clock or build_clock(settings, engine)
     # The simulated card authority stands in for J-LIS; a real adapter would be wired here.
     authority = SimulatedCardAuthority(SqlAuthorityStore(engine), now=clock.now)
-    return Platform(
+    platform = Platform(
         settings=settings,
         engine=engine,
         clock=clock,
@@ -116,3 +126,6 @@ def build_platform(
         revocations=CachedRevocationList(authority.revocation_list, clock.now),
         throttle=throttle or build_throttle(settings),
     )
+    # Read (or created) now: a missing or unreadable key stops the start, not an application.
+    _ = platform.code_hasher
+    return platform

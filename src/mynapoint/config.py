@@ -7,11 +7,12 @@ from typing import Any
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mynapoint.db.engine import parse_database_url, sqlite_url
+from mynapoint.db.engine import MAX_OVERFLOW, POOL_SIZE, parse_database_url, sqlite_url
 from mynapoint.services.throttling import DEFAULT_NAMESPACE, parse_limit
 
 DATABASE_FILE_NAME = "mynapoint.db"
 AUDIT_KEY_FILE_NAME = "audit-signing-key.pem"
+CODE_KEY_FILE_NAME = "security-code-key"
 _CLOCK_START_EXAMPLE = "2021-07-19T10:00:00+09:00"
 
 
@@ -31,6 +32,11 @@ class Settings(BaseSettings):
     # Declared before database_url, whose default is a file in it.
     var_dir: Path = Path("var")
     database_url: str = Field(default_factory=_default_database_url)
+    # PostgreSQL connections each process keeps open, and how many more a burst may open
+    # (db/engine.py). Mind the server's max_connections: processes × (size + overflow), or
+    # put a pooler (pgbouncer, transaction mode) in between (docs/DEPLOYMENT.md).
+    db_pool_size: int = Field(default=POOL_SIZE, ge=1, le=1000)
+    db_max_overflow: int = Field(default=MAX_OVERFLOW, ge=0, le=1000)
     clock_start: AwareDatetime | None = None
     demo: bool = False
     # Cookies of the pages (language, CSRF, sign-in) carry `Secure`: browsers send them over
@@ -46,6 +52,10 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs the audit log's published heads: a file the database does not
     # hold, created on first use (0600). Default: audit-signing-key.pem in the var dir.
     audit_signing_key: Path | None = None
+    # The secret of the keyed HMAC that keeps security codes (services/codes.py): a file the
+    # database does not hold, created at the first start (0600). Default: security-code-key in
+    # the var dir. Every process and host on one database must share the same file.
+    code_key: Path | None = None
     # Where the rate limits count (services/throttling.py): `memory://` in this process only,
     # or e.g. `redis://127.0.0.1:6379/0` so that the limits hold across worker processes and
     # hosts. The URL may hold a password: errors name the problem, not the input.
@@ -61,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def audit_signing_key_path(self) -> Path:
         return self.audit_signing_key or self.var_dir / AUDIT_KEY_FILE_NAME
+
+    @property
+    def code_key_path(self) -> Path:
+        return self.code_key or self.var_dir / CODE_KEY_FILE_NAME
 
     @field_validator("database_url")
     @classmethod

@@ -28,9 +28,9 @@ from mynapoint.services.applications import (
     applications_of,
     apply,
 )
-from mynapoint.services.codes import CodeHasher
 from mynapoint.services.mykey import ensure_mykey
 from mynapoint.services.operators import authenticate_operator, issue_operator_key, register_account
+from mynapoint.services.passwords import PasswordHasher
 
 DEMO_CARDS_DIR = "demo-cards"
 DEMO_OPERATOR_FILE = "demo-operator.json"
@@ -217,16 +217,14 @@ def seed_demo_operator(platform: Platform) -> tuple[str, str, tuple[DemoAccount,
     key = _demo_key(platform, path)
     if key is None:
         key = issue_operator_key(platform.unit_of_work(), DEMO_OPERATOR, platform.catalog, now)
-    hasher: CodeHasher | None = None
     for account in DEMO_ACCOUNTS:
         uow = platform.unit_of_work()
         with uow:
             known = uow.accounts.get(account.service_code, account.payment_service_id)
         if known is None:
-            hasher = hasher or CodeHasher()
             register_account(
                 platform.unit_of_work(),
-                hasher,
+                platform.code_hasher,
                 DEMO_OPERATOR,
                 platform.catalog,
                 account.service_code,
@@ -280,7 +278,7 @@ DEMO_STAFF = (
 def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
     """The demo staff of 中央区役所, signing in with their printed passwords: created when
     missing, and their password restored if that changed."""
-    hasher = CodeHasher()
+    hasher = PasswordHasher()
     now = platform.clock.now()
     for demo in DEMO_STAFF:
         uow = platform.unit_of_work()
@@ -347,7 +345,7 @@ def seed_demo_history(
         catalog=platform.catalog,
         authority=platform.authority,
         revocations=platform.revocations,
-        hasher=CodeHasher(),
+        hasher=platform.code_hasher,
     )
     made = []
     for demo in DEMO_APPLICATIONS:

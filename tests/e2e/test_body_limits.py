@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlalchemy import event
 
 from citizen_app import DEMO_DAY, bearer, citizen_app
 from mynapoint.config import Settings
@@ -149,6 +150,28 @@ def test_an_ordinary_request_still_passes_the_gate(site):
     )
     assert response.status_code != 413
     assert response.json()["error"]["code"] != "not_authenticated"
+
+
+def test_the_route_takes_the_gates_answer_for_the_token_without_asking_the_database_again(site):
+    token = site.citizen(site.issue())
+    lookups: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM citizen_sessions" in statement:
+            lookups.append(statement)
+
+    event.listen(site.platform.engine, "before_cursor_execute", note)
+    try:
+        response = site.client.post(
+            "/api/v1/applications/preview",
+            json={"service_code": "paypay", "payment_service_id": "1", "security_code": "1"},
+            headers=bearer(token),
+        )
+    finally:
+        event.remove(site.platform.engine, "before_cursor_execute", note)
+    # Refused for the account (no such ID), not for the token: the token was checked, once.
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert len(lookups) == 1
 
 
 def _event(index: int, *, longest: bool) -> dict[str, Any]:

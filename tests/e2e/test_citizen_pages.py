@@ -27,7 +27,6 @@ from mynapoint.jpki.authority import SimulatedCardAuthority
 from mynapoint.jpki.certificates import generate_key
 from mynapoint.jpki.revocation import CachedRevocationList
 from mynapoint.services.clock import FixedClock
-from mynapoint.services.codes import CodeHasher
 from mynapoint.services.operators import register_account
 from mynapoint.web.app import create_app
 
@@ -115,7 +114,7 @@ def _keys() -> itertools.cycle:
 
 
 def _quick_platform(settings: Settings, clock: FixedClock) -> Platform:
-    """The platform `make run` wires, with pre-generated card keys and cheap code hashes."""
+    """The platform `make run` wires, with pre-generated card keys."""
     platform = build_platform(settings, clock=clock)
     authority = SimulatedCardAuthority(
         SqlAuthorityStore(platform.engine), now=clock.now, new_key=lambda: next(_keys())
@@ -125,11 +124,9 @@ def _quick_platform(settings: Settings, clock: FixedClock) -> Platform:
         authority=authority,
         revocations=CachedRevocationList(authority.revocation_list, clock.now),
     )
-    # The demo accounts registered first with a fast hash: seeding then keeps them.
-    cheap = CodeHasher(time_cost=1, memory_cost_kib=64)
     for account in DEMO_ACCOUNTS:
         register_account(
-            platform.unit_of_work(), cheap, DEMO_OPERATOR, platform.catalog,
+            platform.unit_of_work(), platform.code_hasher, DEMO_OPERATOR, platform.catalog,
             account.service_code, account.payment_service_id, account.security_code,
             account.holder_name, clock.now(),
         )  # fmt: skip

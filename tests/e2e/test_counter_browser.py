@@ -19,7 +19,7 @@ from browser import no_horizontal_scroll
 from demo_site import demo_site
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.staff import Role
-from mynapoint.services.codes import CodeHasher
+from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.staff import add_staff
 from staff_console import CHILD_ACCOUNT, PARENT_ACCOUNT, SENIOR_ACCOUNT, STAFF, SUPERVISOR
 
@@ -266,7 +266,7 @@ def test_a_supervisor_sees_the_corners_log_and_accounts_but_not_another_corners(
 def test_a_one_time_password_is_changed_at_the_first_sign_in(site, new_page, axe, screenshot):
     added = add_staff(
         site.platform.unit_of_work(),
-        CodeHasher(time_cost=1, memory_cost_kib=8, parallelism=1),
+        PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1),
         name="chuo-new",
         role=Role.STAFF,
         corner="chuo",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import stat
 
@@ -56,14 +59,20 @@ def test_an_account_is_created_then_replaced(app):
     assert preview.json() == {"holder_name_masked": "ヤマダ ハ**"}
 
 
-def test_the_security_code_is_kept_only_as_an_argon2_hash_and_the_key_as_a_sha256(app):
+def test_the_security_code_is_kept_only_as_a_keyed_hmac_and_the_key_as_a_sha256(app):
     key = app.operator_key("paypay")
     assert put_account(app, key, security_code="8642").status_code == 201
     with app.platform.engine.connect() as connection:
         account = connection.execute(select(payment_accounts)).one()
         stored_key = connection.execute(select(operator_keys)).one()
-    assert account.security_code_hash.startswith("$argon2id$")
-    assert "m=19456,t=2,p=1" in account.security_code_hash
+    code_key = app.platform.settings.code_key_path
+    secret_of_the_hmac = base64.b64decode(code_key.read_bytes())
+    expected = hmac.new(secret_of_the_hmac, b"8642", hashlib.sha256).digest()
+    assert account.security_code_hash == "$hmac-sha256$v=1$" + base64.urlsafe_b64encode(
+        expected
+    ).decode().rstrip("=")
+    # The HMAC's secret is a file outside the database, readable by its owner only.
+    assert stat.S_IMODE(code_key.stat().st_mode) == 0o600
     secret = key.split(".", 1)[1]
     assert secret not in repr(stored_key)
     assert len(stored_key.secret_hash) == 64

@@ -1,5 +1,7 @@
 """R17: a full budget frame closes new reservations (MyKey IDs) only, exactly at the frame,
-even under concurrent requests, and nothing counts the whole mykeys table to know it."""
+even under concurrent requests, and nothing counts the whole mykeys table to know it. The
+places are counted in shards (db/repositories/mykeys.py): the sum never passes the frame, and
+a reservation is refused only when the whole frame is taken, whatever the frames before."""
 
 from __future__ import annotations
 
@@ -8,14 +10,17 @@ from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, insert, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from mynapoint.db.migrate import upgrade
-from mynapoint.db.tables import mykey_reservations, mykeys
+from mynapoint.db.migrate import downgrade, upgrade
+from mynapoint.db.tables import mykey_reservation_shards, mykeys
 from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.campaigns import BudgetFrame, CampaignRules
+from mynapoint.domain.mykey import RESERVATION_SHARDS, shard_capacity
 from mynapoint.services.mykey import BudgetFrameReached, ensure_mykey
 
 NOW = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
@@ -32,7 +37,9 @@ def framed(rules: CampaignRules, persons: int) -> CampaignRules:
 def reserved(engine: Engine) -> tuple[int, int]:
     """(the counter, the MyKey IDs stored)."""
     with engine.connect() as connection:
-        counter = connection.execute(select(mykey_reservations.c.reserved)).scalar_one()
+        counter = connection.execute(
+            select(func.sum(mykey_reservation_shards.c.reserved))
+        ).scalar_one()
         stored = connection.execute(select(func.count()).select_from(mykeys)).scalar_one()
     return counter, stored
 
@@ -92,3 +99,104 @@ def test_the_migration_counts_the_ids_issued_before_it(engine):
         )
     upgrade(engine)
     assert reserved(engine) == (4, 4)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_migration_spreads_the_single_counter_evenly_over_the_shards(engine):
+    upgrade(engine, "0011")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE mykey_reservations SET reserved = 130"))
+    upgrade(engine)
+    with engine.connect() as connection:
+        shards = dict(connection.execute(select(mykey_reservation_shards)).all())
+    assert sorted(shards) == list(range(RESERVATION_SHARDS))
+    assert shards == {k: shard_capacity(130, k) for k in range(RESERVATION_SHARDS)}
+    downgrade(engine, "0011")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT reserved FROM mykey_reservations")).scalar() == 130
+
+
+@given(frame=st.integers(0, 1_000), shard=st.integers(0, RESERVATION_SHARDS - 1))
+def test_the_shards_share_a_frame_exactly(frame, shard):
+    shares = [shard_capacity(frame, k) for k in range(RESERVATION_SHARDS)]
+    assert sum(shares) == frame
+    assert max(shares) - min(shares) <= 1
+    assert shares[shard] in {frame // RESERVATION_SHARDS, frame // RESERVATION_SHARDS + 1}
+
+
+FRAMES = st.one_of(st.none(), st.integers(0, 150))
+# (the frame in force, how many reservations are asked for, whether their unit of work commits)
+STEPS = st.lists(st.tuples(FRAMES, st.integers(0, 40), st.booleans()), min_size=1, max_size=8)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.lists(st.integers(0, 4), min_size=RESERVATION_SHARDS, max_size=RESERVATION_SHARDS),
+    steps=STEPS,
+)
+def test_a_reservation_is_taken_exactly_when_fewer_than_the_frame_are_taken(
+    migrated_engine, start, steps
+):
+    """Like one counter: taken iff the places taken are fewer than the frame of the moment, for
+    any frames one after the other (smaller ones too) and any spread over the shards."""
+    with migrated_engine.begin() as connection:
+        for shard, places in enumerate(start):
+            connection.execute(
+                update(mykey_reservation_shards)
+                .where(mykey_reservation_shards.c.shard == shard)
+                .values(reserved=places)
+            )
+    taken = sum(start)
+    for frame, asked, commits in steps:
+        uow = SqlUnitOfWork(migrated_engine)
+        with uow:
+            expected = taken
+            for _ in range(asked):
+                assert uow.mykeys.reserve(frame) is (frame is None or expected < frame)
+                expected = expected + 1 if frame is None or expected < frame else expected
+            if commits:
+                uow.commit()
+                taken = expected
+        assert reserved(migrated_engine)[0] == taken
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("shrunk", [False, True], ids=["frame", "smaller-frame"])
+def test_many_concurrent_reservations_take_exactly_the_frame(migrated_engine, shrunk):
+    """40 threads at once, each reserving until refused: exactly the frame is taken, also when
+    the frame became smaller than the spread of the places already taken."""
+    frame = 150
+    if shrunk:
+        # 3 places in each of the first 20 shards: 60 taken, 20 shards above a share of 150/64.
+        with migrated_engine.begin() as connection:
+            connection.execute(
+                update(mykey_reservation_shards)
+                .where(mykey_reservation_shards.c.shard < 20)
+                .values(reserved=3)
+            )
+    before = reserved(migrated_engine)[0]
+    start = threading.Barrier(40)
+    taken: list[int] = []
+
+    def reserve_until_refused() -> None:
+        start.wait()
+        mine = 0
+        while True:
+            uow = SqlUnitOfWork(migrated_engine)
+            with uow:
+                if not uow.mykeys.reserve(frame):
+                    break
+                uow.commit()
+            mine += 1
+        taken.append(mine)
+
+    threads = [threading.Thread(target=reserve_until_refused) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(taken) == frame - before
+    assert reserved(migrated_engine)[0] == frame

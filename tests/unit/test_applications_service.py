@@ -46,6 +46,7 @@ from mynapoint.services.operators import (
     register_account,
     secret_hash,
 )
+from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.refusals import ApplicationRefused, person_standing
 from mynapoint.services.throttling import (
     ACCOUNT_CHECKS,
@@ -69,10 +70,12 @@ def keys() -> tuple[rsa.RSAPrivateKey, ...]:
     return tuple(generate_key() for _ in range(8))
 
 
+TEST_CODE_KEY = b"k" * 32
+
+
 @cache
 def fast_hasher() -> CodeHasher:
-    # The lowest argon2 cost: these tests check the flow, not the hash's strength.
-    return CodeHasher(time_cost=1, memory_cost_kib=8, parallelism=1)
+    return CodeHasher(TEST_CODE_KEY)
 
 
 class Clock:
@@ -217,8 +220,76 @@ def test_the_hasher_says_false_for_a_wrong_code_or_a_damaged_hash_and_never_rais
     assert not hasher.verify_decoy("decoy")
 
 
-def test_the_default_hasher_uses_owasps_minimum_argon2id_parameters():
-    assert "$argon2id$v=19$m=19456,t=2,p=1$" in CodeHasher().hash("1234")
+def test_staff_passwords_are_hashed_with_owasps_minimum_argon2id_parameters():
+    assert "$argon2id$v=19$m=19456,t=2,p=1$" in PasswordHasher().hash("kantoku-2021")
+
+
+def test_a_security_code_is_kept_as_a_keyed_hmac_that_another_key_does_not_accept():
+    stored = fast_hasher().hash("1234")
+    assert stored.startswith("$hmac-sha256$v=1$")
+    assert "1234" not in stored
+    other = CodeHasher(b"another key of thirty-two bytes!")
+    assert other.hash("1234") != stored
+    assert not other.verify(stored, "1234")
+    assert not fast_hasher().needs_rehash(stored)
+
+
+def test_a_code_key_shorter_than_32_bytes_is_refused():
+    with pytest.raises(ValueError, match="at least 32"):
+        CodeHasher(b"short")
+
+
+def test_an_argon2id_hash_stored_before_the_hmac_still_verifies_and_asks_to_be_replaced():
+    legacy = PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1).hash("1234")
+    hasher = fast_hasher()
+    assert hasher.verify(legacy, "1234")
+    assert not hasher.verify(legacy, "1235")
+    assert not hasher.verify(legacy[:-4], "1234")
+    assert hasher.needs_rehash(legacy)
+
+
+def test_the_first_right_code_replaces_an_argon2id_hash_with_the_hmac_and_a_wrong_one_does_not(
+    world,
+):
+    legacy = PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1).hash(CODE)
+
+    def stored_hash() -> str:
+        uow = world.uow()
+        with uow:
+            account = uow.accounts.get("charge_card", ACCOUNT_ID)
+        assert account is not None
+        return account.security_code_hash
+
+    registered = stored_hash()
+    uow = world.uow()
+    with uow:
+        assert uow.accounts.replace_code_hash("charge_card", ACCOUNT_ID, registered, legacy)
+        uow.commit()
+    applicant = world.applicant(world.card())
+    with pytest.raises(InvalidAccountCredentials):
+        world.preview(applicant, "9999")
+    assert stored_hash() == legacy
+
+    world.preview(applicant, CODE)
+    assert stored_hash() == fast_hasher().hash(CODE)
+    world.apply(applicant)  # and the code still opens the account in its new form
+
+
+def test_an_unknown_account_id_is_checked_with_the_same_hmac_as_a_registered_one():
+    calls: list[str] = []
+
+    class Recording(CodeHasher):
+        def hash(self, code: str) -> str:
+            calls.append(code)
+            return super().hash(code)
+
+    hasher = Recording(TEST_CODE_KEY)
+    calls.clear()
+    hasher.verify(hasher.hash("1234"), "9999")
+    registered = list(calls)
+    calls.clear()
+    hasher.verify_decoy("9999")
+    assert calls == registered[1:] == ["9999"]
 
 
 # --- operator keys -----------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def world(rules) -> World:
         InMemoryAuthorityStore(), now=clock.now, new_key=cycle(keys()).__next__
     )
     catalog = make_catalog(make_service(code="charge_card"))
-    hasher = CodeHasher(time_cost=1, memory_cost_kib=8, parallelism=1)
+    hasher = CodeHasher(b"k" * 32)
     desk = ApplicationDesk(
         rules=rules,
         catalog=catalog,

@@ -11,7 +11,7 @@ from mynapoint.cli.common import fail as _fail
 from mynapoint.cli.common import open_platform as _platform
 from mynapoint.domain.staff import InvalidStaffInput, Role, StaffNameTaken
 from mynapoint.rules.corners import load_corner_directory
-from mynapoint.services.codes import CodeHasher
+from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.staff import add_staff
 
 staff = typer.Typer(
@@ -38,7 +38,7 @@ def add_command(
     try:
         added = add_staff(
             platform.unit_of_work(),
-            CodeHasher(),
+            PasswordHasher(),
             name=name,
             role=role,
             corner=corner,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlite3 import Connection as SQLiteConnection
     from sqlite3 import Cursor as SQLiteCursor
 
+    from psycopg import Connection as PsycopgConnection
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
 WRITE_LOCK: Final = "write_lock"
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+
+# PostgreSQL connections kept per process, and how many more may open under a burst (closed
+# again when returned). FastAPI runs up to 40 sync handlers at once in its thread pool: with
+# SQLAlchemy's default 5 + 10, handlers queued for a connection and the 10 overflow ones were
+# opened and closed per request (a new backend each time). Measured on 2 cores (issue 13):
+# 20 + 20 serves GET /me and enrollment without connection churn or pool waits.
+POOL_SIZE: Final = 20
+MAX_OVERFLOW: Final = 20
+# A pooled PostgreSQL connection older than this is closed and opened again at its next
+# checkout, so that no connection outlives a load balancer's or a pooler's idle limit.
+POOL_RECYCLE_SECONDS: Final = 1800
 
 _DRIVERS: Final = {
     "sqlite": "sqlite+pysqlite",
@@ -55,13 +67,40 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+pysqlite:///{path.absolute()}"
 
 
-def create_engine_for(url: str) -> Engine:
+def create_engine_for(
+    url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW
+) -> Engine:
     # hide_parameters: a database error's message (and so its log line) never shows the bound
     # values, which are payment service IDs, staff names, token hashes.
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
+    event.listen(engine, "connect", _name_utc_utc)
+    return engine
+
+
+# Names PostgreSQL gives the zone UTC (e.g. "Etc/UTC", Debian's default).
+_UTC_NAMES: Final = frozenset(
+    {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}
+)
+
+
+def _name_utc_utc(dbapi_connection: PsycopgConnection[Any], _record: ConnectionPoolEntry) -> None:
+    # A session whose zone is UTC under another name is set to "UTC" itself, the same zone:
+    # psycopg then returns timestamps with datetime.UTC, and db/repositories/statements.py
+    # `tuples` need not SET LOCAL TIME ZONE (a round trip) in every transaction that reads
+    # with it. Committed: the pool's rollback on return would undo it otherwise.
+    if dbapi_connection.info.parameter_status("TimeZone") in _UTC_NAMES:
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
 
 
 def _create_sqlite_engine(url: URL) -> Engine:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES
 from mynapoint.domain.cards import PIN_TRIES
-from mynapoint.domain.mykey import MYKEY_LENGTH
+from mynapoint.domain.mykey import MYKEY_LENGTH, RESERVATION_SHARDS
 
 # Constraint names must be deterministic so that migrations can refer to them
 # and alembic's autogenerate compares like with like on every backend.
@@ -154,23 +154,25 @@ mykeys = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
-# How many MyKey IDs were reserved (R17: a budget frame caps them), one row kept by the
-# migration. New IDs take their place here with one conditional UPDATE, so concurrent
-# requests wait for each other on this row and cannot overshoot the frame, and nothing
-# counts the whole mykeys table.
-mykey_reservations = Table(
-    "mykey_reservations",
+# How many MyKey IDs were reserved (R17: a budget frame caps them), counted in
+# RESERVATION_SHARDS rows kept by the migration. A new ID takes a place in one shard chosen at
+# random with one conditional UPDATE against that shard's share of the frame
+# (domain/mykey.py shard_capacity; the shares add up to the frame), so concurrent requests
+# seldom wait for each other, never overshoot the frame, and nothing counts the whole mykeys
+# table (db/repositories/mykeys.py).
+mykey_reservation_shards = Table(
+    "mykey_reservation_shards",
     metadata,
-    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("shard", SmallInteger, primary_key=True, autoincrement=False),
     Column("reserved", BigInteger, nullable=False),
-    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint(f"shard >= 0 AND shard < {RESERVATION_SHARDS}", name="shard_in_range"),
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
 )
 
 # --- Payment operators, accounts and applications (RULES.md §3, INTERFACES "Payment operator") ----
 
 # An operator's API key is `<key_id>.<secret>`; only the secret's SHA-256 is kept
-# (keys are long random strings, so a fast hash is enough; codes use argon2).
+# (keys are long random strings, so a fast hash is enough; codes use a keyed HMAC).
 operator_keys = Table(
     "operator_keys",
     metadata,
@@ -182,7 +184,9 @@ operator_keys = Table(
 )
 
 # Accounts the operator registered so that the platform can accept them at
-# application: the security code is kept as an argon2 hash only.
+# application: the security code is kept only as a keyed HMAC-SHA256
+# (`$hmac-sha256$v=1$…`; its key is a file outside the database, services/codes.py), or as an
+# argon2id hash registered before issue 13 until its next successful check.
 payment_accounts = Table(
     "payment_accounts",
     metadata,

@@ -21,3 +21,15 @@ class MyKey:
     mykey_id: str
     person: str
     created_at: datetime
+
+
+# The reserved MyKey IDs are counted in this many rows (db/tables.py mykey_reservation_shards),
+# so that concurrent reservations seldom wait for one another (issue 13: one row serialised
+# every new ID in the country).
+RESERVATION_SHARDS = 64
+
+
+def shard_capacity(frame: int, shard: int, shards: int = RESERVATION_SHARDS) -> int:
+    """The places of `shard` under a budget frame of `frame` reservations: the frame split as
+    evenly as whole numbers allow, so the capacities of all shards add up to exactly `frame`."""
+    return frame // shards + (1 if shard < frame % shards else 0)

@@ -1,5 +1,5 @@
 """A payment account as the person names it: its service, its ID and its security code,
-checked against the operator's registration (the code is kept hashed).
+checked against the operator's registration (the code is kept as a keyed HMAC, services/codes.py).
 
 Wrong codes are counted for the person trying together with the account ID: the 5th in a row
 locks that person out of that ID for a while (MYNAPOINT_ACCOUNT_LOCK_SECONDS), and nobody
@@ -130,6 +130,14 @@ def checked_account(
             before_commit(uow, refusal.code, {"service_code": service.code})
         uow.commit()
         raise refusal
+    if rules.hasher.needs_rehash(account.security_code_hash):
+        # A hash of before the keyed HMAC (argon2id): kept in the HMAC form from now on.
+        uow.accounts.replace_code_hash(
+            service.code,
+            credentials.payment_service_id,
+            account.security_code_hash,
+            rules.hasher.hash(credentials.security_code),
+        )
     uow.accounts.forget_code_tries(*key, now)
     raced = uow.accounts.code_tries(*key)
     if raced is not None and raced.is_locked_at(now):

@@ -40,7 +40,8 @@ class IssuedSession:
 
 
 def token_hash(token: str) -> str:
-    # Tokens are 256 random bits, so a plain SHA-256 suffices; passwords and codes use argon2.
+    # Tokens are 256 random bits, so a plain SHA-256 suffices; passwords use argon2
+    # (services/passwords.py), security codes a keyed HMAC (services/codes.py).
     return hashlib.sha256(token.encode()).hexdigest()
 
 

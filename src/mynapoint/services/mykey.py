@@ -60,15 +60,16 @@ def ensure_mykey(
         if existing is not None:
             return MyKeyResult(existing, created=False)
         frame = budget_frame_persons(rules, now)
-        # Given back on rollback: when the loop below finds the person's ID made meanwhile.
-        if not uow.mykeys.reserve(frame):
-            raise BudgetFrameReached(
-                f"the budget frame of {frame:,} reservations is reached; no new MyKey IDs",
-                frame=frame,
-            )
         for _ in range(_ATTEMPTS):
             candidate = MyKey(new_mykey_id(), person, now)
             if uow.mykeys.add(candidate):
+                # Reserved after the insert, so that the place (a row lock until the commit)
+                # is held only for the audit and the commit; a refusal rolls the ID back.
+                if not uow.mykeys.reserve(frame):
+                    raise BudgetFrameReached(
+                        f"the budget frame of {frame:,} reservations is reached; no new MyKey IDs",
+                        frame=frame,
+                    )
                 if before_commit is not None:
                     before_commit(uow, "mykey_created", {"mykey_id": candidate.mykey_id})
                 uow.commit()

@@ -2,7 +2,8 @@
 
 An API key is `mnp_<key_id>.<secret>`: the key ID finds the stored key, the
 secret is checked against its SHA-256. The secret is 256 random bits, so a fast
-hash is enough (security codes, being short, use argon2: services.codes).
+hash is enough (security codes, being short, use a keyed HMAC whose secret the database
+does not hold: services.codes).
 """
 
 from __future__ import annotations

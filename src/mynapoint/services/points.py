@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from mynapoint.domain.measures import Measure
 from mynapoint.services.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from mynapoint.domain.ledger import GrantInstruction, StoredApplication
+    from mynapoint.domain.mykey import MyKey
 
 
 @dataclass(frozen=True)
@@ -27,10 +34,36 @@ class PointsSummary:
     grants: list[GrantSummary]
 
 
+@dataclass(frozen=True)
+class CitizenOverview:
+    """What a signed-in person sees of themselves: MyKey ID, applications, points."""
+
+    mykey: MyKey | None
+    applications: list[StoredApplication]  # oldest first, cancelled ones included
+    points: PointsSummary
+
+
+def overview_of(uow: UnitOfWork, person: str, today: date) -> CitizenOverview:
+    """The person's MyKey ID, applications and points, read in one transaction."""
+    with uow:
+        mykey = uow.mykeys.for_person(person)
+        applications = uow.applications.for_person(person)
+        instructions = uow.grants.for_person(person)
+    return CitizenOverview(
+        mykey=mykey,
+        applications=sorted(applications, key=lambda a: (a.applied_at, a.application_id)),
+        points=summarize_points(instructions, today),
+    )
+
+
 def points_of(uow: UnitOfWork, person: str, today: date) -> PointsSummary:
     """Instructions for the person, one line per measure and grant day (clawbacks netted)."""
     with uow:
         instructions = uow.grants.for_person(person)
+    return summarize_points(instructions, today)
+
+
+def summarize_points(instructions: Iterable[GrantInstruction], today: date) -> PointsSummary:
     by_day: dict[tuple[Measure, date], int] = defaultdict(int)
     for instruction in instructions:
         by_day[instruction.measure, instruction.grant_on] += instruction.points

@@ -85,8 +85,8 @@ class MyKeyRepository(Protocol):
     def reserve(self, frame: int | None) -> bool:
         """Take the next place among the reserved MyKey IDs, if fewer than `frame` (None: no
         frame) are taken; False (and nothing taken) when the frame is full. Concurrent
-        reservations wait for each other, so they cannot overshoot it; a rolled-back unit of
-        work gives its place back."""
+        reservations cannot overshoot it, and one is refused only when every place is taken;
+        a rolled-back unit of work gives its place back."""
         ...
 
 
@@ -117,6 +117,13 @@ class AccountRepository(Protocol):
         ...
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None: ...
+
+    def replace_code_hash(
+        self, service_code: str, payment_service_id: str, old: str, new: str
+    ) -> bool:
+        """Store `new` as the account's code hash if it still holds `old` (a hash of an older
+        form, replaced after a successful check); False when the account changed meanwhile."""
+        ...
 
     def code_tries(
         self, person: str, service_code: str, payment_service_id: str

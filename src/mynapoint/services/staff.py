@@ -1,6 +1,6 @@
 """Staff accounts: creation with a one-time password, throttled sign-in, sign-out.
 
-Passwords are argon2id hashes (services/codes.py); a sign-in is a random token in an
+Passwords are argon2id hashes (services/passwords.py); a sign-in is a random token in an
 HttpOnly cookie of which only the SHA-256 is stored, as for citizens (services/auth.py).
 A wrong name and a wrong password are refused alike and take as long, so the page never
 tells whether an account exists; failures are throttled per name and address and per
@@ -30,7 +30,7 @@ from mynapoint.domain.staff import (
 )
 from mynapoint.services.audit import record
 from mynapoint.services.auth import token_hash
-from mynapoint.services.codes import CodeHasher
+from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.ports import UnitOfWork
 from mynapoint.services.throttling import SIGN_IN_ADDRESS, SIGN_IN_NAME, Throttle
 
@@ -63,7 +63,7 @@ class IssuedStaffSession:
 
 def add_staff(
     uow: UnitOfWork,
-    hasher: CodeHasher,
+    hasher: PasswordHasher,
     *,
     name: str,
     role: Role,
@@ -116,7 +116,7 @@ class SignInAttempt:
 
 def sign_in(
     uow: UnitOfWork,
-    hasher: CodeHasher,
+    hasher: PasswordHasher,
     throttle: Throttle,
     attempt: SignInAttempt,
     now: datetime,
@@ -196,7 +196,7 @@ class PasswordChange:
 
 def change_password(
     uow: UnitOfWork,
-    hasher: CodeHasher,
+    hasher: PasswordHasher,
     throttle: Throttle,
     me: SignedInStaff,
     attempt: PasswordChange,

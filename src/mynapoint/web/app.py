@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
-from mynapoint.logs import ROUTE_TEMPLATE, logged_path
 from mynapoint.services.audit import keep_publishing
 from mynapoint.services.expiry import keep_purging
-from mynapoint.web import i18n
 from mynapoint.web.api import (
     applications,
     auth,
@@ -32,7 +27,6 @@ from mynapoint.web.api import (
     payment_services,
     support_corners,
 )
-from mynapoint.web.csrf import CSRF_COOKIE
 from mynapoint.web.errors import install_error_handlers
 from mynapoint.web.inputs import check_path_and_query
 from mynapoint.web.limits_body import BodyGate
@@ -40,6 +34,7 @@ from mynapoint.web.pages import corners, home, services
 from mynapoint.web.pages import help as help_pages
 from mynapoint.web.pages.citizen.routes import router as citizen_pages
 from mynapoint.web.pages.staff.routes import router as staff_pages
+from mynapoint.web.request_context import AccessLog, LocaleAndCookies
 from mynapoint.web.security_headers import SecurityHeaders
 from mynapoint.web.uploads import keep_recovering
 
@@ -62,7 +57,6 @@ ROUTERS = (
     citizen_pages,
     staff_pages,
 )
-access_log = logging.getLogger("mynapoint.access")
 
 VENDOR = "/static/vendor/swagger-ui"
 DOCS_PAGE = f"""<!doctype html>
@@ -133,58 +127,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     )
     install_error_handlers(app)
 
-    async def log_access(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # The route's template, not the path: a path may name a payment service ID, an
-        # application or a job (logs.py). Never the query string or headers.
-        started = time.perf_counter()
-        response = await call_next(request)
-        path = logged_path(request.url.path, request.scope.get(ROUTE_TEMPLATE))
-        access_log.info(
-            "%s %s %s",
-            request.method,
-            path,
-            response.status_code,
-            extra={
-                "method": request.method,
-                "path": path,
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-            },
-        )
-        return response
-
-    async def locale_and_csrf_cookie(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # The reader's language for everything this request renders (web/i18n.py), and the
-        # cookies a page set up: the remembered language and the CSRF secret (web/csrf.py).
-        asked = request.query_params.get(i18n.LOCALE_QUERY)
-        remembered = request.cookies.get(i18n.LOCALE_COOKIE)
-        locale = i18n.pick_locale(asked, remembered)
-        token = i18n.use_locale(locale)
-        try:
-            response = await call_next(request)
-        finally:
-            i18n.reset_locale(token)
-        secure = request.app.state.platform.settings.cookie_secure
-        if asked == locale and locale != remembered:
-            response.set_cookie(
-                i18n.LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, secure=secure, samesite="lax"
-            )
-        csrf = getattr(request.state, "csrf_token", None)
-        if csrf is not None and csrf != request.cookies.get(CSRF_COOKIE):
-            response.set_cookie(
-                CSRF_COOKIE, csrf, httponly=True, secure=secure, samesite="strict", path="/"
-            )
-        return response
-
     # Outermost last: the security headers go on every response, the access log sees every
     # refusal, and the body gate answers before anything reads a body (web/limits_body.py).
-    app.add_middleware(BaseHTTPMiddleware, dispatch=locale_and_csrf_cookie)
+    app.add_middleware(LocaleAndCookies)
     app.add_middleware(BodyGate, web_app=app)
-    app.add_middleware(BaseHTTPMiddleware, dispatch=log_access)
+    app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders)
 
     @app.get("/docs", include_in_schema=False)

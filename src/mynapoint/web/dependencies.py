@@ -1,8 +1,14 @@
-"""FastAPI dependencies: the wired platform parts, taken from the app's state."""
+"""FastAPI dependencies: the wired platform parts, taken from the app's state.
+
+The ones that only look things up are `async def`: FastAPI runs a plain `def` dependency in
+its thread pool, a thread hop per dependency per request for a dictionary lookup (issue 13).
+Those that touch the database (get_citizen, get_operator) stay `def`, off the event loop."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import cache
 from typing import Annotated, TypeVar
@@ -20,10 +26,11 @@ from mynapoint.services.auth import authenticate
 from mynapoint.services.clock import Clock
 from mynapoint.services.codes import CodeHasher
 from mynapoint.services.operators import authenticate_operator
+from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.throttling import REFUSED_CREDENTIALS
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -31,19 +38,19 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_rules(platform: PlatformDep) -> CampaignRules:
+async def get_rules(platform: PlatformDep) -> CampaignRules:
     return platform.rules
 
 
-def get_catalog(platform: PlatformDep) -> Catalog:
+async def get_catalog(platform: PlatformDep) -> Catalog:
     return platform.catalog
 
 
-def get_clock(platform: PlatformDep) -> Clock:
+async def get_clock(platform: PlatformDep) -> Clock:
     return platform.clock
 
 
-def get_engine(platform: PlatformDep) -> Engine:
+async def get_engine(platform: PlatformDep) -> Engine:
     return platform.engine
 
 
@@ -63,7 +70,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-ClientAddress = Annotated[str, Depends(client_address)]
+async def _client_address(request: Request) -> str:
+    return client_address(request)
+
+
+ClientAddress = Annotated[str, Depends(_client_address)]
 
 T = TypeVar("T")
 
@@ -81,14 +92,43 @@ def _counting_refusals(platform: Platform, client: str | None, check: Callable[[
         raise
 
 
+# web/limits_body.py checks the bearer credential of a request with a body before the route
+# runs (so that nobody's body is read before their credential is known); the route's
+# dependency then takes that answer for the same credential, in the same request, instead of
+# asking the database a second time. A context variable: it lives as long as the request.
+_resolved: ContextVar[tuple[object, str, object] | None] = ContextVar(
+    "mynapoint_resolved_bearer", default=None
+)
+
+
+@contextmanager
+def resolved_bearer(resolver: object, token: str, result: object) -> Iterator[None]:
+    """While the rest of the request runs: `resolver` found `result` for `token`."""
+    handle = _resolved.set((resolver, token, result))
+    try:
+        yield
+    finally:
+        _resolved.reset(handle)
+
+
+def _resolved_before(resolver: object, token: str | None) -> object:
+    known = _resolved.get()
+    if token and known is not None and known[0] is resolver and known[1] == token:
+        return known[2]
+    return None
+
+
 def get_citizen(
     platform: PlatformDep,
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     # Optional for web/limits_body.py, which calls this before the route (and passes it).
-    client: Annotated[str | None, Depends(client_address)] = None,
+    client: Annotated[str | None, Depends(_client_address)] = None,
 ) -> Session:
     token = credentials.credentials if credentials is not None else None
+    known = _resolved_before(get_citizen, token)
+    if isinstance(known, Session):
+        return known
     return _counting_refusals(
         platform,
         client if token else None,
@@ -111,9 +151,12 @@ def get_operator(
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)],
     # Optional for web/limits_body.py, which calls this before the route (and passes it).
-    client: Annotated[str | None, Depends(client_address)] = None,
+    client: Annotated[str | None, Depends(_client_address)] = None,
 ) -> str:
     key = credentials.credentials if credentials is not None else None
+    known = _resolved_before(get_operator, key)
+    if isinstance(known, str):
+        return known
     return _counting_refusals(
         platform,
         client if key else None,
@@ -125,16 +168,23 @@ def get_operator(
 Operator = Annotated[str, Depends(get_operator)]
 
 
-@cache
-def get_code_hasher() -> CodeHasher:
-    # One per process: it holds nothing but its parameters and a decoy hash made once.
-    return CodeHasher()
+async def get_code_hasher(platform: PlatformDep) -> CodeHasher:
+    return platform.code_hasher
 
 
 CodeHasherDep = Annotated[CodeHasher, Depends(get_code_hasher)]
 
 
-def get_application_desk(platform: PlatformDep, hasher: CodeHasherDep) -> ApplicationDesk:
+@cache
+def get_password_hasher() -> PasswordHasher:
+    # One per process: it holds nothing but its parameters and a decoy hash made once.
+    return PasswordHasher()
+
+
+PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
+
+
+async def get_application_desk(platform: PlatformDep, hasher: CodeHasherDep) -> ApplicationDesk:
     return ApplicationDesk(
         rules=platform.rules,
         catalog=platform.catalog,

@@ -133,8 +133,9 @@ def raw_problem(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def check_path_and_query(request: Request) -> None:
-    """An app-wide dependency: no route sees a path or query string the policy refuses."""
+async def check_path_and_query(request: Request) -> None:
+    """An app-wide dependency: no route sees a path or query string the policy refuses.
+    (`async`: pure computation, run on the event loop rather than in a thread per request.)"""
     found = raw_problem(request)
     if found is not None:
         field, problem = found

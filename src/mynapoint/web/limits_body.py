@@ -36,7 +36,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynapoint.domain.errors import MynapointError
 from mynapoint.logs import ROUTE_TEMPLATE
-from mynapoint.web.dependencies import client_address, get_citizen, get_operator
+from mynapoint.web.dependencies import (
+    client_address,
+    get_citizen,
+    get_operator,
+    resolved_bearer,
+)
 from mynapoint.web.errors import (
     STATUS_BY_CODE,
     database_unavailable,
@@ -165,9 +170,10 @@ class BodyGate:
             await self._refuse(scope, send, "malformed_request", "Content-Length is not a number")
             return
         has_body = (declared or 0) > 0 or "transfer-encoding" in headers
+        resolved = None
         if has_body and route is not None and route.resolver is not None:
             try:
-                refused = await self._authenticate(scope, route.resolver, headers)
+                refused, resolved = await self._authenticate(scope, route.resolver, headers)
             except Exception as exc:
                 if not is_database_unavailable(exc):
                     raise
@@ -183,11 +189,17 @@ class BodyGate:
         if declared is not None and declared > limit:
             await self._too_large(scope, send, limit)
             return
-        await self._pass_counted(scope, receive, send, limit)
+        if resolved is None:
+            await self._pass_counted(scope, receive, send, limit)
+            return
+        # The route's own dependency takes this answer rather than asking the database again.
+        with resolved_bearer(*resolved):
+            await self._pass_counted(scope, receive, send, limit)
 
     async def _authenticate(
         self, scope: Scope, resolver: Resolver, headers: Headers
-    ) -> MynapointError | None:
+    ) -> tuple[MynapointError | None, tuple[Resolver, str, object] | None]:
+        """The refusal, or what the credential resolved to (with the resolver and token)."""
         # As HTTPBearer(auto_error=False) reads the header, so the route sees the same thing.
         scheme, token = get_authorization_scheme_param(headers.get("authorization"))
         credentials = (
@@ -198,10 +210,12 @@ class BodyGate:
         platform = scope["app"].state.platform
         client = client_address(Request(scope))
         try:
-            await run_in_threadpool(resolver, platform, platform.clock, credentials, client)
+            result = await run_in_threadpool(
+                resolver, platform, platform.clock, credentials, client
+            )
         except MynapointError as exc:
-            return exc
-        return None
+            return exc, None
+        return None, (resolver, token, result)
 
     async def _pass_counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         received = 0

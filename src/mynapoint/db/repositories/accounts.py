@@ -64,6 +64,20 @@ class SqlAccountRepository:
             registered_at=row.registered_at,
         )
 
+    def replace_code_hash(
+        self, service_code: str, payment_service_id: str, old: str, new: str
+    ) -> bool:
+        # Conditional: an operator's re-registration at the same moment keeps its new code.
+        statement = (
+            update(payment_accounts)
+            .where(
+                _account_is(service_code, payment_service_id),
+                payment_accounts.c.security_code_hash == old,
+            )
+            .values(security_code_hash=new)
+        )
+        return self._connection().execute(statement).rowcount == 1
+
     def code_tries(
         self, person: str, service_code: str, payment_service_id: str
     ) -> CodeTries | None:

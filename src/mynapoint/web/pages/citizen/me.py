@@ -18,7 +18,7 @@ from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import StoredApplication
 from mynapoint.domain.measures import Measure, MeasureKind
 from mynapoint.services.applications import applications_of, cancel
-from mynapoint.services.points import GrantSummary, PointsSummary, points_of
+from mynapoint.services.points import GrantSummary, PointsSummary, overview_of
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ClockDep, PlatformDep
 from mynapoint.web.error_messages import message_for
@@ -120,12 +120,9 @@ def _me_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     today = jst_date(platform.clock.now())
-    uow = platform.unit_of_work()
-    with uow:
-        mykey = uow.mykeys.for_person(me.person)
-    applications = applications_of(platform.unit_of_work(), me.person)
+    overview = overview_of(platform.unit_of_work(), me.person, today)
+    mykey, applications, points = overview.mykey, overview.applications, overview.points
     standing = signed_in_standing(platform, me)
-    points = points_of(platform.unit_of_work(), me.person, today)
     lines = []
     for a in reversed(applications):
         service = platform.catalog.services.get(a.service_code)

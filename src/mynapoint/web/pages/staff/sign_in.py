@@ -37,7 +37,7 @@ from mynapoint.services.staff import (
 )
 from mynapoint.services.throttling import RateLimited
 from mynapoint.web.csrf import check_csrf
-from mynapoint.web.dependencies import ClockDep, CodeHasherDep, PlatformDep, client_address
+from mynapoint.web.dependencies import ClockDep, PasswordHasherDep, PlatformDep, client_address
 from mynapoint.web.error_messages import message_for
 from mynapoint.web.errors import retry_after
 from mynapoint.web.i18n import N_, _
@@ -108,7 +108,7 @@ def sign_in_post(
     me: MaybeStaff,
     platform: PlatformDep,
     clock: ClockDep,
-    hasher: CodeHasherDep,
+    hasher: PasswordHasherDep,
     name: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
     password: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
 ) -> Response:
@@ -177,7 +177,7 @@ def password_post(
     me: MaybeStaff,
     platform: PlatformDep,
     clock: ClockDep,
-    hasher: CodeHasherDep,
+    hasher: PasswordHasherDep,
     current: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
     new: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
     new_again: Annotated[Text, Form(max_length=_FIELD_MAX)] = "",
