@@ -7,8 +7,9 @@ through the project's own code on a fresh PostgreSQL database.
   certificates share a small pool of key pairs (the authority takes a `key`); the platform
   checks the signature against the certificate's key, never that a key is unique.
 - Accounts are stored through the accounts repository, as `register_account` stores them,
-  with argon2id hashes made by the platform's own CodeHasher; the security codes come
-  from a small pool, each hashed once (every hash is still a real, salted hash of its code).
+  with keyed HMAC hashes made by the platform's own CodeHasher; the security codes come
+  from a small pool, each hashed once (a keyed hash depends only on the code and the
+  key, so this is exactly what the platform stores).
 - The database commits without waiting for its WAL (`synchronous_commit = off`) while the
   data is made, and is reset to the server's default before the server starts.
 """
@@ -31,7 +32,7 @@ from mynapoint.config import Settings
 from mynapoint.domain.accounts import PaymentAccount
 from mynapoint.domain.calendar import JST
 from mynapoint.jpki.certificates import generate_key
-from mynapoint.services.codes import CodeHasher, check_account_input
+from mynapoint.services.codes import check_account_input
 from mynapoint.services.operators import check_holder_name, own_service
 
 if TYPE_CHECKING:
@@ -164,7 +165,9 @@ def _issue(platform: Platform, key: rsa.RSAPrivateKey) -> str:
 def _register_accounts(platform: Platform, holders: tuple[Holder, ...]) -> None:
     """As services.operators.register_account stores them (checked input, the platform's
     hash), ACCOUNT_BATCH accounts to a unit of work."""
-    hasher = CodeHasher()
+    # The platform's own keyed hasher: its key file lies in the run's var_dir, which the
+    # server is started with (api_load.server_env), so the server checks these hashes.
+    hasher = platform.code_hasher
     hashes = {code: hasher.hash(code) for code in {h.security_code for h in holders}}
     service = own_service(platform.catalog, OPERATOR, SERVICE)
     name = check_holder_name(HOLDER_NAME)
