@@ -90,10 +90,33 @@ def simulate_command(
     sys.stdout.write(json.dumps(outcome_document(outcome), ensure_ascii=False, indent=2) + "\n")
 
 
+@app.command("migrate")
+def migrate_command() -> None:
+    """Migrate the database (MYNAPOINT_DATABASE_URL) to the latest revision, then exit: run it
+    once before a rollout; `serve` migrates too, but only in its parent process."""
+    from mynapoint.bootstrap import build_engine  # noqa: PLC0415 - wiring happens on demand
+    from mynapoint.config import load_settings  # noqa: PLC0415
+
+    try:
+        engine = build_engine(load_settings())
+    except ValueError as exc:
+        raise _fail(f"cannot migrate: {exc}", EXIT_USAGE) from None
+    typer.echo(f"migrated {engine.url.render_as_string(hide_password=True)}")
+    engine.dispose()
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes (default: the number of cores). The database is migrated "
+            "and the demo seeded once, before they start; uvicorn restarts a worker that dies.",
+        ),
+    ] = None,
 ) -> None:
     """Run the platform (pages + API); migrates the database and loads the reference data."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server
@@ -112,11 +135,14 @@ def serve_command(
     from mynapoint.logs import configure_logging  # noqa: PLC0415
     from mynapoint.web.app import create_app  # noqa: PLC0415
 
+    processes = workers or os.cpu_count() or 1
     try:
         settings = load_settings()
         platform = build_platform(settings)
     except ValueError as exc:
         raise _fail(f"cannot start: {exc}", EXIT_USAGE) from None
+    # The audit signing key exists before any worker needs it: workers read it, none creates it.
+    platform.audit_key()
     base = f"http://{host}:{port}"
     time = describe_clock(platform)
     # What another shell needs to open the same database (the card command signs with it).
@@ -186,13 +212,39 @@ def serve_command(
         "",
     ]
     typer.echo("\n".join(lines))
-    configure_logging()
-    try:
-        uvicorn.run(
-            create_app(settings, platform), host=host, port=port, log_config=None, access_log=False
+    if processes > 1 and settings.rate_limit_storage.startswith("memory://"):
+        typer.echo(
+            f"mynapoint: warning: rate limits count in each of the {processes} worker processes "
+            "(MYNAPOINT_RATE_LIMIT_STORAGE=memory://), so a client gets up to "
+            f"{processes}x each limit; set MYNAPOINT_RATE_LIMIT_STORAGE=redis://… to share "
+            "them (docs/DEPLOYMENT.md)",
+            err=True,
         )
-    finally:
-        platform.engine.dispose()
+    configure_logging()
+    if processes == 1:
+        try:
+            uvicorn.run(
+                create_app(settings, platform),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+            )
+        finally:
+            platform.engine.dispose()
+        return
+    # Every worker builds its own app from the environment (web/app.py create_worker_app):
+    # the settings are the same, the database is migrated, the clock recorded, the demo seeded.
+    platform.engine.dispose()
+    uvicorn.run(
+        "mynapoint.web.app:create_worker_app",
+        factory=True,
+        workers=processes,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 def main() -> None:
