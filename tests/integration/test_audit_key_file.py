@@ -15,9 +15,7 @@ def test_workers_creating_the_key_at_once_all_use_the_one_key_written(tmp_path):
     path = tmp_path / "var" / "audit-signing-key.pem"
 
     # Each racer is a process of its own as far as the file goes: its own AuditKeyFile.
-    public_keys = race(
-        lambda _: AuditKeyFile(path).verifier().pem(), racers=STARTING_TOGETHER
-    )
+    public_keys = race(lambda _: AuditKeyFile(path).verifier().pem(), racers=STARTING_TOGETHER)
 
     assert len(set(public_keys)) == 1
     assert AuditKeyFile(path).verifier().pem() == public_keys[0]

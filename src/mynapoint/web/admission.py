@@ -90,7 +90,8 @@ def request_class(scope: Scope) -> str | None:
 
 def _has_cookie(header: bytes, name: str) -> bool:
     wanted = name.encode("ascii") + b"="
-    return any(part.strip().startswith(wanted) and part.strip() != wanted for part in header.split(b";"))
+    parts = (part.strip() for part in header.split(b";"))
+    return any(part.startswith(wanted) and part != wanted for part in parts)
 
 
 def is_api(scope: Scope) -> bool:
