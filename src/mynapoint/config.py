@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     admit_operators: int = Field(default=6, ge=1, le=1000)
     admit_staff: int = Field(default=4, ge=1, le=1000)
     # Waiting requests per class, as a multiple of its slots: the queue, and so the memory
-    # that waiting takes, stays bounded.
-    admit_queue_factor: int = Field(default=2, ge=0, le=100)
+    # that waiting takes (a few hundred bytes each), stays bounded. Generous, because the
+    # kernel shares connections out among worker processes unevenly: measured with 32
+    # connections on 2 workers, one held more than 24 of them.
+    admit_queue_factor: int = Field(default=8, ge=0, le=100)
     admit_wait_seconds: float = Field(default=1.5, ge=0, le=30)
     # What a refused client is told to wait before it tries again (Retry-After, the waiting
     # page's automatic reload).

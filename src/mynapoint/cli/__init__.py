@@ -26,6 +26,10 @@ from mynapoint.services.simulate import outcome_document, simulate
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+# uvicorn's supervisor pings each worker every 0.5 s and kills one that does not answer within
+# this long. Its default, 5 s, is shorter than a worker's start (imports, the app) on a loaded
+# 2-core machine: measured here, every new worker was killed before it could serve, forever.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 # Rich rewraps each paragraph: one string per paragraph, no line breaks inside.
 _TIME_HELP = (
@@ -240,6 +244,7 @@ def serve_command(
         "mynapoint.web.app:create_worker_app",
         factory=True,
         workers=processes,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         host=host,
         port=port,
         log_config=None,

@@ -103,7 +103,7 @@ class AdmissionLimits:
     """Slots per class, the queue per class as a multiple of its slots, the longest wait."""
 
     slots: dict[str, int]
-    queue_factor: int = 2
+    queue_factor: int = 8
     wait_seconds: float = 1.5
     retry_after_seconds: int = 5
 
