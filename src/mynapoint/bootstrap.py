@@ -39,10 +39,14 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> Engine:
     """An engine on a database migrated to the latest revision; with `migrate` False (a server
     worker: its parent migrated) the database is only checked to be at it (NotMigrated)."""
     engine = create_engine_for(settings.database_url)
-    if migrate:
-        upgrade(engine)
-    else:
-        require_current(engine)
+    try:
+        if migrate:
+            upgrade(engine)
+        else:
+            require_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 

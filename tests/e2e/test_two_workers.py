@@ -287,6 +287,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def test_serve_says_that_rate_limits_in_memory_count_per_worker(server):
+    said = server.log.read_text(encoding="utf-8", errors="replace")
+    assert "rate limits count in each of the 2 worker processes" in said
+    assert "MYNAPOINT_RATE_LIMIT_STORAGE=redis://" in said
+
+
 def test_concurrent_mykey_requests_for_one_person_give_one_id(server):
     card = server.card()
     tokens = [server.token(card) for _ in range(RACERS)]
