@@ -201,6 +201,15 @@ class AuditContract:
         assert latest == later
         assert latest.published_at == AT + timedelta(days=1)
 
+    def test_servers_finding_a_head_due_at_once_publish_one(self, make_uow: MakeUow) -> None:
+        record_many(make_uow, 2)
+
+        published = race(lambda _: publish_if_due(make_uow(), AT, KEY))
+
+        assert len([head for head in published if head is not None]) == 1
+        with make_uow() as uow:
+            assert len(uow.audit.heads()) == 1
+
     def test_the_day_is_measured_in_instants_whatever_the_time_zone(
         self, make_uow: MakeUow
     ) -> None:

@@ -684,6 +684,10 @@ class FakeAuditRepository:
         last = log[max(log)]
         return ChainHead(last.seq, last.entry_hash)
 
+    def lock_heads(self) -> None:
+        # A deliberate no-op: the fake holds the whole database for the block.
+        return
+
     def add(self, entry: SealedEntry) -> None:
         log = self._tables().audit_log
         if entry.seq in log:

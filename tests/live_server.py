@@ -18,6 +18,8 @@ from mynapoint.web.app import create_app
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from fastapi import FastAPI
+
     from mynapoint.bootstrap import Platform
     from mynapoint.config import Settings
 
@@ -27,10 +29,13 @@ STOP_TIMEOUT_SECONDS = 10.0
 
 
 @contextmanager
-def live_server(settings: Settings, platform: Platform) -> Iterator[str]:
-    """Serve the app on 127.0.0.1 and yield its base URL, e.g. http://127.0.0.1:54321."""
+def live_server(
+    settings: Settings, platform: Platform, app: FastAPI | None = None
+) -> Iterator[str]:
+    """Serve the app (`app`, or one built on `platform`) on 127.0.0.1 and yield its base URL,
+    e.g. http://127.0.0.1:54321."""
     config = uvicorn.Config(
-        create_app(settings, platform),
+        app or create_app(settings, platform),
         host=HOST,
         port=0,  # the system picks a free port: no race with another worker's server
         log_config=None,

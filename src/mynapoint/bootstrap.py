@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mynapoint.db.authority_store import SqlAuthorityStore
 from mynapoint.db.clock import anchor_clock, read_anchor
 from mynapoint.db.engine import create_engine_for
-from mynapoint.db.migrate import upgrade
+from mynapoint.db.migrate import require_current, upgrade
 from mynapoint.db.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
@@ -36,14 +36,22 @@ if TYPE_CHECKING:
 EVALUATION_PROCESSES = 2
 
 
-def build_engine(settings: Settings) -> Engine:
-    """An engine on a database migrated to the latest revision."""
+def build_engine(settings: Settings, *, migrate: bool = True) -> Engine:
+    """An engine on a database migrated to the latest revision; with `migrate` False (a server
+    worker: its parent migrated) the database is only checked to be at it (NotMigrated)."""
     engine = create_engine_for(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
-    upgrade(engine)
+    try:
+        if migrate:
+            upgrade(engine)
+        else:
+            require_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -108,11 +116,16 @@ class Platform:
 
 
 def build_platform(
-    settings: Settings, clock: Clock | None = None, throttle: Throttle | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    throttle: Throttle | None = None,
+    *,
+    migrate: bool = True,
 ) -> Platform:
     """Wire the platform; `clock` and `throttle` replace the settings' (tests pass a fixed
-    clock, and a NullThrottle where they hammer the platform on purpose)."""
-    engine = build_engine(settings)
+    clock, and a NullThrottle where they hammer the platform on purpose). `migrate` False: a
+    server worker, which checks the database's revision instead of migrating it."""
+    engine = build_engine(settings, migrate=migrate)
     clock = clock or build_clock(settings, engine)
     # The simulated card authority stands in for J-LIS; a real adapter would be wired here.
     authority = SimulatedCardAuthority(SqlAuthorityStore(engine), now=clock.now)

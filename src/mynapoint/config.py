@@ -67,6 +67,26 @@ class Settings(BaseSettings):
     rate_limit_namespace: str = Field(default=DEFAULT_NAMESPACE, min_length=1, max_length=64)
     # How long a person may not try security codes for one account after the 5th wrong one.
     account_lock_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
+    # Admission control (web/admission.py), per server process: how many requests of each
+    # class may be in the works at once, how many more may wait for a slot, and how long.
+    # The shares add up to a little under the sync thread pool (`threads`) and the database
+    # pool (about 20 + 20 connections), so that a request admitted finds a thread and a
+    # connection; past them the platform answers 503 `overloaded` / the waiting page at once
+    # instead of letting every request time out.
+    threads: int = Field(default=40, ge=1, le=1000)
+    admit_citizens: int = Field(default=20, ge=1, le=1000)
+    admit_arrivals: int = Field(default=8, ge=1, le=1000)
+    admit_operators: int = Field(default=6, ge=1, le=1000)
+    admit_staff: int = Field(default=4, ge=1, le=1000)
+    # Waiting requests per class, as a multiple of its slots: the queue, and so the memory
+    # that waiting takes (a few hundred bytes each), stays bounded. Generous, because the
+    # kernel shares connections out among worker processes unevenly: measured with 32
+    # connections on 2 workers, one held more than 24 of them.
+    admit_queue_factor: int = Field(default=8, ge=0, le=100)
+    admit_wait_seconds: float = Field(default=1.5, ge=0, le=30)
+    # What a refused client is told to wait before it tries again (Retry-After, the waiting
+    # page's automatic reload).
+    admit_retry_after_seconds: int = Field(default=5, ge=1, le=300)
 
     @property
     def audit_signing_key_path(self) -> Path:

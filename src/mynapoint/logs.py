@@ -58,6 +58,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            # Which worker process of `mynapoint serve --workers N` wrote the line.
+            "pid": record.process,
         }
         entry.update(
             (key, value)

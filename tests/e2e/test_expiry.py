@@ -20,6 +20,7 @@ from mynapoint.services.auth import create_challenge
 from mynapoint.services.clock import FixedClock
 from mynapoint.services.expiry import EXPIRED_KEPT, purge_expired
 from mynapoint.web.app import create_app
+from unit_of_work_contract import race
 
 PAYPAY_ID = "1234567890123456"
 
@@ -83,6 +84,23 @@ def test_the_server_purges_what_expired_while_it_was_down_when_it_starts(databas
             deadline = time.monotonic() + 10
             while _count(platform, login_challenges) > 1 and time.monotonic() < deadline:
                 time.sleep(0.05)
+        assert _count(platform, login_challenges) == 1
+    finally:
+        platform.engine.dispose()
+
+
+def test_workers_purging_at_once_delete_each_expired_row_once(database_url, tmp_path):
+    # Every worker process of every server purges (web/app.py): the deletes are idempotent.
+    platform = build_platform(Settings(database_url=database_url, var_dir=tmp_path))
+    try:
+        long_ago = DEMO_DAY - EXPIRED_KEPT - timedelta(hours=1)
+        for _ in range(20):
+            create_challenge(platform.unit_of_work(), long_ago)
+        create_challenge(platform.unit_of_work(), DEMO_DAY)
+
+        purged = race(lambda _: purge_expired(platform.unit_of_work(), DEMO_DAY))
+
+        assert sum(p.challenges for p in purged) == 20
         assert _count(platform, login_challenges) == 1
     finally:
         platform.engine.dispose()

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 from mynapoint.bootstrap import build_clock, build_engine
 from mynapoint.config import Settings
+from mynapoint.db.migrate import NotMigrated
 
 JST = timezone(timedelta(hours=9))
 START = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
@@ -19,6 +20,18 @@ def settings(database_url: str) -> Settings:
 
 def test_the_engine_comes_migrated(settings: Settings) -> None:
     engine = build_engine(settings)
+    try:
+        assert "platform_clock" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_server_worker_checks_the_revision_and_never_migrates(settings: Settings) -> None:
+    # `mynapoint serve --workers N` migrates in its parent; a worker only checks.
+    with pytest.raises(NotMigrated, match="mynapoint migrate"):
+        build_engine(settings, migrate=False)
+    build_engine(settings).dispose()
+    engine = build_engine(settings, migrate=False)
     try:
         assert "platform_clock" in inspect(engine).get_table_names()
     finally:

@@ -26,6 +26,10 @@ from mynapoint.services.simulate import outcome_document, simulate
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+# uvicorn's supervisor pings each worker every 0.5 s and kills one that does not answer within
+# this long. Its default, 5 s, is shorter than a worker's start (imports, the app) on a loaded
+# 2-core machine: measured here, every new worker was killed before it could serve, forever.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 # Rich rewraps each paragraph: one string per paragraph, no line breaks inside.
 _TIME_HELP = (
@@ -90,10 +94,33 @@ def simulate_command(
     sys.stdout.write(json.dumps(outcome_document(outcome), ensure_ascii=False, indent=2) + "\n")
 
 
+@app.command("migrate")
+def migrate_command() -> None:
+    """Migrate the database (MYNAPOINT_DATABASE_URL) to the latest revision, then exit: run it
+    once before a rollout; `serve` migrates too, but only in its parent process."""
+    from mynapoint.bootstrap import build_engine  # noqa: PLC0415 - wiring happens on demand
+    from mynapoint.config import load_settings  # noqa: PLC0415
+
+    try:
+        engine = build_engine(load_settings())
+    except ValueError as exc:
+        raise _fail(f"cannot migrate: {exc}", EXIT_USAGE) from None
+    typer.echo(f"migrated {engine.url.render_as_string(hide_password=True)}")
+    engine.dispose()
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes (default: the number of cores). The database is migrated "
+            "and the demo seeded once, before they start; uvicorn restarts a worker that dies.",
+        ),
+    ] = None,
 ) -> None:
     """Run the platform (pages + API); migrates the database and loads the reference data."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server
@@ -112,11 +139,14 @@ def serve_command(
     from mynapoint.logs import configure_logging  # noqa: PLC0415
     from mynapoint.web.app import create_app  # noqa: PLC0415
 
+    processes = workers or os.cpu_count() or 1
     try:
         settings = load_settings()
         platform = build_platform(settings)
     except ValueError as exc:
         raise _fail(f"cannot start: {exc}", EXIT_USAGE) from None
+    # The audit signing key exists before any worker needs it: workers read it, none creates it.
+    platform.audit_key()
     base = f"http://{host}:{port}"
     time = describe_clock(platform)
     # What another shell needs to open the same database (the card command signs with it).
@@ -186,13 +216,40 @@ def serve_command(
         "",
     ]
     typer.echo("\n".join(lines))
-    configure_logging()
-    try:
-        uvicorn.run(
-            create_app(settings, platform), host=host, port=port, log_config=None, access_log=False
+    if processes > 1 and settings.rate_limit_storage.startswith("memory://"):
+        typer.echo(
+            f"mynapoint: warning: rate limits count in each of the {processes} worker processes "
+            "(MYNAPOINT_RATE_LIMIT_STORAGE=memory://), so a client gets up to "
+            f"{processes}x each limit; set MYNAPOINT_RATE_LIMIT_STORAGE=redis://… to share "
+            "them (docs/DEPLOYMENT.md)",
+            err=True,
         )
-    finally:
-        platform.engine.dispose()
+    configure_logging()
+    if processes == 1:
+        try:
+            uvicorn.run(
+                create_app(settings, platform),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+            )
+        finally:
+            platform.engine.dispose()
+        return
+    # Every worker builds its own app from the environment (web/app.py create_worker_app):
+    # the settings are the same, the database is migrated, the clock recorded, the demo seeded.
+    platform.engine.dispose()
+    uvicorn.run(
+        "mynapoint.web.app:create_worker_app",
+        factory=True,
+        workers=processes,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 def main() -> None:

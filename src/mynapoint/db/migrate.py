@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Final
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from mynapoint.db.engine import WRITE_LOCK
@@ -47,6 +49,23 @@ def migration_transaction(engine: Engine) -> Iterator[Connection]:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with migration_transaction(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+class NotMigrated(RuntimeError):
+    """The database is not at the latest revision and this process may not migrate it."""
+
+
+def require_current(engine: Engine) -> None:
+    """Raise NotMigrated unless the database is at the latest revision: a server worker checks
+    instead of migrating (`mynapoint serve` migrates once before it starts its workers)."""
+    expected = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    with engine.connect() as connection:
+        found = set(MigrationContext.configure(connection).get_current_heads())
+    if found != expected:
+        raise NotMigrated(
+            f"the database is at revision {sorted(found) or 'none'}, not {sorted(expected)}; "
+            "run `mynapoint migrate` (or start `mynapoint serve`, which migrates) first"
+        )
 
 
 def downgrade(engine: Engine, revision: str) -> None:

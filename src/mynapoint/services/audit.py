@@ -129,8 +129,10 @@ def publish_head(uow: UnitOfWork, now: datetime, key: AuditKey) -> PublishedHead
 def publish_if_due(
     uow: UnitOfWork, now: datetime, key: AuditKey, every: timedelta = PUBLISH_EVERY
 ) -> PublishedHead | None:
-    """Publish unless the last head is younger than `every`; the head, or None if not due."""
+    """Publish unless the last head is younger than `every`; the head, or None if not due.
+    Processes checking at the same moment (every worker of every server) publish one head."""
     with uow:
+        uow.audit.lock_heads()
         latest = uow.audit.latest_head()
         if latest is not None and now - latest.published_at < every:
             return None

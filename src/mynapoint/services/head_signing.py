@@ -115,13 +115,23 @@ class AuditKeyFile:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        # Written whole under a name of this process's own, then linked into place: of two
+        # processes starting at once (server workers), one links its key and both use it, and
+        # neither ever reads a key file half written (O_EXCL on the final name would let the
+        # other read it empty).
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, KEY_FILE_MODE)
         try:
-            # O_EXCL: of two processes starting at once, one writes the key and both use it.
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-        except FileExistsError:
-            return self._load()
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(pem)
+                file.flush()
+                os.fsync(file.fileno())
+            try:
+                os.link(partial, self.path)
+            except FileExistsError:
+                return self._load()
+        finally:
+            partial.unlink(missing_ok=True)
         return key
 
     def _load(self) -> AuditKey:

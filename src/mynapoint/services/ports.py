@@ -327,6 +327,12 @@ class AuditRepository(Protocol):
 
     def add_head(self, head: PublishedHead) -> None: ...
 
+    def lock_heads(self) -> None:
+        """Hold the published heads until the unit of work ends, so that of the processes that
+        find a head due at the same moment (every server worker checks), one publishes and the
+        others then see its head. Appends to the log do not wait for it."""
+        ...
+
     def latest_head(self) -> PublishedHead | None:
         """The head published last (by publication time), if any."""
         ...

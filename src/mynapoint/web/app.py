@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,8 +15,10 @@ from fastapi.staticfiles import StaticFiles
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.logs import configure_logging
 from mynapoint.services.audit import keep_publishing
 from mynapoint.services.expiry import keep_purging
+from mynapoint.web.admission import Admission
 from mynapoint.web.api import (
     applications,
     auth,
@@ -96,13 +99,31 @@ def _background_tasks(platform: Platform) -> list[asyncio.Task[None]]:
     ]
 
 
-def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
-    """Build the app. A given `platform` is used as is (tests); otherwise one is wired at start."""
+def create_worker_app() -> FastAPI:
+    """The app of one worker process of `mynapoint serve --workers N` (uvicorn's factory): the
+    settings from the environment, as the parent read them; the database checked, not migrated
+    (the parent migrated it and seeded the demo once, before any worker started)."""
+    configure_logging()
+    return create_app(load_settings(), migrate=False)
+
+
+def create_app(
+    settings: Settings | None = None, platform: Platform | None = None, *, migrate: bool = True
+) -> FastAPI:
+    """Build the app. A given `platform` is used as is (tests); otherwise one is wired at start
+    (`migrate` False: the database is only checked to be migrated)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = platform is None
-        app.state.platform = platform or build_platform(settings or load_settings())
+        app.state.platform = platform or build_platform(
+            settings or load_settings(), migrate=migrate
+        )
+        # The sync routes' thread pool, sized with admission control's shares (web/admission.py)
+        # and the database pool, so that an admitted request finds a thread.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            app.state.platform.settings.threads
+        )
         tasks = _background_tasks(app.state.platform)
         try:
             yield
@@ -128,9 +149,12 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     install_error_handlers(app)
 
     # Outermost last: the security headers go on every response, the access log sees every
-    # refusal, and the body gate answers before anything reads a body (web/limits_body.py).
+    # refusal, admission control bounds the work in flight before anything else runs
+    # (web/admission.py), and the body gate answers before anything reads a body
+    # (web/limits_body.py).
     app.add_middleware(LocaleAndCookies)
     app.add_middleware(BodyGate, web_app=app)
+    app.add_middleware(Admission, web_app=app)
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders)
 

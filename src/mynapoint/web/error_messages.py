@@ -100,6 +100,7 @@ MESSAGES: dict[str, str] = {
     "rate_limited": N_("短時間に操作が集中しています。少し待ってからお試しください。"),
     "internal_error": N_("システムで問題が発生しました。時間をおいてもう一度お試しください。"),
     "unavailable": N_("ただいま混み合っています。時間をおいてもう一度お試しください。"),
+    "overloaded": N_("ただいま混み合っています。時間をおいてもう一度お試しください。"),
 }
 
 # A ward of full age: said as such (domain/representatives.py RepresentedBecause).

@@ -69,6 +69,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "internal_error": 500,
     "unavailable": 503,
     "revocation_list_stale": 503,
+    # Admission control (web/admission.py): the platform is at capacity; nothing was done.
+    "overloaded": 503,
 }
 
 ErrorCode = Literal[
@@ -84,7 +86,7 @@ ErrorCode = Literal[
     "invalid_request", "invalid_text", "instant_out_of_range",
     "invalid_account_credentials", "invalid_counts", "account_locked", "rate_limited",
     "card_locked", "wrong_pin", "invalid_card_file", "invalid_pin", "internal_error",
-    "unavailable", "revocation_list_stale",
+    "unavailable", "revocation_list_stale", "overloaded",
 ]  # fmt: skip
 
 
@@ -119,10 +121,11 @@ def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: each status with the codes it may carry."""
     by_status: dict[int, list[str]] = {}
     # Any request may be malformed (a body that is not JSON, a Content-Length that is not a
-    # number), too large for its route (web/limits_body.py), or refused by the input policy.
+    # number), too large for its route (web/limits_body.py), refused by the input policy, or
+    # refused by admission control when the platform is at capacity (web/admission.py).
     always = (
         "malformed_request", "request_too_large", "invalid_request", "invalid_text",
-        "instant_out_of_range", "internal_error",
+        "instant_out_of_range", "internal_error", "overloaded",
     )  # fmt: skip
     for code in (*codes, *always):
         by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
@@ -137,8 +140,8 @@ def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     return documented
 
 
-# A rate limit (429) and a temporary lock (423) say when to try again.
-RETRY_AFTER_STATUSES = frozenset({423, 429})
+# A rate limit (429), a temporary lock (423) and a busy platform (503) say when to try again.
+RETRY_AFTER_STATUSES = frozenset({423, 429, 503})
 RETRY_AFTER_HEADER: dict[str, Any] = {
     "description": "whole seconds to wait before trying again",
     "schema": {"type": "integer", "minimum": 1},

@@ -50,6 +50,15 @@ class SqlAuditRepository:
             return ChainHead(0, GENESIS_HASH)
         return ChainHead(row.seq, row.entry_hash)
 
+    def lock_heads(self) -> None:
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            # Conflicts with itself and with writes to audit_heads only: a second publisher
+            # waits here, and its next statement (READ COMMITTED) sees the first one's head.
+            # On SQLite the unit of work's BEGIN IMMEDIATE already serialises writers.
+            table = connection.dialect.identifier_preparer.format_table(audit_heads)
+            connection.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+
     def add(self, entry: SealedEntry) -> None:
         content = entry.entry
         self._connection().execute(
