@@ -234,7 +234,11 @@ def run(url: URL, tmp: Path, args: argparse.Namespace) -> Figures:
     figures.served_by = " ".join(Path(command[0]).name if i == 0 else a
                                  for i, a in enumerate(command[:4]))  # fmt: skip
     database_url = url.render_as_string(hide_password=False)
-    server = Server(command, server_env(database_url, tmp / "var"), tmp / "server.log", port)
+    # The server checks the accounts' codes with the key the setup hashed them with.
+    env = server_env(database_url, tmp / "var") | {
+        "MYNAPOINT_CODE_KEY": str(world.code_key),
+    }
+    server = Server(command, env, tmp / "server.log", port)
     print(f"server: {' '.join(command)}")
     server.start("/healthz")
     # Whatever fails below, the server stops (its process group), then the database goes.

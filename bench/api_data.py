@@ -72,6 +72,7 @@ class Holder:
 class World:
     holders: tuple[Holder, ...]
     keys_pem: tuple[bytes, ...]  # unencrypted PKCS#8: the load client signs with them
+    code_key: Path  # the security-code key the accounts were hashed with
 
 
 # --- the database ---------------------------------------------------------------------------
@@ -140,6 +141,7 @@ def make_world(url: URL, holders: int, var_dir: Path) -> World:
         _admin(url, f'ALTER DATABASE "{url.database}" RESET synchronous_commit')
     return World(
         holders=made,
+        code_key=settings.code_key_path,
         keys_pem=tuple(
             key.private_bytes(
                 serialization.Encoding.PEM,
