@@ -193,10 +193,25 @@ class Server:
             return 0
 
 
+# The caller's serving settings are passed on, so that one bench compares admission shares,
+# threads and pool sizes (e.g. MYNAPOINT_ADMIT_CITIZENS=8 make bench-api).
+SERVING_SETTINGS: Final = (
+    "MYNAPOINT_ADMIT_",
+    "MYNAPOINT_THREADS",
+    "MYNAPOINT_DB_POOL_SIZE",
+    "MYNAPOINT_DB_MAX_OVERFLOW",
+)
+
+
 def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
-    """This environment without the caller's MYNAPOINT_ settings, plus the bench database,
-    a var folder of its own and limits that let one address make every request."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNAPOINT_")}
+    """This environment without the caller's MYNAPOINT_ settings but the serving ones, plus
+    the bench database, a var folder of its own and limits that let one address make every
+    request."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MYNAPOINT_") or k.startswith(SERVING_SETTINGS)
+    }
     var_dir.mkdir(parents=True, exist_ok=True)
     return env | {
         "MYNAPOINT_DATABASE_URL": database_url,
