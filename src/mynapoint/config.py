@@ -69,13 +69,16 @@ class Settings(BaseSettings):
     account_lock_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
     # Admission control (web/admission.py), per server process: how many requests of each
     # class may be in the works at once, how many more may wait for a slot, and how long.
-    # The shares add up to a little under the sync thread pool (`threads`) and the database
-    # pool (about 20 + 20 connections), so that a request admitted finds a thread and a
-    # connection; past them the platform answers 503 `overloaded` / the waiting page at once
-    # instead of letting every request time out.
+    # The shares stay under the sync thread pool (`threads`) and the database pool (about
+    # 20 + 20 connections), so that a request admitted finds a thread and a connection; past
+    # them the platform answers 503 `overloaded` / the waiting page instead of letting every
+    # request time out. Small on purpose: a request is mostly Python work, so more of them at
+    # once in one process only share its core (and its GIL) more thinly. Measured by
+    # `make bench-api` on 2 cores (bench/RESULTS.md, 2026-12-07): citizens 8 + arrivals 4
+    # gave 15.9 enrollments/s at 165 ms p50 per request where 20 + 8 gave 8.1 at 449 ms.
     threads: int = Field(default=40, ge=1, le=1000)
-    admit_citizens: int = Field(default=20, ge=1, le=1000)
-    admit_arrivals: int = Field(default=8, ge=1, le=1000)
+    admit_citizens: int = Field(default=8, ge=1, le=1000)
+    admit_arrivals: int = Field(default=4, ge=1, le=1000)
     admit_operators: int = Field(default=6, ge=1, le=1000)
     admit_staff: int = Field(default=4, ge=1, le=1000)
     # Waiting requests per class, as a multiple of its slots: the queue, and so the memory
