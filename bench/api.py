@@ -222,7 +222,9 @@ def run(url: URL, tmp: Path, args: argparse.Namespace) -> Figures:
     figures = Figures(workers=args.workers, load_at_start=os.getloadavg()[0])
     print(f"machine: {machine_short()}; load average {figures.load_at_start:.1f}")
     t0 = time.monotonic()
-    world = make_world(url, args.holders, tmp / "setup-var")
+    # The server's own var folder (api_load.server_env): the security-code key made here is
+    # the one the server checks the accounts' codes with.
+    world = make_world(url, args.holders, tmp / "var")
     figures.setup_seconds = time.monotonic() - t0
     print(
         f"setup: {len(world.holders):,} card holders with a registered account in "

@@ -95,6 +95,7 @@ class FakeUnitOfWork:
         self.database = database or FakeDatabase()
         self.commits = 0
         self._working: FakeTables | None = None
+        self._reads_only = False
         self.challenges = FakeChallengeRepository(self._current)
         self.sessions = FakeSessionRepository(self._current)
         self.mykeys = FakeMyKeyRepository(self._current)
@@ -140,9 +141,18 @@ class FakeUnitOfWork:
             return
         # Whatever commit() did not take is dropped here: the rollback.
         self._working = None
+        self._reads_only = False
         self.database.lock.release()
 
+    def reading(self) -> Self:
+        if self._working is not None:
+            raise RuntimeError("reading() comes before its `with` block: `with uow.reading():`")
+        self._reads_only = True
+        return self
+
     def commit(self) -> None:
+        if self._reads_only:
+            raise RuntimeError("a reading block has nothing to commit; use `with uow:` to write")
         self.database.committed = self._current().copy()
         self.commits += 1
 

@@ -103,6 +103,26 @@ class UnitOfWorkContract:
         with make_uow() as uow:
             assert uow.challenges.get("challenge-1") is None
 
+    def test_a_reading_block_sees_what_was_committed(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+            uow.commit()
+
+        uow = make_uow()
+        with uow.reading():
+            assert uow.challenges.get("challenge-1") == make_challenge()
+        # The next block is an ordinary one again: it writes and commits.
+        with uow:
+            uow.challenges.add(make_challenge("challenge-2"))
+            uow.commit()
+        with uow.reading():
+            assert uow.challenges.get("challenge-2") is not None
+
+    def test_a_reading_block_refuses_to_commit(self, make_uow: MakeUow) -> None:
+        uow = make_uow()
+        with pytest.raises(RuntimeError, match="nothing to commit"), uow.reading():
+            uow.commit()
+
     def test_a_block_reads_its_own_uncommitted_writes(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
             uow.mykeys.add(make_mykey())

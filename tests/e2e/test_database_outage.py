@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
+from citizen_app import bearer, citizen_app
 from mynapoint.bootstrap import Platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for
@@ -24,6 +25,8 @@ from mynapoint.web.csrf import CSRF_COOKIE, CSRF_FIELD
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from sqlalchemy.engine import Engine
 
 # Nothing listens on port 1: every connection is refused, as while PostgreSQL restarts.
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/none"
@@ -89,3 +92,41 @@ def test_a_page_answers_with_the_busy_page_not_the_failure_page(client):
     assert "text/html" in response.headers["content-type"]
     assert "混み合っています" in response.text
     assert int(response.headers["Retry-After"]) > 0
+
+
+def _pooled_backends(engine: Engine) -> list[int]:
+    """The PostgreSQL backend of every connection the engine's pool keeps idle."""
+    held = [engine.connect() for _ in range(engine.pool.checkedin())]  # type: ignore[attr-defined]
+    try:
+        return [int(c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()) for c in held]
+    finally:
+        for connection in held:
+            connection.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_connections_lost_in_the_pool_cost_one_503_then_the_pool_reconnects(
+    database_url, tmp_path, postgresql_worker_engine
+):
+    # As after a PostgreSQL restart: the pooled connections' backends are gone. The pool does
+    # not ping at checkout (db/engine.py POOL_PRE_PING); the first request that meets a dead
+    # connection is 503 unavailable, never a 500, and the pool then reconnects everything.
+    with citizen_app(database_url, tmp_path) as app:
+        token = app.token(app.issue())
+        assert app.client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        backends = _pooled_backends(app.platform.engine)
+        assert backends
+        with postgresql_worker_engine.connect() as admin:
+            for pid in backends:
+                admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+
+        answers = [app.client.get("/api/v1/me", headers=bearer(token)) for _ in range(3)]
+
+    statuses = [answer.status_code for answer in answers]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(503) <= 1, statuses
+    assert statuses[-2:] == [200, 200], statuses
+    for answer in answers:
+        if answer.status_code == 503:
+            assert answer.json()["error"]["code"] == "unavailable"
+            assert int(answer.headers["Retry-After"]) > 0

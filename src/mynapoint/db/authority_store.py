@@ -1,7 +1,8 @@
 """The simulated card authority's storage over SQLAlchemy (implements jpki.ports.AuthorityStore).
 
 Each method is its own short transaction: the authority is called between the
-platform's units of work (a PIN check, an issuance), never inside one.
+platform's units of work (a PIN check, an issuance), never inside one. The reads, one
+SELECT each, run without a transaction (engine.reading): no BEGIN/ROLLBACK round trips.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mynapoint.db.engine import WRITE_LOCK
+from mynapoint.db.engine import WRITE_LOCK, reading
 from mynapoint.db.tables import (
     authority_keys,
     cardholders,
@@ -43,7 +44,7 @@ class SqlAuthorityStore:
     # --- the root key ---------------------------------------------------------
 
     def authority_key(self) -> AuthorityKey | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return _read_authority_key(connection)
 
     def save_authority_key(self, key: AuthorityKey) -> AuthorityKey:
@@ -78,7 +79,7 @@ class SqlAuthorityStore:
 
     def person(self, anchor: str) -> PersonRecord | None:
         query = select(cardholders).where(cardholders.c.anchor == anchor)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(query).one_or_none()
         return None if row is None else _person(row)
 
@@ -102,7 +103,7 @@ class SqlAuthorityStore:
             .where(legal_representatives.c.holder == holder)
             .order_by(legal_representatives.c.representative)
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return tuple(connection.execute(query).scalars())
 
     # --- cards and their PIN counters -------------------------------------------
@@ -119,7 +120,7 @@ class SqlAuthorityStore:
             )
 
     def card(self, card_id: str) -> CardRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return _read_card(connection, card_id)
 
     def record_pin_attempt(self, card_id: str, *, correct: bool) -> CardRecord:
@@ -163,7 +164,7 @@ class SqlAuthorityStore:
 
     def certificate(self, serial: str) -> CertificateRecord | None:
         query = select(certificates).where(certificates.c.serial == serial)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(query).one_or_none()
         return None if row is None else _certificate(row)
 
@@ -175,7 +176,7 @@ class SqlAuthorityStore:
             .order_by(certificates.c.issued_at.desc(), certificates.c.serial.desc())
             .limit(1)
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(query).one_or_none()
         return None if row is None else _certificate(row)
 
@@ -196,7 +197,7 @@ class SqlAuthorityStore:
             .where(certificates.c.revoked_at.is_not(None))
             .order_by(certificates.c.revoked_at, certificates.c.serial)
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return tuple((row.serial, row.revoked_at) for row in connection.execute(query))
 
     # --- plumbing ---------------------------------------------------------------

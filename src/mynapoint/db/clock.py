@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from mynapoint.db.engine import WRITE_LOCK
+from mynapoint.db.engine import WRITE_LOCK, reading
 from mynapoint.db.tables import platform_clock
 from mynapoint.services.clock import AnchorUnreadable, ClockAnchor
 
@@ -25,7 +25,8 @@ _ROW_ID = 1
 def read_anchor(engine: Engine) -> ClockAnchor | None:
     """The recorded pair; None while the database runs on real time."""
     try:
-        with engine.connect() as connection, connection.begin():
+        # One SELECT, without a transaction: every process re-reads it every few seconds.
+        with reading(engine) as connection:
             return _recorded(connection)
     except SQLAlchemyError as exc:
         raise AnchorUnreadable(f"cannot read the recorded anchor: {type(exc).__name__}") from exc

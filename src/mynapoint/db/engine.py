@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 # ignores it.
 WRITE_LOCK: Final = "write_lock"
 
+# Execution option for a connection that only reads: it runs without a transaction
+# (AUTOCOMMIT), so PostgreSQL is spared the BEGIN and ROLLBACK round trips around its
+# SELECTs (issue 13). Nothing is lost by it: at READ COMMITTED, PostgreSQL's level here,
+# each statement of a transaction reads its own snapshot anyway, and a SELECT without
+# FOR UPDATE takes no lock that a transaction would hold. Anything but a SELECT on such a
+# connection is refused (_refuse_writes), so a write can never commit by itself there.
+READ_ONLY: Final = "read_only"
+
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
 
 # PostgreSQL connections kept per process, and how many more may open under a burst (closed
@@ -36,6 +44,12 @@ MAX_OVERFLOW: Final = 20
 # A pooled PostgreSQL connection older than this is closed and opened again at its next
 # checkout, so that no connection outlives a load balancer's or a pooler's idle limit.
 POOL_RECYCLE_SECONDS: Final = 1800
+# No pool_pre_ping: it costs a round trip at every checkout (one in three of GET /me's,
+# issue 13). A connection lost while pooled (PostgreSQL restarted, a failover) instead fails
+# its first statement: SQLAlchemy sees the disconnect, invalidates every connection the pool
+# opened before it, and the request is answered 503 unavailable (web/errors.py); the requests
+# after it get new connections (tests/e2e/test_database_outage.py).
+POOL_PRE_PING: Final = False
 
 _DRIVERS: Final = {
     "sqlite": "sqlite+pysqlite",
@@ -67,6 +81,32 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+pysqlite:///{path.absolute()}"
 
 
+class ReadOnlyViolation(RuntimeError):
+    """A statement other than a SELECT was sent on a reading connection (a programming error)."""
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only, outside any transaction (see READ_ONLY)."""
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
+
+
+def _refuse_writes(
+    connection: Connection,
+    _cursor: object,
+    statement: str,
+    _parameters: object,
+    _context: object,
+    _executemany: bool,  # noqa: FBT001 - SQLAlchemy's event signature
+) -> None:
+    if connection.get_execution_options().get(READ_ONLY) and not (
+        statement.lstrip()[:6].upper() == "SELECT" and "FOR UPDATE" not in statement.upper()
+    ):
+        raise ReadOnlyViolation(
+            "a reading connection (no transaction) was sent a statement other than a plain "
+            f"SELECT: {statement.split(maxsplit=1)[0]!r}; use a unit of work that commits"
+        )
+
+
 def create_engine_for(
     url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW
 ) -> Engine:
@@ -80,10 +120,11 @@ def create_engine_for(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_recycle=POOL_RECYCLE_SECONDS,
-        pool_pre_ping=True,
+        pool_pre_ping=POOL_PRE_PING,
         hide_parameters=True,
     )
     event.listen(engine, "connect", _name_utc_utc)
+    event.listen(engine, "before_cursor_execute", _refuse_writes)
     return engine
 
 
@@ -111,6 +152,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "checkout", _leave_transactions_to_sqlalchemy)
     event.listen(engine, "begin", _begin_sqlite_transaction)
+    event.listen(engine, "before_cursor_execute", _refuse_writes)
     return engine
 
 

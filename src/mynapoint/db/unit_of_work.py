@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
-from mynapoint.db.engine import WRITE_LOCK, create_engine_for
+from mynapoint.db.engine import WRITE_LOCK, create_engine_for, reading
 from mynapoint.db.repositories.accounts import SqlAccountRepository
 from mynapoint.db.repositories.applications import SqlApplicationRepository
 from mynapoint.db.repositories.assisted import SqlAssistedSessionRepository
@@ -60,11 +60,16 @@ class SqlUnitOfWork:
     The same object can be used for several blocks one after the other; each
     is a new transaction. Statements after `commit()` in the same block start
     a new transaction, which is again rolled back unless committed.
+
+    `with uow.reading():` opens a block that only reads: no transaction at all
+    (engine.READ_ONLY), each SELECT seeing what was committed when it started, as
+    it would at PostgreSQL's READ COMMITTED; a write or a commit() there is refused.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._reads_only = False
         self.challenges: ChallengeRepository = SqlChallengeRepository(self._current)
         self.sessions: SessionRepository = SqlSessionRepository(self._current)
         self.mykeys: MyKeyRepository = SqlMyKeyRepository(self._current)
@@ -88,6 +93,13 @@ class SqlUnitOfWork:
                 "this unit of work is already open; finish the `with uow:` block before "
                 "starting another"
             )
+        if self._reads_only:
+            try:
+                self._connection = reading(self._engine)
+            except BaseException:
+                self._reads_only = False
+                raise
+            return self
         connection = self._engine.connect().execution_options(**{WRITE_LOCK: True})
         try:
             connection.begin()
@@ -97,6 +109,13 @@ class SqlUnitOfWork:
         self._connection = connection
         return self
 
+    def reading(self) -> Self:
+        """Make the next `with` block a reading one (see the class's docstring)."""
+        if self._connection is not None:
+            raise RuntimeError("reading() comes before its `with` block: `with uow.reading():`")
+        self._reads_only = True
+        return self
+
     def __exit__(
         self,
         kind: type[BaseException] | None,
@@ -104,12 +123,16 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        self._reads_only = False
         if connection is not None:
             # Closing rolls back whatever commit() did not commit.
             connection.close()
 
     def commit(self) -> None:
-        self._current().commit()
+        connection = self._current()
+        if self._reads_only:
+            raise RuntimeError("a reading block has nothing to commit; use `with uow:` to write")
+        connection.commit()
 
     def _current(self) -> Connection:
         if self._connection is None:

@@ -138,7 +138,10 @@ def checked_account(
             account.security_code_hash,
             rules.hasher.hash(credentials.security_code),
         )
-    uow.accounts.forget_code_tries(*key, now)
+    if tries is not None:
+        # Nothing to forget otherwise (a statement saved on the usual path): wrong codes that
+        # come in at this very moment are ordered after this right one and still count.
+        uow.accounts.forget_code_tries(*key, now)
     raced = uow.accounts.code_tries(*key)
     if raced is not None and raced.is_locked_at(now):
         # The person's own wrong codes, sent at the same moment, locked the ID first.

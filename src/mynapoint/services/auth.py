@@ -177,7 +177,8 @@ def authenticate(uow: UnitOfWork, token: str | None, now: datetime) -> Session:
         raise NotAuthenticated(
             "sign in first: send Authorization: Bearer <token> from POST /api/v1/auth/sessions"
         )
-    with uow:
+    # One indexed read (the hash is the primary key), outside any transaction.
+    with uow.reading():
         session = uow.sessions.get(token_hash(token))
     if session is None or session.ended_at is not None:
         raise InvalidToken("the session token is not valid; sign in again")

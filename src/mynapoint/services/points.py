@@ -44,8 +44,8 @@ class CitizenOverview:
 
 
 def overview_of(uow: UnitOfWork, person: str, today: date) -> CitizenOverview:
-    """The person's MyKey ID, applications and points, read in one transaction."""
-    with uow:
+    """The person's MyKey ID, applications and points: reads only, on one connection."""
+    with uow.reading():
         mykey = uow.mykeys.for_person(person)
         applications = uow.applications.for_person(person)
         instructions = uow.grants.for_person(person)
@@ -58,7 +58,7 @@ def overview_of(uow: UnitOfWork, person: str, today: date) -> CitizenOverview:
 
 def points_of(uow: UnitOfWork, person: str, today: date) -> PointsSummary:
     """Instructions for the person, one line per measure and grant day (clawbacks netted)."""
-    with uow:
+    with uow.reading():
         instructions = uow.grants.for_person(person)
     return summarize_points(instructions, today)
 

@@ -429,4 +429,10 @@ class UnitOfWork(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
 
+    def reading(self) -> Self:
+        """For `with uow.reading():`, a block that only reads: each read sees what was
+        committed when it ran (as in a READ COMMITTED transaction), without the cost of a
+        transaction; a write or commit() in it is refused."""
+        ...
+
     def commit(self) -> None: ...

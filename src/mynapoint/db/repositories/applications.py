@@ -3,8 +3,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 
 from mynapoint.db.repositories.statements import (
     insert_skipping_conflicts,
@@ -33,30 +32,27 @@ class SqlApplicationRepository:
 
     def add(self, application: StoredApplication) -> bool:
         connection = self._connection()
-        # The partial unique index on (person, measure) of active applications
-        # decides between concurrent requests. The savepoint confines a refused
-        # insert, so the rest of the unit of work can still commit (PostgreSQL
-        # aborts the whole transaction after an error otherwise).
-        try:
-            with connection.begin_nested():
-                connection.execute(
-                    insert(applications).values(
-                        application_id=application.application_id,
-                        person=application.person,
-                        measure=application.measure.value,
-                        service_code=application.service_code,
-                        payment_service_id=application.payment_service_id,
-                        counts=None if application.counts is None else application.counts.value,
-                        channel=application.channel.value,
-                        representative=application.representative,
-                        applied_at=application.applied_at,
-                        status=ACTIVE if application.is_active else CANCELLED,
-                        cancelled_at=application.cancelled_at,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        # The partial unique index on (person, measure) of active applications decides
+        # between concurrent requests: on a conflict the insert waits for the other
+        # transaction, then does nothing if that one committed. No error is raised, so the
+        # rest of the unit of work can still commit without a savepoint around the insert
+        # (two round trips fewer than SAVEPOINT/RELEASE).
+        inserted = connection.execute(
+            insert_skipping_conflicts(connection, applications).values(
+                application_id=application.application_id,
+                person=application.person,
+                measure=application.measure.value,
+                service_code=application.service_code,
+                payment_service_id=application.payment_service_id,
+                counts=None if application.counts is None else application.counts.value,
+                channel=application.channel.value,
+                representative=application.representative,
+                applied_at=application.applied_at,
+                status=ACTIVE if application.is_active else CANCELLED,
+                cancelled_at=application.cancelled_at,
+            )
+        ).rowcount
+        return inserted == 1
 
     def get(self, application_id: str) -> StoredApplication | None:
         query = select(applications).where(applications.c.application_id == application_id)
@@ -99,14 +95,17 @@ class SqlApplicationRepository:
         # The primary key decides: on PostgreSQL a concurrent link of the same
         # account makes this insert wait, then do nothing if that one committed;
         # the read below (a new snapshot at READ COMMITTED) then sees the winner.
-        connection.execute(
+        # An inserted row is the answer itself: no read.
+        inserted = connection.execute(
             insert_skipping_conflicts(connection, account_links).values(
                 service_code=service_code,
                 payment_service_id=payment_service_id,
                 person=person,
                 linked_at=at,
             )
-        )
+        ).rowcount
+        if inserted == 1:
+            return person
         linked = self.person_for_account(service_code, payment_service_id)
         if linked is None:  # pragma: no cover - the row was just written or found
             raise RuntimeError(f"the link of account '{payment_service_id}' vanished")

@@ -164,20 +164,32 @@ class SqlGrantRepository:
         return self._matching(grant_instructions.c.person == person)
 
     def _matching(self, condition: ColumnElement[bool]) -> list[GrantInstruction]:
-        connection = self._connection()
-        query = select(grant_instructions).where(condition).order_by(grant_instructions.c.grant_id)
-        rows = connection.execute(query).all()
-        lines_query = (
-            select(grant_lines)
-            .join(grant_instructions, grant_lines.c.grant_id == grant_instructions.c.grant_id)
+        # One statement, instructions with their lines (an outer join: one row per line, or
+        # one row without a line), instead of one read for each: one round trip, and both
+        # from the same snapshot.
+        query = (
+            select(
+                grant_instructions,
+                grant_lines.c.source.label("line_source"),
+                grant_lines.c.measure.label("line_measure"),
+                grant_lines.c.points.label("line_points"),
+            )
+            .outerjoin(grant_lines, grant_lines.c.grant_id == grant_instructions.c.grant_id)
             .where(condition)
-            .order_by(*_LINE_ORDER)
+            .order_by(grant_instructions.c.grant_id, grant_lines.c.source, grant_lines.c.measure)
         )
-        lines: dict[str, list[GrantLine]] = defaultdict(list)
-        # An instruction committed between the two reads (PostgreSQL reads each
-        # statement's own snapshot) brings lines of no row above; they are not used.
-        _collect_lines(lines, connection.execute(lines_query))
-        return [_instruction(row, lines[row.grant_id]) for row in rows]
+        rows: dict[str, tuple[Row[Any], list[GrantLine]]] = {}
+        for row in self._connection().execute(query):
+            _, lines = rows.setdefault(row.grant_id, (row, []))
+            if row.line_source is not None:
+                lines.append(
+                    GrantLine(
+                        source=row.line_source,
+                        measure=Measure(row.line_measure),
+                        points=row.line_points,
+                    )
+                )
+        return [_instruction(row, lines) for row, lines in rows.values()]
 
 
 def _copy_instructions(connection: Connection, instructions: Sequence[GrantInstruction]) -> None:

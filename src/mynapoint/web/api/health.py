@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from mynapoint.db.engine import reading
 from mynapoint.web.dependencies import ClockDep, EngineDep
 from mynapoint.web.errors import ServiceUnavailable, responses
 
@@ -48,7 +49,9 @@ def _database_answers(engine: Engine) -> None:
     if answered is not None and now - answered < ANSWER_KEPT_SECONDS:
         return
     try:
-        with engine.connect() as connection:
+        # Outside a transaction: one round trip, not BEGIN, SELECT and ROLLBACK (whose
+        # rollback also makes psycopg drop the connection's prepared statements).
+        with reading(engine) as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         with _last_answer.lock:
