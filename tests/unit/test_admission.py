@@ -193,6 +193,32 @@ def test_new_arrivals_are_refused_while_a_citizen_inside_waits_for_a_slot():
     run(scenario, limits(queue_factor=1, wait_seconds=60))
 
 
+def test_one_citizen_waiting_briefly_does_not_turn_arrivals_away():
+    async def scenario(client, admission, parked):
+        citizens = shares(admission)[CITIZENS]
+        held = [
+            await hold(client, admission, CITIZENS, "/api/v1/me", headers=CITIZEN) for _ in range(2)
+        ]
+        first = asyncio.create_task(client.get("/api/v1/me", headers=CITIZEN))
+        await until(lambda: len(citizens.waiting) == 1)
+
+        # One citizen waits, the share has 2 slots: no backlog yet, the arrival gets its share.
+        arrival = await hold(client, admission, ARRIVALS, "/api/v1/campaigns")
+
+        # A second one waiting makes a full round: now arrivals are turned away at once.
+        second = asyncio.create_task(client.get("/api/v1/me", headers=CITIZEN))
+        await until(lambda: len(citizens.waiting) == 2)
+        refused = await client.get("/api/v1/campaigns")
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "overloaded"
+
+        parked.release.set()
+        for response in [*[await h for h in held], await first, await second, await arrival]:
+            assert response.status_code == 200
+
+    run(scenario, limits(slots=2, queue_factor=2, wait_seconds=60))
+
+
 def test_the_queue_is_bounded_and_served_first_come_first_served():
     async def scenario(client, admission, parked):
         arrivals = shares(admission)[ARRIVALS]
