@@ -9,6 +9,7 @@ import contextlib
 import json
 import math
 import os
+import random
 import resource
 import signal
 import subprocess
@@ -39,6 +40,8 @@ MYNAPOINT: Final = str(Path(sys.executable).with_name("mynapoint"))
 # would stop it at once. The bench measures the work, not the limits.
 GENEROUS_LIMITS: Final = dict.fromkeys(DEFAULT_LIMITS, "100000000/minute")
 OVERLOADED: Final = "overloaded"
+# The enrollment client: connections per httpx pool (see _drive).
+CONNECTIONS_PER_POOL: Final = 32
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -510,9 +513,9 @@ class LoadPlan:
 
 class _Flow:
     def __init__(
-        self, client: httpx.AsyncClient, plan: LoadPlan, keys: list[rsa.RSAPrivateKey]
+        self, clients: list[httpx.AsyncClient], plan: LoadPlan, keys: list[rsa.RSAPrivateKey]
     ) -> None:
-        self.client = client
+        self.clients = clients
         self.plan = plan
         self.keys = keys
         self.stats = FlowStats()
@@ -536,7 +539,7 @@ class _Flow:
             # httpx's timeout is per phase (pool, connect, write, read): the whole request
             # gets one deadline, as a person waiting for a page has.
             async with asyncio.timeout(self.plan.timeout):
-                answer = await self.client.request(method, path, **kwargs)  # type: ignore[arg-type]
+                answer = await random.choice(self.clients).request(method, path, **kwargs)  # type: ignore[arg-type]
         except (TimeoutError, httpx.TimeoutException):
             self.stats.timeouts[name] += 1
             return None
@@ -679,15 +682,26 @@ async def _drive(plan: LoadPlan) -> FlowStats:
         for pem in plan.keys_pem
     ]
     connections = plan.users or 4096
+    # httpx's connection pool looks through all its connections for each request, so one pool
+    # of thousands of connections costs the client more than the requests: the connections are
+    # spread over pools of at most CONNECTIONS_PER_POOL, a request taking one at random.
+    pools = max(1, -(-connections // CONNECTIONS_PER_POOL))
+    per_pool = -(-connections // pools)
     # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) ends them, so
     # that no request is sent on a connection the server is closing at that moment.
     limits = httpx.Limits(
-        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=3
+        max_connections=per_pool, max_keepalive_connections=per_pool, keepalive_expiry=3
     )
-    async with httpx.AsyncClient(
-        base_url=plan.base, limits=limits, timeout=httpx.Timeout(plan.timeout)
-    ) as client:
-        flow = _Flow(client, plan, keys)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=plan.base, limits=limits, timeout=httpx.Timeout(plan.timeout)
+                )
+            )
+            for _ in range(pools)
+        ]
+        flow = _Flow(clients, plan, keys)
         await _until(plan.start)
         cpu, wall = time.process_time(), time.monotonic()
         await (_closed_loop(flow) if plan.users else _open_loop(flow))
