@@ -687,7 +687,8 @@ async def _drive(plan: LoadPlan) -> FlowStats:
     # spread over pools of at most CONNECTIONS_PER_POOL, a request taking one at random.
     pools = max(1, -(-connections // CONNECTIONS_PER_POOL))
     per_pool = -(-connections // pools)
-    # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) ends them, so
+    # Idle connections are dropped before uvicorn's keep-alive timeout (its default 5 s for the
+    # trivial app; `mynapoint serve` keeps them 75 s) ends them, so
     # that no request is sent on a connection the server is closing at that moment.
     limits = httpx.Limits(
         max_connections=per_pool, max_keepalive_connections=per_pool, keepalive_expiry=3

@@ -30,6 +30,12 @@ EXIT_USAGE = 2
 # this long. Its default, 5 s, is shorter than a worker's start (imports, the app) on a loaded
 # 2-core machine: measured here, every new worker was killed before it could serve, forever.
 WORKER_HEALTHCHECK_SECONDS = 30
+# How long an idle keep-alive connection stays open (uvicorn's default: 5 s). It must outlast
+# the idle timeout of whatever keeps connections to the server (a load balancer: 60 s is
+# common), or the server closes a connection just as the client sends on it: under load the
+# server's timers run late, and `make bench-api` saw requests fail with ReadError /
+# "server disconnected" on connections its client still held for fresh (3 s idle).
+KEEP_ALIVE_SECONDS = 75
 
 # Rich rewraps each paragraph: one string per paragraph, no line breaks inside.
 _TIME_HELP = (
@@ -231,6 +237,7 @@ def serve_command(
                 create_app(settings, platform),
                 host=host,
                 port=port,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
                 log_config=None,
                 access_log=False,
             )
@@ -245,6 +252,7 @@ def serve_command(
         factory=True,
         workers=processes,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         host=host,
         port=port,
         log_config=None,
