@@ -138,7 +138,7 @@ class CodeKeyFile:
 # them as one string joined with this separator, in the catalog's order: "1234-0825".
 CODE_SEPARATOR = "-"
 
-# The column widths of stored accounts (db/tables.py payment_accounts).
+# The column widths of stored accounts (db/tables/accounts.py payment_accounts).
 PAYMENT_SERVICE_ID_MAX = 64
 SECURITY_CODE_MAX = 64
 
