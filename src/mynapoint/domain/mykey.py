@@ -23,9 +23,9 @@ class MyKey:
     created_at: datetime
 
 
-# The reserved MyKey IDs are counted in this many rows (db/tables/citizens.py mykey_reservation_shards),
-# so that concurrent reservations seldom wait for one another (issue 13: one row serialised
-# every new ID in the country).
+# The reserved MyKey IDs are counted in this many rows (db/tables/citizens.py,
+# mykey_reservation_shards), so that concurrent reservations seldom wait for one another
+# (issue 13: one row serialised every new ID in the country).
 RESERVATION_SHARDS = 64
 
 
