@@ -134,3 +134,31 @@ def test_values_go_with_a_query_not_a_select(sessions: Engine) -> None:
         pytest.skip("SQLite hands both to SQLAlchemy")
     with pytest.raises(TypeError, match="Query"):
         read(sessions, select(citizen_sessions.c.person), {"token": "token-001"})
+
+
+def test_a_query_keeps_the_values_built_into_it_beside_each_calls_own(sessions: Engine) -> None:
+    query = Query(
+        select(citizen_sessions.c.person)
+        .where(_hash.like("token-0%"), citizen_sessions.c.serial != bindparam("serial"))
+        .where(citizen_sessions.c.expires_at >= AT + timedelta(minutes=98))
+        .order_by(citizen_sessions.c.person)
+    )
+
+    assert read(sessions, query, {"serial": "serial-098"}) == [("person-099",)]
+    assert read(sessions, query, {"serial": "serial-099"}) == [("person-098",)]
+    assert read(sessions, query, {"serial": "none"}) == [("person-098",), ("person-099",)]
+
+
+def test_a_query_with_an_in_list_renders_it_for_each_calls_length(sessions: Engine) -> None:
+    query = Query(
+        select(citizen_sessions.c.person)
+        .where(_hash.in_(bindparam("tokens", expanding=True)))
+        .order_by(citizen_sessions.c.person)
+    )
+
+    assert read(sessions, query, {"tokens": ["token-001"]}) == [("person-001",)]
+    assert read(sessions, query, {"tokens": ["token-002", "token-003", "x"]}) == [
+        ("person-002",),
+        ("person-003",),
+    ]
+    assert read(sessions, query, {"tokens": []}) == []

@@ -170,17 +170,40 @@ class Query:
     than running it (issue 13). Run it with `tuples(connection, query, values)`.
     """
 
-    __slots__ = ("_compiled", "statement")
+    __slots__ = ("_compiled", "_plain", "statement")
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self._compiled: dict[Dialect, SQLCompiler] = {}
+        # Per dialect, for a statement without IN lists to render: its SQL and the values
+        # built into it, so that a call only adds its own values (no SQLAlchemy at all).
+        self._plain: dict[Dialect, tuple[str, dict[str, Any]]] = {}
 
     def compiled(self, dialect: Dialect) -> SQLCompiler:
         compiled = self._compiled.get(dialect)
         if compiled is None:
             compiled = self._compiled[dialect] = dialect.statement_compiler(dialect, self.statement)
         return compiled
+
+    def sql(
+        self, dialect: Dialect, values: Mapping[str, Any] | None
+    ) -> tuple[str, Mapping[str, Any]]:
+        """The SQL and parameters for these values, as psycopg takes them."""
+        plain = self._plain.get(dialect)
+        if plain is not None:
+            statement, built_in = plain
+            return statement, {**built_in, **values} if values else built_in
+        compiled = self.compiled(dialect)
+        expanded = compiled.construct_expanded_state(values)
+        given = values or {}
+        if (
+            expanded.statement == compiled.string
+            and not compiled.escaped_bind_names
+            and all(name in expanded.parameters for name in given)
+        ):
+            built_in = {k: v for k, v in expanded.parameters.items() if k not in given}
+            self._plain[dialect] = (expanded.statement, built_in)
+        return expanded.statement, expanded.parameters
 
 
 # Statements compiled for `tuples`, by dialect and shape (SQLAlchemy's cache key: the
@@ -213,11 +236,10 @@ def tuples(
         return connection.execute(statement, dict(values or {})).all()
     dialect = connection.dialect
     if isinstance(query, Query):
-        expanded = query.compiled(dialect).construct_expanded_state(values)
-    else:
-        if values:
-            raise TypeError("values go with a Query; a Select carries its own")
-        expanded = _expanded(dialect, query)
+        return _fetch(connection, *query.sql(dialect, values))
+    if values:
+        raise TypeError("values go with a Query; a Select carries its own")
+    expanded = _expanded(dialect, query)
     return _fetch(connection, expanded.statement, expanded.parameters)
 
 
