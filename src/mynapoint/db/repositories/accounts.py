@@ -56,18 +56,20 @@ class SqlAccountRepository:
         return False
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
-        query = select(payment_accounts).where(_account_is(service_code, payment_service_id))
-        row = self._connection().execute(query).one_or_none()
-        if row is None:
-            return None
-        return PaymentAccount(
-            service_code=row.service_code,
-            payment_service_id=row.payment_service_id,
-            operator_code=row.operator_code,
-            holder_name=row.holder_name,
-            security_code_hash=row.security_code_hash,
-            registered_at=row.registered_at,
-        )
+        # Every preview and application reads this: a statement built and compiled once.
+        values = {"service_code": service_code, "account": payment_service_id}
+        for operator_code, holder_name, code_hash, registered_at in tuples(
+            self._connection(), _ACCOUNT, values
+        ):
+            return PaymentAccount(
+                service_code=service_code,
+                payment_service_id=payment_service_id,
+                operator_code=operator_code,
+                holder_name=holder_name,
+                security_code_hash=code_hash,
+                registered_at=utc(registered_at),
+            )
+        return None
 
     def replace_code_hash(
         self, service_code: str, payment_service_id: str, old: str, new: str
@@ -194,6 +196,17 @@ def _read_tries(
     return None
 
 
+_ACCOUNT = Query(
+    select(
+        payment_accounts.c.operator_code,
+        payment_accounts.c.holder_name,
+        payment_accounts.c.security_code_hash,
+        payment_accounts.c.registered_at,
+    ).where(
+        payment_accounts.c.service_code == bindparam("service_code"),
+        payment_accounts.c.payment_service_id == bindparam("account"),
+    )
+)
 # Every application and preview reads this: a statement built and compiled once.
 _TRIES = Query(
     select(
