@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, event, insert, select
 
 from mynapoint.db.engine import reading
 from mynapoint.db.repositories import statements
@@ -162,3 +162,20 @@ def test_a_query_with_an_in_list_renders_it_for_each_calls_length(sessions: Engi
         ("person-003",),
     ]
     assert read(sessions, query, {"tokens": []}) == []
+
+
+def test_the_engines_listeners_see_the_statements_tuples_runs(sessions: Engine) -> None:
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(sessions, "before_cursor_execute", note)
+    try:
+        read(sessions, BY_TOKEN, {"token": "token-001"})
+        read(sessions, select(citizen_sessions.c.person).where(_hash.in_(["token-002"])))
+    finally:
+        event.remove(sessions, "before_cursor_execute", note)
+
+    assert [s for s in seen if "FROM citizen_sessions" in s] == seen
+    assert len(seen) == 2

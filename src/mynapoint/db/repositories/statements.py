@@ -271,6 +271,17 @@ def _fetch(
             if driver.info.parameter_status("TimeZone") != "UTC":
                 # Until the transaction ends; timestamptz values and comparisons do not change.
                 cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            # The engine's listeners see this statement as they see SQLAlchemy's own: the
+            # reading connections' guard (db/engine.py), tests counting statements.
+            for listener in connection.dispatch.before_cursor_execute:
+                statement, parameters = listener(
+                    connection,
+                    cursor,
+                    statement,
+                    parameters,
+                    None,
+                    False,  # noqa: FBT003 - the event's signature
+                )
             cursor.execute(statement, parameters)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
     except psycopg.Error as error:
