@@ -10,10 +10,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mynapoint.db.engine import WRITE_LOCK, reading
+from mynapoint.db.repositories.statements import Query, tuples, utc
 from mynapoint.db.tables import (
     authority_keys,
     cardholders,
@@ -25,14 +26,14 @@ from mynapoint.domain.cards import PIN_TRIES
 from mynapoint.jpki.ports import AuthorityKey, CardRecord, CertificateRecord, PersonRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
     from datetime import date, datetime
     from typing import Any
 
     from sqlalchemy import Table
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-    from sqlalchemy.engine import Connection, Engine, Row
+    from sqlalchemy.engine import Connection, Engine
 
 _KEY_ROW_ID = 1
 
@@ -78,10 +79,11 @@ class SqlAuthorityStore:
             )
 
     def person(self, anchor: str) -> PersonRecord | None:
-        query = select(cardholders).where(cardholders.c.anchor == anchor)
+        # Every card login and application reads this and the certificate: statements built
+        # and compiled once.
         with reading(self._engine) as connection:
-            row = connection.execute(query).one_or_none()
-        return None if row is None else _person(row)
+            rows = tuples(connection, _PERSON, {"anchor": anchor})
+        return _person(rows[0]) if rows else None
 
     def record_death(self, anchor: str, died_on: date) -> None:
         statement = (
@@ -163,10 +165,9 @@ class SqlAuthorityStore:
             )
 
     def certificate(self, serial: str) -> CertificateRecord | None:
-        query = select(certificates).where(certificates.c.serial == serial)
         with reading(self._engine) as connection:
-            row = connection.execute(query).one_or_none()
-        return None if row is None else _certificate(row)
+            rows = tuples(connection, _CERTIFICATE, {"serial": serial})
+        return _certificate(rows[0]) if rows else None
 
     def latest_certificate(self, person: str) -> CertificateRecord | None:
         query = (
@@ -244,25 +245,57 @@ def _certificate_exists(connection: Connection, serial: str) -> bool:
     return connection.execute(query).first() is not None
 
 
-def _person(row: Row[Any]) -> PersonRecord:
+_PERSON_COLUMNS = (
+    "anchor",
+    "birth_date",
+    "card_applied_on",
+    "card_applied_online",
+    "died_on",
+    "adult_ward",
+)  # what `_person` reads, in this order
+_PERSON = Query(
+    select(*(cardholders.c[name] for name in _PERSON_COLUMNS)).where(
+        cardholders.c.anchor == bindparam("anchor")
+    )
+)
+_CERTIFICATE_COLUMNS = (
+    "serial",
+    "person",
+    "card_id",
+    "certificate_pem",
+    "issued_at",
+    "not_after",
+    "predecessor",
+    "revoked_at",
+)  # what `_certificate` reads, in this order
+_CERTIFICATE = Query(
+    select(*(certificates.c[name] for name in _CERTIFICATE_COLUMNS)).where(
+        certificates.c.serial == bindparam("serial")
+    )
+)
+
+
+def _person(row: Sequence[Any]) -> PersonRecord:
+    anchor, birth_date, card_applied_on, card_applied_online, died_on, adult_ward = row
     return PersonRecord(
-        anchor=row.anchor,
-        birth_date=row.birth_date,
-        card_applied_on=row.card_applied_on,
-        card_applied_online=row.card_applied_online,
-        died_on=row.died_on,
-        adult_ward=row.adult_ward,
+        anchor=anchor,
+        birth_date=birth_date,
+        card_applied_on=card_applied_on,
+        card_applied_online=card_applied_online,
+        died_on=died_on,
+        adult_ward=adult_ward,
     )
 
 
-def _certificate(row: Row[Any]) -> CertificateRecord:
+def _certificate(row: Sequence[Any]) -> CertificateRecord:
+    serial, person, card_id, pem, issued_at, not_after, predecessor, revoked_at = row
     return CertificateRecord(
-        serial=row.serial,
-        person=row.person,
-        card_id=row.card_id,
-        certificate_pem=row.certificate_pem,
-        issued_at=row.issued_at,
-        not_after=row.not_after,
-        predecessor=row.predecessor,
-        revoked_at=row.revoked_at,
+        serial=serial,
+        person=person,
+        card_id=card_id,
+        certificate_pem=pem,
+        issued_at=utc(issued_at),
+        not_after=utc(not_after),
+        predecessor=predecessor,
+        revoked_at=None if revoked_at is None else utc(revoked_at),
     )

@@ -225,7 +225,7 @@ def apply(
             )
         if not uow.applications.add(application):
             raise _refused(ApplicationRefusal.ALREADY_APPLIED, desk.rules, application, holder)
-        reevaluate(uow, [applicant.person], desk.rules, desk.catalog, now)
+        reevaluate(uow, [applicant.person], desk.rules, desk.catalog, now, locked=True)
         masked = mask_holder_name(account.holder_name)
         if before_commit is not None:
             before_commit(
@@ -286,7 +286,7 @@ def cancel(
         )
         if not still_used:
             uow.applications.unlink_account(*account, person)
-        reevaluate(uow, [person], rules, catalog, now)
+        reevaluate(uow, [person], rules, catalog, now, locked=True)
         uow.commit()
     return application
 

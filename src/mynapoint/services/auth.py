@@ -173,13 +173,18 @@ def log_in(
 
 
 def authenticate(uow: UnitOfWork, token: str | None, now: datetime) -> Session:
+    # One indexed read (the hash is the primary key), outside any transaction.
+    with uow.reading():
+        return session_of(uow, token, now)
+
+
+def session_of(uow: UnitOfWork, token: str | None, now: datetime) -> Session:
+    """The valid session of `token`, read in the caller's open block (see `authenticate`)."""
     if not token:
         raise NotAuthenticated(
             "sign in first: send Authorization: Bearer <token> from POST /api/v1/auth/sessions"
         )
-    # One indexed read (the hash is the primary key), outside any transaction.
-    with uow.reading():
-        session = uow.sessions.get(token_hash(token))
+    session = uow.sessions.get(token_hash(token))
     if session is None or session.ended_at is not None:
         raise InvalidToken("the session token is not valid; sign in again")
     if now >= session.expires_at:

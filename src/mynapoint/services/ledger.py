@@ -193,16 +193,21 @@ def reevaluate(
     rules: CampaignRules,
     catalog: Catalog,
     now: datetime,
+    *,
+    locked: bool = False,
 ) -> list[GrantInstruction]:
     """Bring these persons' instructions in line with the engine; call inside `with uow`.
 
     Locks the persons first (in a stable order), so a concurrent batch for the
-    same person waits and then sees this one's events and instructions.
+    same person waits and then sees this one's events and instructions. `locked`: this
+    unit of work holds their locks already (apply and cancel take them before their
+    checks); locking again would cost a round trip and bump ledger_version twice.
     """
     ordered = sorted(set(persons))
     if not ordered:
         return []
-    uow.persons.lock(ordered)
+    if not locked:
+        uow.persons.lock(ordered)
     snapshots = uow.persons.get_many(ordered)
     applications = uow.applications.for_persons(ordered)
     events = uow.events.for_persons(ordered)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Annotated, TypeVar
@@ -137,6 +138,30 @@ def get_citizen(
 
 
 Citizen = Annotated[Session, Depends(get_citizen)]
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """A request's bearer credential, not yet checked: for a route that checks it together with
+    its own reads (GET /api/v1/me), on one connection."""
+
+    token: str | None
+    client: str
+
+    def counting_refusals(self, platform: Platform, check: Callable[[], T]) -> T:
+        """`check` (which raises InvalidToken or TokenExpired for a refused credential), counted
+        per address as the Citizen dependency counts them."""
+        return _counting_refusals(platform, self.client if self.token else None, check)
+
+
+def get_bearer(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    client: Annotated[str, Depends(_client_address)],
+) -> Bearer:
+    return Bearer(credentials.credentials if credentials is not None else None, client)
+
+
+BearerDep = Annotated[Bearer, Depends(get_bearer)]
 
 
 _operator_bearer = HTTPBearer(

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy import bindparam, case, delete, literal, or_, select, update
 
-from mynapoint.db.repositories.statements import insert_skipping_conflicts
+from mynapoint.db.repositories.statements import (
+    Query,
+    insert_skipping_conflicts,
+    tuples,
+    utc,
+)
 from mynapoint.db.tables import account_code_tries, payment_accounts
 from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries, PaymentAccount
@@ -51,18 +56,20 @@ class SqlAccountRepository:
         return False
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
-        query = select(payment_accounts).where(_account_is(service_code, payment_service_id))
-        row = self._connection().execute(query).one_or_none()
-        if row is None:
-            return None
-        return PaymentAccount(
-            service_code=row.service_code,
-            payment_service_id=row.payment_service_id,
-            operator_code=row.operator_code,
-            holder_name=row.holder_name,
-            security_code_hash=row.security_code_hash,
-            registered_at=row.registered_at,
-        )
+        # Every preview and application reads this: a statement built and compiled once.
+        values = {"service_code": service_code, "account": payment_service_id}
+        for operator_code, holder_name, code_hash, registered_at in tuples(
+            self._connection(), _ACCOUNT, values
+        ):
+            return PaymentAccount(
+                service_code=service_code,
+                payment_service_id=payment_service_id,
+                operator_code=operator_code,
+                holder_name=holder_name,
+                security_code_hash=code_hash,
+                registered_at=utc(registered_at),
+            )
+        return None
 
     def replace_code_hash(
         self, service_code: str, payment_service_id: str, old: str, new: str
@@ -179,12 +186,36 @@ def _tries_of(person: str, service_code: str, payment_service_id: str) -> Column
 def _read_tries(
     connection: Connection, person: str, service_code: str, payment_service_id: str
 ) -> CodeTries | None:
-    query = select(account_code_tries).where(_tries_of(person, service_code, payment_service_id))
-    row = connection.execute(query).one_or_none()
-    if row is None:
-        return None
-    return CodeTries(
-        wrong_codes=row.wrong_codes,
-        last_wrong_at=row.last_wrong_at,
-        locked_until=row.locked_until,
+    values = {"person": person, "service_code": service_code, "account": payment_service_id}
+    for wrong_codes, last_wrong_at, locked_until in tuples(connection, _TRIES, values):
+        return CodeTries(
+            wrong_codes=wrong_codes,
+            last_wrong_at=utc(last_wrong_at),
+            locked_until=None if locked_until is None else utc(locked_until),
+        )
+    return None
+
+
+_ACCOUNT = Query(
+    select(
+        payment_accounts.c.operator_code,
+        payment_accounts.c.holder_name,
+        payment_accounts.c.security_code_hash,
+        payment_accounts.c.registered_at,
+    ).where(
+        payment_accounts.c.service_code == bindparam("service_code"),
+        payment_accounts.c.payment_service_id == bindparam("account"),
     )
+)
+# Every application and preview reads this: a statement built and compiled once.
+_TRIES = Query(
+    select(
+        account_code_tries.c.wrong_codes,
+        account_code_tries.c.last_wrong_at,
+        account_code_tries.c.locked_until,
+    ).where(
+        account_code_tries.c.service_code == bindparam("service_code"),
+        account_code_tries.c.payment_service_id == bindparam("account"),
+        account_code_tries.c.person == bindparam("person"),
+    )
+)

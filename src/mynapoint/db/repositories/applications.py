@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from mynapoint.db.repositories.statements import (
+    Query,
     insert_skipping_conflicts,
     matching,
     tuples,
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
-    from sqlalchemy import ColumnElement
+    from sqlalchemy import ColumnElement, Select
     from sqlalchemy.engine import Connection, Row
 
 ACTIVE: Final = "active"
@@ -60,18 +61,17 @@ class SqlApplicationRepository:
         return None if row is None else _application(row)
 
     def for_person(self, person: str) -> list[StoredApplication]:
-        return self.for_persons([person])[person]
+        """Active and cancelled ones, oldest first."""
+        # GET /me and every application ask this: a statement built and compiled once.
+        rows = tuples(self._connection(), _FOR_PERSON, {"person": person})
+        return [_stored(row) for row in rows]
 
     def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredApplication]]:
         """Active and cancelled ones, oldest first; every asked-for person is a key."""
         connection = self._connection()
         found: dict[str, list[StoredApplication]] = {person: [] for person in persons}
         for condition in matching(connection, applications.c.person, persons):
-            query = (
-                select(*(applications.c[name] for name in _STORED_COLUMNS))
-                .where(condition)
-                .order_by(applications.c.applied_at, applications.c.application_id)
-            )
+            query = _stored_select().where(condition)
             for row in tuples(connection, query):
                 application = _stored(row)
                 found[application.person].append(application)
@@ -165,6 +165,15 @@ _STORED_COLUMNS = (
     "applied_at",
     "cancelled_at",
 )  # what `_stored` reads, in this order
+
+
+def _stored_select() -> Select[Any]:
+    return select(*(applications.c[name] for name in _STORED_COLUMNS)).order_by(
+        applications.c.applied_at, applications.c.application_id
+    )
+
+
+_FOR_PERSON = Query(_stored_select().where(applications.c.person == bindparam("person")))
 _MEASURES = {measure.value: measure for measure in Measure}
 _KINDS = {kind.value: kind for kind in EventKind}
 _CHANNELS = {channel.value: channel for channel in Channel}

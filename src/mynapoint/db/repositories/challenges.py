@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
+from mynapoint.db.repositories.statements import Query, tuples, utc
 from mynapoint.db.tables import login_challenges
 from mynapoint.domain.auth import Challenge
 
@@ -29,17 +30,18 @@ class SqlChallengeRepository:
         )
 
     def get(self, challenge_id: str) -> Challenge | None:
-        query = select(login_challenges).where(login_challenges.c.challenge_id == challenge_id)
-        row = self._connection().execute(query).one_or_none()
-        if row is None:
-            return None
-        return Challenge(
-            challenge_id=row.challenge_id,
-            # Some drivers hand back a memoryview for binary columns.
-            nonce=bytes(row.nonce),
-            expires_at=row.expires_at,
-            used_at=row.used_at,
-        )
+        # Every card login reads this: a statement built and compiled once.
+        for nonce, expires_at, used_at in tuples(
+            self._connection(), _CHALLENGE, {"challenge_id": challenge_id}
+        ):
+            return Challenge(
+                challenge_id=challenge_id,
+                # Some drivers hand back a memoryview for binary columns.
+                nonce=bytes(nonce),
+                expires_at=utc(expires_at),
+                used_at=None if used_at is None else utc(used_at),
+            )
+        return None
 
     def mark_used(self, challenge_id: str, at: datetime) -> bool:
         # The condition and the write are one statement: of two logins racing
@@ -57,3 +59,10 @@ class SqlChallengeRepository:
     def purge(self, expired_before: datetime) -> int:
         statement = delete(login_challenges).where(login_challenges.c.expires_at < expired_before)
         return self._connection().execute(statement).rowcount
+
+
+_CHALLENGE = Query(
+    select(
+        login_challenges.c.nonce, login_challenges.c.expires_at, login_challenges.c.used_at
+    ).where(login_challenges.c.challenge_id == bindparam("challenge_id"))
+)

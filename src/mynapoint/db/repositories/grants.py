@@ -3,14 +3,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from mynapoint.db.repositories.statements import (
+    Query,
     copy_rows,
     in_chunks,
     is_postgresql,
     matching,
     tuples,
+    utc,
 )
 from mynapoint.db.tables import grant_instructions, grant_lines
 from mynapoint.domain.ledger import GrantInstruction, GrantLine
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from datetime import date, datetime
 
-    from sqlalchemy import ColumnElement
+    from sqlalchemy import ColumnElement, Select
     from sqlalchemy.engine import Connection, Row
 
 # Lines read back in this order, whatever order they were written in.
@@ -158,38 +160,73 @@ class SqlGrantRepository:
         return acknowledged
 
     def for_month(self, month: str) -> list[GrantInstruction]:
-        return self._matching(grant_instructions.c.settlement_month == month)
+        return self._matching(_FOR_MONTH, {"month": month})
 
     def for_person(self, person: str) -> list[GrantInstruction]:
-        return self._matching(grant_instructions.c.person == person)
+        # GET /me asks this: a statement built and compiled once.
+        return self._matching(_FOR_PERSON, {"person": person})
 
-    def _matching(self, condition: ColumnElement[bool]) -> list[GrantInstruction]:
-        # One statement, instructions with their lines (an outer join: one row per line, or
-        # one row without a line), instead of one read for each: one round trip, and both
-        # from the same snapshot.
-        query = (
-            select(
-                grant_instructions,
-                grant_lines.c.source.label("line_source"),
-                grant_lines.c.measure.label("line_measure"),
-                grant_lines.c.points.label("line_points"),
-            )
-            .outerjoin(grant_lines, grant_lines.c.grant_id == grant_instructions.c.grant_id)
-            .where(condition)
-            .order_by(grant_instructions.c.grant_id, grant_lines.c.source, grant_lines.c.measure)
+    def _matching(
+        self, query: Query, values: dict[str, Any] | None = None
+    ) -> list[GrantInstruction]:
+        rows: dict[str, tuple[Sequence[Any], list[GrantLine]]] = {}
+        for row in tuples(self._connection(), query, values):
+            _, lines = rows.setdefault(row[0], (row, []))
+            source, measure, points = row[_LINE_AT:]
+            if source is not None:
+                lines.append(GrantLine(source=source, measure=_MEASURES[measure], points=points))
+        return [_joined_instruction(row, lines) for row, lines in rows.values()]
+
+
+def _with_lines(condition: ColumnElement[bool]) -> Select[Any]:
+    """Instructions with their lines: an outer join, one row per line or one row without a
+    line, instead of one read for each: one round trip, and both from the same snapshot."""
+    return (
+        select(
+            *(grant_instructions.c[name] for name in _INSTRUCTION_COLUMNS),
+            grant_lines.c.source,
+            grant_lines.c.measure,
+            grant_lines.c.points,
         )
-        rows: dict[str, tuple[Row[Any], list[GrantLine]]] = {}
-        for row in self._connection().execute(query):
-            _, lines = rows.setdefault(row.grant_id, (row, []))
-            if row.line_source is not None:
-                lines.append(
-                    GrantLine(
-                        source=row.line_source,
-                        measure=Measure(row.line_measure),
-                        points=row.line_points,
-                    )
-                )
-        return [_instruction(row, lines) for row, lines in rows.values()]
+        .outerjoin(grant_lines, grant_lines.c.grant_id == grant_instructions.c.grant_id)
+        .where(condition)
+        .order_by(grant_instructions.c.grant_id, grant_lines.c.source, grant_lines.c.measure)
+    )
+
+
+_LINE_AT = len(_INSTRUCTION_COLUMNS)
+_FOR_PERSON = Query(_with_lines(grant_instructions.c.person == bindparam("person")))
+_FOR_MONTH = Query(_with_lines(grant_instructions.c.settlement_month == bindparam("month")))
+
+
+def _joined_instruction(row: Sequence[Any], lines: list[GrantLine]) -> GrantInstruction:
+    (
+        grant_id,
+        operator_code,
+        service_code,
+        payment_service_id,
+        person,
+        measure,
+        points,
+        grant_on,
+        created_at,
+        acknowledged_at,
+        settlement_month,
+    ) = row[:_LINE_AT]
+    return GrantInstruction(
+        grant_id=grant_id,
+        operator_code=operator_code,
+        service_code=service_code,
+        payment_service_id=payment_service_id,
+        person=person,
+        measure=_MEASURES[measure],
+        points=points,
+        grant_on=grant_on,
+        created_at=utc(created_at),
+        settlement_month=settlement_month,
+        lines=tuple(lines),
+        acknowledged_at=None if acknowledged_at is None else utc(acknowledged_at),
+    )
 
 
 def _copy_instructions(connection: Connection, instructions: Sequence[GrantInstruction]) -> None:

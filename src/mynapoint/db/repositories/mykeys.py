@@ -3,9 +3,10 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, exists, func, insert, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mynapoint.db.repositories.statements import Query, tuples, utc
 from mynapoint.db.tables import mykey_reservation_shards, mykeys
 from mynapoint.domain.mykey import RESERVATION_SHARDS, MyKey, shard_capacity
 
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 # Which shard to try: spreading the load, not a secret.
 _shuffle = random.SystemRandom()
 _shards = mykey_reservation_shards.c
+_FOR_PERSON = Query(
+    select(mykeys.c.mykey_id, mykeys.c.created_at).where(mykeys.c.person == bindparam("person"))
+)
 
 
 class SqlMyKeyRepository:
@@ -25,11 +29,9 @@ class SqlMyKeyRepository:
         self._connection = connection
 
     def for_person(self, person: str) -> MyKey | None:
-        query = select(mykeys).where(mykeys.c.person == person)
-        row = self._connection().execute(query).one_or_none()
-        if row is None:
-            return None
-        return MyKey(mykey_id=row.mykey_id, person=row.person, created_at=row.created_at)
+        for mykey_id, created_at in tuples(self._connection(), _FOR_PERSON, {"person": person}):
+            return MyKey(mykey_id=mykey_id, person=person, created_at=utc(created_at))
+        return None
 
     def add(self, mykey: MyKey) -> bool:
         connection = self._connection()

@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
+from mynapoint.db.repositories.statements import Query, tuples, utc
 from mynapoint.db.tables import citizen_sessions
 from mynapoint.domain.account_previews import AccountPreview
 from mynapoint.domain.auth import Session
 from mynapoint.domain.measures import EventKind, Measure
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from datetime import datetime
 
-    from sqlalchemy.engine import Connection, Row
+    from sqlalchemy.engine import Connection
 
 
 class SqlSessionRepository:
@@ -32,17 +33,18 @@ class SqlSessionRepository:
         )
 
     def get(self, token_hash: str) -> Session | None:
-        query = select(citizen_sessions).where(citizen_sessions.c.token_hash == token_hash)
-        row = self._connection().execute(query).one_or_none()
-        if row is None:
-            return None
-        return Session(
-            token_hash=row.token_hash,
-            person=row.person,
-            serial=row.serial,
-            expires_at=row.expires_at,
-            ended_at=row.ended_at,
-        )
+        # Every signed-in request asks this first: a statement built and compiled once.
+        for person, serial, expires_at, ended_at in tuples(
+            self._connection(), _SESSION, {"token_hash": token_hash}
+        ):
+            return Session(
+                token_hash=token_hash,
+                person=person,
+                serial=serial,
+                expires_at=utc(expires_at),
+                ended_at=None if ended_at is None else utc(ended_at),
+            )
+        return None
 
     def end(self, token_hash: str, at: datetime) -> None:
         """Ending an ended or unknown session changes nothing: signing out twice is harmless."""
@@ -72,11 +74,11 @@ class SqlSessionRepository:
         )
 
     def preview(self, token_hash: str) -> AccountPreview | None:
-        query = select(citizen_sessions).where(citizen_sessions.c.token_hash == token_hash)
-        row = self._connection().execute(query).one_or_none()
-        if row is None or row.preview_id is None:
-            return None
-        return _preview(row)
+        for row in tuples(self._connection(), _PREVIEW, {"token_hash": token_hash}):
+            if row[0] is None:
+                return None
+            return _preview(row)
+        return None
 
     def forget_preview(self, token_hash: str, preview_id: str) -> bool:
         forgotten = self._connection().execute(
@@ -97,6 +99,15 @@ class SqlSessionRepository:
         return self._connection().execute(statement).rowcount
 
 
+_by_token = citizen_sessions.c.token_hash == bindparam("token_hash")
+_SESSION = Query(
+    select(
+        citizen_sessions.c.person,
+        citizen_sessions.c.serial,
+        citizen_sessions.c.expires_at,
+        citizen_sessions.c.ended_at,
+    ).where(_by_token)
+)
 _PREVIEW_COLUMNS = (
     "preview_id",
     "preview_measure",
@@ -106,17 +117,28 @@ _PREVIEW_COLUMNS = (
     "preview_holder_name_masked",
     "preview_representative_card",
     "previewed_at",
-)
+)  # what `_preview` reads, in this order
+_PREVIEW = Query(select(*(citizen_sessions.c[name] for name in _PREVIEW_COLUMNS)).where(_by_token))
 
 
-def _preview(row: Row[Any]) -> AccountPreview:
+def _preview(row: Sequence[Any]) -> AccountPreview:
+    (
+        preview_id,
+        measure,
+        service_code,
+        payment_service_id,
+        counts,
+        holder_name_masked,
+        representative_card,
+        at,
+    ) = row
     return AccountPreview(
-        preview_id=row.preview_id,
-        measure=Measure(row.preview_measure),
-        service_code=row.preview_service_code,
-        payment_service_id=row.preview_payment_service_id,
-        counts=None if row.preview_counts is None else EventKind(row.preview_counts),
-        holder_name_masked=row.preview_holder_name_masked,
-        representative_card=row.preview_representative_card or "",
-        at=row.previewed_at,
+        preview_id=preview_id,
+        measure=Measure(measure),
+        service_code=service_code,
+        payment_service_id=payment_service_id,
+        counts=None if counts is None else EventKind(counts),
+        holder_name_masked=holder_name_masked,
+        representative_card=representative_card or "",
+        at=utc(at),
     )

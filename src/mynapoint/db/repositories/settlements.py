@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from mynapoint.db.repositories.statements import insert_skipping_conflicts
+from mynapoint.db.repositories.statements import Query, insert_skipping_conflicts, tuples
 from mynapoint.db.tables import settlement_months
 
 if TYPE_CHECKING:
@@ -19,7 +19,8 @@ class SqlSettlementRepository:
         self._connection = connection
 
     def closed_months(self) -> set[str]:
-        return set(self._connection().execute(select(settlement_months.c.month)).scalars())
+        # Every application and re-evaluation reads this: a statement built and compiled once.
+        return {month for (month,) in tuples(self._connection(), _CLOSED_MONTHS)}
 
     def close(self, month: str, at: datetime) -> bool:
         """False if the month was closed already; its first closing time stays."""
@@ -28,3 +29,6 @@ class SqlSettlementRepository:
             month=month, closed_at=at
         )
         return connection.execute(statement).rowcount == 1
+
+
+_CLOSED_MONTHS = Query(select(settlement_months.c.month))

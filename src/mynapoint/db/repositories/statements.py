@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+import psycopg
 from psycopg import sql
 from sqlalchemy import (
     BigInteger,
@@ -23,12 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from sqlalchemy import Column, ColumnElement, Select, Table
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
     from sqlalchemy.types import TypeEngine
 
 T = TypeVar("T")
@@ -160,30 +163,132 @@ def _copy_type(column: Column[Any]) -> str:
     raise TypeError(f"no COPY type for column {column.name!r} of type {kind!r}")
 
 
-def tuples(connection: Connection, query: Select[Any]) -> Iterable[Sequence[Any]]:
-    """The rows of a SELECT as plain tuples, for reads of many rows.
+class Query:
+    """A SELECT built once (its values as named `bindparam`s), compiled once per database.
+
+    For the reads every request makes: building a statement and compiling it cost more
+    than running it (issue 13). Run it with `tuples(connection, query, values)`.
+    """
+
+    __slots__ = ("_compiled", "_plain", "statement")
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[Dialect, SQLCompiler] = {}
+        # Per dialect, for a statement without IN lists to render: its SQL and the values
+        # built into it, so that a call only adds its own values (no SQLAlchemy at all).
+        self._plain: dict[Dialect, tuple[str, dict[str, Any]]] = {}
+
+    def compiled(self, dialect: Dialect) -> SQLCompiler:
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = self._compiled[dialect] = dialect.statement_compiler(dialect, self.statement)
+        return compiled
+
+    def sql(
+        self, dialect: Dialect, values: Mapping[str, Any] | None
+    ) -> tuple[str, Mapping[str, Any]]:
+        """The SQL and parameters for these values, as psycopg takes them."""
+        plain = self._plain.get(dialect)
+        if plain is not None:
+            statement, built_in = plain
+            return statement, {**built_in, **values} if values else built_in
+        compiled = self.compiled(dialect)
+        expanded = compiled.construct_expanded_state(values)
+        given = values or {}
+        if (
+            expanded.statement == compiled.string
+            and not compiled.escaped_bind_names
+            and all(name in expanded.parameters for name in given)
+        ):
+            built_in = {k: v for k, v in expanded.parameters.items() if k not in given}
+            self._plain[dialect] = (expanded.statement, built_in)
+        return expanded.statement, expanded.parameters
+
+
+# Statements compiled for `tuples`, by dialect and shape (SQLAlchemy's cache key: the
+# statement without its values). Bounded: the repositories build a few dozen shapes.
+COMPILED_CACHE_SIZE: Final = 500
+_compiled_by_shape: OrderedDict[tuple[Dialect, Any], SQLCompiler] = OrderedDict()
+
+
+def tuples(
+    connection: Connection,
+    query: Select[Any] | Query,
+    values: Mapping[str, Any] | None = None,
+) -> Sequence[Sequence[Any]]:
+    """The rows of a SELECT as plain tuples, for reads of many rows and for hot reads.
+
+    `values` are those of a `Query`'s bindparams, by name; they reach the driver as they
+    are (no type's bind processing), as do the values built into a Select.
 
     On PostgreSQL they come straight from psycopg, without SQLAlchemy's Row objects
     and result processing: a timestamp column then holds an aware datetime in the
     session's time zone, so pass it through `utc` (what UtcDateTime would return).
     The transaction's time zone is set to UTC first, so that `utc` finds nothing to
     convert: psycopg gives datetime.UTC for "UTC", and for the server's usual
-    "Etc/UTC" a ZoneInfo, whose conversions cost several times more.
+    "Etc/UTC" a ZoneInfo, whose conversions cost several times more. The statement is
+    compiled once per shape (`Query`, or a Select's cache key) and its values put in
+    for each call; IN lists are rendered for their length then.
     """
     if not is_postgresql(connection):
-        return connection.execute(query)
-    compiled = query.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
+        statement = query.statement if isinstance(query, Query) else query
+        return connection.execute(statement, dict(values or {})).all()
+    dialect = connection.dialect
+    if isinstance(query, Query):
+        return _fetch(connection, *query.sql(dialect, values))
+    if values:
+        raise TypeError("values go with a Query; a Select carries its own")
+    expanded = _expanded(dialect, query)
+    return _fetch(connection, expanded.statement, expanded.parameters)
+
+
+def _expanded(dialect: Dialect, query: Select[Any]) -> ExpandedState:
+    key = query._generate_cache_key()  # noqa: SLF001 - SQLAlchemy's own cache key, as its cache
+    if key is None:  # pragma: no cover - a construct SQLAlchemy does not cache
+        return dialect.statement_compiler(dialect, query).construct_expanded_state()
+    shape = (dialect, key.key)
+    compiled: SQLCompiler | None = _compiled_by_shape.get(shape)
+    if compiled is None:
+        compiled = dialect.statement_compiler(dialect, query, cache_key=key)
+        _compiled_by_shape[shape] = compiled
+        if len(_compiled_by_shape) > COMPILED_CACHE_SIZE:
+            _compiled_by_shape.popitem(last=False)
+    # This call's values, in the places the cached compilation gave their shape's.
+    values = compiled.construct_params(extracted_parameters=key.bindparams, escape_names=False)
+    return compiled.construct_expanded_state(values)
+
+
+def _fetch(
+    connection: Connection, statement: str, parameters: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
     driver = connection.connection.driver_connection
     if driver is None:  # pragma: no cover - a checked-out connection has its driver's
         raise RuntimeError("the connection has no open driver connection")
-    with driver.cursor() as cursor:
-        if driver.info.parameter_status("TimeZone") != "UTC":
-            # Until the transaction ends; timestamptz values and comparisons do not change.
-            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-        cursor.execute(str(compiled), compiled.params)
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    cursor = None
+    try:
+        with driver.cursor() as cursor:
+            if driver.info.parameter_status("TimeZone") != "UTC":
+                # Until the transaction ends; timestamptz values and comparisons do not change.
+                cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            # The engine's listeners see this statement as they see SQLAlchemy's own: the
+            # reading connections' guard (db/engine.py), tests counting statements.
+            for listener in connection.dispatch.before_cursor_execute:
+                statement, parameters = listener(
+                    connection,
+                    cursor,
+                    statement,
+                    parameters,
+                    None,
+                    False,  # noqa: FBT003 - the event's signature
+                )
+            cursor.execute(statement, parameters)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+    except psycopg.Error as error:
+        # As SQLAlchemy answers its own statements' errors: wrapped in its DBAPIError
+        # classes (web/errors.py answers a lost connection 503), and on a disconnect every
+        # pooled connection of that time invalidated.
+        connection._handle_dbapi_exception(error, statement, parameters, cursor, None)  # noqa: SLF001
     return rows
 
 

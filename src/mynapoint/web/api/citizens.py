@@ -8,11 +8,11 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from mynapoint.domain.calendar import jst_date, to_jst
+from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.measures import Measure
 from mynapoint.services.mykey import ensure_mykey
-from mynapoint.services.points import overview_of
-from mynapoint.web.dependencies import Citizen, ClockDep, PlatformDep
+from mynapoint.services.points import signed_in_overview
+from mynapoint.web.dependencies import BearerDep, Citizen, ClockDep, PlatformDep
 from mynapoint.web.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["citizen"])
@@ -70,10 +70,13 @@ def post_mykey(me: Citizen, platform: PlatformDep, clock: ClockDep, response: Re
 
 
 @router.get("/me", responses=responses(*AUTH))
-def get_me(me: Citizen, platform: PlatformDep, clock: ClockDep) -> MeOut:
+def get_me(bearer: BearerDep, platform: PlatformDep, clock: ClockDep) -> MeOut:
     """The signed-in person's MyKey ID, applications, points and grants."""
-    # One transaction for the three reads (it was one each).
-    overview = overview_of(platform.unit_of_work(), me.person, jst_date(clock.now()))
+    # The session and the three reads on one connection, outside any transaction.
+    now = clock.now()
+    _, overview = bearer.counting_refusals(
+        platform, lambda: signed_in_overview(platform.unit_of_work(), bearer.token, now)
+    )
     points = overview.points
     applications = [
         ApplicationSummaryOut(
