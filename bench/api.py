@@ -6,8 +6,9 @@ stack (issue 13, Deliver 4): `make bench-api`.
    recreated, migrated, its clock anchored at 2021-10-15 10:00 JST (phase 1 open), and
    dropped again at the end. Makes its data through the project's code (bench/api_data.py):
    card holders from the simulated card authority, a registered PayPay account each.
-2. Serves bench/trivial_app.py (one sync endpoint: the ceiling) and measures it with wrk;
-   then serves the platform with the same server and workers (api_load.platform_command),
+2. Serves bench/trivial_app.py (one sync endpoint: the ceiling; and the database floors,
+   the same endpoint with 1 and 4 round trips of SELECT 1) and measures it with wrk; then
+   serves the platform with the same server and workers (api_load.platform_command),
    signs in card holders through the API (the full enrollment, whose tokens GET /me uses),
    and measures /healthz, GET /api/v1/me, /api/v1/campaigns and /api/v1/payment-services?q=
    with wrk, and the full enrollment (challenge -> session -> MyKey -> preview -> apply ->
