@@ -73,7 +73,7 @@ bench-intake: $(STAMP) ## Event file intake into PostgreSQL against a raw COPY (
 	$(BIN)/python bench/intake.py
 
 .PHONY: bench-api
-bench-api: $(STAMP) ## The HTTP API under load on PostgreSQL against a trivial endpoint, with an overload run (~6 min; ARGS=--quick; MYNAPOINT_BENCH_DATABASE_URL)
+bench-api: $(STAMP) ## The HTTP API under load on PostgreSQL against a trivial endpoint, with an overload run (~7 min; ARGS=--quick; MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/api.py $(ARGS)
 
 .PHONY: reliability

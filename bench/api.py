@@ -6,8 +6,9 @@ stack (issue 13, Deliver 4): `make bench-api`.
    recreated, migrated, its clock anchored at 2021-10-15 10:00 JST (phase 1 open), and
    dropped again at the end. Makes its data through the project's code (bench/api_data.py):
    card holders from the simulated card authority, a registered PayPay account each.
-2. Serves bench/trivial_app.py (one sync endpoint: the ceiling) and measures it with wrk;
-   then serves the platform with the same server and workers (api_load.platform_command),
+2. Serves bench/trivial_app.py (one sync endpoint: the ceiling; and the database floors,
+   the same endpoint with 1 and 4 round trips of SELECT 1) and measures it with wrk; then
+   serves the platform with the same server and workers (api_load.platform_command),
    signs in card holders through the API (the full enrollment, whose tokens GET /me uses),
    and measures /healthz, GET /api/v1/me, /api/v1/campaigns and /api/v1/payment-services?q=
    with wrk, and the full enrollment (challenge -> session -> MyKey -> preview -> apply ->
@@ -58,6 +59,7 @@ from api_load import (
 )
 from mynapoint.db.engine import parse_database_url
 from mynapoint.domain.calendar import JST
+from trivial_app import DATABASE_ENV
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -75,6 +77,12 @@ GETS: Final = (
     ("/api/v1/payment-services?q=", CATALOG_QUERY),
 )
 TRIVIAL: Final = "trivial sync endpoint"
+# The floors the targets meet: the trivial endpoint plus one or four round trips of SELECT 1
+# to PostgreSQL through SQLAlchemy on the platform's pool settings (bench/trivial_app.py).
+DB_FLOORS: Final = (
+    ("trivial + 1 SELECT 1", "/trivial/db1"),
+    ("trivial + 4 SELECT 1", "/trivial/db4"),
+)
 ENROLLMENT: Final = "enrollment (flows/s)"
 # The issue's targets, at 32 connections: flows/s and GET /me against the trivial req/s.
 FLOW_SHARE: Final = 0.01
@@ -108,6 +116,8 @@ class Figures:
     # The ceiling is measured before and after the platform; the higher counts (the machine
     # is shared: a ceiling lowered by someone else's load would flatter the platform).
     trivial_rounds: list[dict[int, Measured]] = field(default_factory=list)
+    # The database floors, measured on the trivial app in the same rounds; the higher counts.
+    floor_rounds: list[dict[tuple[str, int], Measured]] = field(default_factory=list)
 
     def ratio(self, what: str, connections: int) -> float:
         trivial = self.runs.get((TRIVIAL, connections))
@@ -230,12 +240,12 @@ def run(url: URL, tmp: Path, args: argparse.Namespace) -> Figures:
         f"setup: {len(world.holders):,} card holders with a registered account in "
         f"{figures.setup_seconds:.1f} s"
     )
-    _measure_trivial(figures, args, tmp)
+    database_url = url.render_as_string(hide_password=False)
+    _measure_trivial(figures, args, tmp, database_url)
 
     command = platform_command(args.workers, port := free_port())
     figures.served_by = " ".join(Path(command[0]).name if i == 0 else a
                                  for i, a in enumerate(command[:4]))  # fmt: skip
-    database_url = url.render_as_string(hide_password=False)
     # The server checks the accounts' codes with the key the setup hashed them with.
     env = server_env(database_url, tmp / "var") | {
         "MYNAPOINT_CODE_KEY": str(world.code_key),
@@ -267,29 +277,44 @@ def run(url: URL, tmp: Path, args: argparse.Namespace) -> Figures:
         figures.memory_peak["overload"] = sampler.mark()
         figures.replaced["the overload"] = sampler.replaced()
     figures.tracebacks = server.tracebacks()
-    _measure_trivial(figures, args, tmp)
+    _measure_trivial(figures, args, tmp, database_url)
     return figures
 
 
-def _measure_trivial(figures: Figures, args: argparse.Namespace, tmp: Path) -> None:
-    trivial = Server(trivial_command(args.workers, port := free_port()), dict(os.environ),
+def _measure_trivial(
+    figures: Figures, args: argparse.Namespace, tmp: Path, database_url: str
+) -> None:
+    """The ceiling, then the database floors, on the trivial app."""
+    env = dict(os.environ) | {DATABASE_ENV: database_url}
+    trivial = Server(trivial_command(args.workers, port := free_port()), env,
                      tmp / "trivial.log", port)  # fmt: skip
     trivial.start("/trivial")
     measured: dict[int, Measured] = {}
+    floors: dict[tuple[str, int], Measured] = {}
     try:
         for connections in args.connections:
-            measured[connections] = run_wrk(
-                f"{trivial.base}/trivial", connections, args.duration,
-                wrk_script(tmp, bearer=False), timeout=MEASURE_TIMEOUT,
-            )  # fmt: skip
-            _record(figures, TRIVIAL, connections, measured[connections], keep=False)
-            trivial.settle("/trivial")
+            for what, path in ((TRIVIAL, "/trivial"), *DB_FLOORS):
+                result = run_wrk(
+                    f"{trivial.base}{path}", connections, args.duration,
+                    wrk_script(tmp, bearer=False), timeout=MEASURE_TIMEOUT,
+                )  # fmt: skip
+                _record(figures, what, connections, result, keep=False)
+                if what == TRIVIAL:
+                    measured[connections] = result
+                else:
+                    floors[(what, connections)] = result
+                trivial.settle("/trivial")
     finally:
         trivial.stop()
     figures.trivial_rounds.append(measured)
+    figures.floor_rounds.append(floors)
     for connections in args.connections:
         figures.runs[(TRIVIAL, connections)] = max(
             (r[connections] for r in figures.trivial_rounds), key=lambda m: m.rate
+        )
+    for key in floors:
+        figures.runs[key] = max(
+            (r[key] for r in figures.floor_rounds if key in r), key=lambda m: m.rate
         )
 
 
@@ -635,16 +660,21 @@ next flow when one ends, after Retry-After when asked to wait). "trivial" is
 bench/trivial_app.py, one sync FastAPI endpoint served the same way with the same workers:
 the ceiling, measured before and after the platform in the same run, the higher counting (a
 ceiling lowered by other work on the shared machine would flatter the platform); each ratio
-is to it at the same concurrency. Rates count answers with content (an answer asked to wait,
-503 `overloaded`, is counted apart; wrk's latencies include those). Enrollment counts the
-flows that ended inside a 10 s window opened once every flow under way began after the
-synchronised start (p50/p99 per request). The measurements wait up to 60 s for an answer.
-Overload: card holders arriving at 10× the run's best enrollment rate for 10 s, open loop
-(citizens arrive whether or not the platform keeps up; a closed loop would slow itself down
-and never overload it), each request given 10 s (a citizen's patience): flows completed,
-requests asked to wait (at the first request or inside a flow), any other error, client
-timeouts, p99 of the requests of completed flows, and the largest resident memory of the
-server's processes (sampled from /proc every 0.25 s) against its peak in the enrollment
+is to it at the same concurrency. The floors: `/healthz` is the platform's own stack (every
+middleware, the routing, the thread hop of a sync route) around an answer cached for 1 s;
+"trivial + SELECT 1: ×1; ×4" is the trivial endpoint making one, then four, round trips of
+`SELECT 1` to PostgreSQL through SQLAlchemy on the platform's pool settings (measured with
+the ceiling, the higher of the two rounds): what an endpoint needing that many round trips
+reaches at best here, before any work of its own. Rates count answers with content (an
+answer asked to wait, 503 `overloaded`, is counted apart; wrk's latencies include those).
+Enrollment counts the flows that ended inside a 10 s window opened once every flow under way
+began after the synchronised start (p50/p99 per request). The measurements wait up to 60 s
+for an answer. Overload: card holders arriving at 10× the run's best enrollment rate for 10
+s, open loop (citizens arrive whether or not the platform keeps up; a closed loop would slow
+itself down and never overload it), each request given 10 s (a citizen's patience): flows
+completed, requests asked to wait (at the first request or inside a flow), any other error,
+client timeouts, p99 of the requests of completed flows, and the largest resident memory of
+the server's processes (sampled from /proc every 0.25 s) against its peak in the enrollment
 runs. Targets (issue 13, 32 connections): flows/s ≥ 0.01 × trivial with p99 < 300 ms; /me ≥
 0.25 × trivial with p99 < 50 ms; at overload no other error, no timeout, admitted p99 < 1 s,
 memory bounded. The clients share the server's 2 cores: figures are lower than with separate
@@ -652,10 +682,9 @@ hosts; the ratios of one run are what count. Each cell: rate (× trivial) p50/p9
 
 """
 TABLE_HEAD: Final = (
-    "| date | machine | workers | conns | trivial req/s | /healthz | GET /me | campaigns "
-    "| payment-services?q= | enrollment flows/s | overload | targets | note |\n"
-    + "|---" * 13
-    + "|\n"
+    "| date | machine | workers | conns | trivial req/s | /healthz | trivial + SELECT 1: ×1; ×4 "
+    "| GET /me | campaigns | payment-services?q= | enrollment flows/s | overload | targets "
+    "| note |\n" + "|---" * 14 + "|\n"
 )
 
 
@@ -691,8 +720,13 @@ def append_results(
         rows.append(
             f"| {day} | {where} | {figures.workers} ({figures.served_by}) | {connections} | "
             + " | ".join(
-                _cell(figures, what, connections)
-                for what in (TRIVIAL, *(w for w, _ in GETS), ENROLLMENT)
+                [
+                    _cell(figures, TRIVIAL, connections),
+                    _cell(figures, GETS[0][0], connections),
+                    "; ".join(_cell(figures, what, connections) for what, _ in DB_FLOORS),
+                    *(_cell(figures, what, connections) for what, _ in GETS[1:]),
+                    _cell(figures, ENROLLMENT, connections),
+                ]
             )
             + f" | {overload_summary(figures) if number == 0 else '—'} "
             f"| {verdict if number == 0 else '—'} | {note} |"

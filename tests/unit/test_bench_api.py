@@ -3,6 +3,7 @@ benchmark prints: percentiles, wrk's report, the targets' verdicts, the RESULTS.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from pathlib import Path
@@ -159,3 +160,44 @@ def test_checks_fail_on_errors_tracebacks_and_replaced_workers() -> None:
     assert [ok for _, ok, _ in results] == [False, False, False]
     assert "apply: ReadError" in results[0][2]
     assert results[2][2] == "1 during the enrollment runs"
+
+
+def test_results_rows_carry_the_database_floors_beside_the_health_check(
+    tmp_path: Path, monkeypatch
+) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n")
+    monkeypatch.setattr(api, "RESULTS", results)
+    monkeypatch.setattr(api, "pg_version", lambda _url: "15.20")
+    figures = _figures(flows=40.0, flow_p99=100.0, me=1000.0, me_p99=10.0)
+    figures.runs[("/healthz", 32)] = _measured(1600.0, 40.0)
+    (one, _), (four, _) = api.DB_FLOORS
+    figures.runs[(one, 32)] = _measured(2000.0, 30.0)
+    figures.runs[(four, 32)] = _measured(1000.0, 60.0)
+    api.append_results(figures, api.targets(figures), None, "floors")  # type: ignore[arg-type]
+    lines = results.read_text(encoding="utf-8").splitlines()
+    head = next(line for line in lines if line.startswith("| date |"))
+    row = next(line for line in lines if line.startswith("| 20"))
+    assert row.count(" | ") == head.count(" | ")
+    cells = dict(zip(head.split(" | "), row.split(" | "), strict=True))
+    assert cells["/healthz"] == "1,600 (0.4×) 20/40 ms"
+    assert cells["trivial + SELECT 1: ×1; ×4"] == "2,000 (0.5×) 15/30 ms; 1,000 (0.25×) 30/60 ms"
+    assert cells["GET /me"] == "1,000 (0.25×) 5/10 ms"
+    # A run without them (an older bench) shows a dash for each.
+    del figures.runs[(one, 32)], figures.runs[(four, 32)]
+    api.append_results(figures, api.targets(figures), None, "none")  # type: ignore[arg-type]
+    last = results.read_text(encoding="utf-8").splitlines()[-1]
+    assert (
+        dict(zip(head.split(" | "), last.split(" | "), strict=True))["trivial + SELECT 1: ×1; ×4"]
+        == "—; —"
+    )
+
+
+def test_the_report_prints_the_floors_with_their_ratio(capsys) -> None:
+    figures = _figures(flows=40.0, flow_p99=100.0, me=1000.0, me_p99=10.0)
+    figures.runs[(api.DB_FLOORS[1][0], 32)] = _measured(1000.0, 60.0)
+    api.print_report(figures, [], argparse.Namespace())
+    printed = capsys.readouterr().out
+    floor = next(line for line in printed.splitlines() if line.startswith(api.DB_FLOORS[1][0]))
+    assert "1,000.0" in floor
+    assert "0.2500" in floor

@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import Final
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
@@ -60,6 +62,8 @@ ROUTERS = (
     citizen_pages,
     staff_pages,
 )
+
+NO_TELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
 
 VENDOR = "/static/vendor/swagger-ui"
 DOCS_PAGE = f"""<!doctype html>
@@ -145,6 +149,10 @@ def create_app(
         redoc_url=None,
         # The input policy's check of every path and query string (web/inputs.py).
         dependencies=[Depends(check_path_and_query)],
+        # FastAPI's native OpenTelemetry looks for globally configured providers on every
+        # request (three environment lookups: 4 % of a /healthz request, issue 13). The
+        # platform configures none: what it reports is its JSON log (logs.py).
+        telemetry=NO_TELEMETRY,
     )
     install_error_handlers(app)
 

@@ -133,18 +133,45 @@ def _declared_length(headers: Headers) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else -1
 
 
+@dataclass(frozen=True)
+class RouteIndex:
+    """The route table arranged for lookup: a path that is some route's template exactly (no
+    parameters) finds its matching routes in a dictionary; any other path can only match
+    routes with parameters, and only those are tried. Either way the candidates come in the
+    table's order, so the answer is the scan's over the whole table (a scan of every pattern
+    cost about 10 µs a request with 63 routes: issue 13)."""
+
+    exact: dict[str, tuple[GatedRoute, ...]]
+    with_parameters: tuple[GatedRoute, ...]
+
+    @classmethod
+    def of(cls, table: list[GatedRoute]) -> RouteIndex:
+        with_parameters = tuple(route for route in table if "{" in route.template)
+        exact = {
+            route.template: tuple(other for other in table if other.matches(route.template))
+            for route in table
+            if "{" not in route.template
+        }
+        return cls(exact, with_parameters)
+
+    def candidates(self, path: str) -> tuple[GatedRoute, ...]:
+        found = self.exact.get(path)
+        if found is not None:
+            return found
+        return tuple(route for route in self.with_parameters if route.matches(path))
+
+
 class BodyGate:
     def __init__(self, app: ASGIApp, web_app: FastAPI) -> None:
         self.app = app
         self.web_app = web_app
-        self._table: list[GatedRoute] | None = None
+        self._index: RouteIndex | None = None
 
     def _route_for(self, scope: Scope) -> GatedRoute | None:
-        if self._table is None:
+        if self._index is None:
             # Built at the first request: every router is included by then.
-            self._table = route_table(self.web_app)
-        path = scope["path"]
-        candidates = [route for route in self._table if route.matches(path)]
+            self._index = RouteIndex.of(route_table(self.web_app))
+        candidates = self._index.candidates(scope["path"])
         for route in candidates:
             if scope["method"] in route.methods:
                 return route

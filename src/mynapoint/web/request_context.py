@@ -12,8 +12,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.datastructures import MutableHeaders, QueryParams
+from starlette.requests import cookie_parser
 from starlette.responses import Response
 
 from mynapoint.logs import ROUTE_TEMPLATE, logged_path
@@ -70,7 +70,10 @@ class AccessLog:
 
 class LocaleAndCookies:
     """The reader's language for everything this request renders (web/i18n.py), and the
-    cookies a page set up: the remembered language and the CSRF secret (web/csrf.py)."""
+    cookies a page set up: the remembered language and the CSRF secret (web/csrf.py).
+
+    Most requests (the API's) carry no query string and no cookie, and get no cookie: those
+    skip the parsing and the cookie jar (issue 13)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,18 +82,24 @@ class LocaleAndCookies:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        asked = request.query_params.get(i18n.LOCALE_QUERY)
-        cookies = request.cookies
+        asked = (
+            QueryParams(scope["query_string"]).get(i18n.LOCALE_QUERY)
+            if scope.get("query_string")
+            else None
+        )
+        cookies = _cookies(scope)
         remembered = cookies.get(i18n.LOCALE_COOKIE)
         locale = i18n.pick_locale(asked, remembered)
+        # The language cookie is set when the reader switched (?lang=) to a language not
+        # remembered yet; the CSRF cookie when a page made a secret the browser lacks.
+        switched = asked == locale and locale != remembered
 
         async def send_with_cookies(message: Message) -> None:
             if message["type"] == "http.response.start":
-                cookie_headers = _set_cookies(scope, asked, locale, remembered, cookies)
-                if cookie_headers:
+                csrf = scope.get("state", {}).get("csrf_token")
+                if switched or (csrf is not None and csrf != cookies.get(CSRF_COOKIE)):
                     headers = MutableHeaders(scope=message)
-                    for value in cookie_headers:
+                    for value in _set_cookies(scope, switched, locale, csrf, cookies):
                         headers.append("set-cookie", value)
             await send(message)
 
@@ -101,13 +110,22 @@ class LocaleAndCookies:
             i18n.reset_locale(token)
 
 
+def _cookies(scope: Scope) -> dict[str, str]:
+    # As Starlette's Request.cookies reads them: every Cookie header, in order.
+    cookies: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            cookies.update(cookie_parser(value.decode("latin-1")))
+    return cookies
+
+
 def _set_cookies(
-    scope: Scope, asked: str | None, locale: str, remembered: str | None, cookies: dict[str, str]
+    scope: Scope, switched: bool, locale: str, csrf: str | None, cookies: dict[str, str]
 ) -> list[str]:
     # Written by Starlette's own Response.set_cookie, so the attributes are exactly its.
     secure = scope["app"].state.platform.settings.cookie_secure
     jar = Response()
-    if asked == locale and locale != remembered:
+    if switched:
         jar.set_cookie(
             i18n.LOCALE_COOKIE,
             locale,
@@ -115,7 +133,6 @@ def _set_cookies(
             secure=secure,
             samesite="lax",
         )
-    csrf = scope.get("state", {}).get("csrf_token")
     if csrf is not None and csrf != cookies.get(CSRF_COOKIE):
         jar.set_cookie(CSRF_COOKIE, csrf, httponly=True, secure=secure, samesite="strict", path="/")
     return [value.decode("latin-1") for name, value in jar.raw_headers if name == b"set-cookie"]
