@@ -90,6 +90,31 @@ class FakeDatabase:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class FakeJobQueue:
+    """Records what was enqueued; nothing runs it (the services under test never wait for a
+    job)."""
+
+    def __init__(self) -> None:
+        self.enqueued: list[tuple[str, object]] = []
+
+    def enqueue_upload(self, job_id: str) -> list[str]:
+        self.enqueued.append(("upload", job_id))
+        return [str(len(self.enqueued))]
+
+    def enqueue_evaluations(self, chunks: Sequence[Sequence[str]]) -> list[str]:
+        tickets = []
+        for chunk in chunks:
+            self.enqueued.append(("evaluation", list(chunk)))
+            tickets.append(str(len(self.enqueued)))
+        return tickets
+
+    def enqueue_upload_end(
+        self, job_id: str, markers: Sequence[int], evaluations: Sequence[str]
+    ) -> list[str]:
+        self.enqueued.append(("upload_end", (job_id, list(markers), list(evaluations))))
+        return [str(len(self.enqueued))]
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase | None = None) -> None:
         self.database = database or FakeDatabase()
@@ -112,6 +137,7 @@ class FakeUnitOfWork:
         self.staff = FakeStaffRepository(self._current)
         self.staff_sessions = FakeStaffSessionRepository(self._current)
         self.assisted = FakeAssistedSessionRepository(self._current)
+        self.queue = FakeJobQueue()
 
     @property
     def committed(self) -> FakeTables:

@@ -92,10 +92,15 @@ def _background_tasks(platform: Platform) -> list[asyncio.Task[None]]:
         asyncio.create_task(
             keep_publishing(platform.unit_of_work, platform.clock.now, platform.audit_key)
         ),
-        # Upload jobs whose process died: resumed or failed, now and then every 30 s.
-        asyncio.create_task(keep_recovering(platform)),
         # Expired challenges, sign-ins and code tries deleted, now and then every 10 minutes.
         asyncio.create_task(keep_purging(platform.unit_of_work, platform.clock.now)),
+        # Upload jobs whose process died: resumed or failed, now and then every 30 s; when
+        # `mynapoint worker` runs the jobs, the workers retry each other's (docs/JOBS.md).
+        *(
+            [asyncio.create_task(keep_recovering(platform))]
+            if platform.settings.runs_jobs_inprocess
+            else []
+        ),
     ]
 
 

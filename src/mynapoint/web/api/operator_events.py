@@ -319,7 +319,9 @@ def post_event_file(
 ) -> JobCreatedOut:
     """Upload an event file; it is loaded in the background (poll the job for the result)."""
     job = start_job(platform, operator, file.filename or "events.csv", file.file, clock.now())
-    background.add_task(run_job, platform, job)
+    if platform.settings.runs_jobs_inprocess:
+        background.add_task(run_job, platform, job)
+    # Otherwise start_job queued it for `mynapoint worker` (docs/JOBS.md).
     return JobCreatedOut(job_id=job.job_id)
 
 
