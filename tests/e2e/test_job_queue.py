@@ -26,7 +26,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from ledger_setup import link_person
+from citizen_app import citizen_app
+from ledger_setup import link_person, operator_key
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for, sqlite_url
@@ -34,8 +35,9 @@ from mynapoint.db.tables import pending_evaluations, spending_events
 from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.ledger import IngestJob
-from mynapoint.ingest.event_rows import CSV_HEADER
+from mynapoint.ingest.event_rows import CSV_HEADER, parse_event
 from mynapoint.services.clock import FixedClock
+from mynapoint.services.intake import EventRow, store
 
 NOW = datetime(2021, 12, 1, 10, 0, tzinfo=JST)
 APPLIED = datetime(2021, 5, 10, 10, 0, tzinfo=JST)
@@ -81,6 +83,25 @@ def event_lines() -> list[str]:
             )
     draw.shuffle(lines)
     return lines
+
+
+def event_row(index: int, line: str) -> EventRow:
+    """A line of event_lines() as the operator API reads it."""
+    event_id, service_code, psid, kind, amount, occurred_at, refund_of = line.rstrip().split(",")
+    row = parse_event(
+        index,
+        {
+            "event_id": event_id,
+            "service_code": service_code,
+            "payment_service_id": psid,
+            "kind": kind,
+            "amount": int(amount),
+            "occurred_at": occurred_at,
+            "refund_of": refund_of or None,
+        },
+    )
+    assert isinstance(row, EventRow), row
+    return row
 
 
 def write_file(path: Path, lines: list[str]) -> Path:
@@ -318,6 +339,81 @@ def test_ingest_waits_for_its_file_working_on_the_queue_itself(
     assert f"{EVENTS + 1} lines, {EVENTS} accepted, 0 duplicates, 0 rejected" in done.stdout
     assert read_ledger(url) == clean_ledger
     assert leftovers(url) == (EVENTS, 0, 0)
+
+
+@pytest.mark.postgres
+def test_an_upload_is_queued_by_the_api_and_loaded_by_a_worker(
+    fresh_database, clean_ledger, workers, tmp_path
+):
+    url = fresh_database()
+    content = write_file(tmp_path / "upload.csv", event_lines()).read_bytes()
+    with citizen_app(url, tmp_path, at=NOW, inprocess_worker=False) as app:
+        key = operator_key(app.platform.unit_of_work(), "paypay", app.platform.catalog, NOW)
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def upload() -> str:
+            response = app.client.post(
+                "/api/v1/operator/events/files",
+                headers=headers,
+                files={"file": ("events.csv", content, "text/csv")},
+            )
+            assert response.status_code == 202, response.text
+            job_id: str = response.json()["job_id"]
+            return job_id
+
+        def status(job_id: str) -> dict[str, object]:
+            response = app.client.get(f"/api/v1/operator/events/files/{job_id}", headers=headers)
+            assert response.status_code == 200, response.text
+            found: dict[str, object] = response.json()
+            return found
+
+        first = upload()
+        # The server only queued it: nobody loads it before a worker starts.
+        assert status(first)["status"] == "queued"
+        workers(url)
+        wait_for(url, first, ended)
+        again = upload()
+        wait_for(url, again, ended)
+        loaded, repeated = status(first), status(again)
+    assert (loaded["status"], loaded["accepted"], loaded["duplicates"]) == ("done", EVENTS, 0)
+    assert (repeated["status"], repeated["accepted"], repeated["duplicates"]) == ("done", 0, EVENTS)
+    for job in (loaded, repeated):
+        assert job["counted"] + job["not_counted"] == EVENTS
+        assert job["rejected_lines"] == []
+    assert loaded["not_counted_by_reason"] == repeated["not_counted_by_reason"]
+    assert read_ledger(url) == clean_ledger
+    assert leftovers(url) == (EVENTS, 0, 0)
+
+
+@pytest.mark.postgres
+def test_persons_left_pending_by_a_stopped_batch_are_evaluated_by_the_workers(
+    fresh_database, clean_ledger, workers, tmp_path
+):
+    url = fresh_database()
+    platform = build_platform(
+        Settings(database_url=url, var_dir=tmp_path, inprocess_worker=False),
+        clock=FixedClock(NOW),
+    )
+    try:
+        # API batches that stopped between their two phases: events stored, persons pending.
+        rows = [(index, event_row(index, line)) for index, line in enumerate(event_lines())]
+        for start in range(0, EVENTS, 5_000):
+            store(
+                platform.unit_of_work(),
+                "paypay",
+                rows[start : start + 5_000],
+                platform.catalog,
+                NOW,
+            )
+    finally:
+        platform.engine.dispose()
+    assert leftovers(url)[1] > 0
+    workers(url)
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while leftovers(url)[1:] != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert leftovers(url) == (EVENTS, 0, 0)
+    assert read_ledger(url) == clean_ledger
 
 
 def test_the_worker_refuses_sqlite_and_points_at_serve(tmp_path):

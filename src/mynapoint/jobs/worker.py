@@ -4,7 +4,8 @@ worker shares with the others (docs/JOBS.md):
 - stalled jobs: a job whose worker stopped beating (killed, its host gone) for
   `worker_stalled_seconds` goes back to the queue, where any worker takes it;
 - the sweep: pending evaluations that no upload covers (an API batch stopped between storing
-  and evaluating) are queued as evaluation jobs once seen at two passes in a row.
+  and evaluating) are queued as evaluation jobs once seen at two passes in a row, one
+  `worker_stalled_seconds` apart (a batch under way evaluates its own persons sooner).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from procrastinate import exceptions
 
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
     from mynapoint.bootstrap import Platform
 
 log = logging.getLogger("mynapoint.jobs")
-
-SWEEP_EVERY_SECONDS: Final = 30.0
-
 
 async def retry_stalled(app: App, seconds_since_heartbeat: float) -> int:
     """Put the running jobs of workers silent for `seconds_since_heartbeat` back in the queue;
@@ -73,17 +71,16 @@ async def sweep(app: App, platform: Platform, seen: set[int]) -> set[int]:
 async def _keep_watching(app: App, platform: Platform) -> None:
     stalled = platform.settings.worker_stalled_seconds
     seen: set[int] = set()
-    since_sweep = SWEEP_EVERY_SECONDS
+    passes = 0
     while True:
         try:
             await retry_stalled(app, stalled)
-            if since_sweep >= SWEEP_EVERY_SECONDS:
-                since_sweep = 0
+            if passes % 3 == 0:
                 seen = await sweep(app, platform, seen)
         except Exception:
             log.exception("watching for stalled jobs failed; trying again")
+        passes += 1
         await asyncio.sleep(stalled / 3)
-        since_sweep += stalled / 3
 
 
 async def run_worker(platform: Platform, concurrency: int, *, signals: bool = True) -> None:
