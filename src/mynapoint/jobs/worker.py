@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mynapoint.jobs")
 
+
 async def retry_stalled(app: App, seconds_since_heartbeat: float) -> int:
     """Put the running jobs of workers silent for `seconds_since_heartbeat` back in the queue;
     how many. Two workers may try the same job: the second finds it queued already."""
