@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE, fail
 from mynapoint.ingest.files import REPORT_HEADER
-from mynapoint.web.uploads import STORED_REJECTIONS, start_job
+from mynapoint.jobs.uploads import STORED_REJECTIONS, start_job
 
 if TYPE_CHECKING:
     from collections.abc import Callable

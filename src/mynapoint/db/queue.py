@@ -31,7 +31,7 @@ _DEFER = text(
 class InProcessJobQueue:
     """Nothing to write: the serving process runs the work itself, from the durable rows
     the unit of work commits (ingest_jobs, pending_evaluations): SQLite, or PostgreSQL with
-    MYNAPOINT_INPROCESS_WORKER=true (web/uploads.py)."""
+    MYNAPOINT_INPROCESS_WORKER=true (jobs/uploads.py)."""
 
     def enqueue_upload(self, job_id: str) -> list[str]:  # noqa: ARG002 - the row is the job
         return []

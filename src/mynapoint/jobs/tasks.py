@@ -20,8 +20,8 @@ from mynapoint.bootstrap import Platform
 from mynapoint.db.engine import parse_database_url
 from mynapoint.db.queue import EVALUATION_TASK, QUEUE, UPLOAD_END_TASK, UPLOAD_TASK
 from mynapoint.domain.ledger import IngestJob
+from mynapoint.jobs.uploads import end_job, run_job, take_over
 from mynapoint.services.ledger import evaluate_chunk, queue_pending
-from mynapoint.web.uploads import end_job, run_job, take_over
 
 if TYPE_CHECKING:
     from procrastinate.types import JSONValue

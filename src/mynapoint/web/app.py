@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.jobs.uploads import keep_recovering
 from mynapoint.logs import configure_logging
 from mynapoint.services.audit import keep_publishing
 from mynapoint.services.expiry import keep_purging
@@ -39,7 +40,6 @@ from mynapoint.web.pages.citizen.routes import router as citizen_pages
 from mynapoint.web.pages.staff.routes import router as staff_pages
 from mynapoint.web.request_context import AccessLog, LocaleAndCookies
 from mynapoint.web.security_headers import SecurityHeaders
-from mynapoint.web.uploads import keep_recovering
 
 HERE = Path(__file__).parent
 # The API first (its order is the OpenAPI page's), then the pages.

@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import IO
 
 from mynapoint.bootstrap import Platform
+from mynapoint.db.engine import is_database_unavailable
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import IngestJob
 from mynapoint.ingest.event_rows import FileProblem
 from mynapoint.ingest.files import BatchDone, load_events
 from mynapoint.services.ledger import evaluate_pending
 from mynapoint.services.ports import UnitOfWork
-from mynapoint.web.errors import is_database_unavailable
 
 log = logging.getLogger("mynapoint.uploads")
 
