@@ -18,11 +18,11 @@ def test_every_pending_person_is_queued_once_in_chunks_and_the_markers_stay():
         uow.commit()
 
     assert markers == [first, second]
-    assert uow.queue.enqueued == [
-        ("evaluation", ["p1", "p2"]),
-        ("evaluation", ["p3", "p4"]),
-        ("evaluation", ["p5"]),
-    ]
+    assert uow.committed.queued == {
+        1: ("evaluation", ["p1", "p2"]),
+        2: ("evaluation", ["p3", "p4"]),
+        3: ("evaluation", ["p5"]),
+    }
     assert tickets == ["1", "2", "3"]
     with uow:
         # Cleared only once the evaluations are over: a person stays pending until evaluated.
@@ -33,4 +33,15 @@ def test_nothing_pending_queues_nothing():
     uow = FakeUnitOfWork()
     with uow:
         assert queue_pending(uow) == ([], [])
-    assert uow.queue.enqueued == []
+        uow.commit()
+    assert uow.committed.queued == {}
+
+
+def test_what_a_rolled_back_unit_of_work_queued_is_not_queued():
+    uow = FakeUnitOfWork()
+    with uow:
+        uow.events.mark_pending(["p1"])
+        uow.commit()
+    with uow:
+        assert queue_pending(uow) == ([1], ["1"])
+    assert uow.committed.queued == {}
