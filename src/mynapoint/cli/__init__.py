@@ -224,6 +224,13 @@ def serve_command(
         "",
     ]
     typer.echo("\n".join(lines))
+    if not settings.runs_jobs_inprocess:
+        typer.echo(
+            "mynapoint: uploaded files are queued for `mynapoint worker` processes, which this "
+            "server does not run: start some, or set MYNAPOINT_INPROCESS_WORKER=true for one "
+            "host without workers (docs/JOBS.md)",
+            err=True,
+        )
     if processes > 1 and settings.rate_limit_storage.startswith("memory://"):
         typer.echo(
             f"mynapoint: warning: rate limits count in each of the {processes} worker processes "
