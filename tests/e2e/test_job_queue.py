@@ -46,7 +46,9 @@ EVENTS_PER_PERSON = 50
 EVENTS = PERSONS * EVENTS_PER_PERSON  # 12,000: three batches of ingest.files.FILE_BATCH
 # How long a job may take here, on a busy machine: a limit for a stuck test, not a measure.
 PATIENCE_SECONDS = 180
-STALLED_SECONDS = 3
+# Short, so that a killed worker's job is retried soon; long enough that a busy machine's late
+# heartbeat is not taken for a dead worker.
+STALLED_SECONDS = 6
 
 Ledger = tuple[dict[tuple[str, str], int], frozenset[tuple[str, str | None]]]
 
@@ -167,27 +169,31 @@ def workers(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
 
     def start(database_url: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mynapoint.cli", "worker"],
-            env=environment(database_url, tmp_path, inprocess=False),
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # The log to a file: a pipe nobody reads would stop a worker that logs much.
+        with (tmp_path / f"worker-{len(started)}.log").open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mynapoint.cli", "worker"],
+                env=environment(database_url, tmp_path, inprocess=False),
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                text=True,
+            )
         started.append(process)
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in started:
+    running = [process for process in started if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    for process in running:
         try:
             process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+    # SIGTERM stops a worker cleanly, once its jobs under way are over.
+    assert [process.returncode for process in running] == [0] * len(running)
 
 
 def queue(database_url: str, var_dir: Path, file: Path) -> str:

@@ -5,7 +5,9 @@ worker shares with the others (docs/JOBS.md):
   `worker_stalled_seconds` goes back to the queue, where any worker takes it;
 - the sweep: pending evaluations that no upload covers (an API batch stopped between storing
   and evaluating) are queued as evaluation jobs once seen at two passes in a row, one
-  `worker_stalled_seconds` apart (a batch under way evaluates its own persons sooner).
+  `worker_stalled_seconds` apart (a batch under way evaluates its own persons sooner), and
+  only while no upload is live: an upload queues the evaluation of every pending person
+  when its file is loaded, so the sweep would only do its work twice.
 """
 
 from __future__ import annotations
@@ -45,17 +47,19 @@ async def retry_stalled(app: App, seconds_since_heartbeat: float) -> int:
     return retried
 
 
-def _pending(platform: Platform) -> set[int]:
+def _pending(platform: Platform) -> tuple[set[int], bool]:
+    """The pending markers, and whether an upload is live (queued or running)."""
     uow = platform.unit_of_work()
     with uow.reading():
-        return set(uow.events.pending())
+        return set(uow.events.pending()), bool(uow.jobs.live())
 
 
 async def sweep(app: App, platform: Platform, seen: set[int]) -> set[int]:
-    """Queue the evaluation of pending markers seen at the last pass too (`seen`), unless a
-    sweep's evaluations are still under way; returns the markers pending now."""
-    pending = await asyncio.to_thread(_pending, platform)
-    if pending & seen:
+    """Queue the evaluation of pending markers seen at the last pass too (`seen`), unless an
+    upload is live or a sweep's evaluations are still under way; returns the markers pending
+    now."""
+    pending, uploading = await asyncio.to_thread(_pending, platform)
+    if pending & seen and not uploading:
         running = [
             job
             for status in ("todo", "doing")
