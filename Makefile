@@ -8,7 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # The demo serves from one process: its SQLite database writes one transaction at a time
 # whatever the number of processes, and one process keeps the log in one stream and the rate
-# limits exact without Redis. Production: docs/DEPLOYMENT.md (`mynapoint serve --workers N`).
+# limits exact without Redis; it runs the background jobs itself, also on PostgreSQL (no
+# `mynapoint worker` to start). Production: docs/DEPLOYMENT.md (`mynapoint serve --workers N`
+# and `mynapoint worker`, docs/JOBS.md).
 WORKERS ?= 1
 # Platform time for the demo: a Monday on which the support corners are open.
 DEMO_CLOCK_START ?= 2021-07-19T10:00:00+09:00
@@ -31,6 +33,7 @@ install: $(STAMP) ## Create the virtualenv and install the project with its pinn
 .PHONY: run
 run: $(STAMP) ## Migrate the SQLite database, load reference and demo data, serve on 127.0.0.1:8000
 	MYNAPOINT_CLOCK_START=$${MYNAPOINT_CLOCK_START:-$(DEMO_CLOCK_START)} MYNAPOINT_DEMO=$${MYNAPOINT_DEMO:-true} \
+		MYNAPOINT_INPROCESS_WORKER=$${MYNAPOINT_INPROCESS_WORKER:-true} \
 		$(BIN)/mynapoint serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 .PHONY: test

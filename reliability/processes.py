@@ -34,7 +34,9 @@ def platform_env(database_url: str, var_dir: Path, clock_start: datetime) -> dic
     """This process's environment without any MYNAPOINT_ setting of the caller's, plus the
     scratch database, a var folder of the run's own, the run's security-code key, the platform
     clock and rate limits generous enough for the runs' many logins and applications from one
-    address."""
+    address. The server and `mynapoint ingest` run their jobs in-process, as these runs were
+    written for (crash-server kills the server that runs its uploads); the job queue's own
+    crash test is tests/e2e/test_job_queue.py."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYNAPOINT_")}
     var_dir.mkdir(parents=True, exist_ok=True)
     return env | {
@@ -43,6 +45,7 @@ def platform_env(database_url: str, var_dir: Path, clock_start: datetime) -> dic
         "MYNAPOINT_CODE_KEY": str(var_dir.parent / CODE_KEY_FILE),
         "MYNAPOINT_CLOCK_START": clock_start.isoformat(),
         "MYNAPOINT_RATE_LIMITS": json.dumps(GENEROUS_LIMITS),
+        "MYNAPOINT_INPROCESS_WORKER": "true",
     }
 
 

@@ -158,15 +158,18 @@ def citizen_app(
     rate_limits: dict[str, str] | None = None,
     rate_limit_storage: str = "memory://",
     rate_limit_namespace: str = "mynapoint",
+    inprocess_worker: bool = True,
 ) -> Iterator[CitizenApp]:
     """`stuck_revocations`: the card authority never issues a newer revocation list;
-    `rate_limits` replace the default limits (services/throttling.py)."""
+    `rate_limits` replace the default limits (services/throttling.py); `inprocess_worker`
+    False: on PostgreSQL the app only queues its jobs, for `mynapoint worker`."""
     settings = Settings(
         database_url=database_url,
         var_dir=tmp_path,
         rate_limits=rate_limits or {},
         rate_limit_storage=rate_limit_storage,
         rate_limit_namespace=rate_limit_namespace,
+        inprocess_worker=inprocess_worker,
     )
     clock = FixedClock(at)
     platform = build_platform(settings, clock=clock)

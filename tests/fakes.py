@@ -74,6 +74,8 @@ class FakeTables:
     staff: dict[str, StaffAccount] = field(default_factory=dict)  # by name
     staff_sessions: dict[str, StaffSession] = field(default_factory=dict)  # by token hash
     assisted: dict[str, AssistedSession] = field(default_factory=dict)  # by session id
+    # Queued jobs, (kind, arguments) by ticket: committed with their unit of work or not at all.
+    queued: dict[int, tuple[str, object]] = field(default_factory=dict)
 
     def copy(self) -> FakeTables:
         # The values are frozen dataclasses (or strings), so copying the dicts is enough.
@@ -88,6 +90,33 @@ class FakeDatabase:
     # Held for a whole `with uow:` block, as SQLite's BEGIN IMMEDIATE is, so
     # that units of work in different threads run one after the other.
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class FakeJobQueue:
+    """Keeps what is queued in the unit of work's tables, so a rollback unqueues it; nothing
+    runs it (the services under test never wait for a job)."""
+
+    def __init__(self, tables: Callable[[], FakeTables]) -> None:
+        self._tables = tables
+
+    def enqueue_upload(self, job_id: str) -> list[str]:
+        return self._queue("upload", job_id)
+
+    def enqueue_evaluations(self, chunks: Sequence[Sequence[str]]) -> list[str]:
+        return [
+            ticket for chunk in chunks if chunk for ticket in self._queue("evaluation", list(chunk))
+        ]
+
+    def enqueue_upload_end(
+        self, job_id: str, markers: Sequence[int], evaluations: Sequence[str]
+    ) -> list[str]:
+        return self._queue("upload_end", (job_id, list(markers), list(evaluations)))
+
+    def _queue(self, kind: str, arguments: object) -> list[str]:
+        queued = self._tables().queued
+        ticket = len(queued) + 1
+        queued[ticket] = (kind, arguments)
+        return [str(ticket)]
 
 
 class FakeUnitOfWork:
@@ -112,6 +141,7 @@ class FakeUnitOfWork:
         self.staff = FakeStaffRepository(self._current)
         self.staff_sessions = FakeStaffSessionRepository(self._current)
         self.assisted = FakeAssistedSessionRepository(self._current)
+        self.queue = FakeJobQueue(self._current)
 
     @property
     def committed(self) -> FakeTables:

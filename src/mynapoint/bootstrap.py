@@ -85,7 +85,7 @@ class Platform:
     throttle: Throttle = field(default_factory=NullThrottle)
 
     def unit_of_work(self) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, queued=not self.settings.runs_jobs_inprocess)
 
     @cached_property
     def audit_key_file(self) -> AuditKeyFile:

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=MAX_OVERFLOW, ge=0, le=1000)
     clock_start: AwareDatetime | None = None
     demo: bool = False
+    # Who runs background jobs (uploads, evaluations; docs/JOBS.md). On PostgreSQL the server
+    # only enqueues them for `mynapoint worker` unless this is true (one host, no worker: the
+    # server runs them itself). SQLite has no queue: its server always runs them itself.
+    inprocess_worker: bool = False
+    # A worker whose heartbeat is this old is taken for dead: its running jobs are retried
+    # by the other workers (it beats every third of this).
+    worker_stalled_seconds: float = Field(default=30, ge=1, le=3600)
     # Cookies of the pages (language, CSRF, sign-in) carry `Secure`: browsers send them over
     # HTTPS, and over plain HTTP only to 127.0.0.1/localhost. Off only behind a trusted proxy
     # that terminates TLS on another host name during development.
@@ -98,6 +105,11 @@ class Settings(BaseSettings):
     @property
     def code_key_path(self) -> Path:
         return self.code_key or self.var_dir / CODE_KEY_FILE_NAME
+
+    @property
+    def runs_jobs_inprocess(self) -> bool:
+        """The serving process runs background jobs itself (no `mynapoint worker`)."""
+        return self.inprocess_worker or not self.database_url.startswith("postgres")
 
     @field_validator("database_url")
     @classmethod

@@ -276,7 +276,7 @@ def test_an_upload_job_reports_every_line_whose_event_earns_nothing_and_why(app)
 
 
 def test_a_job_gives_no_verdicts_before_it_is_done(app, monkeypatch) -> None:
-    from mynapoint.web import uploads  # noqa: PLC0415 - this test only
+    from mynapoint.jobs import uploads  # noqa: PLC0415 - this test only
 
     accounts, keys = _accounts(app), _keys(app)
     # The job is queued but its runner never starts.

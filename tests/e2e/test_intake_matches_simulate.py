@@ -1,4 +1,5 @@
-"""The points the operator API grants equal what `mynapoint simulate` computes (both DBs).
+"""The points the operator API grants equal what `mynapoint simulate` computes (both DBs),
+through the API batch and, on PostgreSQL, through uploaded files on the job queue.
 
 Each Hypothesis example is one new person on the same running app: a random
 card, one spending application, random charges, purchases and refunds sent as
@@ -12,6 +13,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -27,6 +33,7 @@ from ledger_setup import link_person, operator_key
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.measures import EventKind, Measure
 from mynapoint.domain.points import Outcome
+from mynapoint.ingest.event_rows import CSV_HEADER
 from mynapoint.ingest.scenario import scenario_from_text
 from mynapoint.services.simulate import simulate
 
@@ -275,6 +282,10 @@ def test_the_api_grants_what_simulate_computes(paypay, story):
         duplicates += result["duplicates"]
     assert duplicates == sum(len(batch) for batch in story.sends) - len(story.events)
 
+    assert_grants_match_simulate(app, story, person, prefix)
+
+
+def assert_grants_match_simulate(app: CitizenApp, story: Story, person: str, prefix: str) -> None:
     uow = app.platform.unit_of_work()
     with uow:
         instructions = uow.grants.for_person(person)
@@ -295,3 +306,81 @@ def test_the_api_grants_what_simulate_computes(paypay, story):
         expected_by_event[grant.event_id, grant.measure] += grant.points
     assert without_zeros(by_measure) == without_zeros(outcome.by_measure)
     assert without_zeros(by_event) == without_zeros(expected_by_event)
+
+
+class QueuedPayPay(PayPay):
+    """PayPay sending its batches as uploaded files, on an app that only queues them, with a
+    `mynapoint worker` process loading and evaluating them (docs/JOBS.md)."""
+
+    def upload_events(self, rows: list[dict[str, object]]) -> dict[str, Any]:
+        lines = [",".join(CSV_HEADER)] + [
+            ",".join(str(row.get(name) or "") for name in CSV_HEADER) for row in rows
+        ]
+        response = self.app.client.post(
+            "/api/v1/operator/events/files",
+            headers=self._headers,
+            files={"file": ("events.csv", "\n".join(lines).encode(), "text/csv")},
+        )
+        assert response.status_code == 202, response.text
+        path = f"/api/v1/operator/events/files/{response.json()['job_id']}"
+        deadline = time.monotonic() + QUEUE_PATIENCE_SECONDS
+        while True:
+            job: dict[str, Any] = self.app.client.get(path, headers=self._headers).json()
+            if job["status"] in {"done", "failed"} or time.monotonic() > deadline:
+                return job
+            time.sleep(0.02)
+
+
+# How long a worker may take with one small file on a busy machine: a limit for a stuck test.
+QUEUE_PATIENCE_SECONDS = 120
+
+
+@pytest.fixture
+def queued_paypay(database_url, tmp_path):
+    worker_env = os.environ | {
+        "MYNAPOINT_DATABASE_URL": database_url,
+        "MYNAPOINT_VAR_DIR": str(tmp_path),
+        "MYNAPOINT_CLOCK_START": NOW.isoformat(),
+        "MYNAPOINT_INPROCESS_WORKER": "false",
+    }
+    with citizen_app(database_url, tmp_path, at=NOW, inprocess_worker=False) as running:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "mynapoint.cli", "worker"],
+            env=worker_env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            yield QueuedPayPay(running)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(story=stories())
+def test_files_through_the_job_queue_grant_what_simulate_computes(queued_paypay, story):
+    app = queued_paypay.app
+    example = next(_examples)
+    person = f"queued-{example}"
+    prefix = f"q{example}-"
+    psid = set_up_person(app, story, person)
+
+    duplicates = 0
+    for batch in story.sends:
+        rows = [event_body(story.events[i], psid, prefix) for i in batch]
+        job = queued_paypay.upload_events(rows)
+        assert (job["status"], job["rejected_lines"]) == ("done", [])
+        assert job["accepted"] + job["duplicates"] == len(rows)
+        duplicates += job["duplicates"]
+    assert duplicates == sum(len(batch) for batch in story.sends) - len(story.events)
+
+    assert_grants_match_simulate(app, story, person, prefix)

@@ -28,8 +28,8 @@ from mynapoint.db.tables import spending_events
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.measures import EventKind
 from mynapoint.ingest import files
+from mynapoint.jobs import uploads
 from mynapoint.services.intake import EventRow, store
-from mynapoint.web import uploads
 
 NOW = datetime(2021, 8, 2, 10, 0, tzinfo=JST)
 APPLIED = datetime(2021, 5, 10, 10, 0, tzinfo=JST)
@@ -224,7 +224,7 @@ import time
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.ingest import files
-from mynapoint.web import uploads
+from mynapoint.jobs import uploads
 
 screen = files.screen
 def slow_screen(*args, **kwargs):

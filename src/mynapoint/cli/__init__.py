@@ -18,6 +18,7 @@ from mynapoint.cli.corners import corners_command
 from mynapoint.cli.operations import ingest_command, purge_command, settle_command
 from mynapoint.cli.operators import operators
 from mynapoint.cli.staff import staff
+from mynapoint.cli.worker import worker_command
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
@@ -71,6 +72,7 @@ app.command("ingest")(ingest_command)
 app.command("settle")(settle_command)
 app.command("purge")(purge_command)
 app.command("corners")(corners_command)
+app.command("worker")(worker_command)
 
 
 @app.callback(help=HELP)
@@ -222,6 +224,13 @@ def serve_command(
         "",
     ]
     typer.echo("\n".join(lines))
+    if not settings.runs_jobs_inprocess:
+        typer.echo(
+            "mynapoint: uploaded files are queued for `mynapoint worker` processes, which this "
+            "server does not run: start some, or set MYNAPOINT_INPROCESS_WORKER=true for one "
+            "host without workers (docs/JOBS.md)",
+            err=True,
+        )
     if processes > 1 and settings.rate_limit_storage.startswith("memory://"):
         typer.echo(
             f"mynapoint: warning: rate limits count in each of the {processes} worker processes "

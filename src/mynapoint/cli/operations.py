@@ -14,6 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE
 from mynapoint.cli.common import fail as _fail
 from mynapoint.cli.common import open_platform as _platform
+from mynapoint.cli.queued_ingest import ingest_queued
 from mynapoint.domain.errors import MynapointError
 from mynapoint.ingest.event_rows import FileProblem
 from mynapoint.ingest.files import RejectReport, load_events
@@ -28,6 +29,13 @@ def ingest_command(
     report: Annotated[
         Path | None, typer.Option(help="Where to write rejected lines (default FILE.rejected.csv).")
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="With the job queue (PostgreSQL): wait for the file, working on the queue "
+            "meanwhile, and print its counts; --no-wait only queues it and prints the job id.",
+        ),
+    ] = True,
 ) -> None:
     """Load an event file with a progress bar; every rejected line goes to the report."""
     platform = _platform(ctx)
@@ -35,6 +43,9 @@ def ingest_command(
         known = ", ".join(sorted(op.code for op in platform.catalog.operators()))
         raise _fail(f"unknown operator '{operator}'; expected one of {known}", EXIT_USAGE)
     report_path = report or file.with_name(file.name + ".rejected.csv")
+    if not platform.settings.runs_jobs_inprocess:
+        ingest_queued(platform, file, operator, report_path, wait=wait)
+        return
     try:
         size = file.stat().st_size
         source = file.open("rb")

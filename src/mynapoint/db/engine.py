@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
 if TYPE_CHECKING:
     from sqlite3 import Connection as SQLiteConnection
@@ -207,3 +207,12 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     if options.get("isolation_level") == "AUTOCOMMIT":
         return
     connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_LOCK) else "BEGIN")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A lost or refused database connection (a restart, a failover, SQLite busy past its
+    timeout): the request did not happen or was rolled back, so the client may retry. A bug
+    such as an IntegrityError is not one of these."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
 from mynapoint.db.engine import WRITE_LOCK, create_engine_for, reading
+from mynapoint.db.queue import InProcessJobQueue, ProcrastinateJobQueue
 from mynapoint.db.repositories.accounts import SqlAccountRepository
 from mynapoint.db.repositories.applications import SqlApplicationRepository
 from mynapoint.db.repositories.assisted import SqlAssistedSessionRepository
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         EventRepository,
         GrantRepository,
         IngestJobRepository,
+        JobQueue,
         MyKeyRepository,
         NoticeRepository,
         OperatorKeyRepository,
@@ -66,7 +68,9 @@ class SqlUnitOfWork:
     it would at PostgreSQL's READ COMMITTED; a write or a commit() there is refused.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, queued: bool = False) -> None:
+        """`queued`: jobs go to procrastinate's tables for `mynapoint worker` (PostgreSQL);
+        otherwise the serving process runs them from the rows this unit of work commits."""
         self._engine = engine
         self._connection: Connection | None = None
         self._reads_only = False
@@ -86,6 +90,9 @@ class SqlUnitOfWork:
         self.staff: StaffRepository = SqlStaffRepository(self._current)
         self.staff_sessions: StaffSessionRepository = SqlStaffSessionRepository(self._current)
         self.assisted: AssistedSessionRepository = SqlAssistedSessionRepository(self._current)
+        self.queue: JobQueue = (
+            ProcrastinateJobQueue(self._current) if queued else InProcessJobQueue()
+        )
 
     def __enter__(self) -> Self:
         if self._connection is not None:

@@ -90,12 +90,14 @@ def load_events(
     *,
     on_batch: Callable[[UnitOfWork, BatchDone], None] = _nothing_recorded,
     first_line: int = 1,
+    evaluate: bool = True,
 ) -> FileResult:
     """Load the file from `stream`'s position, line `first_line` (1 for a whole file).
 
     `on_batch` runs in each batch's transaction, after its events are written: what it
     writes (an upload job's counts and position) is committed with the batch or not at
-    all, and an exception from it rolls the batch back and stops the load."""
+    all, and an exception from it rolls the batch back and stops the load. `evaluate` False
+    leaves the persons pending, for evaluation jobs (mynapoint.jobs)."""
     result = FileResult(lines=first_line - 1)
     # The batch being read; the one read before it is stored meanwhile by another thread
     # (the database works while this one parses: psycopg lets go of the GIL as it waits).
@@ -154,8 +156,9 @@ def load_events(
                 on_progress(_position(stream))
         flush()
         report(storing.result())
-    # Every pending person, this file's and any an interrupted intake left behind.
-    evaluate_pending(new_uow, rules, catalog, now(), processes=processes)
+    if evaluate:
+        # Every pending person, this file's and any an interrupted intake left behind.
+        evaluate_pending(new_uow, rules, catalog, now(), processes=processes)
     return result
 
 

@@ -262,11 +262,11 @@ def evaluate_pending(
     chunks = [persons[start : start + chunk] for start in range(0, len(persons), chunk)]
     if processes is not None and len(chunks) > 1:
         arguments = (repeat(processes.new_uow), repeat(rules), repeat(catalog), repeat(now))
-        for _ in processes.pool.map(_evaluate_chunk, *arguments, chunks):
+        for _ in processes.pool.map(evaluate_chunk, *arguments, chunks):
             pass
     else:
         for part in chunks:
-            _evaluate_chunk(new_uow, rules, catalog, now, part)
+            evaluate_chunk(new_uow, rules, catalog, now, part)
     if markers:
         with reader:
             reader.events.clear_pending(list(markers))
@@ -274,7 +274,7 @@ def evaluate_pending(
     return len(persons)
 
 
-def _evaluate_chunk(
+def evaluate_chunk(
     new_uow: Callable[[], UnitOfWork],
     rules: CampaignRules,
     catalog: Catalog,
@@ -282,11 +282,24 @@ def _evaluate_chunk(
     persons: list[str],
 ) -> None:
     """One chunk of evaluate_pending in its own transaction (a module function, so that a
-    worker process can run it)."""
+    worker process can run it; a queue's evaluation job runs it too)."""
     uow = new_uow()
     with uow:
         reevaluate(uow, persons, rules, catalog, now)
         uow.commit()
+
+
+def queue_pending(uow: UnitOfWork, chunk: int = EVALUATION_CHUNK) -> tuple[list[int], list[str]]:
+    """evaluate_pending through the job queue; call inside `with uow`, then commit. Queues one
+    evaluation job per `chunk` pending persons and returns the markers read and the jobs'
+    tickets: the markers are to be cleared once those jobs are over (the queue's end job),
+    so a person stays pending until evaluated, whatever stops on the way."""
+    markers = uow.events.pending()
+    persons = sorted({person for marked in markers.values() for person in marked})
+    tickets = uow.queue.enqueue_evaluations(
+        [persons[start : start + chunk] for start in range(0, len(persons), chunk)]
+    )
+    return list(markers), tickets
 
 
 @dataclass(frozen=True)

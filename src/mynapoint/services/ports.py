@@ -402,6 +402,28 @@ class AssistedSessionRepository(Protocol):
     def open_sessions(self, corner: str | None) -> list[AssistedSession]: ...
 
 
+class JobQueue(Protocol):
+    """Background work, enqueued in the unit of work's transaction: a job is queued if and
+    only if the rows it covers commit (docs/JOBS.md). Each call returns the queued jobs'
+    tickets (empty where the serving process runs the work itself, from the rows)."""
+
+    def enqueue_upload(self, job_id: str) -> list[str]:
+        """Load the upload job's file (ingest_jobs); the load ends with enqueue_upload_end."""
+        ...
+
+    def enqueue_evaluations(self, chunks: Sequence[Sequence[str]]) -> list[str]:
+        """Re-evaluate each chunk of persons, one job per chunk, workers taking them side by
+        side (each in its own transaction holding its persons' locks)."""
+        ...
+
+    def enqueue_upload_end(
+        self, job_id: str, markers: Sequence[int], evaluations: Sequence[str]
+    ) -> list[str]:
+        """Once the `evaluations` are over: clear the pending `markers` they covered and mark
+        the upload job done."""
+        ...
+
+
 class UnitOfWork(Protocol):
     challenges: ChallengeRepository
     sessions: SessionRepository
@@ -419,6 +441,7 @@ class UnitOfWork(Protocol):
     staff: StaffRepository
     staff_sessions: StaffSessionRepository
     assisted: AssistedSessionRepository
+    queue: JobQueue
 
     def __enter__(self) -> Self: ...
 

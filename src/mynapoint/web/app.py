@@ -17,6 +17,7 @@ from fastapi.telemetry import TelemetryConfig
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.jobs.uploads import keep_recovering
 from mynapoint.logs import configure_logging
 from mynapoint.services.audit import keep_publishing
 from mynapoint.services.expiry import keep_purging
@@ -41,7 +42,6 @@ from mynapoint.web.pages.citizen.routes import router as citizen_pages
 from mynapoint.web.pages.staff.routes import router as staff_pages
 from mynapoint.web.request_context import AccessLog, LocaleAndCookies
 from mynapoint.web.security_headers import SecurityHeaders
-from mynapoint.web.uploads import keep_recovering
 
 HERE = Path(__file__).parent
 # The API first (its order is the OpenAPI page's), then the pages.
@@ -96,10 +96,15 @@ def _background_tasks(platform: Platform) -> list[asyncio.Task[None]]:
         asyncio.create_task(
             keep_publishing(platform.unit_of_work, platform.clock.now, platform.audit_key)
         ),
-        # Upload jobs whose process died: resumed or failed, now and then every 30 s.
-        asyncio.create_task(keep_recovering(platform)),
         # Expired challenges, sign-ins and code tries deleted, now and then every 10 minutes.
         asyncio.create_task(keep_purging(platform.unit_of_work, platform.clock.now)),
+        # Upload jobs whose process died: resumed or failed, now and then every 30 s; when
+        # `mynapoint worker` runs the jobs, the workers retry each other's (docs/JOBS.md).
+        *(
+            [asyncio.create_task(keep_recovering(platform))]
+            if platform.settings.runs_jobs_inprocess
+            else []
+        ),
     ]
 
 

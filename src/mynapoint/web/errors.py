@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mynapoint.db.engine import is_database_unavailable
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.input_policy import text_problem
 from mynapoint.logs import ROUTE_TEMPLATE, logged_path
@@ -327,15 +328,6 @@ async def _send_instead(_request: Request, exc: SendInstead) -> Response:
 
 # Seconds a client is asked to wait when the database cannot be reached.
 DATABASE_RETRY_AFTER_SECONDS = 5
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """A lost or refused database connection (a restart, a failover, SQLite busy past its
-    timeout): the request did not happen or was rolled back, so the client may retry. A bug
-    such as an IntegrityError is not one of these."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def database_unavailable(request: Request, exc: Exception) -> Response:

@@ -34,6 +34,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mynapoint.db.engine import is_database_unavailable
 from mynapoint.domain.errors import MynapointError
 from mynapoint.logs import ROUTE_TEMPLATE
 from mynapoint.web.dependencies import (
@@ -47,7 +48,6 @@ from mynapoint.web.errors import (
     database_unavailable,
     error_page,
     error_response,
-    is_database_unavailable,
     is_page,
     retry_after,
 )

@@ -125,7 +125,7 @@ ingest_jobs = Table(
     # Why a job failed (the file unreadable or gone, the load stopped), for the operator.
     Column("reason", Text, nullable=True),
     # The lease: the runner that holds the job renews heartbeat_at while it works; a queued
-    # or running job whose heartbeat is older than the lease is taken over (web/uploads.py).
+    # or running job whose heartbeat is older than the lease is taken over (jobs/uploads.py).
     Column("owner", String(64), nullable=True),
     Column("heartbeat_at", UtcDateTime, nullable=True),
     # Where the first batch not yet committed starts in the file (`lines` are behind it).

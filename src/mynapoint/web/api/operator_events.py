@@ -12,13 +12,13 @@ from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.measures import IgnoreReason, Measure
 from mynapoint.ingest.event_rows import parse_event
+from mynapoint.jobs.uploads import STORED_REJECTIONS, JobNotFound, run_job, start_job
 from mynapoint.services.grants import PAGE_SIZE, acknowledge, pending_grants
 from mynapoint.services.intake import BATCH_LIMIT, EventRow, RowProblem, ingest
 from mynapoint.services.settlement import operator_statement
 from mynapoint.web.dependencies import ClockDep, Operator, PlatformDep
 from mynapoint.web.errors import responses
 from mynapoint.web.inputs import Day, Identifier, NamedUpload
-from mynapoint.web.uploads import STORED_REJECTIONS, JobNotFound, run_job, start_job
 
 router = APIRouter(prefix="/api/v1/operator", tags=["payment operator"])
 
@@ -319,7 +319,9 @@ def post_event_file(
 ) -> JobCreatedOut:
     """Upload an event file; it is loaded in the background (poll the job for the result)."""
     job = start_job(platform, operator, file.filename or "events.csv", file.file, clock.now())
-    background.add_task(run_job, platform, job)
+    if platform.settings.runs_jobs_inprocess:
+        background.add_task(run_job, platform, job)
+    # Otherwise start_job queued it for `mynapoint worker` (docs/JOBS.md).
     return JobCreatedOut(job_id=job.job_id)
 
 

@@ -17,25 +17,27 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from mynapoint.bootstrap import Platform
+from mynapoint.db.engine import is_database_unavailable
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import IngestJob
 from mynapoint.ingest.event_rows import FileProblem
 from mynapoint.ingest.files import BatchDone, load_events
 from mynapoint.services.ledger import evaluate_pending
 from mynapoint.services.ports import UnitOfWork
-from mynapoint.web.errors import is_database_unavailable
 
 log = logging.getLogger("mynapoint.uploads")
 
 STORED_REJECTIONS = 10_000
+# Later than any heartbeat: take_over claims a job whatever its lease.
+_ANY_LEASE = datetime.max.replace(tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 HEARTBEAT_EVERY = timedelta(seconds=10)
 RECOVER_EVERY = timedelta(seconds=30)
@@ -94,6 +96,8 @@ def start_job(
     uow = platform.unit_of_work()
     with uow:
         uow.jobs.add(job)
+        # Committed with the job's row: a job is queued if and only if it exists.
+        uow.queue.enqueue_upload(job.job_id)
         uow.commit()
     return job
 
@@ -139,9 +143,33 @@ def _heartbeat(platform: Platform, job: IngestJob) -> Iterator[None]:
         thread.join()
 
 
-def run_job(platform: Platform, job: IngestJob, stop: threading.Event | None = None) -> None:
+def take_over(platform: Platform, job_id: str) -> IngestJob | None:
+    """The live upload job with a lease of this process's, whoever held it before (None: it
+    is over or gone). A queue's worker calls it: the queue gives a job to one worker at a time,
+    to another only once the first one's heartbeat stopped, so no lease needs to expire."""
+    now = platform.clock.now()
+    owner = _new_owner()
+    uow = platform.unit_of_work()
+    with uow:
+        job = uow.jobs.get(job_id)
+        claimed = job is not None and uow.jobs.claim(job_id, owner, _ANY_LEASE, now)
+        uow.commit()
+    return replace(job, owner=owner, heartbeat_at=now) if job is not None and claimed else None
+
+
+def run_job(
+    platform: Platform,
+    job: IngestJob,
+    stop: threading.Event | None = None,
+    *,
+    loaded: Callable[[IngestJob], None] | None = None,
+) -> None:
     """Load the job's file from where its committed batches end, then mark it done, or
-    failed with the reason. `stop` set makes it give the job back between two batches."""
+    failed with the reason. `stop` set makes it give the job back between two batches.
+
+    `loaded` given (a queue's worker): the persons are left pending and, once the file is
+    loaded, `loaded` gets the job (still running) to have them evaluated and the job ended;
+    the file stays until then (a retried load finds it, reads nothing more)."""
     stopping = stop or threading.Event()
     job = replace(job, status="running", heartbeat_at=platform.clock.now())
     if not _save_owned(platform, job):
@@ -149,7 +177,10 @@ def run_job(platform: Platform, job: IngestJob, stop: threading.Event | None = N
     path = _path(platform, job)
     try:
         with _heartbeat(platform, job):
-            finished = _load(platform, job, path, stopping)
+            finished = _load(platform, job, path, stopping, evaluate=loaded is None)
+        if loaded is not None:
+            loaded(finished)
+            return
     except LeaseLost:
         log.warning("upload %s was taken over by another runner", job.job_id)
         return
@@ -168,6 +199,22 @@ def run_job(platform: Platform, job: IngestJob, stop: threading.Event | None = N
         path.unlink(missing_ok=True)
 
 
+def end_job(platform: Platform, job_id: str, reason: str | None = None) -> None:
+    """A loaded job whose evaluations are over: done (failed with `reason`), its file
+    deleted."""
+    job = take_over(platform, job_id)
+    if job is None:
+        return
+    ended = replace(
+        _committed(platform, job),
+        status="done" if reason is None else "failed",
+        reason=reason,
+        finished_at=platform.clock.now(),
+    )
+    if _save_owned(platform, ended):
+        _path(platform, job).unlink(missing_ok=True)
+
+
 def _unreadable(job: IngestJob, message: str) -> IngestJob:
     line = {"line": 1, "event_id": None, "field": "(file)", "code": "invalid_request"}
     return replace(
@@ -179,8 +226,11 @@ def _unreadable(job: IngestJob, message: str) -> IngestJob:
     )
 
 
-def _load(platform: Platform, job: IngestJob, path: Path, stop: threading.Event) -> IngestJob:
-    """The job's file loaded from its last committed batch on; the job as done."""
+def _load(
+    platform: Platform, job: IngestJob, path: Path, stop: threading.Event, *, evaluate: bool
+) -> IngestJob:
+    """The job's file loaded from its last committed batch on (its persons evaluated, or left
+    pending with `evaluate` False); the job as done."""
     state = job
     kept = list(job.rejected_lines)
 
@@ -216,7 +266,8 @@ def _load(platform: Platform, job: IngestJob, path: Path, stop: threading.Event)
         uow.jobs.add_lines(job.job_id, done.stored)
         state = following
 
-    with path.open("rb") as source, platform.evaluation_workers() as processes:
+    workers = platform.evaluation_workers() if evaluate else nullcontext()
+    with path.open("rb") as source, workers as processes:
         source.seek(job.read_bytes)
         load_events(
             platform.unit_of_work,
@@ -230,6 +281,7 @@ def _load(platform: Platform, job: IngestJob, path: Path, stop: threading.Event)
             processes=processes,
             on_batch=record,
             first_line=job.lines + 1 if job.read_bytes else 1,
+            evaluate=evaluate,
         )
     return replace(_committed(platform, job), status="done", reason=None)
 
