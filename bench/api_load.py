@@ -12,6 +12,7 @@ import os
 import random
 import resource
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -473,6 +474,11 @@ class FlowStats:
     ran_out: int = 0  # flows not started: no card holder left
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
+    # Open loop: how late each arrival started against its schedule, and the client's
+    # CPU over the arrivals (share of one core): a client behind its schedule, or starved
+    # of CPU on a shared machine, measures itself, not the server.
+    late_seconds: list[float] = field(default_factory=list)
+    arrivals_cpu: float = 0.0
 
     def merge(self, other: FlowStats) -> None:
         self.flows += other.flows
@@ -492,6 +498,8 @@ class FlowStats:
         self.ran_out += other.ran_out
         self.cpu_seconds = max(self.cpu_seconds, other.cpu_seconds)
         self.wall_seconds = max(self.wall_seconds, other.wall_seconds)
+        self.late_seconds += other.late_seconds
+        self.arrivals_cpu = max(self.arrivals_cpu, other.arrivals_cpu)
 
 
 @dataclass(frozen=True)
@@ -659,13 +667,17 @@ async def _open_loop(flow: _Flow) -> None:
     arrival = 0
     if plan.rate <= 0:
         raise ValueError("an open loop needs a positive arrival rate")
+    cpu, wall = time.process_time(), time.monotonic()
     while (moment := plan.start + arrival / plan.rate) < plan.end:
         await _until(moment)
+        flow.stats.late_seconds.append(time.monotonic() - moment)
         task = asyncio.create_task(flow.run())
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         arrival += 1
     flow.stats.arrivals = arrival
+    if (spent := time.monotonic() - wall) > 0:
+        flow.stats.arrivals_cpu = (time.process_time() - cpu) / spent
     if tasks:
         _, pending = await asyncio.wait(set(tasks), timeout=plan.grace)
         for task in pending:
@@ -693,11 +705,18 @@ async def _drive(plan: LoadPlan) -> FlowStats:
     limits = httpx.Limits(
         max_connections=per_pool, max_keepalive_connections=per_pool, keepalive_expiry=3
     )
+    # Each httpx client makes its own TLS context unless given one, loading the system's CA
+    # certificates: ~40 ms each, 5 s for the 128 pools of the overload, which started its
+    # arrivals seconds late and then all at once (bench/RESULTS.md, issue 13). One is shared.
+    tls = ssl.create_default_context()
     async with contextlib.AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(
                 httpx.AsyncClient(
-                    base_url=plan.base, limits=limits, timeout=httpx.Timeout(plan.timeout)
+                    base_url=plan.base,
+                    limits=limits,
+                    timeout=httpx.Timeout(plan.timeout),
+                    verify=tls,
                 )
             )
             for _ in range(pools)
@@ -719,6 +738,11 @@ def _rsa(key: object) -> rsa.RSAPrivateKey:
 
 def drive(plan: LoadPlan) -> FlowStats:
     """A client process's share of a measurement (run in a worker process)."""
+    # httpcore tries `import sniffio` at every lock it takes; without sniffio installed (anyio
+    # 4 no longer needs it) each try searches sys.path again: 13 % of the client's CPU at
+    # overload (py-spy). None in sys.modules makes the import fail at once; httpcore then
+    # assumes asyncio, which this client is.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
     try:
         import uvloop  # noqa: PLC0415 - installed with uvicorn[standard]
 

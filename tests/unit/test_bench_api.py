@@ -4,6 +4,7 @@ benchmark prints: percentiles, wrk's report, the targets' verdicts, the RESULTS.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import sys
 from pathlib import Path
@@ -201,3 +202,56 @@ def test_the_report_prints_the_floors_with_their_ratio(capsys) -> None:
     floor = next(line for line in printed.splitlines() if line.startswith(api.DB_FLOORS[1][0]))
     assert "1,000.0" in floor
     assert "0.2500" in floor
+
+
+@pytest.mark.parametrize(
+    ("argv", "overload_seconds", "timeout", "holders"),
+    [
+        (["--quick"], 1, 3, 600),
+        (["--quick", "--overload-duration", "10"], 10, 3, 2400),
+        (["--quick", "--overload-duration=10", "--timeout", "10"], 10, 10, 2400),
+        (["--quick", "--overload-duration", "10", "--holders", "500"], 10, 3, 500),
+    ],
+)
+def test_options_given_with_quick_win_over_its_short_values(
+    monkeypatch, argv, overload_seconds, timeout, holders
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["api.py", *argv])
+    args = api._arguments()  # noqa: SLF001 - the bench's own parsing
+    assert (args.overload_duration, args.timeout, args.holders) == (
+        overload_seconds,
+        timeout,
+        holders,
+    )
+    assert args.duration == 1
+
+
+def test_an_overload_client_behind_its_schedule_is_reported(capsys) -> None:
+    figures = _figures(flows=40.0, flow_p99=100.0, me=1000.0, me_p99=10.0)
+    figures.overload = api_load.FlowStats(admitted=[0.1], late_seconds=[0.01] * 99 + [2.0])
+    figures.overload.arrivals_cpu = 0.15
+    assert "arrivals late p99 10 ms, CPU 15% of a core" in api.overload_summary(figures)
+    api.print_report(figures, [], argparse.Namespace(overload_duration=10))
+    assert "did not keep up" not in capsys.readouterr().out
+
+    figures.overload.late_seconds = [2.0] * 10
+    api.print_report(figures, [], argparse.Namespace(overload_duration=10))
+    assert "started its arrivals up to 2.0 s late" in capsys.readouterr().out
+
+
+def test_the_open_loop_records_how_late_each_arrival_started() -> None:
+    plan = api_load.LoadPlan(
+        base="http://127.0.0.1:1", keys_pem=(), holders=(), start=0.0, measure_from=0.0,
+        end=0.5, timeout=1.0, rate=4.0,
+    )  # fmt: skip
+
+    class NoFlow(api_load._Flow):  # noqa: SLF001 - the flow, without a server
+        async def run(self) -> None:
+            return None
+
+    flow = NoFlow([], plan, [])
+    # The schedule began long ago (time.monotonic() 0): every arrival starts late.
+    asyncio.run(api_load._open_loop(flow))  # noqa: SLF001 - the schedule alone
+    assert flow.stats.arrivals == 2
+    assert len(flow.stats.late_seconds) == 2
+    assert all(late > 0 for late in flow.stats.late_seconds)
