@@ -286,6 +286,10 @@ class FakePersonRepository:
         del at  # the update time is kept for operators of the database only
         self._tables().persons[snapshot.person] = snapshot
 
+    def save_locked(self, snapshot: PersonSnapshot, at: datetime) -> None:
+        self.save(snapshot, at)
+        self.lock([snapshot.person])
+
     def get(self, person: str) -> PersonSnapshot | None:
         return self._tables().persons.get(person)
 
