@@ -59,6 +59,23 @@ class ApplicationsContract:
         with make_uow() as uow:
             assert uow.persons.get("person-1") == refreshed
 
+    def test_saving_and_locking_a_person_inserts_then_refreshes_their_facts(
+        self, make_uow: MakeUow
+    ) -> None:
+        refreshed = make_snapshot(
+            died_on=date(2021, 10, 2), certificate_issued_at=AT + timedelta(days=30)
+        )
+        with make_uow() as uow:
+            uow.persons.save_locked(make_snapshot(), AT)
+            uow.commit()
+        with make_uow() as uow:
+            assert uow.persons.get("person-1") == make_snapshot()
+            uow.persons.save_locked(refreshed, AT + timedelta(days=30))
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.persons.get("person-1") == refreshed
+
     def test_persons_are_read_many_at_once_leaving_out_unknown_ones(
         self, make_uow: MakeUow
     ) -> None:

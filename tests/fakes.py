@@ -125,6 +125,7 @@ class FakeUnitOfWork:
         self.commits = 0
         self._working: FakeTables | None = None
         self._reads_only = False
+        self._autocommit = False
         self.challenges = FakeChallengeRepository(self._current)
         self.sessions = FakeSessionRepository(self._current)
         self.mykeys = FakeMyKeyRepository(self._current)
@@ -169,15 +170,27 @@ class FakeUnitOfWork:
     ) -> None:
         if self._working is None:
             return
+        if self._autocommit:
+            # Each statement committed as it ran: whatever was written stays, error or not.
+            self.database.committed = self._working.copy()
         # Whatever commit() did not take is dropped here: the rollback.
         self._working = None
         self._reads_only = False
+        self._autocommit = False
         self.database.lock.release()
 
     def reading(self) -> Self:
         if self._working is not None:
             raise RuntimeError("reading() comes before its `with` block: `with uow.reading():`")
         self._reads_only = True
+        return self
+
+    def autocommit(self) -> Self:
+        if self._working is not None:
+            raise RuntimeError(
+                "autocommit() comes before its `with` block: `with uow.autocommit():`"
+            )
+        self._autocommit = True
         return self
 
     def commit(self) -> None:
@@ -205,13 +218,13 @@ class FakeChallengeRepository:
     def get(self, challenge_id: str) -> Challenge | None:
         return self._tables().challenges.get(challenge_id)
 
-    def mark_used(self, challenge_id: str, at: datetime) -> bool:
+    def use(self, challenge_id: str, at: datetime) -> Challenge | None:
         challenges = self._tables().challenges
         challenge = challenges.get(challenge_id)
-        if challenge is None or challenge.used_at is not None:
-            return False
-        challenges[challenge_id] = replace(challenge, used_at=at)
-        return True
+        if challenge is None or challenge.used_at is not None or at >= challenge.expires_at:
+            return None
+        used = challenges[challenge_id] = replace(challenge, used_at=at)
+        return used
 
     def purge(self, expired_before: datetime) -> int:
         challenges = self._tables().challenges
@@ -302,6 +315,10 @@ class FakePersonRepository:
     def save(self, snapshot: PersonSnapshot, at: datetime) -> None:
         del at  # the update time is kept for operators of the database only
         self._tables().persons[snapshot.person] = snapshot
+
+    def save_locked(self, snapshot: PersonSnapshot, at: datetime) -> None:
+        self.save(snapshot, at)
+        self.lock([snapshot.person])
 
     def get(self, person: str) -> PersonSnapshot | None:
         return self._tables().persons.get(person)

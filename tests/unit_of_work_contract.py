@@ -103,6 +103,27 @@ class UnitOfWorkContract:
         with make_uow() as uow:
             assert uow.challenges.get("challenge-1") is None
 
+    def test_an_autocommit_block_keeps_its_write_even_when_it_then_fails(
+        self, make_uow: MakeUow
+    ) -> None:
+        def add_then_fail() -> None:
+            uow = make_uow()
+            with uow.autocommit():
+                uow.challenges.add(make_challenge())
+                raise LookupError
+
+        with pytest.raises(LookupError):
+            add_then_fail()
+
+        uow = make_uow()
+        with uow.reading():
+            assert uow.challenges.get("challenge-1") == make_challenge()
+        # The next block is an ordinary one again: without commit() nothing stays.
+        with uow:
+            uow.challenges.add(make_challenge("challenge-2"))
+        with uow.reading():
+            assert uow.challenges.get("challenge-2") is None
+
     def test_a_reading_block_sees_what_was_committed(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
             uow.challenges.add(make_challenge())
@@ -188,19 +209,39 @@ class UnitOfWorkContract:
             uow.commit()
 
         with make_uow() as uow:
-            first = uow.challenges.mark_used("challenge-1", NOW)
+            first = uow.challenges.use("challenge-1", NOW)
             uow.commit()
         with make_uow() as uow:
-            second = uow.challenges.mark_used("challenge-1", NOW + timedelta(seconds=1))
+            second = uow.challenges.use("challenge-1", NOW + timedelta(seconds=1))
             uow.commit()
 
-        assert (first, second) == (True, False)
+        assert (first, second) == (make_challenge(used_at=NOW), None)
         with make_uow() as uow:
             assert uow.challenges.get("challenge-1") == make_challenge(used_at=NOW)
 
     def test_an_unknown_challenge_cannot_be_used(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
-            assert uow.challenges.mark_used("never-issued", NOW) is False
+            assert uow.challenges.use("never-issued", NOW) is None
+
+    @pytest.mark.parametrize(
+        ("after", "usable"),
+        [(timedelta(minutes=5) - timedelta(microseconds=1), True), (timedelta(minutes=5), False)],
+    )
+    def test_a_challenge_is_usable_until_it_expires_and_an_expired_one_stays_unused(
+        self, make_uow: MakeUow, after: timedelta, *, usable: bool
+    ) -> None:
+        with make_uow() as uow:
+            uow.challenges.add(make_challenge())
+            uow.commit()
+
+        with make_uow() as uow:
+            used = uow.challenges.use("challenge-1", NOW + after)
+            uow.commit()
+
+        assert (used is not None) is usable
+        with make_uow() as uow:
+            stored = uow.challenges.get("challenge-1")
+        assert stored == make_challenge(used_at=NOW + after if usable else None)
 
     def test_of_logins_racing_for_a_challenge_exactly_one_wins(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
@@ -209,9 +250,9 @@ class UnitOfWorkContract:
 
         def use(number: int) -> bool:
             with make_uow() as uow:
-                used = uow.challenges.mark_used("challenge-1", NOW + timedelta(seconds=number))
+                used = uow.challenges.use("challenge-1", NOW + timedelta(seconds=number))
                 uow.commit()
-                return used
+                return used is not None
 
         assert sorted(race(use)) == [False] * (RACERS - 1) + [True]
 

@@ -302,6 +302,15 @@ def test_a_certificate_reads_back_as_stored_in_utc(store: SqlAuthorityStore) -> 
     assert store.certificate("FFFF") is None
 
 
+def test_a_certificate_and_its_holder_read_back_together(store: SqlAuthorityStore) -> None:
+    with_card(store)
+    certificate = make_certificate_record("0A1B", revoked_at=ISSUED_AT + timedelta(days=3))
+    store.add_certificate(certificate)
+
+    assert store.certificate_holder("0A1B") == (certificate, make_person_record())
+    assert store.certificate_holder("FFFF") is None
+
+
 def test_a_predecessor_must_be_a_known_serial(store: SqlAuthorityStore) -> None:
     with_card(store)
 

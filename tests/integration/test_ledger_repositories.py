@@ -78,6 +78,19 @@ def test_a_lock_bumps_the_ledger_version_and_saving_keeps_it(migrated_engine: En
     assert ledger_versions(migrated_engine) == {"person-1": 2, "person-2": 0}
 
 
+def test_saving_locked_bumps_the_ledger_version_as_saving_then_locking(
+    migrated_engine: Engine,
+) -> None:
+    save_persons(migrated_engine, ["person-1"])
+
+    with SqlUnitOfWork(migrated_engine) as uow:
+        uow.persons.save_locked(make_snapshot("person-1"), AT)
+        uow.persons.save_locked(make_snapshot("person-2"), AT)
+        uow.commit()
+
+    assert ledger_versions(migrated_engine) == {"person-1": 1, "person-2": 1}
+
+
 def test_a_second_lock_on_a_person_waits_until_the_first_unit_of_work_ends(
     migrated_engine: Engine,
 ) -> None:

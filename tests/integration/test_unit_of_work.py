@@ -33,7 +33,7 @@ def test_a_finished_block_returns_its_connection_to_the_pool(migrated_engine: En
         uow.challenges.add(make_challenge())
         uow.commit()
     with pytest.raises(StatementError, match="no UTC offset"), uow:
-        uow.challenges.mark_used("challenge-1", NOW.replace(tzinfo=None))
+        uow.challenges.use("challenge-1", NOW.replace(tzinfo=None))
 
     assert migrated_engine.pool.checkedout() == checked_out_before
 

@@ -169,6 +169,17 @@ class SqlAuthorityStore:
             rows = tuples(connection, _CERTIFICATE, {"serial": serial})
         return _certificate(rows[0]) if rows else None
 
+    def certificate_holder(self, serial: str) -> tuple[CertificateRecord, PersonRecord] | None:
+        # One read (a join) where `certificate` then `person` took two connections.
+        with reading(self._engine) as connection:
+            rows = tuples(connection, _CERTIFICATE_HOLDER, {"serial": serial})
+        if not rows:
+            return None
+        row = rows[0]
+        return _certificate(row[: len(_CERTIFICATE_COLUMNS)]), _person(
+            row[len(_CERTIFICATE_COLUMNS) :]
+        )
+
     def latest_certificate(self, person: str) -> CertificateRecord | None:
         query = (
             select(certificates)
@@ -272,6 +283,14 @@ _CERTIFICATE = Query(
     select(*(certificates.c[name] for name in _CERTIFICATE_COLUMNS)).where(
         certificates.c.serial == bindparam("serial")
     )
+)
+_CERTIFICATE_HOLDER = Query(
+    select(
+        *(certificates.c[name] for name in _CERTIFICATE_COLUMNS),
+        *(cardholders.c[name] for name in _PERSON_COLUMNS),
+    )
+    .join_from(certificates, cardholders, certificates.c.person == cardholders.c.anchor)
+    .where(certificates.c.serial == bindparam("serial"))
 )
 
 

@@ -66,6 +66,10 @@ class SqlUnitOfWork:
     `with uow.reading():` opens a block that only reads: no transaction at all
     (engine.READ_ONLY), each SELECT seeing what was committed when it started, as
     it would at PostgreSQL's READ COMMITTED; a write or a commit() there is refused.
+
+    `with uow.autocommit():` opens a block whose statements each commit as they run
+    (AUTOCOMMIT): for a block that makes a single write, alone atomic, which then costs
+    no BEGIN and COMMIT round trips (issue 13); commit() there has nothing left to do.
     """
 
     def __init__(self, engine: Engine, *, queued: bool = False) -> None:
@@ -74,6 +78,7 @@ class SqlUnitOfWork:
         self._engine = engine
         self._connection: Connection | None = None
         self._reads_only = False
+        self._autocommit = False
         self.challenges: ChallengeRepository = SqlChallengeRepository(self._current)
         self.sessions: SessionRepository = SqlSessionRepository(self._current)
         self.mykeys: MyKeyRepository = SqlMyKeyRepository(self._current)
@@ -107,6 +112,15 @@ class SqlUnitOfWork:
                 self._reads_only = False
                 raise
             return self
+        if self._autocommit:
+            try:
+                self._connection = self._engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                )
+            except BaseException:
+                self._autocommit = False
+                raise
+            return self
         connection = self._engine.connect().execution_options(**{WRITE_LOCK: True})
         try:
             connection.begin()
@@ -123,6 +137,16 @@ class SqlUnitOfWork:
         self._reads_only = True
         return self
 
+    def autocommit(self) -> Self:
+        """Make the next `with` block one whose statements commit one by one (see the class's
+        docstring)."""
+        if self._connection is not None:
+            raise RuntimeError(
+                "autocommit() comes before its `with` block: `with uow.autocommit():`"
+            )
+        self._autocommit = True
+        return self
+
     def __exit__(
         self,
         kind: type[BaseException] | None,
@@ -131,6 +155,7 @@ class SqlUnitOfWork:
     ) -> None:
         connection, self._connection = self._connection, None
         self._reads_only = False
+        self._autocommit = False
         if connection is not None:
             # Closing rolls back whatever commit() did not commit.
             connection.close()

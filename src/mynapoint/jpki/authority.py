@@ -122,12 +122,10 @@ class SimulatedCardAuthority:
             return built.crl
 
     def facts(self, serial: str) -> CardFacts | None:
-        certificate = self._store.certificate(serial)
-        if certificate is None:
+        found = self._store.certificate_holder(serial)
+        if found is None:
             return None
-        person = self._store.person(certificate.person)
-        if person is None:
-            return None
+        certificate, person = found
         return CardFacts(
             serial=certificate.serial,
             person=person.anchor,

@@ -86,6 +86,13 @@ class InMemoryAuthorityStore:
     def certificate(self, serial: str) -> CertificateRecord | None:
         return self._certificates.get(serial)
 
+    def certificate_holder(self, serial: str) -> tuple[CertificateRecord, PersonRecord] | None:
+        certificate = self._certificates.get(serial)
+        if certificate is None:
+            return None
+        person = self.person(certificate.person)
+        return None if person is None else (certificate, person)
+
     def latest_certificate(self, person: str) -> CertificateRecord | None:
         with self._lock:
             issued = [c for c in self._certificates.values() if c.person == person]

@@ -203,8 +203,7 @@ def apply(
     )
     with uow:
         # Refreshed first, then held: applications of one person are decided one at a time.
-        uow.persons.save(_snapshot(holder), now)
-        uow.persons.lock([applicant.person])
+        uow.persons.save_locked(_snapshot(holder), now)
         _require_mykey(uow, applicant.person)
         _check_standing(uow, desk.rules, service, holder, application)
         account = (

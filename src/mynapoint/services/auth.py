@@ -51,9 +51,9 @@ def create_challenge(uow: UnitOfWork, now: datetime) -> Challenge:
         nonce=secrets.token_bytes(NONCE_BYTES),
         expires_at=now + CHALLENGE_LIFETIME,
     )
-    with uow:
+    # One INSERT: committed by itself, without a transaction's round trips around it.
+    with uow.autocommit():
         uow.challenges.add(challenge)
-        uow.commit()
     return challenge
 
 
@@ -101,23 +101,29 @@ def decode_signature(signature_b64: str) -> bytes:
 
 def use_challenge(uow: UnitOfWork, challenge_id: str, now: datetime) -> Challenge:
     """Take a challenge for one login attempt; it is spent even if the attempt then fails."""
-    with uow:
-        challenge = uow.challenges.get(challenge_id)
+    # One statement checks, marks and reads it (committed by itself); only a challenge it
+    # refused is read again, to say why.
+    with uow.autocommit():
+        challenge = uow.challenges.use(challenge_id, now)
         if challenge is None:
-            raise UnknownChallenge(
-                "no such challenge; ask for one with POST /api/v1/auth/challenges",
-                challenge_id=challenge_id,
-            )
-        if challenge.used_at is not None:
-            raise ChallengeUsed("this challenge was used already; ask for a new one")
-        if now >= challenge.expires_at:
-            raise ChallengeExpired(
-                f"the challenge expired at {challenge.expires_at.isoformat()}; ask for a new one"
-            )
-        if not uow.challenges.mark_used(challenge_id, now):
-            raise ChallengeUsed("this challenge was used already; ask for a new one")
-        uow.commit()
+            raise _refused_challenge(uow.challenges.get(challenge_id), challenge_id, now)
     return challenge
+
+
+def _refused_challenge(
+    challenge: Challenge | None, challenge_id: str, now: datetime
+) -> UnknownChallenge | ChallengeUsed | ChallengeExpired:
+    if challenge is None:
+        return UnknownChallenge(
+            "no such challenge; ask for one with POST /api/v1/auth/challenges",
+            challenge_id=challenge_id,
+        )
+    if challenge.used_at is None and now >= challenge.expires_at:
+        return ChallengeExpired(
+            f"the challenge expired at {challenge.expires_at.isoformat()}; ask for a new one"
+        )
+    # Used already, perhaps by a login that raced this one for it.
+    return ChallengeUsed("this challenge was used already; ask for a new one")
 
 
 def verify_card_response(
@@ -166,9 +172,9 @@ def log_in(
         serial=facts.serial,
         expires_at=now + SESSION_LIFETIME,
     )
-    with uow:
+    # One INSERT: committed by itself, without a transaction's round trips around it.
+    with uow.autocommit():
         uow.sessions.add(session)
-        uow.commit()
     return IssuedSession(token, session)
 
 

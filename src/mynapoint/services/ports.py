@@ -36,8 +36,10 @@ class ChallengeRepository(Protocol):
 
     def get(self, challenge_id: str) -> Challenge | None: ...
 
-    def mark_used(self, challenge_id: str, at: datetime) -> bool:
-        """Use a challenge once: False if it was used already (two logins raced for it)."""
+    def use(self, challenge_id: str, at: datetime) -> Challenge | None:
+        """Use a challenge once: the challenge, marked used at `at`, if it was unused and not
+        expired at `at`; None otherwise (unknown, used already — two logins raced for it —
+        or expired), and then nothing changes."""
         ...
 
     def purge(self, expired_before: datetime) -> int:
@@ -93,6 +95,10 @@ class MyKeyRepository(Protocol):
 class PersonRepository(Protocol):
     def save(self, snapshot: PersonSnapshot, at: datetime) -> None:
         """Insert or refresh the platform's copy of a person's card facts."""
+        ...
+
+    def save_locked(self, snapshot: PersonSnapshot, at: datetime) -> None:
+        """`save`, then `lock([snapshot.person])`, in one step."""
         ...
 
     def get(self, person: str) -> PersonSnapshot | None: ...
@@ -456,6 +462,12 @@ class UnitOfWork(Protocol):
         """For `with uow.reading():`, a block that only reads: each read sees what was
         committed when it ran (as in a READ COMMITTED transaction), without the cost of a
         transaction; a write or commit() in it is refused."""
+        ...
+
+    def autocommit(self) -> Self:
+        """For `with uow.autocommit():`, a block whose statements each commit as they run:
+        for a block that makes one write (a single statement is atomic by itself), without
+        the round trips of a transaction around it. commit() in it changes nothing more."""
         ...
 
     def commit(self) -> None: ...

@@ -154,10 +154,11 @@ class Bearer:
         return _counting_refusals(platform, self.client if self.token else None, check)
 
 
-def get_bearer(
+async def get_bearer(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     client: Annotated[str, Depends(_client_address)],
 ) -> Bearer:
+    # Only reads the header: no thread hop for it.
     return Bearer(credentials.credentials if credentials is not None else None, client)
 
 

@@ -4,23 +4,24 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql
 
 from mynapoint.db.repositories.statements import (
     Query,
-    insert_skipping_conflicts,
     matching,
     tuples,
     utc,
+    written,
 )
 from mynapoint.db.tables import account_links, applications
 from mynapoint.domain.ledger import StoredApplication
 from mynapoint.domain.measures import Channel, EventKind, Measure
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
-    from sqlalchemy import ColumnElement, Select
+    from sqlalchemy import ColumnElement, Select, Table
     from sqlalchemy.engine import Connection, Row
 
 ACTIVE: Final = "active"
@@ -38,21 +39,23 @@ class SqlApplicationRepository:
         # transaction, then does nothing if that one committed. No error is raised, so the
         # rest of the unit of work can still commit without a savepoint around the insert
         # (two round trips fewer than SAVEPOINT/RELEASE).
-        inserted = connection.execute(
-            insert_skipping_conflicts(connection, applications).values(
-                application_id=application.application_id,
-                person=application.person,
-                measure=application.measure.value,
-                service_code=application.service_code,
-                payment_service_id=application.payment_service_id,
-                counts=None if application.counts is None else application.counts.value,
-                channel=application.channel.value,
-                representative=application.representative,
-                applied_at=application.applied_at,
-                status=ACTIVE if application.is_active else CANCELLED,
-                cancelled_at=application.cancelled_at,
-            )
-        ).rowcount
+        inserted = written(
+            connection,
+            _ADD,
+            {
+                "new_id": application.application_id,
+                "new_person": application.person,
+                "new_measure": application.measure.value,
+                "new_service_code": application.service_code,
+                "new_payment_service_id": application.payment_service_id,
+                "new_counts": None if application.counts is None else application.counts.value,
+                "new_channel": application.channel.value,
+                "new_representative": application.representative,
+                "new_applied_at": application.applied_at,
+                "new_status": ACTIVE if application.is_active else CANCELLED,
+                "new_cancelled_at": application.cancelled_at,
+            },
+        )
         return inserted == 1
 
     def get(self, application_id: str) -> StoredApplication | None:
@@ -96,14 +99,13 @@ class SqlApplicationRepository:
         # account makes this insert wait, then do nothing if that one committed;
         # the read below (a new snapshot at READ COMMITTED) then sees the winner.
         # An inserted row is the answer itself: no read.
-        inserted = connection.execute(
-            insert_skipping_conflicts(connection, account_links).values(
-                service_code=service_code,
-                payment_service_id=payment_service_id,
-                person=person,
-                linked_at=at,
-            )
-        ).rowcount
+        values = {
+            "new_service_code": service_code,
+            "new_payment_service_id": payment_service_id,
+            "new_person": person,
+            "new_linked_at": at,
+        }
+        inserted = written(connection, _LINK, values)
         if inserted == 1:
             return person
         linked = self.person_for_account(service_code, payment_service_id)
@@ -219,3 +221,45 @@ def _application(row: Row[Any]) -> StoredApplication:
         representative=row.representative,
         cancelled_at=row.cancelled_at,
     )
+
+
+def _inserting(table: Table, names: Mapping[str, str]) -> Query:
+    """INSERT … ON CONFLICT DO NOTHING (the same on SQLite), built and compiled once: every
+    application runs these. The bindparams are not named as columns: SQLite's execute
+    would take those for values to set."""
+    return Query(
+        postgresql.insert(table)
+        .values({column: bindparam(name) for column, name in names.items()})
+        .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+_ADD = _inserting(
+    applications,
+    {
+        "application_id": "new_id",
+        **{
+            column: f"new_{column}"
+            for column in (
+                "person",
+                "measure",
+                "service_code",
+                "payment_service_id",
+                "counts",
+                "channel",
+                "representative",
+                "applied_at",
+                "status",
+                "cancelled_at",
+            )
+        },
+    },
+)
+_LINK = _inserting(
+    account_links,
+    {
+        column: f"new_{column}"
+        for column in ("service_code", "payment_service_id", "person", "linked_at")
+    },
+)

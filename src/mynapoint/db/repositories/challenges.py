@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from mynapoint.db.repositories.statements import Query, tuples, utc
+from mynapoint.db.repositories.statements import Query, returned, tuples, utc, written
 from mynapoint.db.tables import login_challenges
 from mynapoint.domain.auth import Challenge
 
@@ -20,13 +20,16 @@ class SqlChallengeRepository:
         self._connection = connection
 
     def add(self, challenge: Challenge) -> None:
-        self._connection().execute(
-            insert(login_challenges).values(
-                challenge_id=challenge.challenge_id,
-                nonce=challenge.nonce,
-                expires_at=challenge.expires_at,
-                used_at=challenge.used_at,
-            )
+        # Every card login writes one: a statement built and compiled once.
+        written(
+            self._connection(),
+            _ADD,
+            {
+                "challenge_id": challenge.challenge_id,
+                "nonce": challenge.nonce,
+                "expires_at": challenge.expires_at,
+                "used_at": challenge.used_at,
+            },
         )
 
     def get(self, challenge_id: str) -> Challenge | None:
@@ -43,24 +46,42 @@ class SqlChallengeRepository:
             )
         return None
 
-    def mark_used(self, challenge_id: str, at: datetime) -> bool:
-        # The condition and the write are one statement: of two logins racing
+    def use(self, challenge_id: str, at: datetime) -> Challenge | None:
+        # The condition, the write and the read are one statement: of two logins racing
         # for the same challenge, the second finds it used and changes nothing.
-        statement = (
-            update(login_challenges)
-            .where(
-                login_challenges.c.challenge_id == challenge_id,
-                login_challenges.c.used_at.is_(None),
+        for nonce, expires_at in returned(self._connection(), _USE, {"id": challenge_id, "at": at}):
+            return Challenge(
+                challenge_id=challenge_id,
+                nonce=bytes(nonce),
+                expires_at=utc(expires_at),
+                used_at=at,
             )
-            .values(used_at=at)
-        )
-        return self._connection().execute(statement).rowcount == 1
+        return None
 
     def purge(self, expired_before: datetime) -> int:
         statement = delete(login_challenges).where(login_challenges.c.expires_at < expired_before)
         return self._connection().execute(statement).rowcount
 
 
+_ADD = Query(
+    insert(login_challenges).values(
+        challenge_id=bindparam("challenge_id"),
+        nonce=bindparam("nonce"),
+        expires_at=bindparam("expires_at"),
+        used_at=bindparam("used_at"),
+    )
+)
+_USE = Query(
+    update(login_challenges)
+    .where(
+        # Not named as a column: SQLite's execute would take that for a value to SET.
+        login_challenges.c.challenge_id == bindparam("id"),
+        login_challenges.c.used_at.is_(None),
+        login_challenges.c.expires_at > bindparam("at"),
+    )
+    .values(used_at=bindparam("at"))
+    .returning(login_challenges.c.nonce, login_challenges.c.expires_at)
+)
 _CHALLENGE = Query(
     select(
         login_challenges.c.nonce, login_challenges.c.expires_at, login_challenges.c.used_at

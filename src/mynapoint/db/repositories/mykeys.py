@@ -1,19 +1,19 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import bindparam, case, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, bindparam, case, exists, func, select, update
+from sqlalchemy.dialects import postgresql
 
-from mynapoint.db.repositories.statements import Query, tuples, utc
+from mynapoint.db.repositories.statements import Query, tuples, utc, written
 from mynapoint.db.tables import mykey_reservation_shards, mykeys
 from mynapoint.domain.mykey import RESERVATION_SHARDS, MyKey, shard_capacity
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sqlalchemy import ColumnElement, Update
+    from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Connection
 
 # Which shard to try: spreading the load, not a secret.
@@ -34,21 +34,11 @@ class SqlMyKeyRepository:
         return None
 
     def add(self, mykey: MyKey) -> bool:
-        connection = self._connection()
         # The unique constraints on person and mykey_id decide between concurrent
-        # requests. The savepoint confines a refused insert, so the rest of the
-        # unit of work can still commit (PostgreSQL aborts the whole transaction
-        # after an error otherwise).
-        try:
-            with connection.begin_nested():
-                connection.execute(
-                    insert(mykeys).values(
-                        mykey_id=mykey.mykey_id, person=mykey.person, created_at=mykey.created_at
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        # requests; a refused insert changes nothing and the rest of the unit of work can
+        # still commit (ON CONFLICT DO NOTHING: no savepoint and its two round trips).
+        values = {"mykey_id": mykey.mykey_id, "person": mykey.person, "at": mykey.created_at}
+        return written(self._connection(), _ADD, values) == 1
 
     def count(self) -> int:
         return self._connection().execute(select(func.count()).select_from(mykeys)).scalar_one()
@@ -66,7 +56,7 @@ class SqlMyKeyRepository:
         first = _shuffle.randrange(RESERVATION_SHARDS)
         if frame is None:
             # No frame: counted all the same, so that a later frame starts from the truth.
-            connection.execute(_increment(first))
+            written(connection, _INCREMENT, {"which": first})
             return True
         if self._take(first, frame):
             return True
@@ -83,11 +73,14 @@ class SqlMyKeyRepository:
         return any(self._take(shard, frame) for shard in _shuffle.sample(with_room, len(with_room)))
 
     def _take(self, shard: int, frame: int) -> bool:
-        statement = _increment(shard).where(
-            _shards.reserved < shard_capacity(frame, shard),
-            ~exists().where(_shards_over_their_share(frame)),
-        )
-        return self._connection().execute(statement).rowcount == 1
+        base, extra = divmod(frame, RESERVATION_SHARDS)
+        values = {
+            "which": shard,
+            "capacity": shard_capacity(frame, shard),
+            "base": base,
+            "extra": extra,
+        }
+        return written(self._connection(), _TAKE, values) == 1
 
     def _take_counting_all(self, frame: int) -> bool:
         connection = self._connection()
@@ -97,20 +90,39 @@ class SqlMyKeyRepository:
         if sum(reserved for _, reserved in rows) >= frame:
             return False
         emptiest = min(rows, key=lambda row: row.reserved).shard
-        connection.execute(_increment(emptiest))
+        written(connection, _INCREMENT, {"which": emptiest})
         return True
 
 
-def _increment(shard: int) -> Update:
-    return (
-        update(mykey_reservation_shards)
-        .where(_shards.shard == shard)
-        .values(reserved=_shards.reserved + 1)
-    )
+# Every new MyKey ID runs these: statements built and compiled once. ON CONFLICT DO NOTHING
+# compiles the same on SQLite.
+_ADD = Query(
+    postgresql.insert(mykeys)
+    .values(mykey_id=bindparam("mykey_id"), person=bindparam("person"), created_at=bindparam("at"))
+    .on_conflict_do_nothing()
+    .execution_options(preserve_rowcount=True)
+)
+_INCREMENT_ANY: Final = (
+    update(mykey_reservation_shards)
+    # Not named as a column: SQLite's execute would take that for a value to SET.
+    .where(_shards.shard == bindparam("which"))
+    .values(reserved=_shards.reserved + 1)
+)
+_INCREMENT = Query(_INCREMENT_ANY)
 
 
-def _shards_over_their_share(frame: int) -> ColumnElement[bool]:
+def _shards_over_their_share() -> ColumnElement[bool]:
+    """A shard holding more than its share of the frame: `base` places each, one more for
+    the shards numbered below `extra` (divmod(frame, RESERVATION_SHARDS))."""
     other = mykey_reservation_shards.alias("other")
-    base, extra = divmod(frame, RESERVATION_SHARDS)
-    share = base + case((other.c.shard < extra, 1), else_=0)
+    share = bindparam("base", type_=BigInteger) + case(
+        (other.c.shard < bindparam("extra"), 1), else_=0
+    )
     return other.c.reserved > share
+
+
+_TAKE = Query(
+    _INCREMENT_ANY.where(
+        _shards.reserved < bindparam("capacity"), ~exists().where(_shards_over_their_share())
+    )
+)

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql
 
 from mynapoint.db.repositories.statements import (
+    Query,
     dialect_insert,
     in_chunks,
     is_postgresql,
     matching,
     tuples,
     utc,
+    written,
 )
 from mynapoint.db.tables import platform_persons
 from mynapoint.domain.ledger import PersonSnapshot
@@ -43,6 +46,13 @@ class SqlPersonRepository:
             .values(person=snapshot.person, **facts)
             .on_conflict_do_update(index_elements=[platform_persons.c.person], set_=facts)
         )
+
+    def save_locked(self, snapshot: PersonSnapshot, at: datetime) -> None:
+        # One statement for `save` then `lock([person])`: INSERT … ON CONFLICT DO UPDATE
+        # locks the row it updates (or holds the unique key of the row it inserts) until the
+        # transaction ends, and leaves ledger_version as save-then-lock would: 1 for a new
+        # row, one more for a known one. Built and compiled once: every application runs it.
+        written(self._connection(), _SAVE_LOCKED, _facts(snapshot, at))
 
     def get(self, person: str) -> PersonSnapshot | None:
         return self.get_many([person]).get(person)
@@ -120,3 +130,43 @@ class SqlPersonRepository:
                 .where(platform_persons.c.person.in_(chunk))
                 .values(ledger_version=platform_persons.c.ledger_version + 1)
             )
+
+
+_FACT_COLUMNS = (
+    "birth_date",
+    "card_applied_on",
+    "card_applied_online",
+    "died_on",
+    "adult_ward",
+    "certificate_issued_at",
+    "updated_at",
+)
+_upsert = postgresql.insert(platform_persons).values(
+    person=bindparam("who"),
+    ledger_version=1,
+    **{name: bindparam(f"new_{name}") for name in _FACT_COLUMNS},
+)
+# ON CONFLICT DO UPDATE compiles the same on SQLite. The bindparams are not named as columns:
+# SQLite's execute would take those for values to set.
+_SAVE_LOCKED = Query(
+    _upsert.on_conflict_do_update(
+        index_elements=[platform_persons.c.person],
+        set_={
+            **{name: _upsert.excluded[name] for name in _FACT_COLUMNS},
+            "ledger_version": platform_persons.c.ledger_version + 1,
+        },
+    )
+)
+
+
+def _facts(snapshot: PersonSnapshot, at: datetime) -> dict[str, Any]:
+    return {
+        "who": snapshot.person,
+        "new_birth_date": snapshot.birth_date,
+        "new_card_applied_on": snapshot.card_applied_on,
+        "new_card_applied_online": snapshot.card_applied_online,
+        "new_died_on": snapshot.died_on,
+        "new_adult_ward": snapshot.adult_ward,
+        "new_certificate_issued_at": snapshot.certificate_issued_at,
+        "new_updated_at": at,
+    }

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
-from mynapoint.db.repositories.statements import Query, tuples, utc
+from mynapoint.db.repositories.statements import Query, tuples, utc, written
 from mynapoint.db.tables import citizen_sessions
 from mynapoint.domain.account_previews import AccountPreview
 from mynapoint.domain.auth import Session
@@ -22,14 +22,17 @@ class SqlSessionRepository:
         self._connection = connection
 
     def add(self, session: Session) -> None:
-        self._connection().execute(
-            insert(citizen_sessions).values(
-                token_hash=session.token_hash,
-                person=session.person,
-                serial=session.serial,
-                expires_at=session.expires_at,
-                ended_at=session.ended_at,
-            )
+        # Every card login writes one: a statement built and compiled once.
+        written(
+            self._connection(),
+            _ADD,
+            {
+                "token_hash": session.token_hash,
+                "person": session.person,
+                "serial": session.serial,
+                "expires_at": session.expires_at,
+                "ended_at": session.ended_at,
+            },
         )
 
     def get(self, token_hash: str) -> Session | None:
@@ -99,6 +102,14 @@ class SqlSessionRepository:
         return self._connection().execute(statement).rowcount
 
 
+_ADD = Query(
+    insert(citizen_sessions).values(
+        {
+            name: bindparam(name)
+            for name in ("token_hash", "person", "serial", "expires_at", "ended_at")
+        }
+    )
+)
 _by_token = citizen_sessions.c.token_hash == bindparam("token_hash")
 _SESSION = Query(
     select(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import StatementError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
     from sqlalchemy.engine import Connection, Dialect
     from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
+    from sqlalchemy.sql.dml import UpdateBase
     from sqlalchemy.types import TypeEngine
 
 T = TypeVar("T")
@@ -164,15 +166,16 @@ def _copy_type(column: Column[Any]) -> str:
 
 
 class Query:
-    """A SELECT built once (its values as named `bindparam`s), compiled once per database.
+    """A statement built once (its values as named `bindparam`s), compiled once per database.
 
-    For the reads every request makes: building a statement and compiling it cost more
-    than running it (issue 13). Run it with `tuples(connection, query, values)`.
+    For the reads and writes every request makes: building a statement and compiling it
+    cost more than running it (issue 13). Run a SELECT with `tuples(connection, query,
+    values)`, an INSERT, UPDATE or DELETE with `written` or `returned`.
     """
 
     __slots__ = ("_compiled", "_plain", "statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
         self.statement = statement
         self._compiled: dict[Dialect, SQLCompiler] = {}
         # Per dialect, for a statement without IN lists to render: its SQL and the values
@@ -243,6 +246,44 @@ def tuples(
     return _fetch(connection, expanded.statement, expanded.parameters)
 
 
+def written(connection: Connection, query: Query, values: Mapping[str, Any]) -> int:
+    """Run a write built once (`Query` of an INSERT, UPDATE or DELETE): the rows it changed.
+
+    Unlike `tuples`, the values go through their columns' types (UtcDateTime refuses a naive
+    datetime and writes UTC), as SQLAlchemy's own execute would put them.
+    """
+    if not is_postgresql(connection):
+        return connection.execute(query.statement, dict(values)).rowcount
+    return _run(connection, *_written_sql(connection.dialect, query, values), fetch=False)[0]
+
+
+def returned(
+    connection: Connection, query: Query, values: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """Run a write built once with RETURNING: the rows it returned, as `tuples` reads them
+    (on PostgreSQL a timestamp comes back as psycopg gives it: pass it through `utc`)."""
+    if not is_postgresql(connection):
+        return connection.execute(query.statement, dict(values)).all()
+    return _run(connection, *_written_sql(connection.dialect, query, values), fetch=True)[1]
+
+
+def _written_sql(
+    dialect: Dialect, query: Query, values: Mapping[str, Any]
+) -> tuple[str, Mapping[str, Any]]:
+    statement, parameters = query.sql(dialect, values)
+    processors = query.compiled(dialect)._bind_processors  # noqa: SLF001 - the types' own
+    processed = dict(parameters)
+    try:
+        for name, value in parameters.items():
+            processor = processors.get(name)
+            if callable(processor) and value is not None:
+                processed[name] = processor(value)
+    except (ValueError, TypeError) as error:
+        # As SQLAlchemy reports a value its type refuses.
+        raise StatementError(str(error), statement, parameters, error) from error
+    return statement, processed
+
+
 def _expanded(dialect: Dialect, query: Select[Any]) -> ExpandedState:
     key = query._generate_cache_key()  # noqa: SLF001 - SQLAlchemy's own cache key, as its cache
     if key is None:  # pragma: no cover - a construct SQLAlchemy does not cache
@@ -262,6 +303,12 @@ def _expanded(dialect: Dialect, query: Select[Any]) -> ExpandedState:
 def _fetch(
     connection: Connection, statement: str, parameters: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
+    return _run(connection, statement, parameters, fetch=True)[1]
+
+
+def _run(
+    connection: Connection, statement: str, parameters: Mapping[str, Any], *, fetch: bool
+) -> tuple[int, list[tuple[Any, ...]]]:
     driver = connection.connection.driver_connection
     if driver is None:  # pragma: no cover - a checked-out connection has its driver's
         raise RuntimeError("the connection has no open driver connection")
@@ -283,13 +330,14 @@ def _fetch(
                     False,  # noqa: FBT003 - the event's signature
                 )
             cursor.execute(statement, parameters)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall() if fetch else []
+            rowcount = cursor.rowcount
     except psycopg.Error as error:
         # As SQLAlchemy answers its own statements' errors: wrapped in its DBAPIError
         # classes (web/errors.py answers a lost connection 503), and on a disconnect every
         # pooled connection of that time invalidated.
         connection._handle_dbapi_exception(error, statement, parameters, cursor, None)  # noqa: SLF001
-    return rows
+    return rowcount, rows
 
 
 def utc(at: datetime) -> datetime:
