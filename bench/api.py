@@ -670,7 +670,7 @@ SECTION_INTRO: Final = """
 One run of `make bench-api` (bench/api.py) on a fresh PostgreSQL database. Data through the
 project's code: card holders from the simulated card authority (`issue_card`, certificates
 sharing a pool of 16 key pairs), each with a PayPay account stored through the accounts
-repository with the platform's argon2id hashes. The platform is served on PostgreSQL with N
+repository with the platform's keyed HMAC code hashes. The platform is served on PostgreSQL with N
 worker processes (`mynapoint serve --workers N` where it has the option, else uvicorn's
 process manager on the app factory after one migration) and loaded from this same machine:
 wrk (2 threads) for the GET endpoints — GET /api/v1/me with the tokens of 256 card holders
