@@ -29,18 +29,15 @@ import contextlib
 import math
 import multiprocessing
 import os
-import platform as python_platform
 import sys
 import time
 import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from api_data import World, drop_database, make_world, recreate_database, scratch_dir
-from api_data import server_version as pg_version
+from api_data import World, make_world, scratch_dir
 from api_load import (
     STEPS,
     FlowStats,
@@ -57,8 +54,16 @@ from api_load import (
     trivial_command,
     wrk_script,
 )
+from common import (
+    RESULTS,
+    append_rows,
+    drop_database,
+    machine,
+    recreate_database,
+    server_version,
+    today,
+)
 from mynapoint.db.engine import parse_database_url
-from mynapoint.domain.calendar import JST
 from trivial_app import DATABASE_ENV
 
 if TYPE_CHECKING:
@@ -67,7 +72,6 @@ if TYPE_CHECKING:
     from api_data import Holder
 
 DEFAULT_URL: Final = "postgresql+psycopg://postgres@127.0.0.1:5432/mynapoint_bench_api"
-RESULTS: Final = Path(__file__).with_name("RESULTS.md")
 SECTION: Final = "## `make bench-api`"
 CATALOG_QUERY: Final = "/api/v1/payment-services?q=" + urllib.parse.quote("すいか")
 GETS: Final = (
@@ -242,7 +246,7 @@ class _Run:
 
 def run(url: URL, tmp: Path, args: argparse.Namespace) -> Figures:
     figures = Figures(workers=args.workers, load_at_start=os.getloadavg()[0])
-    print(f"machine: {machine_short()}; load average {figures.load_at_start:.1f}")
+    print(f"machine: {machine()}; load average {figures.load_at_start:.1f}")
     t0 = time.monotonic()
     # The server's own var folder (api_load.server_env): the security-code key made here is
     # the one the server checks the accounts' codes with.
@@ -591,7 +595,7 @@ def print_report(
     figures: Figures, verdicts: list[tuple[str, bool, str]], args: argparse.Namespace
 ) -> None:
     print()
-    print(f"bench-api: {figures.workers} workers ({figures.served_by}); {machine_short()}")
+    print(f"bench-api: {figures.workers} workers ({figures.served_by}); {machine()}")
     head = f"{'what':<30}{'conns':>6}{'rate/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'x trivial':>11}"
     print(head + f"{'waited':>8}{'errors':>8}{'timeouts':>9}{'client CPU':>11}")
     for (what, connections), m in figures.runs.items():
@@ -646,24 +650,6 @@ def overload_summary(figures: Figures) -> str:
         + f"; the client: arrivals late p99 {percentile(over.late_seconds, 99) * 1e3:,.0f} ms, "
         f"CPU {over.arrivals_cpu:.0%} of a core"
     )
-
-
-def machine_short() -> str:
-    memory = ""
-    try:
-        with Path("/proc/meminfo").open(encoding="ascii") as info:
-            memory = f", {int(info.readline().split()[1]) / 2**20:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = ", " + line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores{memory}{model}, CPython {python_platform.python_version()}"
 
 
 SECTION_INTRO: Final = """
@@ -729,10 +715,9 @@ def _cell(figures: Figures, what: str, connections: int) -> str:
 def append_results(
     figures: Figures, verdicts: list[tuple[str, bool, str]], url: URL, note: str
 ) -> None:
-    day = datetime.now(UTC).astimezone(JST).date().isoformat()
+    day = today()
     where = (
-        f"{machine_short()}, PostgreSQL {pg_version(url)}; "
-        f"load {figures.load_at_start:.1f} at start"
+        f"{machine()}, PostgreSQL {server_version(url)}; load {figures.load_at_start:.1f} at start"
     )
     missed = [name for name, ok, _ in verdicts if not ok]
     verdict = "all met" if not missed else "missed: " + "; ".join(missed)
@@ -752,18 +737,7 @@ def append_results(
             + f" | {overload_summary(figures) if number == 0 else '—'} "
             f"| {verdict if number == 0 else '—'} | {note} |"
         )
-    content = RESULTS.read_text(encoding="utf-8")
-    if SECTION not in content:
-        content = content.rstrip("\n") + "\n\n" + SECTION + "\n" + SECTION_INTRO + TABLE_HEAD
-    lines = content.splitlines()
-    at = lines.index(SECTION) + 1
-    last = at
-    while at < len(lines) and not lines[at].startswith("## "):
-        if lines[at].startswith("|"):
-            last = at
-        at += 1
-    lines[last + 1 : last + 1] = rows
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    append_rows(SECTION, SECTION_INTRO, TABLE_HEAD, rows)
 
 
 if __name__ == "__main__":

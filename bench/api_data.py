@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Final
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import create_engine, text
 
+from common import admin
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.domain.accounts import PaymentAccount
@@ -36,7 +36,7 @@ from mynapoint.services.codes import check_account_input
 from mynapoint.services.operators import check_holder_name, own_service
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.engine import URL
 
     from mynapoint.bootstrap import Platform
 
@@ -78,41 +78,12 @@ class World:
 # --- the database ---------------------------------------------------------------------------
 
 
-def _admin_engine(url: URL) -> Engine:
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def _admin(url: URL, *statements: str) -> None:
-    engine = _admin_engine(url)
-    with engine.connect() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
-    engine.dispose()
-
-
-def recreate_database(url: URL) -> None:
-    drop_database(url)
-    _admin(url, f'CREATE DATABASE "{url.database}"')
-
-
-def drop_database(url: URL) -> None:
-    _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-
-
-def server_version(url: URL) -> str:
-    engine = _admin_engine(url)
-    with engine.connect() as connection:
-        version = str(connection.execute(text("SHOW server_version")).scalar_one())
-    engine.dispose()
-    return version.split(maxsplit=1)[0]
-
-
 # --- the data -------------------------------------------------------------------------------
 
 
 def make_world(url: URL, holders: int, var_dir: Path) -> World:
     """Migrate the (fresh) database, anchor its clock and make `holders` card holders."""
-    _admin(url, f'ALTER DATABASE "{url.database}" SET synchronous_commit = off')
+    admin(url, f'ALTER DATABASE "{url.database}" SET synchronous_commit = off')
     settings = Settings(
         database_url=url.render_as_string(hide_password=False),
         var_dir=var_dir,
@@ -138,7 +109,7 @@ def make_world(url: URL, holders: int, var_dir: Path) -> World:
         _register_accounts(platform, made)
     finally:
         platform.engine.dispose()
-        _admin(url, f'ALTER DATABASE "{url.database}" RESET synchronous_commit')
+        admin(url, f'ALTER DATABASE "{url.database}" RESET synchronous_commit')
     return World(
         holders=made,
         code_key=settings.code_key_path,

@@ -31,20 +31,29 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
-import platform as python_platform
 import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 
+from common import (
+    RESULTS,
+    append_rows,
+    checkpoint,
+    conninfo,
+    drop_database,
+    machine,
+    recreate_database,
+    server_version,
+    today,
+)
 from intake_data import SEED, set_up_persons, write_events
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
@@ -67,7 +76,6 @@ OPERATOR = "paypay"
 NOW = datetime(2021, 10, 15, 10, 0, tzinfo=JST)
 FLOOR = 0.20
 GOAL = 0.50
-RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## `make bench-intake` — event file intake against raw COPY (PostgreSQL)"
 SECTION_INTRO = f"""
 {PERSONS:,} linked persons (a phase-1 PayPay application counting charges, set up through
@@ -124,7 +132,7 @@ def main() -> int:
     print(f"bench-intake: whole run {total:.1f} s")
     ratio = figures["intake_rate"] / figures["copy_rate"]
     if record:
-        append_results(figures, args.note)
+        append_results(url, figures, args.note)
         print(f"bench-intake: figures appended to {RESULTS}")
     keyed = figures["intake_rate"] / figures["keyed_rate"]
     ceiling = figures["stored_rate"] / figures["copy_rate"]
@@ -264,39 +272,10 @@ _REFERENCES = {False: "unindexed", True: "PK"}
 # --- database ---------------------------------------------------------------------------------
 
 
-def _admin_engine(url: URL) -> Engine:
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def recreate_database(url: URL) -> None:
-    drop_database(url)
-    engine = _admin_engine(url)
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{url.database}"'))
-    engine.dispose()
-
-
-def drop_database(url: URL) -> None:
-    engine = _admin_engine(url)
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    engine.dispose()
-
-
-def checkpoint(url: URL) -> None:
-    """Start each measurement with the same (empty) backlog of dirty pages."""
-    with psycopg.connect(_conninfo(url), autocommit=True) as connection:
-        connection.execute("CHECKPOINT")
-
-
-def _conninfo(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def raw_copy(url: URL, path: Path, *, keyed: bool) -> int:
     """The same file, streamed through COPY into a new table, unindexed or with a primary key
     on event_id; returns the rows loaded."""
-    with psycopg.connect(_conninfo(url)) as connection:
+    with psycopg.connect(conninfo(url)) as connection:
         connection.execute("DROP TABLE IF EXISTS raw_events")
         connection.execute(
             f"CREATE TABLE raw_events (event_id text{' PRIMARY KEY' if keyed else ''}, "
@@ -330,7 +309,7 @@ def storage_alone(url: URL, tmp: Path) -> float:
     order intake wrote them: no parsing, no engine, no lookups. No intake of this schema
     can be faster; the figure shows how far the floor is reachable at all."""
     dumps: dict[str, Path] = {}
-    with psycopg.connect(_conninfo(url), autocommit=True) as connection:
+    with psycopg.connect(conninfo(url), autocommit=True) as connection:
         for table, copy in _KEPT:
             connection.execute(f"DROP TABLE IF EXISTS {copy}")
             connection.execute(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")
@@ -349,7 +328,7 @@ def storage_alone(url: URL, tmp: Path) -> float:
         )
     checkpoint(url)
     t0 = time.perf_counter()
-    with psycopg.connect(_conninfo(url)) as connection:
+    with psycopg.connect(conninfo(url)) as connection:
         for copy, dump in dumps.items():
             with (
                 connection.cursor().copy(f"COPY {copy} FROM STDIN (FORMAT binary)") as into,
@@ -359,7 +338,7 @@ def storage_alone(url: URL, tmp: Path) -> float:
                     into.write(chunk)
         connection.commit()
     seconds = time.perf_counter() - t0
-    with psycopg.connect(_conninfo(url), autocommit=True) as connection:
+    with psycopg.connect(conninfo(url), autocommit=True) as connection:
         for _, copy in reversed(_KEPT):
             connection.execute(f"DROP TABLE {copy}")
     for dump in dumps.values():
@@ -370,49 +349,16 @@ def storage_alone(url: URL, tmp: Path) -> float:
 # --- results ------------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    memory = ""
-    try:
-        with Path("/proc/meminfo").open(encoding="ascii") as info:
-            kib = int(info.readline().split()[1])
-        memory = f", {kib / 2**20:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"{os.cpu_count()} cores{memory}, CPython {python_platform.python_version()}, "
-        f"PostgreSQL {_server_version()}"
-    )
-
-
-def _server_version() -> str:
-    url = parse_database_url(os.environ.get("MYNAPOINT_BENCH_DATABASE_URL", DEFAULT_URL))
-    with psycopg.connect(_conninfo(url.set(database="postgres"))) as connection:
-        row = connection.execute("SHOW server_version").fetchone()
-    return str(row[0]).split()[0] if row else "?"
-
-
-def append_results(figures: dict[str, float], note: str) -> None:
+def append_results(url: URL, figures: dict[str, float], note: str) -> None:
     intake = figures["intake_rate"]
     row = (
-        f"| {datetime.now(UTC).astimezone(JST).date().isoformat()} "
+        f"| {today()} "
         f"| {intake:,.0f} | {figures['copy_rate']:,.0f} | {intake / figures['copy_rate']:.1%} "
         f"| {figures['keyed_rate']:,.0f} | {intake / figures['keyed_rate']:.1%} "
         f"| {figures['stored_rate']:,.0f} | {intake / figures['stored_rate']:.1%} "
-        f"| {figures['setup']:,.0f} s | {machine()} | {note} |"
+        f"| {figures['setup']:,.0f} s | {machine()}, PostgreSQL {server_version(url)} | {note} |"
     )
-    content = RESULTS.read_text(encoding="utf-8")
-    if SECTION not in content:
-        content = content.rstrip("\n") + "\n\n" + SECTION + "\n" + SECTION_INTRO + TABLE_HEAD
-    lines = content.splitlines()
-    at = lines.index(SECTION) + 1
-    # After the last table row of the section.
-    last = at
-    while at < len(lines) and not lines[at].startswith("## "):
-        if lines[at].startswith("|"):
-            last = at
-        at += 1
-    lines.insert(last + 1, row)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    append_rows(SECTION, SECTION_INTRO, TABLE_HEAD, [row])
 
 
 if __name__ == "__main__":
