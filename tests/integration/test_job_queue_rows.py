@@ -3,15 +3,19 @@ work that queued it commits (PostgreSQL); SQLite queues nothing, its rows are th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING
 
 import pytest
+from procrastinate import App, PsycopgConnector
 from sqlalchemy import text
 
 from mynapoint.db.migrate import downgrade, upgrade
 from mynapoint.db.queue import EVALUATION_TASK, QUEUE, UPLOAD_END_TASK, UPLOAD_TASK
 from mynapoint.db.unit_of_work import SqlUnitOfWork
+from mynapoint.jobs.tasks import conninfo
+from mynapoint.jobs.worker import KEEP_ENDED_HOURS, forget_old_jobs
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -116,3 +120,37 @@ def test_the_queued_arguments_are_json(migrated_engine: Engine) -> None:
     with migrated_engine.connect() as connection:
         args = connection.execute(text("SELECT args::text FROM procrastinate_jobs")).scalar_one()
     assert json.loads(args) == {"persons": ["ｐ\"'\\"]}
+
+
+@postgresql_only
+def test_workers_forget_jobs_that_ended_badly_a_week_ago_and_keep_the_rest(
+    migrated_engine: Engine,
+) -> None:
+    uow = SqlUnitOfWork(migrated_engine, queued=True)
+    with uow:
+        old_failure, new_failure, old_todo = uow.queue.enqueue_evaluations([["a"], ["b"], ["c"]])
+        uow.commit()
+    with migrated_engine.begin() as connection:
+        connection.execute(
+            text("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = ANY(:ids)"),
+            {"ids": [int(old_failure), int(new_failure)]},
+        )
+        connection.execute(
+            text(
+                "UPDATE procrastinate_events SET at = now() - make_interval(hours => :hours) "
+                "WHERE job_id = ANY(:ids)"
+            ),
+            {"hours": KEEP_ENDED_HOURS + 1, "ids": [int(old_failure), int(old_todo)]},
+        )
+    url = migrated_engine.url.render_as_string(hide_password=False)
+
+    async def forget() -> None:
+        app = App(connector=PsycopgConnector(conninfo=conninfo(url)))
+        async with app.open_async():
+            await forget_old_jobs(app)
+
+    asyncio.run(forget())
+
+    with migrated_engine.connect() as connection:
+        left = connection.execute(text("SELECT id::text FROM procrastinate_jobs")).scalars()
+        assert sorted(left) == sorted([new_failure, old_todo])

@@ -1,4 +1,4 @@
-"""`mynapoint worker`: procrastinate's worker on the platform's jobs, with two duties every
+"""`mynapoint worker`: procrastinate's worker on the platform's jobs, with three duties every
 worker shares with the others (docs/JOBS.md):
 
 - stalled jobs: a job whose worker stopped beating (killed, its host gone) for
@@ -7,7 +7,9 @@ worker shares with the others (docs/JOBS.md):
   and evaluating) are queued as evaluation jobs once seen at two passes in a row, one
   `worker_stalled_seconds` apart (a batch under way evaluates its own persons sooner), and
   only while no upload is live: an upload queues the evaluation of every pending person
-  when its file is loaded, so the sweep would only do its work twice.
+  when its file is loaded, so the sweep would only do its work twice;
+- old jobs: jobs that failed (or were cancelled or aborted) over a week ago are deleted,
+  once an hour (succeeded jobs are deleted as they succeed).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+import math
+import time
+from typing import TYPE_CHECKING, Final
 
 from procrastinate import exceptions
 
@@ -28,6 +32,11 @@ if TYPE_CHECKING:
     from mynapoint.bootstrap import Platform
 
 log = logging.getLogger("mynapoint.jobs")
+
+# How long a job that ended otherwise than by success stays in procrastinate_jobs, and how
+# often each worker deletes those older (the deletion is one statement; workers may overlap).
+KEEP_ENDED_HOURS: Final = 24 * 7
+FORGET_EVERY_SECONDS: Final = 3600
 
 
 async def retry_stalled(app: App, seconds_since_heartbeat: float) -> int:
@@ -73,15 +82,32 @@ async def sweep(app: App, platform: Platform, seen: set[int]) -> set[int]:
     return pending
 
 
+async def forget_old_jobs(app: App) -> None:
+    """Delete the queue's jobs that ended (failed, cancelled, aborted) over KEEP_ENDED_HOURS
+    ago: the worker deletes succeeded jobs itself, the others stay that long for whoever
+    looks into them (their upload's row keeps its own status and reason)."""
+    await app.job_manager.delete_old_jobs(
+        nb_hours=KEEP_ENDED_HOURS,
+        queue=QUEUE,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
+
+
 async def _keep_watching(app: App, platform: Platform) -> None:
     stalled = platform.settings.worker_stalled_seconds
     seen: set[int] = set()
     passes = 0
+    forgotten_at = -math.inf
     while True:
         try:
             await retry_stalled(app, stalled)
             if passes % 3 == 0:
                 seen = await sweep(app, platform, seen)
+            if time.monotonic() - forgotten_at >= FORGET_EVERY_SECONDS:
+                await forget_old_jobs(app)
+                forgotten_at = time.monotonic()
         except Exception:
             log.exception("watching for stalled jobs failed; trying again")
         passes += 1
