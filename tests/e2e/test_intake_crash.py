@@ -11,7 +11,6 @@ that of a clean run on another fresh database.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import secrets
@@ -23,23 +22,25 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from ledger_setup import link_person
-from mynapoint.bootstrap import build_platform
-from mynapoint.config import Settings
+from event_files import (
+    Crowd,
+    EventMix,
+    command_environment,
+    read_grants_and_events,
+    shuffled_event_lines,
+    write_event_file,
+)
 from mynapoint.db.engine import create_engine_for, sqlite_url
 from mynapoint.db.tables import spending_events
-from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
-from mynapoint.ingest.event_rows import CSV_HEADER
 from mynapoint.ingest.files import FILE_BATCH
-from mynapoint.services.clock import FixedClock
 
 NOW = datetime(2021, 12, 1, 10, 0, tzinfo=JST)
 APPLIED = datetime(2021, 5, 10, 10, 0, tzinfo=JST)
@@ -49,59 +50,20 @@ EVENTS = PERSONS * EVENTS_PER_PERSON
 KILLS_PER_DATABASE = 5  # two databases: ten kill/re-run cycles in all
 
 
-def person(number: int) -> str:
-    return f"crash-{number:03d}"
-
-
-def payment_service_id(number: int) -> str:
-    return f"{7_000_000_000_000_000 + number:016d}"
-
-
-def write_event_file(path: Path) -> None:
-    """Charges (some before the application), purchases that do not count, and refunds.
-
-    The lines are shuffled, so every batch touches most people and some refunds
-    come in a batch before the event they refund.
-    """
-    draw = random.Random(12_000)  # noqa: S311 - test data, not secrets
-    lines = []
-    for number in range(PERSONS):
-        spent: list[tuple[str, datetime]] = []
-        for index in range(EVENTS_PER_PERSON):
-            event_id = f"c{number:03d}-{index:02d}"
-            at = datetime(2021, 4, 20, 0, 0, tzinfo=JST) + timedelta(
-                minutes=draw.randint(0, 60 * 24 * 200)
-            )
-            roll = draw.random()
-            if roll < 0.1 and spent:
-                refund_of, original_at = draw.choice(spent)
-                kind, at = "refund", max(at, original_at)
-            else:
-                kind, refund_of = ("purchase" if roll < 0.2 else "charge"), ""
-                spent.append((event_id, at))
-            amount = draw.randint(1, 1500)
-            lines.append(
-                f"{event_id},paypay,{payment_service_id(number)},{kind},{amount},"
-                f"{at.isoformat()},{refund_of}\n"
-            )
-    draw.shuffle(lines)
-    path.write_text(",".join(CSV_HEADER) + "\n" + "".join(lines), encoding="utf-8")
+CROWD = Crowd("crash", 7_000_000_000_000_000)
+# Charges (some before the application), purchases that do not count, and refunds.
+MIX = EventMix(
+    per_person=EVENTS_PER_PERSON,
+    start=datetime(2021, 4, 20, 0, 0, tzinfo=JST),
+    days=200,
+    refunds=0.1,
+    not_counted=0.2,
+    amounts=(1, 1500),
+)
 
 
 def link_everyone(database_url: str, var_dir: Path) -> None:
-    platform = build_platform(
-        Settings(database_url=database_url, var_dir=var_dir), clock=FixedClock(NOW)
-    )
-    try:
-        for number in range(PERSONS):
-            link_person(
-                platform.unit_of_work(),
-                person=person(number),
-                payment_service_id=payment_service_id(number),
-                applied_at=APPLIED,
-            )
-    finally:
-        platform.engine.dispose()
+    CROWD.link(database_url, var_dir, range(PERSONS), applied_at=APPLIED, now=NOW)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -141,26 +103,13 @@ class Ledger:
 
 
 def read_ledger(database_url: str) -> Ledger:
-    engine = create_engine_for(database_url)
-    persons = [person(number) for number in range(PERSONS)]
-    try:
-        uow = SqlUnitOfWork(engine)
-        with uow:
-            lines = uow.grants.lines_for_persons(persons)
-            stored = uow.events.for_persons(persons)
-    finally:
-        engine.dispose()
+    lines, events = read_grants_and_events(database_url, CROWD.persons(range(PERSONS)))
     by_measure: dict[tuple[str, str], int] = defaultdict(int)
     by_source: dict[tuple[str, str, str], int] = defaultdict(int)
     for holder, person_lines in lines.items():
         for source, measure, points in person_lines:
             by_measure[holder, measure] += points
             by_source[holder, source, measure] += points
-    events = frozenset(
-        (event.event_id, event.reason.value if event.reason else None)
-        for person_events in stored.values()
-        for event in person_events
-    )
     return Ledger(
         {key: points for key, points in by_measure.items() if points},
         {key: points for key, points in by_source.items() if points},
@@ -180,14 +129,9 @@ def stored_events(database_url: str) -> int:
 
 
 def start_ingest(database_url: str, file: Path, var_dir: Path) -> subprocess.Popen[str]:
-    env = os.environ | {
-        "MYNAPOINT_DATABASE_URL": database_url,
-        "MYNAPOINT_VAR_DIR": str(var_dir),
-        "MYNAPOINT_CLOCK_START": NOW.isoformat(),
-    }
     return subprocess.Popen(  # noqa: S603 - our own command line, with this Python
         [sys.executable, "-m", "mynapoint.cli", "ingest", str(file), "--operator", "paypay"],
-        env=env,
+        env=command_environment(database_url, var_dir, NOW),
         cwd=var_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -210,8 +154,10 @@ def counts(summary: str) -> tuple[int, int]:
 
 
 def test_a_killed_ingest_run_again_leaves_the_ledger_of_a_clean_run(fresh_database, tmp_path):
-    file = tmp_path / "events.csv"
-    write_event_file(file)
+    file = write_event_file(
+        tmp_path / "events.csv",
+        shuffled_event_lines(CROWD, range(PERSONS), MIX, letter="c", seed=12_000),
+    )
     clean_url = fresh_database()
     started = time.monotonic()
     assert counts(ingest_to_completion(clean_url, file, tmp_path)) == (EVENTS, 0)

@@ -10,26 +10,32 @@ the one a clean run gives (on SQLite and PostgreSQL).
 from __future__ import annotations
 
 import os
-import random
 import secrets
 import signal
 import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
+from event_files import (
+    Crowd,
+    EventMix,
+    command_environment,
+    read_grants_and_events,
+    shuffled_event_lines,
+    write_event_file,
+)
 from ledger_setup import PidLoggingFactory, link_person
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for, sqlite_url
 from mynapoint.db.tables import grant_instructions, pending_evaluations, spending_events
-from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
 from mynapoint.ingest.event_rows import CSV_HEADER
 from mynapoint.services.clock import FixedClock
@@ -63,38 +69,23 @@ with open(sys.argv[3], "rb") as stream:
 """
 
 
-def person(number: int) -> str:
-    return f"pending-{number:03d}"
+CROWD = Crowd("pending", 6_000_000_000_000_000)
+# Charges, purchases (not counted) and refunds, shuffled: some refunds come first.
+MIX = EventMix(
+    per_person=EVENTS_PER_PERSON,
+    start=datetime(2021, 5, 1, 0, 0, tzinfo=JST),
+    days=150,
+    refunds=0.2,
+    not_counted=0.3,
+    amounts=(500, 6000),
+    id_digits=1,
+)
 
 
-def payment_service_id(number: int) -> str:
-    return f"{6_000_000_000_000_000 + number:016d}"
-
-
-def write_event_file(path: Path, numbers: range, seed: int) -> int:
-    """Charges, purchases (not counted) and refunds, shuffled: some refunds come first."""
-    draw = random.Random(seed)  # noqa: S311 - test data, not secrets
-    lines = []
-    for number in numbers:
-        spent: list[tuple[str, datetime]] = []
-        for index in range(EVENTS_PER_PERSON):
-            event_id = f"p{number:03d}-{index}"
-            at = datetime(2021, 5, 1, 0, 0, tzinfo=JST) + timedelta(
-                minutes=draw.randint(0, 60 * 24 * 150)
-            )
-            roll = draw.random()
-            if roll < 0.2 and spent:
-                refund_of, original_at = draw.choice(spent)
-                kind, at = "refund", max(at, original_at)
-            else:
-                kind, refund_of = ("purchase" if roll < 0.3 else "charge"), ""
-                spent.append((event_id, at))
-            lines.append(
-                f"{event_id},paypay,{payment_service_id(number)},{kind},"
-                f"{draw.randint(500, 6000)},{at.isoformat()},{refund_of}\n"
-            )
-    draw.shuffle(lines)
-    path.write_text(",".join(CSV_HEADER) + "\n" + "".join(lines), encoding="utf-8")
+def write_events(path: Path, numbers: range, seed: int) -> int:
+    """The crowd's file for `numbers`; how many lines it holds."""
+    lines = shuffled_event_lines(CROWD, numbers, MIX, letter="p", seed=seed)
+    write_event_file(path, lines)
     return len(lines)
 
 
@@ -103,19 +94,9 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[
     """Makes a new, migrated database with everyone linked; returns its URL."""
 
     def link_everyone(database_url: str) -> str:
-        platform = build_platform(
-            Settings(database_url=database_url, var_dir=tmp_path), clock=FixedClock(NOW)
+        CROWD.link(
+            database_url, tmp_path, range(PERSONS + LATE_PERSONS), applied_at=APPLIED, now=NOW
         )
-        try:
-            for number in range(PERSONS + LATE_PERSONS):
-                link_person(
-                    platform.unit_of_work(),
-                    person=person(number),
-                    payment_service_id=payment_service_id(number),
-                    applied_at=APPLIED,
-                )
-        finally:
-            platform.engine.dispose()
         return database_url
 
     if request.param == "sqlite":
@@ -132,19 +113,11 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[
     return make_postgresql
 
 
-def environment(database_url: str, var_dir: Path) -> dict[str, str]:
-    return os.environ | {
-        "MYNAPOINT_DATABASE_URL": database_url,
-        "MYNAPOINT_VAR_DIR": str(var_dir),
-        "MYNAPOINT_CLOCK_START": NOW.isoformat(),
-    }
-
-
 def kill_between_phases(database_url: str, file: Path, var_dir: Path) -> None:
     arguments = [database_url, str(var_dir), str(file), str(BATCH)]
     process = subprocess.run(  # noqa: S603 - our own script, with this Python
         [sys.executable, "-c", KILLED_BETWEEN_PHASES, *arguments],
-        env=environment(database_url, var_dir),
+        env=command_environment(database_url, var_dir, NOW),
         cwd=var_dir,
         capture_output=True,
         text=True,
@@ -157,7 +130,7 @@ def kill_between_phases(database_url: str, file: Path, var_dir: Path) -> None:
 def ingest(database_url: str, file: Path, var_dir: Path) -> str:
     process = subprocess.run(  # noqa: S603 - our own command line, with this Python
         [sys.executable, "-m", "mynapoint.cli", "ingest", str(file), "--operator", "paypay"],
-        env=environment(database_url, var_dir),
+        env=command_environment(database_url, var_dir, NOW),
         cwd=var_dir,
         capture_output=True,
         text=True,
@@ -183,29 +156,18 @@ def counts(database_url: str) -> tuple[int, int, int]:
 
 def read_ledger(database_url: str) -> Ledger:
     """Points per (person, source, measure), and each event with its reason."""
-    engine = create_engine_for(database_url)
-    everyone = [person(number) for number in range(PERSONS + LATE_PERSONS)]
-    try:
-        with SqlUnitOfWork(engine) as uow:
-            lines = uow.grants.lines_for_persons(everyone)
-            stored = uow.events.for_persons(everyone)
-    finally:
-        engine.dispose()
+    everyone = CROWD.persons(range(PERSONS + LATE_PERSONS))
+    lines, events = read_grants_and_events(database_url, everyone)
     points: dict[tuple[str, str, str], int] = defaultdict(int)
     for holder, held in lines.items():
         for source, measure, amount in held:
             points[holder, source, measure] += amount
-    events = frozenset(
-        (event.event_id, event.reason.value if event.reason else None)
-        for person_events in stored.values()
-        for event in person_events
-    )
     return {key: amount for key, amount in points.items() if amount}, events
 
 
 def test_the_same_file_again_evaluates_what_a_killed_run_left_pending(fresh_database, tmp_path):
     file = tmp_path / "events.csv"
-    lines = write_event_file(file, range(PERSONS), seed=1)
+    lines = write_events(file, range(PERSONS), seed=1)
     clean = fresh_database()
     assert f"{lines} accepted, 0 duplicates, 0 rejected" in ingest(clean, file, tmp_path)
     expected = read_ledger(clean)
@@ -226,8 +188,8 @@ def test_the_same_file_again_evaluates_what_a_killed_run_left_pending(fresh_data
 
 def test_any_later_file_evaluates_what_a_killed_run_left_pending(fresh_database, tmp_path):
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
-    write_event_file(first, range(PERSONS), seed=2)
-    late = write_event_file(second, range(PERSONS, PERSONS + LATE_PERSONS), seed=3)
+    write_events(first, range(PERSONS), seed=2)
+    late = write_events(second, range(PERSONS, PERSONS + LATE_PERSONS), seed=3)
     clean = fresh_database()
     ingest(clean, first, tmp_path)
     ingest(clean, second, tmp_path)
@@ -243,7 +205,7 @@ def test_worker_processes_evaluate_what_was_left_pending(fresh_database, tmp_pat
     """`mynapoint ingest` on PostgreSQL evaluates a big file's persons in worker processes,
     chunk by chunk; the ledger is the one a single process gives."""
     file = tmp_path / "events.csv"
-    write_event_file(file, range(PERSONS), seed=4)
+    write_events(file, range(PERSONS), seed=4)
     clean = fresh_database()
     ingest(clean, file, tmp_path)
     expected = read_ledger(clean)
@@ -293,7 +255,7 @@ def test_mynapoint_ingest_evaluates_a_big_file_in_worker_processes(database_url,
             link_person(
                 platform.unit_of_work(),
                 person=f"big-{number:05d}",
-                payment_service_id=payment_service_id(number),
+                payment_service_id=CROWD.payment_service_id(number),
                 applied_at=APPLIED,
             )
     finally:
@@ -303,7 +265,7 @@ def test_mynapoint_ingest_evaluates_a_big_file_in_worker_processes(database_url,
         ",".join(CSV_HEADER)
         + "\n"
         + "".join(
-            f"big-{number}-1,paypay,{payment_service_id(number)},charge,4000,"
+            f"big-{number}-1,paypay,{CROWD.payment_service_id(number)},charge,4000,"
             "2021-07-19T10:00:00+09:00,\n"
             for number in range(persons)
         ),

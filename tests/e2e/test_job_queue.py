@@ -9,8 +9,6 @@ schema holding PERSONS linked people.
 
 from __future__ import annotations
 
-import os
-import random
 import re
 import secrets
 import signal
@@ -19,7 +17,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
 from citizen_app import citizen_app
-from ledger_setup import link_person, operator_key
+from event_files import (
+    Crowd,
+    EventMix,
+    command_environment,
+    read_grants_and_events,
+    shuffled_event_lines,
+    write_event_file,
+)
+from ledger_setup import operator_key
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for, sqlite_url
@@ -35,7 +41,7 @@ from mynapoint.db.tables import pending_evaluations, spending_events
 from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.ledger import IngestJob
-from mynapoint.ingest.event_rows import CSV_HEADER, parse_event
+from mynapoint.ingest.event_rows import parse_event
 from mynapoint.services.clock import FixedClock
 from mynapoint.services.intake import EventRow, store
 
@@ -53,38 +59,20 @@ STALLED_SECONDS = 6
 Ledger = tuple[dict[tuple[str, str], int], frozenset[tuple[str, str | None]]]
 
 
-def person(number: int) -> str:
-    return f"queue-{number:03d}"
-
-
-def payment_service_id(number: int) -> str:
-    return f"{7_100_000_000_000_000 + number:016d}"
+CROWD = Crowd("queue", 7_100_000_000_000_000)
+# Charges, purchases that do not count, refunds (some before what they refund).
+MIX = EventMix(
+    per_person=EVENTS_PER_PERSON,
+    start=datetime(2021, 4, 20, 0, 0, tzinfo=JST),
+    days=200,
+    refunds=0.1,
+    not_counted=0.2,
+    amounts=(1, 1500),
+)
 
 
 def event_lines() -> list[str]:
-    """Charges, purchases that do not count, refunds (some before what they refund)."""
-    draw = random.Random(14)  # noqa: S311 - test data, not secrets
-    lines = []
-    for number in range(PERSONS):
-        spent: list[tuple[str, datetime]] = []
-        for index in range(EVENTS_PER_PERSON):
-            event_id = f"q{number:03d}-{index:02d}"
-            at = datetime(2021, 4, 20, 0, 0, tzinfo=JST) + timedelta(
-                minutes=draw.randint(0, 60 * 24 * 200)
-            )
-            roll = draw.random()
-            if roll < 0.1 and spent:
-                refund_of, original_at = draw.choice(spent)
-                kind, at = "refund", max(at, original_at)
-            else:
-                kind, refund_of = ("purchase" if roll < 0.2 else "charge"), ""
-                spent.append((event_id, at))
-            lines.append(
-                f"{event_id},paypay,{payment_service_id(number)},{kind},"
-                f"{draw.randint(1, 1500)},{at.isoformat()},{refund_of}\n"
-            )
-    draw.shuffle(lines)
-    return lines
+    return shuffled_event_lines(CROWD, range(PERSONS), MIX, letter="q", seed=14)
 
 
 def event_row(index: int, line: str) -> EventRow:
@@ -106,11 +94,6 @@ def event_row(index: int, line: str) -> EventRow:
     return row
 
 
-def write_file(path: Path, lines: list[str]) -> Path:
-    path.write_text(",".join(CSV_HEADER) + "\n" + "".join(lines), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def fresh_database(postgresql_worker_engine: Engine, tmp_path: Path) -> Callable[[], str]:
     """Makes a new, migrated schema with the linked people; returns its URL."""
@@ -121,29 +104,14 @@ def fresh_database(postgresql_worker_engine: Engine, tmp_path: Path) -> Callable
             connection.execute(text(f"CREATE SCHEMA {schema}"))
         url = postgresql_worker_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
         database_url = url.render_as_string(hide_password=False)
-        platform = build_platform(
-            Settings(database_url=database_url, var_dir=tmp_path), clock=FixedClock(NOW)
-        )
-        try:
-            for number in range(PERSONS):
-                link_person(
-                    platform.unit_of_work(),
-                    person=person(number),
-                    payment_service_id=payment_service_id(number),
-                    applied_at=APPLIED,
-                )
-        finally:
-            platform.engine.dispose()
+        CROWD.link(database_url, tmp_path, range(PERSONS), applied_at=APPLIED, now=NOW)
         return database_url
 
     return make
 
 
 def environment(database_url: str, var_dir: Path, *, inprocess: bool) -> dict[str, str]:
-    return os.environ | {
-        "MYNAPOINT_DATABASE_URL": database_url,
-        "MYNAPOINT_VAR_DIR": str(var_dir),
-        "MYNAPOINT_CLOCK_START": NOW.isoformat(),
+    return command_environment(database_url, var_dir, NOW) | {
         "MYNAPOINT_INPROCESS_WORKER": "true" if inprocess else "false",
         "MYNAPOINT_WORKER_STALLED_SECONDS": str(STALLED_SECONDS),
     }
@@ -234,24 +202,11 @@ def ended(job: IngestJob) -> bool:
 
 def read_ledger(database_url: str) -> Ledger:
     """Points per (person, source) and every stored event with its reason."""
-    engine = create_engine_for(database_url)
-    persons = [person(number) for number in range(PERSONS)]
-    try:
-        uow = SqlUnitOfWork(engine)
-        with uow:
-            lines = uow.grants.lines_for_persons(persons)
-            stored = uow.events.for_persons(persons)
-    finally:
-        engine.dispose()
+    lines, events = read_grants_and_events(database_url, CROWD.persons(range(PERSONS)))
     by_source: dict[tuple[str, str], int] = defaultdict(int)
     for holder, person_lines in lines.items():
         for source, _measure, points in person_lines:
             by_source[holder, source] += points
-    events = frozenset(
-        (event.event_id, event.reason.value if event.reason else None)
-        for person_events in stored.values()
-        for event in person_events
-    )
     return {key: points for key, points in by_source.items() if points}, events
 
 
@@ -274,7 +229,7 @@ def leftovers(database_url: str) -> tuple[int, int, int]:
 def clean_ledger(fresh_database: Callable[[], str], tmp_path: Path) -> Ledger:
     """The ledger of the whole file loaded in-process, without the queue."""
     url = fresh_database()
-    file = write_file(tmp_path / "all.csv", event_lines())
+    file = write_event_file(tmp_path / "all.csv", event_lines())
     done = mynapoint(url, tmp_path, "ingest", str(file), "--operator", "paypay", inprocess=True)
     assert done.returncode == 0, done.stderr
     assert f"{EVENTS + 1} lines, {EVENTS} accepted, 0 duplicates, 0 rejected" in done.stdout
@@ -289,7 +244,7 @@ def test_a_worker_killed_mid_job_leaves_the_ledger_of_a_clean_run(
     fresh_database, clean_ledger, workers, tmp_path
 ):
     url = fresh_database()
-    job_id = queue(url, tmp_path, write_file(tmp_path / "events.csv", event_lines()))
+    job_id = queue(url, tmp_path, write_event_file(tmp_path / "events.csv", event_lines()))
     first = workers(url)
     # Killed once the first batch is committed: the load is under way.
     assert wait_for(url, job_id, lambda job: job.accepted > 0 or ended(job)).accepted > 0
@@ -315,8 +270,8 @@ def test_two_workers_on_one_file_twice_and_an_overlapping_file_grant_what_one_lo
     fresh_database, clean_ledger, workers, tmp_path
 ):
     lines = event_lines()
-    first = write_file(tmp_path / "first.csv", lines[: EVENTS * 2 // 3])
-    overlapping = write_file(tmp_path / "overlapping.csv", lines[EVENTS // 3 :])
+    first = write_event_file(tmp_path / "first.csv", lines[: EVENTS * 2 // 3])
+    overlapping = write_event_file(tmp_path / "overlapping.csv", lines[EVENTS // 3 :])
     url = fresh_database()
     jobs = [queue(url, tmp_path, file) for file in (first, first, overlapping)]
     workers(url)
@@ -339,7 +294,7 @@ def test_ingest_waits_for_its_file_working_on_the_queue_itself(
     fresh_database, clean_ledger, tmp_path
 ):
     url = fresh_database()
-    file = write_file(tmp_path / "events.csv", event_lines())
+    file = write_event_file(tmp_path / "events.csv", event_lines())
     done = mynapoint(url, tmp_path, "ingest", str(file), "--operator", "paypay")
     assert done.returncode == 0, done.stderr
     assert f"{EVENTS + 1} lines, {EVENTS} accepted, 0 duplicates, 0 rejected" in done.stdout
@@ -352,7 +307,7 @@ def test_an_upload_is_queued_by_the_api_and_loaded_by_a_worker(
     fresh_database, clean_ledger, workers, tmp_path
 ):
     url = fresh_database()
-    content = write_file(tmp_path / "upload.csv", event_lines()).read_bytes()
+    content = write_event_file(tmp_path / "upload.csv", event_lines()).read_bytes()
     with citizen_app(url, tmp_path, at=NOW, inprocess_worker=False) as app:
         key = operator_key(app.platform.unit_of_work(), "paypay", app.platform.catalog, NOW)
         headers = {"Authorization": f"Bearer {key}"}
