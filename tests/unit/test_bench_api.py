@@ -17,6 +17,7 @@ if str(BENCH) not in sys.path:
 
 import api  # noqa: E402 - bench/ is put on the path just above
 import api_load  # noqa: E402
+import common  # noqa: E402
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/healthz
   2 threads and 32 connections
@@ -125,8 +126,8 @@ def test_overload_targets_count_errors_timeouts_latency_and_memory() -> None:
 def test_results_rows_go_under_their_section(tmp_path: Path, monkeypatch) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n## `make bench-engine`\n\n| a |\n|---|\n| 1 |\n")
-    monkeypatch.setattr(api, "RESULTS", results)
-    monkeypatch.setattr(api, "pg_version", lambda _url: "15.20")
+    monkeypatch.setattr(common, "RESULTS", results)
+    monkeypatch.setattr(api, "server_version", lambda _url: "15.20")
     figures = _figures(flows=40.0, flow_p99=100.0, me=1000.0, me_p99=10.0)
     figures.runs[(api.TRIVIAL, 512)] = _measured(3000.0, 300.0)
     api.append_results(figures, api.targets(figures), None, "first")  # type: ignore[arg-type]
@@ -168,8 +169,8 @@ def test_results_rows_carry_the_database_floors_beside_the_health_check(
 ) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n")
-    monkeypatch.setattr(api, "RESULTS", results)
-    monkeypatch.setattr(api, "pg_version", lambda _url: "15.20")
+    monkeypatch.setattr(common, "RESULTS", results)
+    monkeypatch.setattr(api, "server_version", lambda _url: "15.20")
     figures = _figures(flows=40.0, flow_p99=100.0, me=1000.0, me_p99=10.0)
     figures.runs[("/healthz", 32)] = _measured(1600.0, 40.0)
     (one, _), (four, _) = api.DB_FLOORS
