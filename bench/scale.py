@@ -88,6 +88,8 @@ SETTLED_MONTH: Final = "2021-08"
 DUE_BY: Final = NOW.date().isoformat()
 PAGE_TIMEOUT: Final = 300.0
 P99_GOAL_MS: Final = 10.0
+NOT_RUN: Final = "not run"
+PARTS: Final = ("me", "pull", "intake", "settle", "memory")
 HEADER: Final = "event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\n"
 
 SECTION: Final = "## `make bench-scale` — how the cost grows from 10⁵ to 10⁷ persons"
@@ -118,14 +120,12 @@ TABLE_HEAD: Final = (
     "| intake RSS max | GET /me p50 / p99 (32 conn.) | req/s | p99 (1 conn.) | grant pull "
     "| settlement | load | machine | note |\n" + "|---" * 16 + "|\n"
 )
-MEMORY_SECTION: Final = (
-    "## `make bench-scale` — memory of a 10,000,000-line event file (issue 14, item 4)"
-)
+MEMORY_SECTION: Final = "## `make bench-scale` — memory of a large event file (issue 14, item 4)"
 MEMORY_INTRO: Final = """
-A file of new PayPay charges for random persons of the 10⁶ data set, written by streaming,
-ingested by `mynapoint ingest` (waiting, working on the queue too) with two
-`mynapoint worker` processes; the largest RSS of each process, sampled from /proc every
-0.25 s. Target < 300 MB each.
+A file of new PayPay charges for random persons of the 10⁶ data set (`--memory-lines`,
+10,000,000 by default), written by streaming, ingested by `mynapoint ingest` (waiting,
+working on the queue too) with two `mynapoint worker` processes; the largest RSS of each
+process, sampled from /proc every 0.25 s. Target < 300 MB each.
 
 """
 MEMORY_HEAD: Final = (
@@ -321,7 +321,16 @@ def _wait_for_upload(url: URL, printed: str) -> str:
             time.sleep(0.25)
 
 
-def serve_and_measure(url: URL, var_dir: Path, persons: int, duration: float) -> dict[str, Any]:
+def _migrate(url: URL, var_dir: Path) -> None:
+    """A database generated before a new migration gets it before anything is measured."""
+    t0 = time.perf_counter()
+    subprocess.run([MYNAPOINT, "migrate"], env=_env(url, var_dir), check=True)  # noqa: S603
+    print(f"  migrated in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def serve_and_measure(
+    url: URL, var_dir: Path, persons: int, duration: float, parts: set[str]
+) -> dict[str, Any]:
     """GET /me at CONNECTIONS and 1 connection, then the grant pull, on one server."""
     tokens = [token(n) for n in session_persons(persons)]
     random.Random(persons).shuffle(tokens)
@@ -345,7 +354,7 @@ def serve_and_measure(url: URL, var_dir: Path, persons: int, duration: float) ->
     figures: dict[str, Any] = {}
     try:
         script = wrk_script(var_dir, bearer=True)
-        for connections in (CONNECTIONS, 1):
+        for connections in (CONNECTIONS, 1) if "me" in parts else ():
             measured = run_wrk(
                 server.base + "/api/v1/me", connections, duration, script,
                 tokens=tokens_file, timeout=30,
@@ -359,7 +368,8 @@ def serve_and_measure(url: URL, var_dir: Path, persons: int, duration: float) ->
                 flush=True,
             )
             server.settle()
-        figures["pull"] = pull(server.base, key)
+        if "pull" in parts:
+            figures["pull"] = pull(server.base, key)
     finally:
         server.stop()
     return figures
@@ -448,35 +458,37 @@ def run_size(base: URL, persons: int, args: argparse.Namespace, run_tag: str) ->
         print_figures(figures.generation)
     figures.database_bytes = _database_bytes(url)
 
-    served = serve_and_measure(url, var_dir, persons, args.duration)
-    figures.me = {k: v for k, v in served.items() if k.startswith("me_")}
-    figures.pull = served["pull"]
-    p = figures.pull
-    print(
-        f"  grant pull: {p['grants']:,} grants in {p['pages']:,} pages, {p['seconds']:.1f} s "
-        f"({p['pages_per_s']:.1f} pages/s, slowest page {p['slowest_ms']:.0f} ms)",
-        flush=True,
-    )
-
-    path = var_dir / "events.csv"
-    write_events(path, persons, args.events, f"{run_tag}s", seed=persons)
-    figures.intake = ingest(url, var_dir, path, wait=False)
-    path.unlink()
-    i = figures.intake
-    print(
-        f"  intake: {i['lines']:,} events in {i['seconds']:.1f} s ({i['rate']:,.0f}/s): "
-        f"{i['wall_us']:.0f} µs wall, {i['cpu_us']:.0f} µs CPU per event "
-        f"(workers {i['cpu_workers_s']:.0f} s, command {i['cpu_command_s']:.1f} s); "
-        f"RSS max {_mib(i['rss'])}",
-        flush=True,
-    )
-
-    figures.settle = settle(url, var_dir)
-    print(
-        f"  settlement {SETTLED_MONTH}: {figures.settle['seconds']:.1f} s, "
-        f"RSS max {figures.settle['rss'] / 2**20:.0f} MiB",
-        flush=True,
-    )
+    _migrate(url, var_dir)
+    if {"me", "pull"} & args.parts:
+        served = serve_and_measure(url, var_dir, persons, args.duration, args.parts)
+        figures.me = {k: v for k, v in served.items() if k.startswith("me_")}
+        figures.pull = served.get("pull", {})
+    if p := figures.pull:
+        print(
+            f"  grant pull: {p['grants']:,} grants in {p['pages']:,} pages, {p['seconds']:.1f} s "
+            f"({p['pages_per_s']:.1f} pages/s, slowest page {p['slowest_ms']:.0f} ms)",
+            flush=True,
+        )
+    if "intake" in args.parts:
+        path = var_dir / "events.csv"
+        write_events(path, persons, args.events, f"{run_tag}s", seed=persons)
+        figures.intake = ingest(url, var_dir, path, wait=False)
+        path.unlink()
+        i = figures.intake
+        print(
+            f"  intake: {i['lines']:,} events in {i['seconds']:.1f} s ({i['rate']:,.0f}/s): "
+            f"{i['wall_us']:.0f} µs wall, {i['cpu_us']:.0f} µs CPU per event "
+            f"(workers {i['cpu_workers_s']:.0f} s, command {i['cpu_command_s']:.1f} s); "
+            f"RSS max {_mib(i['rss'])}",
+            flush=True,
+        )
+    if "settle" in args.parts:
+        figures.settle = settle(url, var_dir)
+        print(
+            f"  settlement {SETTLED_MONTH}: {figures.settle['seconds']:.1f} s, "
+            f"RSS max {figures.settle['rss'] / 2**20:.0f} MiB",
+            flush=True,
+        )
     if args.drop:
         drop_database(url)
     return figures
@@ -519,15 +531,22 @@ def row(url: URL, f: SizeFigures, note: str) -> str:
         f"{g['total_s']:,.0f} s ({f.persons / g['total_s']:,.0f} persons/s)" if g else "reused"
     )
     i, p, s = f.intake, f.pull, f.settle
-    wide, one = f.me[f"me_{CONNECTIONS}"], f.me["me_1"]
-    workers_rss = max(v for k, v in i["rss"].items() if k.startswith("worker"))
+    cells = [NOT_RUN] * 9
+    if i:
+        workers_rss = max(v for k, v in i["rss"].items() if k.startswith("worker"))
+        cells[:4] = [f"{i['rate']:,.0f}", f"{i['wall_us']:.0f}", f"{i['cpu_us']:.0f}",
+                     f"{workers_rss / 2**20:.0f} MiB"]  # fmt: skip
+    if f.me:
+        wide, one = f.me[f"me_{CONNECTIONS}"], f.me["me_1"]
+        cells[4:7] = [f"{wide.p50_ms:.1f} / {wide.p99_ms:.1f} ms", f"{wide.rate:,.0f}",
+                      f"{one.p99_ms:.1f} ms"]  # fmt: skip
+    if p:
+        cells[7] = f"{p['grants']:,} in {p['seconds']:.1f} s ({p['pages_per_s']:.1f} pages/s)"
+    if s:
+        cells[8] = f"{s['seconds']:.1f} s, {s['rss'] / 2**20:,.0f} MiB"
     return (
         f"| {today()} | {f.persons:,} | {generation} | {f.database_bytes / 2**30:.1f} GiB "
-        f"| {i['rate']:,.0f} | {i['wall_us']:.0f} | {i['cpu_us']:.0f} "
-        f"| {workers_rss / 2**20:.0f} MiB | {wide.p50_ms:.1f} / {wide.p99_ms:.1f} ms "
-        f"| {wide.rate:,.0f} | {one.p99_ms:.1f} ms "
-        f"| {p['grants']:,} in {p['seconds']:.1f} s ({p['pages_per_s']:.1f} pages/s) "
-        f"| {s['seconds']:.1f} s, {s['rss'] / 2**20:,.0f} MiB | {f.load} "
+        f"| {' | '.join(cells)} | {f.load} "
         f"| {machine()}, PostgreSQL {server_version(url)} | {note} |"
     )
 
@@ -553,6 +572,11 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of each wrk run")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="what to measure: me,pull,intake,settle,memory (memory: at 10⁶ persons only)",
+    )
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--memory-lines", type=int, default=MEMORY_LINES)
     parser.add_argument("--reuse", action="store_true", help="keep a database of the size")
@@ -567,12 +591,17 @@ def main() -> int:
     if base.get_backend_name() != "postgresql" or not base.database:
         sys.exit(f"MYNAPOINT_BENCH_DATABASE_URL must name a PostgreSQL database; got {base!r}")
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.parts = {part for part in args.parts.split(",") if part}
+    if unknown := args.parts - set(PARTS):
+        sys.exit(f"--parts: unknown {', '.join(sorted(unknown))}")
+    if not args.memory:
+        args.parts.discard("memory")
     run_tag = datetime.now(JST).strftime("%m%d%H%M")
     for persons in sizes:
         figures = run_size(base, persons, args, run_tag)
-        if args.record:
+        if args.record and args.parts - {"memory"}:
             append_rows(SECTION, SECTION_INTRO, TABLE_HEAD, [row(base, figures, args.note)])
-        if persons == MEMORY_SIZE and args.memory and not args.drop:
+        if persons == MEMORY_SIZE and "memory" in args.parts and not args.drop:
             memory = memory_run(base, args, run_tag)
             if args.record:
                 append_rows(
