@@ -65,7 +65,7 @@ messages: $(STAMP) ## List page texts without an English translation, as .po ent
 	$(BIN)/python -m mynapoint.web.catalogs en
 
 .PHONY: bench
-bench: bench-engine bench-intake bench-api ## Run every benchmark (each bench-* target)
+bench: bench-engine bench-intake bench-api ## Run the benchmarks bench-engine, bench-intake and bench-api (bench-scale apart: it takes hours)
 
 .PHONY: bench-engine
 bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simulate path
@@ -74,6 +74,10 @@ bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simula
 .PHONY: bench-intake
 bench-intake: $(STAMP) ## Event file intake into PostgreSQL against a raw COPY (MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/intake.py
+
+.PHONY: bench-scale
+bench-scale: $(STAMP) ## Cost at 10^5, 10^6 and 10^7 generated persons: intake, GET /me, grant pull, settlement, 10M-line ingest memory (hours; ARGS="--sizes 100000 --no-memory"; MYNAPOINT_BENCH_DATABASE_URL)
+	$(BIN)/python bench/scale.py $(ARGS)
 
 .PHONY: bench-api
 bench-api: $(STAMP) ## The HTTP API under load on PostgreSQL against a trivial endpoint, with an overload run (~7 min; ARGS=--quick; MYNAPOINT_BENCH_DATABASE_URL)

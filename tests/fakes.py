@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Self
 
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
 from mynapoint.domain.audit import GENESIS_HASH, ChainHead
-from mynapoint.domain.ledger import EventVerdict, JobVerdicts
+from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
 from mynapoint.domain.measures import IgnoreReason
 
 if TYPE_CHECKING:
@@ -627,6 +627,23 @@ class FakeGrantRepository:
 
     def for_person(self, person: str) -> list[GrantInstruction]:
         return [i for i in self._in_order() if i.person == person]
+
+    def month_totals(self, month: str) -> list[MonthTotals]:
+        totals: dict[tuple[str, str], list[int]] = {}
+        events: dict[tuple[str, str], set[str]] = {}
+        persons: dict[tuple[str, str], set[str]] = {}
+        for instruction in self.for_month(month):
+            key = (instruction.operator_code, instruction.service_code)
+            granted_clawed = totals.setdefault(key, [0, 0])
+            granted_clawed[instruction.points < 0] += abs(instruction.points)
+            events.setdefault(key, set()).update(
+                line.source for line in instruction.lines if line.event_id is not None
+            )
+            persons.setdefault(key, set()).add(instruction.person)
+        return [
+            MonthTotals(*key, granted, clawed, len(events[key]), len(persons[key]))
+            for key, (granted, clawed) in sorted(totals.items())
+        ]
 
     def _in_order(self) -> list[GrantInstruction]:
         grants = self._tables().grants

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ledger_factories import AT, OPERATOR, SERVICE, make_event, make_grant, make_line
-from mynapoint.domain.ledger import EventVerdict, JobVerdicts
+from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
 from mynapoint.domain.measures import EventKind, IgnoreReason, Measure
 
 if TYPE_CHECKING:
@@ -399,6 +399,27 @@ class LedgerContract:
             assert uow.grants.for_person("person-1") == [august, july]
             assert uow.grants.for_person("person-2") == [carried]
             assert uow.grants.for_person("person-3") == []
+
+    def test_a_month_is_added_up_per_operator_and_service(self, make_uow: MakeUow) -> None:
+        e1, e2 = f"event:{OPERATOR}:e1", f"event:{OPERATOR}:e2"
+        grants = [
+            make_grant("g1", lines=(make_line(e1), make_line(e2))),
+            # A clawback of e1 for another person (the events count once), a fixed grant.
+            make_grant("g2", person="person-2", lines=(make_line(e1, points=-1_000),)),
+            make_grant("g3", lines=(make_line("application:app-1", points=300),)),
+            make_grant("g4", operator_code=OTHER_OPERATOR, service_code="rakuten_pay"),
+            make_grant("g5", grant_on=date(2021, 8, 2), settlement_month="2021-08"),
+        ]
+        with make_uow() as uow:
+            uow.grants.add_many(grants)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.grants.month_totals("2021-07") == [
+                MonthTotals(OPERATOR, SERVICE, 5_300, 1_000, events=2, persons=2),
+                MonthTotals(OTHER_OPERATOR, "rakuten_pay", 2_500, 0, events=1, persons=1),
+            ]
+            assert uow.grants.month_totals("2021-09") == []
 
     # --- settlement --------------------------------------------------------------------
 

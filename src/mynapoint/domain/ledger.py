@@ -99,6 +99,19 @@ class GrantInstruction:
 
 
 @dataclass(frozen=True)
+class MonthTotals:
+    """One service's grant instructions of a settlement month, added up: points granted and
+    clawed back (both >= 0), and the distinct events and persons they are for."""
+
+    operator_code: str
+    service_code: str
+    granted: int
+    clawed_back: int
+    events: int
+    persons: int
+
+
+@dataclass(frozen=True)
 class OperatorKey:
     key_id: str
     operator_code: str

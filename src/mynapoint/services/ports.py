@@ -21,6 +21,7 @@ from mynapoint.domain.ledger import (
     IngestJob,
     JobVerdicts,
     LinkageNotice,
+    MonthTotals,
     OperatorKey,
     PersonSnapshot,
     StoredApplication,
@@ -261,6 +262,11 @@ class GrantRepository(Protocol):
     def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int: ...
 
     def for_month(self, month: str) -> list[GrantInstruction]: ...
+
+    def month_totals(self, month: str) -> list[MonthTotals]:
+        """The month's instructions added up per (operator, service), in that order: what
+        a settlement needs, without reading every instruction (issue 14)."""
+        ...
 
     def for_person(self, person: str) -> list[GrantInstruction]: ...
 

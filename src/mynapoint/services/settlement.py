@@ -57,34 +57,27 @@ def statements(uow: UnitOfWork, month: str) -> dict[str, Statement]:
     """Every operator's statement for the month (within the caller's `with uow`)."""
     check_month(month)
     status = "closed" if month in uow.settlements.closed_months() else "provisional"
-    totals: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    events: dict[tuple[str, str], set[str]] = defaultdict(set)
-    persons: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for grant in uow.grants.for_month(month):
-        granted_clawed = totals[grant.operator_code][grant.service_code]
-        if grant.points >= 0:
-            granted_clawed[0] += grant.points
-        else:
-            granted_clawed[1] -= grant.points
-        key = (grant.operator_code, grant.service_code)
-        events[key].update(grant.event_ids)
-        persons[key].add(grant.person)
-    out: dict[str, Statement] = {}
-    for operator_code, by_service in sorted(totals.items()):
-        lines = [
+    # Added up by the database: a month of a national platform is millions of instructions,
+    # too many to read into objects (issue 14, `make bench-scale`).
+    by_operator: dict[str, list[ServiceStatement]] = defaultdict(list)
+    for totals in sorted(
+        uow.grants.month_totals(month), key=lambda t: (t.operator_code, t.service_code)
+    ):
+        by_operator[totals.operator_code].append(
             ServiceStatement(
-                service_code=service_code,
-                points_granted=granted,
-                points_clawed_back=clawed,
-                net_points=granted - clawed,
-                reimbursement_yen=granted - clawed,
-                events=len(events[operator_code, service_code]),
-                persons=len(persons[operator_code, service_code]),
+                service_code=totals.service_code,
+                points_granted=totals.granted,
+                points_clawed_back=totals.clawed_back,
+                net_points=totals.granted - totals.clawed_back,
+                reimbursement_yen=totals.granted - totals.clawed_back,
+                events=totals.events,
+                persons=totals.persons,
             )
-            for service_code, (granted, clawed) in sorted(by_service.items())
-        ]
-        out[operator_code] = Statement(month, status, operator_code, lines)
-    return out
+        )
+    return {
+        operator_code: Statement(month, status, operator_code, lines)
+        for operator_code, lines in by_operator.items()
+    }
 
 
 def operator_statement(uow: UnitOfWork, operator_code: str, month: str) -> Statement:

@@ -176,8 +176,12 @@ class SqlEventRepository:
         query = select(pending_evaluations.c.marker_id, pending_evaluations.c.persons).order_by(
             pending_evaluations.c.marker_id
         )
+        # A person in many markers (a file's batches) is one string, not one per marker: the
+        # markers of a 10,000,000-line file name ~10M persons, ~90 MB a million lines when
+        # each is its own string (issue 14, item 4; bench/RESULTS.md `make bench-scale`).
+        known: dict[str, str] = {}
         return {
-            marker_id: json.loads(persons)
+            marker_id: [known.setdefault(person, person) for person in json.loads(persons)]
             for marker_id, persons in self._connection().execute(query)
         }
 

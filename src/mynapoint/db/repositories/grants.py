@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, distinct, func, insert, select, update
 
 from mynapoint.db.repositories.statements import (
     Query,
@@ -15,7 +15,7 @@ from mynapoint.db.repositories.statements import (
     utc,
 )
 from mynapoint.db.tables import grant_instructions, grant_lines
-from mynapoint.domain.ledger import GrantInstruction, GrantLine
+from mynapoint.domain.ledger import GrantInstruction, GrantLine, MonthTotals
 from mynapoint.domain.measures import Measure
 
 if TYPE_CHECKING:
@@ -162,6 +162,30 @@ class SqlGrantRepository:
     def for_month(self, month: str) -> list[GrantInstruction]:
         return self._matching(_FOR_MONTH, {"month": month})
 
+    def month_totals(self, month: str) -> list[MonthTotals]:
+        """Two aggregate queries: the instructions' points and persons, and their lines'
+        distinct events (a line's source names its operator, the instruction's)."""
+        connection = self._connection()
+        events = {
+            (operator_code, service_code): count
+            for operator_code, service_code, count in tuples(
+                connection, _MONTH_EVENTS, {"month": month}
+            )
+        }
+        return [
+            MonthTotals(
+                operator_code=operator_code,
+                service_code=service_code,
+                granted=int(granted),
+                clawed_back=int(clawed),
+                events=int(events.get((operator_code, service_code), 0)),
+                persons=int(persons),
+            )
+            for operator_code, service_code, granted, clawed, persons in tuples(
+                connection, _MONTH_POINTS, {"month": month}
+            )
+        ]
+
     def for_person(self, person: str) -> list[GrantInstruction]:
         # GET /me asks this: a statement built and compiled once.
         return self._matching(_FOR_PERSON, {"person": person})
@@ -195,6 +219,26 @@ def _with_lines(condition: ColumnElement[bool]) -> Select[Any]:
 
 
 _LINE_AT = len(_INSTRUCTION_COLUMNS)
+_IN_MONTH = grant_instructions.c.settlement_month == bindparam("month")
+_BY_SERVICE = (grant_instructions.c.operator_code, grant_instructions.c.service_code)
+_POINTS = grant_instructions.c.points
+_MONTH_POINTS = Query(
+    select(
+        *_BY_SERVICE,
+        func.coalesce(func.sum(case((_POINTS >= 0, _POINTS), else_=0)), 0),
+        func.coalesce(func.sum(case((_POINTS < 0, -_POINTS), else_=0)), 0),
+        func.count(distinct(grant_instructions.c.person)),
+    )
+    .where(_IN_MONTH)
+    .group_by(*_BY_SERVICE)
+    .order_by(*_BY_SERVICE)
+)
+_MONTH_EVENTS = Query(
+    select(*_BY_SERVICE, func.count(distinct(grant_lines.c.source)))
+    .join(grant_lines, grant_lines.c.grant_id == grant_instructions.c.grant_id)
+    .where(_IN_MONTH, grant_lines.c.source.like("event:%"))
+    .group_by(*_BY_SERVICE)
+)
 _FOR_PERSON = Query(_with_lines(grant_instructions.c.person == bindparam("person")))
 _FOR_MONTH = Query(_with_lines(grant_instructions.c.settlement_month == bindparam("month")))
 

@@ -72,6 +72,15 @@ grant_instructions = Table(
     # YYYY-MM: the month of grant_on, or the first open month after it (INTERFACES).
     Column("settlement_month", String(7), nullable=False),
     Index("ix_grant_instructions_operator_pending", "operator_code", "acknowledged_at", "grant_on"),
+    # The pull's pages in grant_id order, reading only pending rows (migration 0014): without
+    # it a page walks the primary key past every acknowledged instruction before it.
+    Index(
+        "ix_grant_instructions_pending_in_order",
+        "operator_code",
+        "grant_id",
+        postgresql_where=text("acknowledged_at IS NULL"),
+        sqlite_where=text("acknowledged_at IS NULL"),
+    ),
 )
 
 # Which event (or fixed-grant application) each instruction's points are for:
