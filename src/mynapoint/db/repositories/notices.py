@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from mynapoint.db.tables import ingest_job_lines, ingest_jobs, linkage_notices, spending_events
 from mynapoint.domain.ledger import (
@@ -101,6 +101,34 @@ class SqlIngestJobRepository:
             .order_by(ingest_jobs.c.created_at, ingest_jobs.c.job_id)
         )
         return [_job(row._asdict()) for row in self._connection().execute(query)]
+
+    def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:
+        connection = self._connection()
+        mine = ingest_jobs.c.job_id == job_id
+        values: dict[str, object] = {
+            "lines": ingest_jobs.c.lines + batch.lines,
+            "read_bytes": ingest_jobs.c.read_bytes + batch.read_bytes,
+            "accepted": ingest_jobs.c.accepted + batch.accepted,
+            "duplicates": ingest_jobs.c.duplicates + batch.duplicates,
+            "rejected": ingest_jobs.c.rejected + batch.rejected,
+        }
+        if batch.rejected_lines:
+            stored = connection.execute(
+                select(ingest_jobs.c.rejected_lines).where(mine).with_for_update()
+            ).scalar_one()
+            merged = sorted(
+                [*json.loads(stored), *batch.rejected_lines], key=lambda line: line["line"]
+            )
+            values["rejected_lines"] = json.dumps(merged[:keep], ensure_ascii=True)
+        connection.execute(update(ingest_jobs).where(mine).values(**values))
+
+    def remove_parts(self, job_id: str) -> None:
+        # A part's id is the job's, a dot and its number (jobs.uploads.part_id).
+        self._connection().execute(
+            delete(ingest_jobs).where(
+                ingest_jobs.c.job_id.startswith(f"{job_id}.", autoescape=True)
+            )
+        )
 
     def add_lines(self, job_id: str, lines: Sequence[tuple[int, str]]) -> None:
         if lines:
