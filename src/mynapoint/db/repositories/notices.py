@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
+from mynapoint.db.repositories.statements import copy_rows, is_postgresql
 from mynapoint.db.tables import ingest_job_lines, ingest_jobs, linkage_notices, spending_events
 from mynapoint.domain.ledger import (
     JOB_LIVE,
@@ -39,6 +40,9 @@ class SqlNoticeRepository:
             .order_by(linkage_notices.c.created_at, linkage_notices.c.notice_id)
         )
         return [LinkageNotice(**row._asdict()) for row in self._connection().execute(query)]
+
+
+_LINE_COLUMNS = [ingest_job_lines.c[name] for name in ("job_id", "line", "event_id")]
 
 
 class SqlIngestJobRepository:
@@ -131,8 +135,20 @@ class SqlIngestJobRepository:
         )
 
     def add_lines(self, job_id: str, lines: Sequence[tuple[int, str]]) -> None:
-        if lines:
-            self._connection().execute(
+        if not lines:
+            return
+        connection = self._connection()
+        if is_postgresql(connection):
+            # A row per stored line of the file (a million for a file of a million events):
+            # COPY writes them at a fraction of an executemany's cost, in Python and server.
+            copy_rows(
+                connection,
+                ingest_job_lines.name,
+                _LINE_COLUMNS,
+                ((job_id, line, event_id) for line, event_id in lines),
+            )
+        else:
+            connection.execute(
                 insert(ingest_job_lines),
                 [
                     {"job_id": job_id, "line": line, "event_id": event_id}
