@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 # A file at least twice this size is cut in ranges of one size, at least this one.
-RANGE_BYTES: Final = 8 << 20
+RANGE_BYTES: Final = 2 << 20
 _BLOCK: Final = 8 << 20
 _BUCKETS: Final = 256
 # After a line break (one is put before the block): a literal first, which the regex engine
