@@ -719,6 +719,28 @@ class FakeIngestJobRepository:
         jobs = [job for job in self._tables().jobs.values() if job.is_live]
         return sorted(jobs, key=lambda job: (job.created_at, job.job_id))
 
+    def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:
+        stored = self._tables().jobs[job_id]
+        self._tables().jobs[job_id] = replace(
+            stored,
+            lines=stored.lines + batch.lines,
+            read_bytes=stored.read_bytes + batch.read_bytes,
+            accepted=stored.accepted + batch.accepted,
+            duplicates=stored.duplicates + batch.duplicates,
+            rejected=stored.rejected + batch.rejected,
+            rejected_lines=tuple(
+                sorted(
+                    [*stored.rejected_lines, *batch.rejected_lines],
+                    key=lambda line: int(str(line["line"])),
+                )[:keep]
+            ),
+        )
+
+    def remove_parts(self, job_id: str) -> None:
+        jobs = self._tables().jobs
+        for part in [key for key in jobs if key.startswith(f"{job_id}.")]:
+            del jobs[part]
+
     def add_lines(self, job_id: str, lines: Sequence[tuple[int, str]]) -> None:
         stored = self._tables().job_lines
         for line, event_id in lines:

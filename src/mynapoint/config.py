@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # A worker whose heartbeat is this old is taken for dead: its running jobs are retried
     # by the other workers (it beats every third of this).
     worker_stalled_seconds: float = Field(default=30, ge=1, le=3600)
+    # On the queue, an uploaded file at least twice this size whose event_ids are distinct is
+    # loaded in parts of about this size, by as many jobs, side by side (docs/JOBS.md).
+    upload_range_bytes: int = Field(default=2 << 20, ge=256)
     # Cookies of the pages (language, CSRF, sign-in) carry `Secure`: browsers send them over
     # HTTPS, and over plain HTTP only to 127.0.0.1/localhost. Off only behind a trusted proxy
     # that terminates TLS on another host name during development.

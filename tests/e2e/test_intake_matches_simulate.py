@@ -310,7 +310,8 @@ def assert_grants_match_simulate(app: CitizenApp, story: Story, person: str, pre
 
 class QueuedPayPay(PayPay):
     """PayPay sending its batches as uploaded files, on an app that only queues them, with a
-    `mynapoint worker` process loading and evaluating them (docs/JOBS.md)."""
+    `mynapoint worker` process loading and evaluating them (docs/JOBS.md), in parts when a
+    file is more than a few lines."""
 
     def upload_events(self, rows: list[dict[str, object]]) -> dict[str, Any]:
         lines = [",".join(CSV_HEADER)] + [
@@ -342,6 +343,9 @@ def queued_paypay(database_url, tmp_path):
         "MYNAPOINT_VAR_DIR": str(tmp_path),
         "MYNAPOINT_CLOCK_START": NOW.isoformat(),
         "MYNAPOINT_INPROCESS_WORKER": "false",
+        # Files of more than a few lines are loaded in parts (when their ids are distinct),
+        # side by side: the parts must grant what one load does.
+        "MYNAPOINT_UPLOAD_RANGE_BYTES": "256",
     }
     with citizen_app(database_url, tmp_path, at=NOW, inprocess_worker=False) as running:
         worker = subprocess.Popen(

@@ -42,6 +42,7 @@ from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.ledger import IngestJob
 from mynapoint.ingest.event_rows import parse_event
+from mynapoint.jobs.uploads import part_id
 from mynapoint.services.clock import FixedClock
 from mynapoint.services.intake import EventRow, store
 
@@ -110,11 +111,16 @@ def fresh_database(postgresql_worker_engine: Engine, tmp_path: Path) -> Callable
     return make
 
 
-def environment(database_url: str, var_dir: Path, *, inprocess: bool) -> dict[str, str]:
-    return command_environment(database_url, var_dir, NOW) | {
+def environment(
+    database_url: str, var_dir: Path, *, inprocess: bool, range_bytes: int | None = None
+) -> dict[str, str]:
+    settings = {
         "MYNAPOINT_INPROCESS_WORKER": "true" if inprocess else "false",
         "MYNAPOINT_WORKER_STALLED_SECONDS": str(STALLED_SECONDS),
     }
+    if range_bytes is not None:
+        settings["MYNAPOINT_UPLOAD_RANGE_BYTES"] = str(range_bytes)
+    return command_environment(database_url, var_dir, NOW) | settings
 
 
 def mynapoint(
@@ -132,16 +138,17 @@ def mynapoint(
 
 
 @pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[str]]]:
-    """Starts `mynapoint worker` processes on a database; stops those still running."""
+def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Starts `mynapoint worker` processes on a database (cutting files into parts of
+    `range_bytes`, when given); stops those still running."""
     started: list[subprocess.Popen[str]] = []
 
-    def start(database_url: str) -> subprocess.Popen[str]:
+    def start(database_url: str, range_bytes: int | None = None) -> subprocess.Popen[str]:
         # The log to a file: a pipe nobody reads would stop a worker that logs much.
         with (tmp_path / f"worker-{len(started)}.log").open("w") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "mynapoint.cli", "worker"],
-                env=environment(database_url, tmp_path, inprocess=False),
+                env=environment(database_url, tmp_path, inprocess=False, range_bytes=range_bytes),
                 cwd=tmp_path,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
@@ -263,6 +270,94 @@ def test_a_worker_killed_mid_job_leaves_the_ledger_of_a_clean_run(
     assert read_ledger(url) == clean_ledger, killed_at
     assert leftovers(url) == (EVENTS, 0, 0)
     assert not list((tmp_path / "uploads").glob(f"{job_id}*"))
+
+
+def parts_of(database_url: str, job_id: str) -> list[IngestJob]:
+    """The rows of the upload's parts (jobs.uploads.part_id), in order."""
+    engine = create_engine_for(database_url)
+    found = []
+    try:
+        uow = SqlUnitOfWork(engine)
+        with uow:
+            while (part := uow.jobs.get(part_id(job_id, len(found)))) is not None:
+                found.append(part)
+    finally:
+        engine.dispose()
+    return found
+
+
+# The file of event_lines() is ~850 kB: two parts of ~6,000 lines, each two batches.
+PART_BYTES = 400_000
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_part_leaves_the_ledger_of_a_clean_run(
+    fresh_database, clean_ledger, workers, tmp_path
+):
+    url = fresh_database()
+    job_id = queue(url, tmp_path, write_event_file(tmp_path / "events.csv", event_lines()))
+    first = workers(url, PART_BYTES)
+    # Killed once a part's first batch is committed: that part's load is under way.
+    assert wait_for(url, job_id, lambda job: job.accepted > 0 or ended(job)).accepted > 0
+    first.send_signal(signal.SIGKILL)
+    first.communicate(timeout=30)
+    killed_at = read_job(url, job_id)
+    parts = parts_of(url, job_id)
+    assert killed_at.status == "running"
+    assert 0 < killed_at.accepted < EVENTS
+    assert len(parts) == 2
+    assert [part.status for part in parts].count("done") < 2
+    # The upload's counts are the sum of its parts' committed batches.
+    assert killed_at.accepted == sum(part.accepted for part in parts)
+
+    workers(url, PART_BYTES)
+    job = wait_for(url, job_id, ended)
+    assert (job.status, job.reason) == ("done", None)
+    # Every line counted once: the batches the killed worker committed are not loaded again.
+    assert (job.lines, job.accepted, job.duplicates, job.rejected) == (EVENTS + 1, EVENTS, 0, 0)
+    assert job.read_bytes == (tmp_path / "events.csv").stat().st_size
+    assert read_ledger(url) == clean_ledger, killed_at
+    assert leftovers(url) == (EVENTS, 0, 0)
+    assert parts_of(url, job_id) == []
+    assert not list((tmp_path / "uploads").glob(f"{job_id}*"))
+
+
+def with_bad_lines(lines: list[str]) -> list[str]:
+    """event_lines() with lines rejected for many reasons, in both halves of the file."""
+    bad = list(lines)
+    for at in (10, 3_000, 6_500, 11_000):
+        bad[at] = bad[at].replace(",paypay,", ",unknown,", 1)
+    bad[20] = "not,a,line\n"
+    bad[7_000] = bad[7_000].replace(",paypay,7", ",paypay,9", 1)  # no person linked it
+    bad[9_000] = bad[9_000].replace("2021-", "1999-", 1)
+    return bad
+
+
+@pytest.mark.postgres
+def test_a_file_loaded_in_parts_counts_and_reports_as_one_loaded_whole(
+    fresh_database, workers, tmp_path
+):
+    file = write_event_file(tmp_path / "events.csv", with_bad_lines(event_lines()))
+    answers = []
+    for range_bytes in (None, PART_BYTES // 2):
+        url = fresh_database()
+        job_id = queue(url, tmp_path, file)
+        workers(url, range_bytes)
+        workers(url, range_bytes)
+        job = wait_for(url, job_id, ended)
+        answers.append(
+            (
+                (job.status, job.lines, job.accepted, job.duplicates, job.rejected),
+                job.rejected_lines,
+                read_ledger(url),
+                leftovers(url),
+            )
+        )
+    whole, in_parts = answers
+    assert whole[0] == ("done", EVENTS + 1, EVENTS - 7, 0, 7)
+    # The rejected lines in line order, whichever part found them first.
+    assert [line["line"] for line in in_parts[1]] == sorted(line["line"] for line in whole[1])
+    assert in_parts == whole
 
 
 @pytest.mark.postgres

@@ -16,6 +16,8 @@ QUEUE: Final = "mynapoint"
 UPLOAD_TASK: Final = "mynapoint.load_upload"
 EVALUATION_TASK: Final = "mynapoint.evaluate_persons"
 UPLOAD_END_TASK: Final = "mynapoint.end_upload"
+UPLOAD_PART_TASK: Final = "mynapoint.load_upload_part"
+UPLOAD_LOADED_TASK: Final = "mynapoint.upload_loaded"
 
 # procrastinate's own defer function (migration 0013), as procrastinate's `defer_jobs` query
 # calls it: one statement for any number of jobs, returning their ids in order.
@@ -47,6 +49,12 @@ class InProcessJobQueue:
     ) -> list[str]:
         return []
 
+    def enqueue_upload_parts(self, parts: Sequence[tuple[str, int]]) -> list[str]:  # noqa: ARG002
+        return []
+
+    def enqueue_upload_loaded(self, job_id: str, parts: Sequence[str]) -> list[str]:  # noqa: ARG002
+        return []
+
 
 class ProcrastinateJobQueue:
     """Jobs for `mynapoint worker` (mynapoint.jobs) in procrastinate's tables."""
@@ -69,6 +77,19 @@ class ProcrastinateJobQueue:
     ) -> list[str]:
         arguments = {"job_id": job_id, "markers": list(markers), "evaluations": list(evaluations)}
         return self._defer([_job(UPLOAD_END_TASK, arguments, lock=f"upload:{job_id}")])
+
+    def enqueue_upload_parts(self, parts: Sequence[tuple[str, int]]) -> list[str]:
+        # A lock per part: one load of a part at a time, the parts side by side.
+        return self._defer(
+            [
+                _job(UPLOAD_PART_TASK, {"job_id": part, "end": end}, lock=f"upload:{part}")
+                for part, end in parts
+            ]
+        )
+
+    def enqueue_upload_loaded(self, job_id: str, parts: Sequence[str]) -> list[str]:
+        arguments = {"job_id": job_id, "parts": list(parts)}
+        return self._defer([_job(UPLOAD_LOADED_TASK, arguments, lock=f"upload:{job_id}")])
 
     def _defer(self, jobs: list[dict[str, object]]) -> list[str]:
         if not jobs:

@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -252,21 +252,37 @@ MAX_LINE_BYTES = 1 << 16
 _BOM = b"\xef\xbb\xbf"
 
 
+class ByteLines(Protocol):
+    """What reading a file needs of it: a binary file, or a part of one
+    (ingest.ranges.RangeReader)."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+    def tell(self) -> int: ...
+
+    def seekable(self) -> bool: ...
+
+
+def is_json_lines(name: str) -> bool:
+    """Whether a file of this name is read as JSON Lines (else as CSV)."""
+    return name.lower().endswith((".jsonl", ".ndjson", ".json"))
+
+
 def read_events(
-    stream: IO[bytes], name: str, first_line: int = 1
+    stream: ByteLines, name: str, first_line: int = 1
 ) -> Iterator[tuple[int, EventRow | RowProblem]]:
     """(line number, row or problem) for every data line; the CSV header is line 1.
 
     `first_line` above 1 resumes a file: `stream` is positioned at the start of that
     line (past the header, which was checked when the file was first read)."""
     lines = _physical_lines(stream, first_line)
-    if name.lower().endswith((".jsonl", ".ndjson", ".json")):
+    if is_json_lines(name):
         yield from _json_lines(lines)
     else:
         yield from _csv_lines(lines, header_read=first_line > 1)
 
 
-def _physical_lines(stream: IO[bytes], first_line: int) -> Iterator[tuple[int, str | RowProblem]]:
+def _physical_lines(stream: ByteLines, first_line: int) -> Iterator[tuple[int, str | RowProblem]]:
     """Each line of the file decoded on its own (without its LF or CRLF), or the problem
     that keeps it from being read; the lines after a bad one are read as usual."""
     number = first_line - 1

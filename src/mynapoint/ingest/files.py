@@ -21,7 +21,7 @@ from typing import IO
 
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
-from mynapoint.ingest.event_rows import read_events
+from mynapoint.ingest.event_rows import ByteLines, read_events
 from mynapoint.services.intake import (
     EventRow,
     IntakeResult,
@@ -79,7 +79,7 @@ class RejectReport:
 def load_events(
     new_uow: Callable[[], UnitOfWork],
     operator_code: str,
-    stream: IO[bytes],
+    stream: ByteLines,
     name: str,
     rules: CampaignRules,
     catalog: Catalog,
@@ -162,5 +162,5 @@ def load_events(
     return result
 
 
-def _position(stream: IO[bytes]) -> int:
+def _position(stream: ByteLines) -> int:
     return stream.tell() if stream.seekable() else 0

@@ -28,8 +28,9 @@ from mynapoint.bootstrap import Platform
 from mynapoint.db.engine import is_database_unavailable
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import IngestJob
-from mynapoint.ingest.event_rows import FileProblem
+from mynapoint.ingest.event_rows import FileProblem, is_json_lines
 from mynapoint.ingest.files import BatchDone, load_events
+from mynapoint.ingest.ranges import RangeReader, split
 from mynapoint.services.ledger import evaluate_pending
 from mynapoint.services.ports import UnitOfWork
 
@@ -68,9 +69,19 @@ def _new_owner() -> str:
     return secrets.token_hex(16)
 
 
+def part_id(job_id: str, number: int) -> str:
+    """The id of part `number` of an upload's file (a byte range, loaded by its own job)."""
+    return f"{job_id}.{number}"
+
+
+def upload_of(job_id: str) -> str:
+    """The upload a job id belongs to: itself, or the upload of a part."""
+    return job_id.split(".", 1)[0]
+
+
 def _path(platform: Platform, job: IngestJob) -> Path:
-    suffix = ".jsonl" if job.filename.lower().endswith((".jsonl", ".ndjson", ".json")) else ".csv"
-    return _folder(platform) / f"{job.job_id}{suffix}"
+    suffix = ".jsonl" if is_json_lines(job.filename) else ".csv"
+    return _folder(platform) / f"{upload_of(job.job_id)}{suffix}"
 
 
 def _folder(platform: Platform) -> Path:
@@ -211,8 +222,94 @@ def end_job(platform: Platform, job_id: str, reason: str | None = None) -> None:
         reason=reason,
         finished_at=platform.clock.now(),
     )
-    if _save_owned(platform, ended):
+    uow = platform.unit_of_work()
+    with uow:
+        saved = uow.jobs.save_if_owned(ended)
+        uow.jobs.remove_parts(job_id)
+        uow.commit()
+    if saved:
         _path(platform, job).unlink(missing_ok=True)
+
+
+def split_job(platform: Platform, job: IngestJob) -> bool:
+    """Cut the file of a job `take_over` gave into parts (ingest.ranges) and queue a load per
+    part and the job that follows them (`parts_loaded`), in one transaction; False when the
+    file is loaded in one piece (small, its ids may repeat, resumed, or gone). True also when
+    the file was cut before (this job runs again after a crash): its parts are queued."""
+    uow = platform.unit_of_work()
+    with uow:
+        if uow.jobs.get(part_id(job.job_id, 0)) is not None:
+            return True
+    if job.read_bytes:
+        return False
+    try:
+        ranges = split(_path(platform, job), job.filename, platform.settings.upload_range_bytes)
+    except FileNotFoundError:
+        return False
+    if ranges is None:
+        return False
+    now = platform.clock.now()
+    parts = [
+        IngestJob(
+            job_id=part_id(job.job_id, number),
+            operator_code=job.operator_code,
+            filename=job.filename,
+            status="queued",
+            created_at=now,
+            lines=part.first_line - 1,
+            read_bytes=part.start,
+        )
+        for number, part in enumerate(ranges)
+    ]
+    with uow:
+        if not uow.jobs.save_if_owned(replace(job, status="running", heartbeat_at=now)):
+            raise LeaseLost(job.job_id)
+        for part in parts:
+            uow.jobs.add(part)
+        tickets = uow.queue.enqueue_upload_parts(
+            [(part.job_id, piece.end) for part, piece in zip(parts, ranges, strict=True)]
+        )
+        uow.queue.enqueue_upload_loaded(job.job_id, tickets)
+        uow.commit()
+    log.info("upload %s: its file is loaded in %d parts", job.job_id, len(parts))
+    return True
+
+
+def run_part(platform: Platform, part: IngestJob, end: int) -> None:
+    """Load a part of an upload's file (a job `take_over` gave), up to byte `end`, from where
+    its committed batches end; each batch adds its counts and rejected lines to the upload's
+    in its transaction. The part ends done, or failed with the reason (the upload's
+    `parts_loaded` fails the upload then)."""
+    part = replace(part, status="running", heartbeat_at=platform.clock.now())
+    if not _save_owned(platform, part):
+        return
+    path = _path(platform, part)
+    try:
+        with _heartbeat(platform, part):
+            finished = _load(platform, part, path, threading.Event(), evaluate=False, end=end)
+    except LeaseLost:
+        log.warning("part %s was taken over by another runner", part.job_id)
+        return
+    except FileNotFoundError:
+        finished = replace(_committed(platform, part), status="failed", reason=FILE_GONE)
+    except Exception:
+        log.exception("loading part %s failed", part.job_id)
+        finished = replace(_committed(platform, part), status="failed", reason=LOAD_STOPPED)
+    _save_owned(platform, replace(finished, finished_at=platform.clock.now()))
+
+
+def parts_loaded(platform: Platform, job_id: str, parts: int) -> bool:
+    """Whether every part of the upload was loaded; if not, the upload is failed with the
+    reason of the first part that failed (its persons stay pending, for the sweep)."""
+    uow = platform.unit_of_work()
+    with uow:
+        found = [uow.jobs.get(part_id(job_id, number)) for number in range(parts)]
+    for part in found:
+        if part is None or part.status != "done":
+            reason = part.reason if part is not None and part.status == "failed" else None
+            end_job(platform, job_id, reason or LOAD_STOPPED)
+            return False
+    return True
 
 
 def _unreadable(job: IngestJob, message: str) -> IngestJob:
@@ -227,19 +324,27 @@ def _unreadable(job: IngestJob, message: str) -> IngestJob:
 
 
 def _load(
-    platform: Platform, job: IngestJob, path: Path, stop: threading.Event, *, evaluate: bool
+    platform: Platform,
+    job: IngestJob,
+    path: Path,
+    stop: threading.Event,
+    *,
+    evaluate: bool,
+    end: int | None = None,
 ) -> IngestJob:
-    """The job's file loaded from its last committed batch on (its persons evaluated, or left
-    pending with `evaluate` False); the job as done."""
+    """The job's file loaded from its last committed batch on, up to byte `end` for a part
+    (its persons evaluated, or left pending with `evaluate` False); the job as done. A part's
+    batches count for its upload too (its counts, rejected lines, stored lines)."""
     state = job
     kept = list(job.rejected_lines)
+    upload = upload_of(job.job_id)
 
     def record(uow: UnitOfWork, done: BatchDone) -> None:
         nonlocal state
         if stop.is_set():
             raise Interrupted
         room = STORED_REJECTIONS - len(kept)
-        kept.extend(
+        shown: list[dict[str, object]] = [
             {
                 "line": problem.index,
                 "event_id": problem.event_id,
@@ -248,7 +353,8 @@ def _load(
                 "message": problem.message,
             }
             for problem in done.problems[: max(room, 0)]
-        )
+        ]
+        kept.extend(shown)
         # The counts carried over from an interrupted run are not counted again: the load
         # goes on after the last committed batch.
         following = replace(
@@ -263,7 +369,18 @@ def _load(
         )
         if not uow.jobs.save_if_owned(following):
             raise LeaseLost(job.job_id)
-        uow.jobs.add_lines(job.job_id, done.stored)
+        if upload != job.job_id:
+            batch = replace(
+                following,
+                lines=following.lines - state.lines,
+                read_bytes=following.read_bytes - state.read_bytes,
+                accepted=done.accepted,
+                duplicates=done.duplicates,
+                rejected=len(done.problems),
+                rejected_lines=tuple(shown),
+            )
+            uow.jobs.add_progress(upload, batch, STORED_REJECTIONS)
+        uow.jobs.add_lines(upload, done.stored)
         state = following
 
     workers = platform.evaluation_workers() if evaluate else nullcontext()
@@ -272,7 +389,7 @@ def _load(
         load_events(
             platform.unit_of_work,
             job.operator_code,
-            source,
+            source if end is None else RangeReader(source, end),
             job.filename,
             platform.rules,
             platform.catalog,

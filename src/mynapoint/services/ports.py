@@ -309,6 +309,17 @@ class IngestJobRepository(Protocol):
         """Queued and running jobs, oldest first."""
         ...
 
+    def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:
+        """Add one batch of a part of the job's file (its counts in `batch`; `lines` and
+        `read_bytes` as how many more were read) to the job's counts, and its rejected lines
+        to the job's, which keeps the `keep` first in line order. Write it in the transaction
+        of the batch (parts loaded side by side update the job one after the other)."""
+        ...
+
+    def remove_parts(self, job_id: str) -> None:
+        """Delete the rows of the job's parts (jobs.uploads.part_id) once the job is over."""
+        ...
+
     def add_lines(self, job_id: str, lines: Sequence[tuple[int, str]]) -> None:
         """(line, event_id) of the job's lines whose event is stored: accepted, or a duplicate
         of one stored before. Write them in the transaction of their batch."""
@@ -433,6 +444,16 @@ class JobQueue(Protocol):
     ) -> list[str]:
         """Once the `evaluations` are over: clear the pending `markers` they covered and mark
         the upload job done."""
+        ...
+
+    def enqueue_upload_parts(self, parts: Sequence[tuple[str, int]]) -> list[str]:
+        """Load each part of an upload's file (its ingest_jobs row, up to byte `end`), one
+        job per part, workers taking them side by side."""
+        ...
+
+    def enqueue_upload_loaded(self, job_id: str, parts: Sequence[str]) -> list[str]:
+        """Once the `parts` loads are over: queue the upload's evaluations and end job (or
+        fail the upload when a part failed)."""
         ...
 
 
