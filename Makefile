@@ -72,8 +72,8 @@ bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simula
 	$(BIN)/python bench/engine.py
 
 .PHONY: bench-intake
-bench-intake: $(STAMP) ## Event file intake into PostgreSQL against a raw COPY (MYNAPOINT_BENCH_DATABASE_URL)
-	$(BIN)/python bench/intake.py
+bench-intake: $(STAMP) ## Event file intake through the job queue with 1, 2 and 4 workers against storage alone and raw COPY (~10 min; ARGS="--workers 1,2"; MYNAPOINT_BENCH_DATABASE_URL)
+	$(BIN)/python bench/intake.py $(ARGS)
 
 .PHONY: bench-scale
 bench-scale: $(STAMP) ## Cost at 10^5, 10^6 and 10^7 generated persons: intake, GET /me, grant pull, settlement, 10M-line ingest memory (hours; ARGS="--sizes 100000 --no-memory"; MYNAPOINT_BENCH_DATABASE_URL)

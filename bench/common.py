@@ -95,15 +95,17 @@ def today() -> str:
 
 
 def append_rows(section: str, intro: str, table_head: str, rows: list[str]) -> None:
-    """Append `rows` after the last table row of `section` in RESULTS.md, creating the section
-    (its heading, `intro` and `table_head`) at the end of the file when it is not there."""
+    """Append `rows` after the last table row of `section` in RESULTS.md before any subheading
+    of it, creating the section (its heading, `intro` and `table_head`) at the end of the file
+    when it is not there."""
     content = RESULTS.read_text(encoding="utf-8")
     if section not in content:
         content = content.rstrip("\n") + "\n\n" + section + "\n" + intro + table_head
     lines = content.splitlines()
     at = lines.index(section) + 1
     last = at
-    while at < len(lines) and not lines[at].startswith("## "):
+    # Up to the section's first subheading: a "###" analysis may hold tables of its own.
+    while at < len(lines) and not lines[at].startswith("#"):
         if lines[at].startswith("|"):
             last = at
         at += 1
