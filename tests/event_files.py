@@ -16,6 +16,7 @@ from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import create_engine_for
 from mynapoint.db.unit_of_work import SqlUnitOfWork
+from mynapoint.domain.calendar import JST
 from mynapoint.ingest.event_rows import CSV_HEADER
 from mynapoint.services.clock import FixedClock
 
@@ -82,6 +83,19 @@ class EventMix:
     not_counted: float
     amounts: tuple[int, int]
     id_digits: int = 2  # event ids `{letter}{number:03d}-{index:0{id_digits}d}`
+
+
+def two_hundred_days(per_person: int) -> EventMix:
+    """Charges from 2021-04-20 over 200 days (some before a May application), 10 % refunds,
+    10 % purchases that do not count, 1–1,500 yen: the crash and job-queue tests' mix."""
+    return EventMix(
+        per_person=per_person,
+        start=datetime(2021, 4, 20, 0, 0, tzinfo=JST),
+        days=200,
+        refunds=0.1,
+        not_counted=0.2,
+        amounts=(1, 1500),
+    )
 
 
 def shuffled_event_lines(

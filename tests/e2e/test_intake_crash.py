@@ -31,10 +31,10 @@ from sqlalchemy.engine import Engine
 
 from event_files import (
     Crowd,
-    EventMix,
     command_environment,
     read_grants_and_events,
     shuffled_event_lines,
+    two_hundred_days,
     write_event_file,
 )
 from mynapoint.db.engine import create_engine_for, sqlite_url
@@ -52,14 +52,7 @@ KILLS_PER_DATABASE = 5  # two databases: ten kill/re-run cycles in all
 
 CROWD = Crowd("crash", 7_000_000_000_000_000)
 # Charges (some before the application), purchases that do not count, and refunds.
-MIX = EventMix(
-    per_person=EVENTS_PER_PERSON,
-    start=datetime(2021, 4, 20, 0, 0, tzinfo=JST),
-    days=200,
-    refunds=0.1,
-    not_counted=0.2,
-    amounts=(1, 1500),
-)
+MIX = two_hundred_days(EVENTS_PER_PERSON)
 
 
 def link_everyone(database_url: str, var_dir: Path) -> None:

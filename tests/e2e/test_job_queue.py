@@ -27,10 +27,10 @@ from sqlalchemy.engine import Engine
 from citizen_app import citizen_app
 from event_files import (
     Crowd,
-    EventMix,
     command_environment,
     read_grants_and_events,
     shuffled_event_lines,
+    two_hundred_days,
     write_event_file,
 )
 from ledger_setup import operator_key
@@ -62,14 +62,7 @@ Ledger = tuple[dict[tuple[str, str], int], frozenset[tuple[str, str | None]]]
 
 CROWD = Crowd("queue", 7_100_000_000_000_000)
 # Charges, purchases that do not count, refunds (some before what they refund).
-MIX = EventMix(
-    per_person=EVENTS_PER_PERSON,
-    start=datetime(2021, 4, 20, 0, 0, tzinfo=JST),
-    days=200,
-    refunds=0.1,
-    not_counted=0.2,
-    amounts=(1, 1500),
-)
+MIX = two_hundred_days(EVENTS_PER_PERSON)
 
 
 def event_lines() -> list[str]:
