@@ -20,7 +20,7 @@ from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
 from mynapoint.domain.measures import IgnoreReason
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from datetime import date, datetime
     from types import TracebackType
 
@@ -538,8 +538,14 @@ class FakeEventRepository:
         pending[marker_id] = tuple(sorted(set(persons)))
         return marker_id
 
-    def pending(self) -> dict[int, list[str]]:
-        return {marker: list(persons) for marker, persons in sorted(self._tables().pending.items())}
+    def pending_markers(self) -> list[int]:
+        return sorted(self._tables().pending)
+
+    def pending_persons(self, marker_ids: Sequence[int], chunk: int) -> Iterator[list[str]]:
+        pending = self._tables().pending
+        persons = sorted({p for marker in marker_ids for p in pending.get(marker, ())})
+        for start in range(0, len(persons), chunk):
+            yield persons[start : start + chunk]
 
     def clear_pending(self, marker_ids: Sequence[int]) -> None:
         pending = self._tables().pending

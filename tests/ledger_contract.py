@@ -220,20 +220,47 @@ class LedgerContract:
         self, make_uow: MakeUow
     ) -> None:
         with make_uow() as uow:
-            assert uow.events.pending() == {}
+            assert uow.events.pending_markers() == []
             first = uow.events.mark_pending(["person-2", "person-1", "person-2"])
             second = uow.events.mark_pending(["person-3"])
             uow.commit()
 
         with make_uow() as uow:
-            # Each person once, in order; markers by id, oldest first.
-            assert uow.events.pending() == {first: ["person-1", "person-2"], second: ["person-3"]}
+            # Markers by id, oldest first; their persons each once, in order, in chunks.
+            assert uow.events.pending_markers() == [first, second]
+            assert list(uow.events.pending_persons([first, second], 2)) == [
+                ["person-1", "person-2"],
+                ["person-3"],
+            ]
+            assert list(uow.events.pending_persons([second], 2)) == [["person-3"]]
             uow.events.clear_pending([first, first + second + 1])
             uow.commit()
 
         with make_uow() as uow:
-            assert uow.events.pending() == {second: ["person-3"]}
+            assert uow.events.pending_markers() == [second]
+            assert list(uow.events.pending_persons([first], 2)) == []
             uow.events.clear_pending([])
+
+    def test_the_persons_of_many_markers_come_once_each_in_code_point_order(
+        self, make_uow: MakeUow
+    ) -> None:
+        # A file's batches: many markers naming overlapping persons, read a chunk at a time
+        # while the same unit of work writes (queue_pending queues jobs as it reads).
+        persons = [f"person-{n:03d}" for n in range(250)] + ["Zed", "zed", "éa", "ｱ"]
+        with make_uow() as uow:
+            markers = [
+                uow.events.mark_pending(persons[start : start + 40])
+                for start in range(0, len(persons), 20)
+            ]
+            uow.commit()
+        with make_uow() as uow:
+            chunks = []
+            for chunk in uow.events.pending_persons(markers, 7):
+                chunks.append(chunk)
+                uow.events.mark_pending(chunk[:1])
+            uow.commit()
+        assert [len(chunk) for chunk in chunks[:-1]] == [7] * (len(chunks) - 1)
+        assert [person for chunk in chunks for person in chunk] == sorted(persons)
 
     def test_a_marker_rolled_back_with_its_events_was_never_there(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
@@ -241,7 +268,7 @@ class LedgerContract:
             uow.events.mark_pending(["person-1"])
 
         with make_uow() as uow:
-            assert uow.events.pending() == {}
+            assert uow.events.pending_markers() == []
             assert uow.events.for_persons(["person-1"]) == {"person-1": []}
 
     # --- grant instructions -------------------------------------------------------------

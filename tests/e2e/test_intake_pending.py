@@ -38,6 +38,7 @@ from mynapoint.db.engine import create_engine_for, sqlite_url
 from mynapoint.db.tables import grant_instructions, pending_evaluations, spending_events
 from mynapoint.domain.calendar import JST
 from mynapoint.ingest.event_rows import CSV_HEADER
+from mynapoint.services import ledger
 from mynapoint.services.clock import FixedClock
 from mynapoint.services.ledger import EVALUATION_CHUNK, Workers, evaluate_pending
 
@@ -237,6 +238,36 @@ def test_worker_processes_evaluate_what_was_left_pending(fresh_database, tmp_pat
     chunks_run_by = log.read_text(encoding="utf-8").split()
     assert len(chunks_run_by) == -(-PERSONS // 7)
     assert str(os.getpid()) not in chunks_run_by
+    assert counts(killed)[1] == 0
+    assert read_ledger(killed) == expected
+
+
+def test_persons_read_and_judged_a_few_at_a_time_get_the_ledger_of_one_read(
+    fresh_database, tmp_path, monkeypatch
+):
+    """reevaluate reads and judges a chunk's persons REEVALUATE_BATCH at a time (memory,
+    issue 14 item 4), in the chunk's one transaction: the ledger is the one a single read
+    of the whole chunk gives."""
+    file = tmp_path / "events.csv"
+    write_events(file, range(PERSONS), seed=5)
+    clean = fresh_database()
+    ingest(clean, file, tmp_path)
+    expected = read_ledger(clean)
+    assert expected
+
+    killed = fresh_database()
+    kill_between_phases(killed, file, tmp_path)
+    monkeypatch.setattr(ledger, "REEVALUATE_BATCH", 3)
+    platform = build_platform(
+        Settings(database_url=killed, var_dir=tmp_path), clock=FixedClock(NOW)
+    )
+    try:
+        evaluated = evaluate_pending(
+            platform.unit_of_work, platform.rules, platform.catalog, NOW, chunk=16
+        )
+    finally:
+        platform.engine.dispose()
+    assert evaluated == PERSONS
     assert counts(killed)[1] == 0
     assert read_ledger(killed) == expected
 

@@ -26,7 +26,7 @@ def test_every_pending_person_is_queued_once_in_chunks_and_the_markers_stay():
     assert tickets == ["1", "2", "3"]
     with uow:
         # Cleared only once the evaluations are over: a person stays pending until evaluated.
-        assert sorted(uow.events.pending()) == [first, second]
+        assert uow.events.pending_markers() == [first, second]
 
 
 def test_nothing_pending_queues_nothing():

@@ -424,12 +424,12 @@ def recover(
         log.warning("resuming upload %s, whose runner stopped at line %d", job.job_id, job.lines)
         run_job(platform, replace(job, owner=owner), stop)
     with uow:
-        pending = set(uow.events.pending())
+        pending = set(uow.events.pending_markers())
     if pending and (seen_pending is None or pending & seen_pending):
         evaluate_pending(platform.unit_of_work, platform.rules, platform.catalog, now)
     _clean_uploads(platform)
     with uow:
-        return set(uow.events.pending())
+        return set(uow.events.pending_markers())
 
 
 def _clean_uploads(platform: Platform) -> None:

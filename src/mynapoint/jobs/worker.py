@@ -60,7 +60,7 @@ def _pending(platform: Platform) -> tuple[set[int], bool]:
     """The pending markers, and whether an upload is live (queued or running)."""
     uow = platform.unit_of_work()
     with uow.reading():
-        return set(uow.events.pending()), bool(uow.jobs.live())
+        return set(uow.events.pending_markers()), bool(uow.jobs.live())
 
 
 async def sweep(app: App, platform: Platform, seen: set[int]) -> set[int]:

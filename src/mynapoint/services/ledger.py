@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import repeat
+from itertools import islice, repeat
 
 from mynapoint.domain.applications import ApplicationRequest
 from mynapoint.domain.calendar import jst_date
@@ -38,6 +38,10 @@ from mynapoint.services.ports import UnitOfWork
 
 # Persons re-evaluated in one transaction by evaluate_pending.
 EVALUATION_CHUNK = 2_000
+# Persons whose histories reevaluate reads and judges at once, within its transaction.
+REEVALUATE_BATCH = 250
+# Evaluation jobs queued by one statement (queue_pending): 100,000 persons.
+QUEUED_TOGETHER = 50
 
 
 def month_of(day: date) -> str:
@@ -208,24 +212,36 @@ def reevaluate(
         return []
     if not locked:
         uow.persons.lock(ordered)
-    snapshots = uow.persons.get_many(ordered)
-    applications = uow.applications.for_persons(ordered)
-    events = uow.events.for_persons(ordered)
-    lines = uow.grants.lines_for_persons(ordered)
     closed = uow.settlements.closed_months()
-    histories = [
-        History(
-            snapshot, applications.get(person, []), events.get(person, []), lines.get(person, [])
-        )
-        for person in ordered
-        if (snapshot := snapshots.get(person)) is not None
-    ]
-    judgement = judge(histories, rules, catalog, now, closed)
-    if judgement.reasons:
-        uow.events.set_reasons(judgement.reasons)
-    if judgement.instructions:
-        uow.grants.add_many(judgement.instructions)
-    return judgement.instructions
+    written: list[GrantInstruction] = []
+    # Histories are read and judged REEVALUATE_BATCH persons at a time: a chunk of 2,000
+    # persons with 60 events each held ~190 MB more than batches of 250, for the same CPU
+    # (issue 14, item 4; bench/RESULTS.md `make bench-scale` memory).
+    for start in range(0, len(ordered), REEVALUATE_BATCH):
+        batch = ordered[start : start + REEVALUATE_BATCH]
+        snapshots = uow.persons.get_many(batch)
+        applications = uow.applications.for_persons(batch)
+        events = uow.events.for_persons(batch)
+        lines = uow.grants.lines_for_persons(batch)
+        histories = [
+            History(
+                snapshot,
+                applications.get(person, []),
+                events.get(person, []),
+                lines.get(person, []),
+            )
+            for person in batch
+            if (snapshot := snapshots.get(person)) is not None
+        ]
+        del snapshots, applications, events, lines
+        judgement = judge(histories, rules, catalog, now, closed)
+        del histories
+        if judgement.reasons:
+            uow.events.set_reasons(judgement.reasons)
+        if judgement.instructions:
+            uow.grants.add_many(judgement.instructions)
+        written.extend(judgement.instructions)
+    return written
 
 
 @dataclass(frozen=True)
@@ -257,9 +273,8 @@ def evaluate_pending(
     """
     reader = new_uow()
     with reader:
-        markers = reader.events.pending()
-    persons = sorted({person for marked in markers.values() for person in marked})
-    chunks = [persons[start : start + chunk] for start in range(0, len(persons), chunk)]
+        markers = reader.events.pending_markers()
+        chunks = list(reader.events.pending_persons(markers, chunk))
     if processes is not None and len(chunks) > 1:
         arguments = (repeat(processes.new_uow), repeat(rules), repeat(catalog), repeat(now))
         for _ in processes.pool.map(evaluate_chunk, *arguments, chunks):
@@ -269,9 +284,9 @@ def evaluate_pending(
             evaluate_chunk(new_uow, rules, catalog, now, part)
     if markers:
         with reader:
-            reader.events.clear_pending(list(markers))
+            reader.events.clear_pending(markers)
             reader.commit()
-    return len(persons)
+    return sum(map(len, chunks))
 
 
 def evaluate_chunk(
@@ -294,12 +309,14 @@ def queue_pending(uow: UnitOfWork, chunk: int = EVALUATION_CHUNK) -> tuple[list[
     evaluation job per `chunk` pending persons and returns the markers read and the jobs'
     tickets: the markers are to be cleared once those jobs are over (the queue's end job),
     so a person stays pending until evaluated, whatever stops on the way."""
-    markers = uow.events.pending()
-    persons = sorted({person for marked in markers.values() for person in marked})
-    tickets = uow.queue.enqueue_evaluations(
-        [persons[start : start + chunk] for start in range(0, len(persons), chunk)]
-    )
-    return list(markers), tickets
+    markers = uow.events.pending_markers()
+    tickets: list[str] = []
+    # Queued QUEUED_TOGETHER chunks at a time, as the database hands them out: however many
+    # persons are pending, this process holds a few chunks of them (issue 14, item 4).
+    chunks = uow.events.pending_persons(markers, chunk)
+    while group := list(islice(chunks, QUEUED_TOGETHER)):
+        tickets.extend(uow.queue.enqueue_evaluations(group))
+    return markers, tickets
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ work rolls back unless `commit()` runs inside its `with` block.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -220,9 +220,14 @@ class EventRepository(Protocol):
         """
         ...
 
-    def pending(self) -> dict[int, list[str]]:
-        """Every marker not yet cleared, oldest first: its persons (each once, in order) by
-        marker id."""
+    def pending_markers(self) -> list[int]:
+        """The ids of the markers not yet cleared, oldest first."""
+        ...
+
+    def pending_persons(self, marker_ids: Sequence[int], chunk: int) -> Iterator[list[str]]:
+        """The distinct persons the markers name, in code point order, `chunk` at a time
+        (the last chunk shorter), read as the caller goes on: only a chunk is held at once.
+        Iterate within the unit of work that asked."""
         ...
 
     def clear_pending(self, marker_ids: Sequence[int]) -> None:

@@ -21,7 +21,7 @@ from mynapoint.domain.ledger import StoredEvent
 from mynapoint.domain.measures import EventKind, IgnoreReason
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Connection
@@ -40,6 +40,17 @@ _COLUMNS = (
     "received_at",
     "reason",
 )  # what `_values` writes and `_event` reads, in this order
+# The distinct persons of some pending markers, in code point order (chunks of them are
+# evaluated side by side: they share no person).
+_PENDING_PERSONS_PG = text(
+    'SELECT DISTINCT person COLLATE "C" FROM pending_evaluations, '
+    "jsonb_array_elements_text(CAST(persons AS jsonb)) AS person "
+    "WHERE marker_id = ANY(:ids) ORDER BY 1"
+)
+_PENDING_PERSONS_SQLITE = text(
+    "SELECT DISTINCT person.value FROM pending_evaluations, json_each(persons) AS person "
+    "WHERE marker_id IN (SELECT value FROM json_each(:ids)) ORDER BY 1"
+)
 _KINDS = {kind.value: kind for kind in EventKind}
 _REASONS = {reason.value: reason for reason in IgnoreReason}
 
@@ -172,18 +183,30 @@ class SqlEventRepository:
         )
         return int(self._connection().execute(statement).scalar_one())
 
-    def pending(self) -> dict[int, list[str]]:
-        query = select(pending_evaluations.c.marker_id, pending_evaluations.c.persons).order_by(
-            pending_evaluations.c.marker_id
-        )
-        # A person in many markers (a file's batches) is one string, not one per marker: the
-        # markers of a 10,000,000-line file name ~10M persons, ~90 MB a million lines when
-        # each is its own string (issue 14, item 4; bench/RESULTS.md `make bench-scale`).
-        known: dict[str, str] = {}
-        return {
-            marker_id: [known.setdefault(person, person) for person in json.loads(persons)]
-            for marker_id, persons in self._connection().execute(query)
-        }
+    def pending_markers(self) -> list[int]:
+        query = select(pending_evaluations.c.marker_id).order_by(pending_evaluations.c.marker_id)
+        return list(self._connection().execute(query).scalars())
+
+    def pending_persons(self, marker_ids: Sequence[int], chunk: int) -> Iterator[list[str]]:
+        # The database takes the markers' lists apart and keeps each person once: a file's
+        # batches name about as many (marker, person) pairs as it has lines, which read into
+        # this process cost ~90 MB a million lines (issue 14, item 4; bench/RESULTS.md
+        # `make bench-scale`). The persons come through a server-side cursor, `chunk` at a
+        # time, so the caller holds one chunk, whatever the file.
+        connection = self._connection()
+        if not marker_ids:
+            return
+        values: dict[str, object]
+        if is_postgresql(connection):
+            query, values = _PENDING_PERSONS_PG, {"ids": list(marker_ids)}
+        else:
+            query, values = _PENDING_PERSONS_SQLITE, {"ids": json.dumps(list(marker_ids))}
+        result = connection.execute(query, values, execution_options={"yield_per": chunk})
+        try:
+            for rows in result.partitions(chunk):
+                yield [row[0] for row in rows]
+        finally:
+            result.close()
 
     def clear_pending(self, marker_ids: Sequence[int]) -> None:
         connection = self._connection()
