@@ -525,13 +525,32 @@ def mykey_id(seed: int, n: int) -> str:
 
 
 def account_id(service: PaymentService, n: int) -> str:
-    example = service.payment_service_id.example
-    for form in _ACCOUNT_FORMS:
-        candidate = form.format(n=n, prefix=example[:2])
-        if service.payment_service_id.matches(candidate):
-            return candidate
-    msg = f"no generated account id fits {service.code}'s format"
-    raise ValueError(msg)
+    """Generated person n's account id with `service`, in the service's format."""
+    return _ACCOUNT_FORMS[_account_form(service)].format(
+        n=n, prefix=service.payment_service_id.example[:2]
+    )
+
+
+_forms: dict[str, int] = {}
+
+
+def _account_form(service: PaymentService) -> int:
+    found = _forms.get(service.code)
+    if found is None:
+        example = service.payment_service_id.example
+        found = next(
+            (
+                k
+                for k, form in enumerate(_ACCOUNT_FORMS)
+                if service.payment_service_id.matches(form.format(n=0, prefix=example[:2]))
+            ),
+            None,
+        )
+        if found is None:
+            msg = f"no generated account id fits {service.code}'s format"
+            raise ValueError(msg)
+        _forms[service.code] = found
+    return found
 
 
 def person_rows(seed: int, n: int, story: Story, judged: Judged, timeline: Timeline) -> PersonRows:
