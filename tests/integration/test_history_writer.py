@@ -33,6 +33,7 @@ from mynapoint.demo import (
 )
 from mynapoint.domain.calendar import JST
 from mynapoint.history.generate import Timeline, generate
+from mynapoint.history.writer import HistoryClash
 from mynapoint.services.ledger import reevaluate
 from mynapoint.services.settlement import statements
 
@@ -126,3 +127,11 @@ def test_make_run_s_seeding_loads_the_history_once(platform: Platform) -> None:
     object.__setattr__(platform, "settings", larger)
     assert seed_generated_history(platform).written == 20
     assert _count(platform, platform_persons) == demo_persons + SIZE + 20
+
+
+def test_another_seed_on_the_same_database_is_refused_clearly(platform: Platform) -> None:
+    seed_generated_history(platform)
+    other = platform.settings.model_copy(update={"demo_history_seed": 12})
+    object.__setattr__(platform, "settings", other)
+    with pytest.raises(HistoryClash, match="another generated history"):
+        seed_generated_history(platform)

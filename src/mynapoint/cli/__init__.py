@@ -181,7 +181,10 @@ def serve_command(
         ]
         operator, key, accounts = seed_demo_operator(platform)
         history = seed_demo_history(platform, cards)
-        generated = seed_generated_history(platform)
+        try:
+            generated = seed_generated_history(platform)
+        except MynapointError as exc:
+            raise _fail(f"cannot load the demo history: {exc.message}", EXIT_USAGE) from None
         demo_lines += [
             f"  demo {operator} accounts ({settings.var_dir / DEMO_OPERATOR_FILE}):",
             *(

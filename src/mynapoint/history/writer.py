@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from mynapoint.db.tables import (
     account_links,
@@ -29,6 +30,7 @@ from mynapoint.db.tables import (
     platform_persons,
     spending_events,
 )
+from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.mykey import RESERVATION_SHARDS
 from mynapoint.history.generate import PersonRows, Timeline, generate, ids
 
@@ -38,6 +40,12 @@ if TYPE_CHECKING:
     from mynapoint.bootstrap import Platform
 
 CHUNK = 500  # persons a transaction
+
+
+class HistoryClash(MynapointError):
+    code = "history_clash"
+
+
 _TABLES: dict[str, Table] = {
     "platform_persons": platform_persons,
     "mykeys": mykeys,
@@ -131,13 +139,20 @@ def _write(
             "card_applied_online": facts["card_applied_online"],
             "died_on": facts["died_on"], "adult_ward": facts["adult_ward"],
         })  # fmt: skip
-    with platform.engine.begin() as connection:
-        connection.execute(cardholders.insert(), holders)
-        for table, rows in by_table.items():
-            if rows:
-                connection.execute(_TABLES[table].insert(), rows)
-                counts[table] += len(rows)
-        _count_reservations(connection, len(batch))
+    try:
+        with platform.engine.begin() as connection:
+            connection.execute(cardholders.insert(), holders)
+            for table, rows in by_table.items():
+                if rows:
+                    connection.execute(_TABLES[table].insert(), rows)
+                    counts[table] += len(rows)
+            _count_reservations(connection, len(batch))
+    except IntegrityError:
+        raise HistoryClash(
+            "the database holds rows of another generated history (another "
+            "MYNAPOINT_DEMO_HISTORY_SEED?) whose ids meet this one's: start from a fresh "
+            "database (delete var/ for the demo's SQLite file)"
+        ) from None
     return len(batch)
 
 
