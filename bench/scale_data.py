@@ -24,8 +24,8 @@ at 2021-10-15:
   would have computed, and re-evaluating a person writes nothing (checked by `verify`); the
   events' ignore reasons come from the same judgement;
 - instructions due by 2021-10-15 were pulled and acknowledged by their operator on their
-  grant day; the later ones are pending; settlement months to 2021-08 are closed
-  (`settlement_months`), September and October open;
+  grant day; the later ones are pending; settlement months to 2021-07 are closed
+  (`settlement_months`; `bench/scale.py` closes August), September and October open;
 - a session (`citizen_sessions`, the SHA-256 of the token as the platform keeps it, valid
   for 30 days from platform time) for SESSIONS persons spread evenly over n, whose tokens
   `token(n)` recomputes.
@@ -53,7 +53,7 @@ import tempfile
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -336,7 +336,9 @@ _worker: dict[str, Any] = {}
 
 
 def timeline(catalog: Catalog | None = None) -> Timeline:
-    return Timeline(load_campaigns(), catalog or load_catalog(), NOW)
+    """The shape's timeline at NOW, months closed on the 20th of the month after next: at
+    2021-10-15 July is the last closed month, so `bench/scale.py` closes August itself."""
+    return Timeline(load_campaigns(), catalog or load_catalog(), NOW, replace(SHAPE, close_day=20))
 
 
 def _start_worker(address: str) -> None:
