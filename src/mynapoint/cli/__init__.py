@@ -201,8 +201,9 @@ def serve_command(
                 f"  demo history: {generated.persons:,} generated persons "
                 f"(MYNAPOINT_DEMO_HISTORY_PERSONS, seed {settings.demo_history_seed}), "
                 f"{generated.written:,} written now in {generated.seconds:.1f} s; "
-                f"settlement months closed: {', '.join(generated.closed_months[-1:]) or 'none'}"
-                " and before"
+                f"settlement months closed up to {generated.closed_months[-1]}"
+                if generated.closed_months
+                else "  demo history: none (MYNAPOINT_DEMO_HISTORY_PERSONS=0)"
             ),
             "  apply for phase 1 with the student's account:",
             (

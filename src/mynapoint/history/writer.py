@@ -85,6 +85,8 @@ def existing(platform: Platform, seed: int, persons: int) -> set[str]:
 def load_history(platform: Platform, seed: int, persons: int) -> Loaded:
     """Write the history of `seed` with `persons` persons at platform now (module docs)."""
     began = time.perf_counter()
+    if persons == 0:
+        return Loaded(persons=0, written=0, rows={}, closed_months=(), seconds=0.0)
     timeline = Timeline(platform.rules, platform.catalog, platform.clock.now())
     closures = timeline.closures()
     uow = platform.unit_of_work()
