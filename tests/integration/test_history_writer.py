@@ -135,3 +135,14 @@ def test_another_seed_on_the_same_database_is_refused_clearly(platform: Platform
     object.__setattr__(platform, "settings", other)
     with pytest.raises(HistoryClash, match="another generated history"):
         seed_generated_history(platform)
+
+
+def test_no_persons_is_no_history_at_all(platform: Platform) -> None:
+    none = platform.settings.model_copy(update={"demo_history_persons": 0})
+    object.__setattr__(platform, "settings", none)
+    loaded = seed_generated_history(platform)
+    assert (loaded.written, loaded.closed_months) == (0, ())
+    assert _count(platform, platform_persons) == 0
+    uow = platform.unit_of_work()
+    with uow:
+        assert uow.settlements.closed_months() == set()

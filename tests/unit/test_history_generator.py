@@ -229,3 +229,13 @@ def test_re_evaluating_the_generated_persons_changes_nothing(
         by_person[line["person"]] += line["points"]
     assert max(by_person.values()) == 5000
     assert min(by_person.values()) >= 0
+
+
+def test_there_is_no_history_before_the_program(rules: CampaignRules, catalog: Catalog) -> None:
+    with pytest.raises(ValueError, match="before the program opened"):
+        Timeline(rules, catalog, datetime(2020, 6, 30, 10, 0, tzinfo=JST))
+    # Two days in: MyKey IDs, applications, no spending yet (it opens 2020-09-01).
+    early = Timeline(rules, catalog, datetime(2020, 7, 3, 10, 0, tzinfo=JST))
+    persons = list(generate(SEED, 50, early))
+    assert all(p.rows["mykeys"] for p in persons)
+    assert not any(p.rows["spending_events"] for p in persons)

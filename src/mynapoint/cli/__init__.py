@@ -203,7 +203,8 @@ def serve_command(
                 f"{generated.written:,} written now in {generated.seconds:.1f} s; "
                 f"settlement months closed up to {generated.closed_months[-1]}"
                 if generated.closed_months
-                else "  demo history: none (MYNAPOINT_DEMO_HISTORY_PERSONS=0)"
+                else "  demo history: none (MYNAPOINT_DEMO_HISTORY_PERSONS=0, or platform time "
+                "before the program)"
             ),
             "  apply for phase 1 with the student's account:",
             (

@@ -81,6 +81,9 @@ class Timeline:
     def __post_init__(self) -> None:
         rule = self.rules.rule(MEASURE)
         self.opens = rule.applications_open
+        if self.now <= self.opens:
+            msg = f"no history before the program opened ({self.opens.isoformat()})"
+            raise ValueError(msg)
         today = jst_date(self.now)
         terms = rule.terms_at(self.now, today)
         if rule.spending_opens is None or terms is None or terms.spending is None:

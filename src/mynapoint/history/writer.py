@@ -85,9 +85,13 @@ def existing(platform: Platform, seed: int, persons: int) -> set[str]:
 def load_history(platform: Platform, seed: int, persons: int) -> Loaded:
     """Write the history of `seed` with `persons` persons at platform now (module docs)."""
     began = time.perf_counter()
+    nothing = Loaded(persons=0, written=0, rows={}, closed_months=(), seconds=0.0)
     if persons == 0:
-        return Loaded(persons=0, written=0, rows={}, closed_months=(), seconds=0.0)
-    timeline = Timeline(platform.rules, platform.catalog, platform.clock.now())
+        return nothing
+    try:
+        timeline = Timeline(platform.rules, platform.catalog, platform.clock.now())
+    except ValueError:
+        return nothing  # platform time before the program: nothing had happened yet
     closures = timeline.closures()
     uow = platform.unit_of_work()
     with uow:
