@@ -53,6 +53,10 @@ def test_every_table_is_filled(persons: list[PersonRows]) -> None:
     counts = {table: len(_all(persons, table)) for table in persons[0].rows}
     assert counts["platform_persons"] == counts["mykeys"] == 1500
     assert 0.85 * 1500 < counts["applications"] < 1500
+    for person in persons:
+        (mykey,) = person.rows["mykeys"]
+        for application in person.rows["applications"]:
+            assert mykey["created_at"] < application["applied_at"] < NOW
     assert counts["spending_events"] > 2 * counts["applications"]
     assert counts["grant_instructions"] > counts["applications"]
     assert counts["grant_lines"] >= counts["grant_instructions"]

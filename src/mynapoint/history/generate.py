@@ -261,13 +261,11 @@ def _application(rng: random.Random, timeline: Timeline, story: Story) -> DrawnA
         later = rng.expovariate(1 / (shape.apply_later_mean_days * 86_400))
         applied_at = story.mykey_at + timedelta(seconds=int(later))
     service = timeline.service(rng)
-    counts = (
-        EventKind.CHARGE
-        if service.counts is Counts.PICK and rng.random() < 0.7
-        else EventKind.PURCHASE
-        if service.counts is Counts.PICK
-        else EventKind(service.counts.value)
-    )
+    if service.counts is Counts.PICK:
+        pick_charge = rng.random() < shape.pick_charge_share
+        counts = EventKind.CHARGE if pick_charge else EventKind.PURCHASE
+    else:
+        counts = EventKind(service.counts.value)
     channel = Channel.APP if Channel.APP in service.channels else Channel.ONLINE
     corner = None
     day = jst_date(applied_at)
@@ -277,14 +275,18 @@ def _application(rng: random.Random, timeline: Timeline, story: Story) -> DrawnA
         and shape.counter_from <= day <= shape.counter_until
         and rng.random() < shape.counter_share
     ):
-        # At the counter on a weekday between 08:45 and 17:15 (holidays left aside).
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        applied_at = datetime.combine(day, time(8, 45), JST) + timedelta(
-            minutes=rng.randrange(8 * 60 + 30)
-        )
+        # At the counter on a weekday between 08:45 and 17:15 (holidays left aside), after
+        # the MyKey ID.
+        minutes = rng.randrange(8 * 60 + 30)
+        applied_at = datetime.combine(day, time(8, 45), JST) + timedelta(minutes=minutes)
+        while applied_at.weekday() >= 5 or applied_at <= story.mykey_at:
+            applied_at += timedelta(days=1)
         channel, corner = Channel.SUPPORT_CORNER, story.municipality.corner
-    elif channel is Channel.APP and Channel.ONLINE in service.channels and rng.random() < 0.3:
+    elif (
+        channel is Channel.APP
+        and Channel.ONLINE in service.channels
+        and rng.random() < shape.web_share
+    ):
         channel = Channel.ONLINE
     if applied_at >= timeline.now or (story.died_on and jst_date(applied_at) >= story.died_on):
         return None

@@ -94,6 +94,10 @@ class Shape:
     # exponential number of days later with this mean.
     apply_same_day_share: float = 0.6
     apply_later_mean_days: float = 25.0
+    # A service that lets the person pick what counts: charges for this share, else purchases.
+    pick_charge_share: float = 0.7
+    # A service with an app: applications on the web (instead of in the app) for this share.
+    web_share: float = 0.3
     # Applications made at a support corner of the demo city: this share of its residents,
     # when the corners are open (their `period`, weekdays, 08:45-17:15) and the service
     # takes applications there; the rest in the app or on the web.
