@@ -63,9 +63,10 @@ from scale_data import (
     EVENTS_FROM,
     EVENTS_UNTIL,
     NOW,
-    SERVICES,
-    account_id,
+    account_of,
+    charging_persons,
     generate,
+    pick_person,
     print_figures,
     session_persons,
     token,
@@ -225,21 +226,24 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def write_events(path: Path, persons: int, count: int, tag: str, seed: int) -> None:
-    """`count` new PayPay charges for random existing PayPay persons (n % 3 == 0), in time
-    order over 2021-05-02 … 2021-09-30, streamed to `path` (nothing held in memory)."""
+    """`count` new PayPay charges for random existing PayPay persons who count charges
+    (scale_data.charging_persons), in time order over 2021-05-02 … 2021-09-30, streamed to
+    `path` (nothing held in memory)."""
     rng = random.Random(seed)
-    service = SERVICES[0][0]
-    paypay_persons = (persons + len(SERVICES) - 1) // len(SERVICES)
+    service = OPERATOR
+    firsts = charging_persons(persons, service)
+    accounts: dict[int, str] = {}
     start = EVENTS_FROM.timestamp()
     span = (EVENTS_UNTIL - EVENTS_FROM).total_seconds() - 1
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(HEADER)
         batch: list[str] = []
         for i in range(count):
-            n = rng.randrange(paypay_persons) * len(SERVICES)
+            n = pick_person(rng, firsts, persons)
             at = datetime.fromtimestamp(int(start + span * i / count), JST).isoformat()
+            account = accounts.get(n) or accounts.setdefault(n, account_of(n, service))
             batch.append(
-                f"b{tag}-{i:08d},{service},{account_id(n)},charge,{rng.randint(100, 9_000)},{at},\n"
+                f"b{tag}-{i:08d},{service},{account},charge,{rng.randint(100, 9_000)},{at},\n"
             )
             if len(batch) == 10_000:
                 out.writelines(batch)

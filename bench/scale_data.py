@@ -1,25 +1,31 @@
 """The data of `make bench-scale`: N persons as the platform would hold them, written by COPY.
 
 For every person (numbered n = 0 … N-1; everything is derived from SEED and n, so a size
-is the same data on every run):
+is the same data on every run), a history drawn from the generator the demo shares
+(`mynapoint.history`, its `Shape`: docs in src/mynapoint/history/shape.py) with platform now
+at 2021-10-15:
 
 - `platform_persons`: the platform's copy of the card authority's facts (anchor: 32 hex
-  digits, like the authority's random ones);
-- a MyKey ID (`mykeys`; the reservation shards count them);
-- one registered payment account (`payment_accounts`, the security code kept as the
-  platform's own keyed hash, one code per service) of one of three services of three
-  operators (PayPay, WAON of AEON Retail, nanaco of Seven Card Service, by n % 3), linked
-  (`account_links`) by an active phase-1 application counting charges (`applications`);
-- 2 to 4 events (3 on average) in time order from 2021-05-02 to 2021-09-30 JST: charges of
-  100-9,000 yen, 5 % of persons with a refund of their first charge as their last event
-  (`spending_events`, content hashes as intake computes them, received an hour later);
+  digits, like the authority's random ones; a few persons died);
+- a MyKey ID (`mykeys`; the reservation shards count them), made from 2020-07-01 with the
+  opening rush and the bumps after the extensions' announcements;
+- for most persons, one registered payment account (`payment_accounts`, the security code
+  kept as the platform's own keyed hash, one code per service) of one of the twelve phase-1
+  services in the shape's shares, linked (`account_links`) by an active phase-1 application
+  (`applications`; app, web or a Fukuoka support corner);
+- 1 to 6 events (about 2.7 a person in all) from 2020-09-01 to 2021-10-15 JST with the
+  weekly rhythm and month-end peaks, charges or purchases as the application counts, 5 % of
+  them ending with a refund of an earlier one (`spending_events`, content hashes as intake
+  computes them, received the next night);
 - the grant instructions and lines those events earn, computed by the platform's own
   comparison (`services.ledger.judge`, which runs the points engine `domain.points.evaluate`)
-  once per person, at the day after its last event: so the stored state is exactly what
-  the platform would have computed, and re-evaluating a person writes nothing (checked by
-  `verify`); the events' ignore reasons come from the same judgement;
-- instructions dated before 2021-09-01 were pulled and acknowledged by their operator the
-  day after their grant day; the later ones are pending;
+  as the platform saw the person's history grow (an evaluation an hour after each event
+  arrived, with the months closed by then): so the stored state is exactly what the platform
+  would have computed, and re-evaluating a person writes nothing (checked by `verify`); the
+  events' ignore reasons come from the same judgement;
+- instructions due by 2021-10-15 were pulled and acknowledged by their operator on their
+  grant day; the later ones are pending; settlement months to 2021-07 are closed
+  (`settlement_months`; `bench/scale.py` closes August), September and October open;
 - a session (`citizen_sessions`, the SHA-256 of the token as the platform keeps it, valid
   for 30 days from platform time) for SESSIONS persons spread evenly over n, whose tokens
   `token(n)` recomputes.
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -46,8 +53,8 @@ import tempfile
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -58,37 +65,24 @@ from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.engine import parse_database_url
 from mynapoint.domain.calendar import JST
-from mynapoint.domain.ledger import PersonSnapshot, StoredApplication, StoredEvent
-from mynapoint.domain.measures import Channel, EventKind, Measure
 from mynapoint.domain.mykey import MYKEY_ALPHABET, MYKEY_LENGTH, RESERVATION_SHARDS
+from mynapoint.history.generate import Judged, Story, Timeline, account_id, draw, judge_story
+from mynapoint.history.shape import SHAPE
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.auth import token_hash
-from mynapoint.services.intake import EventRow
-from mynapoint.services.ledger import History, grant_id_prefix, judge, reevaluate
+from mynapoint.services.ledger import History, judge, reevaluate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-    from mynapoint.domain.campaigns import CampaignRules
     from mynapoint.domain.services import Catalog
 
 SEED: Final = 20211015
-# Platform time of the benchmark: after phase 1's spending (to 2021-09-30).
+# Platform time of the benchmark: phase 1's spending extended to 2021-12-31.
 NOW: Final = datetime(2021, 10, 15, 10, 0, tzinfo=JST)
-EVENTS_FROM: Final = datetime(2021, 5, 2, 0, 0, tzinfo=JST)
-EVENTS_UNTIL: Final = datetime(2021, 10, 1, 0, 0, tzinfo=JST)  # exclusive
-APPLIED_AT: Final = datetime(2021, 5, 1, 10, 0, tzinfo=JST)
-# Instructions dated before this day were pulled and acknowledged the day after.
-PULLED_BEFORE: Final = date(2021, 9, 1)
-# (service, operator, security code): one code per service, hashed once.
-SERVICES: Final = (
-    ("paypay", "paypay", "1234"),
-    ("waon", "aeon_retail", "A1b2C3d4"),
-    ("nanaco", "seven_card_service", "1234567"),
-)
-ACCOUNTS_FROM: Final = 3_000_000_000_000_000
-HOLDER_NAME: Final = "ヤマダ タロウ"
-REFUND_SHARE: Final = 0.05
+# The phase-1 services the shape draws from (each account's security code is its service's
+# example code: one code per service, hashed once).
+SERVICES: Final = tuple(code for code, _ in SHAPE.services)
 SESSIONS: Final = 100_000
 SESSION_DAYS: Final = 30
 CHUNK: Final = 10_000
@@ -147,14 +141,6 @@ def person_id(n: int) -> str:
     return hashlib.blake2b(f"{SEED}:person:{n}".encode(), digest_size=16).hexdigest()
 
 
-def service_of(n: int) -> tuple[str, str, str]:
-    return SERVICES[n % len(SERVICES)]
-
-
-def account_id(n: int) -> str:
-    return f"{ACCOUNTS_FROM + n:016d}"
-
-
 def mykey_id(n: int) -> str:
     value = (n * MYKEY_STEP + 7) % len(MYKEY_ALPHABET) ** MYKEY_LENGTH
     digits = []
@@ -190,162 +176,90 @@ class Chunk:
     code_hashes: dict[str, str]  # service -> the security code's stored hash
 
 
-# A person's history is one of TEMPLATES shapes (the service, the application's time, the
-# events' kinds, amounts and times, the card facts), each judged once per process by the
-# platform's own comparison; a person's rows are the shape's with the person's own ids.
-# The engine sees nothing else of a person (ids are only keys to it), so each person's rows
-# are exactly what judging that person would give (`verify` re-evaluates a sample).
+# A person's history is one of TEMPLATES stories drawn by the generator the demo shares
+# (`mynapoint.history.generate`), each judged once per process by the platform's own
+# comparison; a person's rows are the story's with the person's own ids. The engine sees
+# nothing else of a person (ids are only keys to it), so each person's rows are exactly what
+# judging that person would give (`verify` re-evaluates a sample).
 TEMPLATES: Final = 30_000
 
 
 @dataclass(frozen=True)
-class _Event:
-    suffix: str  # the event_id after s{n:010d}
-    kind: str
-    amount: int
-    occurred_at: datetime
-    received_at: datetime
-    refund_of: str | None  # the refunded event's suffix
-    reason: str | None
-    hashed_tail: str  # kind, amount, instant in UTC: the content hash's middle
-
-
-@dataclass(frozen=True)
-class _Instruction:
-    measure: str
-    points: int
-    grant_on: date
-    created_at: datetime
-    acknowledged_at: datetime | None
-    settlement_month: str
-    lines: tuple[tuple[str, str, int], ...]  # (event suffix, measure, points)
-
-
-@dataclass(frozen=True)
 class _Template:
-    applied: datetime
-    snapshot: PersonSnapshot
-    events: tuple[_Event, ...]
-    evaluated_at: datetime
-    instructions: tuple[_Instruction, ...]
+    story: Story
+    judged: Judged
+    # (suffix, kind, amount, occurred, received, refund_of suffix, reason, hashed tail)
+    events: tuple[tuple[str, str, int, datetime, datetime, str | None, str | None, str], ...]
 
 
 def template_of(n: int) -> int:
-    """Person n's shape: of its service (n % 3), one of TEMPLATES / 3 spread over n."""
-    return (n * MYKEY_STEP) % (TEMPLATES // len(SERVICES)) * len(SERVICES) + n % len(SERVICES)
+    """Person n's story: one of TEMPLATES spread over n."""
+    return (n * MYKEY_STEP) % TEMPLATES
 
 
-def _make_template(t: int, rules: CampaignRules, catalog: Catalog) -> _Template:
-    rng = random.Random(f"{SEED}:template:{t}")
-    service, operator, _ = SERVICES[t % len(SERVICES)]
-    person, account = "p", "a"
-    applied = APPLIED_AT + timedelta(seconds=rng.randrange(86_400))
-    snapshot = PersonSnapshot(
-        person=person,
-        birth_date=date(1950, 1, 1) + timedelta(days=rng.randrange(20_000)),
-        card_applied_on=date(2020, 6, 1),
-        card_applied_online=rng.random() < 0.5,
-        died_on=None,
-        adult_ward=False,
-        certificate_issued_at=datetime(2021, 4, 1, 10, 0, tzinfo=JST),
-    )
-    application = StoredApplication(
-        application_id="app",
-        person=person,
-        measure=Measure.PHASE1,
-        service_code=service,
-        payment_service_id=account,
-        counts=EventKind.CHARGE,
-        channel=Channel.ONLINE,
-        applied_at=applied,
-    )
-    span = int((EVENTS_UNTIL - EVENTS_FROM).total_seconds())
-    start = int(EVENTS_FROM.timestamp())
-    count = rng.randint(2, 4)
-    instants = sorted(start + rng.randrange(span) for _ in range(count))
-    rows: list[EventRow] = []
-    for j, at in enumerate(instants):
-        occurred = datetime.fromtimestamp(at, JST)
-        if j == count - 1 and j > 0 and rng.random() < REFUND_SHARE:
-            first = rows[0]
-            amount = first.amount if rng.random() < 0.5 else rng.randint(1, first.amount)
-            rows.append(EventRow("r", service, account, EventKind.REFUND, amount, occurred,
-                                 first.event_id))  # fmt: skip
-        else:
-            rows.append(EventRow(f"c{j}", service, account, EventKind.CHARGE,
-                                 rng.randint(100, 9_000), occurred))  # fmt: skip
-    events = [
-        StoredEvent(
-            operator_code=operator,
-            event_id=row.event_id,
-            service_code=service,
-            payment_service_id=account,
-            person=person,
-            kind=row.kind,
-            amount=row.amount,
-            occurred_at=row.occurred_at,
-            refund_of=row.refund_of,
-            content_hash="",
-            received_at=row.occurred_at + timedelta(hours=1),
-        )
-        for row in rows
-    ]
-    # The platform evaluated the person the day after their last event arrived.
-    evaluated_at = events[-1].received_at + timedelta(days=1)
-    judgement = judge(
-        [History(snapshot, [application], events, [])], rules, catalog, evaluated_at, set()
-    )
-    reasons = {event_id: reason for _, event_id, reason in judgement.reasons}
-    prefix = f"event:{operator}:"
+# New charges for `make bench-scale`'s event files go to persons who applied with PayPay for
+# charges before EVENTS_FROM and are alive: every charge of theirs in the window counts.
+EVENTS_FROM: Final = datetime(2021, 5, 2, 0, 0, tzinfo=JST)
+EVENTS_UNTIL: Final = datetime(2021, 10, 1, 0, 0, tzinfo=JST)  # exclusive
+_FIRST_OF_TEMPLATE: Final = pow(MYKEY_STEP, -1, TEMPLATES)  # n = t * this % TEMPLATES
+
+
+def charging_persons(persons: int, service: str = "paypay") -> list[int]:
+    """The smallest person number of each template whose story charges with `service` from
+    before EVENTS_FROM (person n + k * TEMPLATES has the same story)."""
+    line = timeline()
+    firsts = []
+    for t in range(TEMPLATES):
+        story = draw(random.Random(f"{SEED}:template:{t}"), line)
+        application = story.application
+        if (
+            application is not None
+            and application.service_code == service
+            and application.counts.value == "charge"
+            and application.applied_at < EVENTS_FROM
+            and story.died_on is None
+        ):
+            first = t * _FIRST_OF_TEMPLATE % TEMPLATES
+            if first < persons:
+                firsts.append(first)
+    return sorted(firsts)
+
+
+def pick_person(rng: random.Random, firsts: list[int], persons: int) -> int:
+    """A random person of those `charging_persons` describes."""
+    first = firsts[rng.randrange(len(firsts))]
+    return first + TEMPLATES * rng.randrange((persons - 1 - first) // TEMPLATES + 1)
+
+
+def account_of(n: int, service: str = "paypay") -> str:
+    """Person n's account id with `service` (the one their application links, if theirs)."""
+    return account_id(_catalog().get(service), n)
+
+
+@functools.cache
+def _catalog() -> Catalog:
+    return load_catalog()
+
+
+def _make_template(t: int, timeline: Timeline) -> _Template:
+    story = draw(random.Random(f"{SEED}:template:{t}"), timeline)
+    judged = judge_story(story, timeline)
     return _Template(
-        applied=applied,
-        snapshot=snapshot,
-        events=tuple(
-            _Event(
-                suffix=e.event_id,
-                kind=e.kind.value,
-                amount=e.amount,
-                occurred_at=e.occurred_at,
-                received_at=e.received_at,
-                refund_of=e.refund_of,
-                reason=reasons.get(e.event_id),
-                hashed_tail=f"{e.kind.value}\x1f{e.amount}\x1f"
-                f"{e.occurred_at.astimezone(UTC).isoformat()}\x1f",
-            )
-            for e in events
+        story,
+        judged,
+        tuple(
+            (e.suffix, e.kind.value, e.amount, e.occurred_at, e.received_at, e.refund_of,
+             judged.reasons.get(e.suffix),
+             f"{e.kind.value}\x1f{e.amount}\x1f{e.occurred_at.astimezone(UTC).isoformat()}\x1f")
+            for e in story.events
         ),
-        evaluated_at=evaluated_at,
-        instructions=tuple(
-            _Instruction(
-                measure=i.measure.value,
-                points=i.points,
-                grant_on=i.grant_on,
-                created_at=i.created_at,
-                acknowledged_at=_acknowledged(i.grant_on, i.created_at),
-                settlement_month=i.settlement_month,
-                lines=tuple(
-                    (line.source.removeprefix(prefix), line.measure.value, line.points)
-                    for line in i.lines
-                ),
-            )
-            for i in judgement.instructions
-        ),
-    )
-
-
-def _acknowledged(grant_on: date, created_at: datetime) -> datetime | None:
-    if grant_on >= PULLED_BEFORE:
-        return None
-    pulled = datetime.combine(grant_on + timedelta(days=1), datetime.min.time(), JST)
-    return max(pulled + timedelta(hours=10), created_at + timedelta(hours=1))
+    )  # fmt: skip
 
 
 _templates: dict[int, _Template] = {}
 
 
-def build_chunk(
-    chunk: Chunk, rules: CampaignRules, catalog: Catalog
-) -> dict[str, list[tuple[Any, ...]]]:
+def build_chunk(chunk: Chunk, timeline: Timeline) -> dict[str, list[tuple[Any, ...]]]:
     """The rows of persons chunk.start … chunk.stop-1, by table."""
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     persons_rows, mykeys_rows = rows["platform_persons"], rows["mykeys"]
@@ -353,60 +267,65 @@ def build_chunk(
     applications_rows, events_rows = rows["applications"], rows["spending_events"]
     instructions_rows, lines_rows = rows["grant_instructions"], rows["grant_lines"]
     step = session_step(chunk.persons)
-    phase1, charge, online = Measure.PHASE1.value, EventKind.CHARGE.value, Channel.ONLINE.value
+    catalog = timeline.catalog
+    names = SHAPE.holder_names
     sha256 = hashlib.sha256
     for n in range(chunk.start, chunk.stop):
         t = template_of(n)
         template = _templates.get(t)
         if template is None:
-            template = _templates[t] = _make_template(t, rules, catalog)
+            template = _templates[t] = _make_template(t, timeline)
+        story = template.story
         person = person_id(n)
-        service, operator, _ = SERVICES[n % len(SERVICES)]
-        account = account_id(n)
-        applied = template.applied
-        snapshot = template.snapshot
+        application = story.application
         persons_rows.append(
-            (person, snapshot.birth_date, snapshot.card_applied_on, snapshot.card_applied_online,
-             None, False, snapshot.certificate_issued_at, 1, applied)
+            (person, story.birth_date, story.card_applied_on, story.card_applied_online,
+             story.died_on, False, story.certificate_issued_at, 1, story.mykey_at)
         )  # fmt: skip
-        mykeys_rows.append((mykey_id(n), person, applied - timedelta(minutes=5)))
+        mykeys_rows.append((mykey_id(n), person, story.mykey_at))
+        if n % step == 0 and n // step < SESSIONS:
+            rows["citizen_sessions"].append(
+                (token_hash(token(n)), person, f"scale-{n}", NOW + timedelta(days=SESSION_DAYS))
+            )
+        if application is None:
+            continue
+        service, operator = application.service_code, application.operator_code
+        account = account_id(catalog.get(service), n)
+        applied = application.applied_at
         registered = applied - timedelta(days=1)
         accounts_rows.append(
-            (service, account, operator, HOLDER_NAME, chunk.code_hashes[service], registered,
-             registered)
+            (service, account, operator, names[n % len(names)], chunk.code_hashes[service],
+             registered, registered)
         )  # fmt: skip
         links_rows.append((service, account, person, applied))
         application_id = hashlib.blake2b(f"{SEED}:application:{n}".encode(), digest_size=8)
         applications_rows.append(
-            (application_id.hexdigest(), person, phase1, service, account, charge, online, applied,
-             "active")
+            (application_id.hexdigest(), person, "phase1", service, account,
+             application.counts.value, application.channel.value, applied, "active")
         )  # fmt: skip
         ids = f"s{n:010d}"
         head = f"\x1f{service}\x1f{account}\x1f"
-        for e in template.events:
-            event_id = ids + e.suffix
-            refund_of = ids + e.refund_of if e.refund_of else None
-            digest = sha256(f"{event_id}{head}{e.hashed_tail}{refund_of or ''}".encode())
+        for suffix, kind, amount, occurred, received, refunded, reason, tail in template.events:
+            event_id = ids + suffix
+            refund_of = ids + refunded if refunded else None
+            digest = sha256(f"{event_id}{head}{tail}{refund_of or ''}".encode())
             events_rows.append(
-                (operator, event_id, service, account, person, e.kind, e.amount, e.occurred_at,
-                 refund_of, digest.hexdigest(), e.received_at, e.reason)
+                (operator, event_id, service, account, person, kind, amount, occurred,
+                 refund_of, digest.hexdigest(), received, reason)
             )  # fmt: skip
-        if template.instructions:
-            prefix = grant_id_prefix(template.evaluated_at)
-            source = f"event:{operator}:{ids}"
-            for number, i in enumerate(template.instructions):
-                grant_id = f"{prefix}{number:08x}"
-                instructions_rows.append(
-                    (grant_id, operator, service, account, person, i.measure, i.points,
-                     i.grant_on, i.created_at, i.acknowledged_at, i.settlement_month)
-                )  # fmt: skip
-                lines_rows.extend(
-                    (grant_id, source + suffix, measure, person, points)
-                    for suffix, measure, points in i.lines
-                )
-        if n % step == 0 and n // step < SESSIONS:
-            rows["citizen_sessions"].append(
-                (token_hash(token(n)), person, f"scale-{n}", NOW + timedelta(days=SESSION_DAYS))
+        source = f"event:{operator}:{ids}"
+        for i in template.judged.instructions:
+            # Like the platform's ids (the milliseconds of their making first), made unique
+            # by the person's number instead of random bits.
+            milliseconds = int(i.created_at.timestamp() * 1000)
+            grant_id = f"{milliseconds:012x}{n:012x}{i.evaluation << 12 | i.number:08x}"
+            instructions_rows.append(
+                (grant_id, operator, service, account, person, i.measure, i.points,
+                 i.grant_on, i.created_at, i.acknowledged_at, i.settlement_month)
+            )  # fmt: skip
+            lines_rows.extend(
+                (grant_id, source + suffix, measure, person, points)
+                for suffix, measure, points in i.lines
             )
     return rows
 
@@ -416,17 +335,22 @@ def build_chunk(
 _worker: dict[str, Any] = {}
 
 
+def timeline(catalog: Catalog | None = None) -> Timeline:
+    """The shape's timeline at NOW, months closed on the 20th of the month after next: at
+    2021-10-15 July is the last closed month, so `bench/scale.py` closes August itself."""
+    return Timeline(load_campaigns(), catalog or load_catalog(), NOW, replace(SHAPE, close_day=20))
+
+
 def _start_worker(address: str) -> None:
     _worker["connection"] = psycopg.connect(address)
-    _worker["rules"] = load_campaigns()
-    _worker["catalog"] = load_catalog()
+    _worker["timeline"] = timeline()
 
 
 def load_chunk(chunk: Chunk) -> dict[str, tuple[int, float]]:
     """Build one chunk's rows and COPY them in one transaction: rows and COPY seconds per
     table, and the Python seconds under "(build)"."""
     t0 = time.process_time()
-    rows = build_chunk(chunk, _worker["rules"], _worker["catalog"])
+    rows = build_chunk(chunk, _worker["timeline"])
     figures = {"(build)": (chunk.stop - chunk.start, time.process_time() - t0)}
     connection: psycopg.Connection[Any] = _worker["connection"]
     with connection.cursor() as cursor:
@@ -502,7 +426,12 @@ def generate(url: URL, persons: int, var_dir: Path, *, jobs: int, rebuild: bool)
     settings = Settings(database_url=url.render_as_string(hide_password=False), var_dir=var_dir)
     platform = build_platform(settings)
     try:
-        code_hashes = {service: platform.code_hasher.hash(code) for service, _, code in SERVICES}
+        code_hashes = {
+            service: platform.code_hasher.hash(
+                platform.catalog.get(service).security_codes[0].example
+            )
+            for service in SERVICES
+        }
     finally:
         platform.engine.dispose()
     with psycopg.connect(address, autocommit=True) as connection:
@@ -542,6 +471,11 @@ def generate(url: URL, persons: int, var_dir: Path, *, jobs: int, rebuild: bool)
     figures["index_s"] = time.perf_counter() - t0
 
     with psycopg.connect(address, autocommit=True) as connection:
+        for month, closed_at in timeline().closures():
+            connection.execute(
+                "INSERT INTO settlement_months (month, closed_at) VALUES (%s, %s)",
+                (month, closed_at),
+            )
         share, extra = divmod(persons, RESERVATION_SHARDS)
         for shard in range(RESERVATION_SHARDS):
             connection.execute(
@@ -617,7 +551,8 @@ def verify(url: URL, persons: int, sample: int, var_dir: Path) -> int:
                 History(snapshots[p], applications.get(p, []), events.get(p, []), lines[p])
                 for p in sorted(chosen)
             ]
-            judgement = judge(histories, platform.rules, platform.catalog, NOW, set())
+            closed = {month for month, _ in timeline(platform.catalog).closures()}
+            judgement = judge(histories, platform.rules, platform.catalog, NOW, closed)
             written = reevaluate(uow, chosen, platform.rules, platform.catalog, NOW)
             # not committed: the unit of work rolls back
         return len(judgement.reasons) + len(judgement.instructions) + len(written)

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=MAX_OVERFLOW, ge=0, le=1000)
     clock_start: AwareDatetime | None = None
     demo: bool = False
+    # The generated history `make run`'s demo loads (mynapoint/history, README "Demo
+    # history"): how many persons, and the seed they are drawn from (same seed and size, same
+    # history). 0 persons: none.
+    demo_history_persons: int = Field(default=5000, ge=0, le=1_000_000)
+    demo_history_seed: int = Field(default=20210719, ge=0)
     # Who runs background jobs (uploads, evaluations; docs/JOBS.md). On PostgreSQL the server
     # only enqueues them for `mynapoint worker` unless this is true (one host, no worker: the
     # server runs them itself). SQLite has no queue: its server always runs them itself.

@@ -19,6 +19,7 @@ from mynapoint.domain.calendar import JST
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.measures import EventKind, Measure
 from mynapoint.domain.staff import Role, StaffAccount
+from mynapoint.history.writer import Loaded, load_history
 from mynapoint.jpki.card import CardFileError, VirtualCard
 from mynapoint.services.account_checks import AccountCredentials
 from mynapoint.services.applications import (
@@ -374,3 +375,11 @@ def seed_demo_history(
             demo.applied_at,
         )
     return tuple(made)
+
+
+def seed_generated_history(platform: Platform) -> Loaded:
+    """The generated history of MYNAPOINT_DEMO_HISTORY_PERSONS persons (seed
+    MYNAPOINT_DEMO_HISTORY_SEED) at platform now, after the demo cards' own data; persons
+    already written are kept (mynapoint.history.writer)."""
+    settings = platform.settings
+    return load_history(platform, settings.demo_history_seed, settings.demo_history_persons)

@@ -371,6 +371,7 @@ def test_the_readme_is_read_as_the_convention_says() -> None:
     assert len(readme.commands) > 40
     assert [reason for _, reason in readme.skipped] == [
         "# not run by the README test: it starts the server itself, and runs the tests",
+        "# not run by the README test: it starts the server itself (the demo history's settings)",
         (
             "# not run by the README test: it takes ~10 minutes and a scratch PostgreSQL "
             "cluster of its own"

@@ -143,6 +143,7 @@ def serve_command(
         seed_demo_history,
         seed_demo_operator,
         seed_demo_staff,
+        seed_generated_history,
     )
     from mynapoint.logs import configure_logging  # noqa: PLC0415
     from mynapoint.web.app import create_app  # noqa: PLC0415
@@ -180,6 +181,10 @@ def serve_command(
         ]
         operator, key, accounts = seed_demo_operator(platform)
         history = seed_demo_history(platform, cards)
+        try:
+            generated = seed_generated_history(platform)
+        except MynapointError as exc:
+            raise _fail(f"cannot load the demo history: {exc.message}", EXIT_USAGE) from None
         demo_lines += [
             f"  demo {operator} accounts ({settings.var_dir / DEMO_OPERATOR_FILE}):",
             *(
@@ -191,6 +196,15 @@ def serve_command(
                 f"  already applied (demo history): {h.card}.json for {h.measure.value}, "
                 f"{to_jst(h.applied_at).isoformat(timespec='minutes')}"
                 for h in history
+            ),
+            (
+                f"  demo history: {generated.persons:,} generated persons "
+                f"(MYNAPOINT_DEMO_HISTORY_PERSONS, seed {settings.demo_history_seed}), "
+                f"{generated.written:,} written now in {generated.seconds:.1f} s; "
+                f"settlement months closed up to {generated.closed_months[-1]}"
+                if generated.closed_months
+                else "  demo history: none (MYNAPOINT_DEMO_HISTORY_PERSONS=0, or platform time "
+                "before the program)"
             ),
             "  apply for phase 1 with the student's account:",
             (

@@ -1,0 +1,148 @@
+"""The demo's generated history in a database (SQLite and PostgreSQL): `make run`'s seeding
+writes it after the demo data, once, and the platform re-evaluating it writes nothing."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import func, select
+
+from mynapoint.bootstrap import build_platform
+from mynapoint.config import Settings
+from mynapoint.db.tables import (
+    applications,
+    cardholders,
+    grant_instructions,
+    grant_lines,
+    mykey_reservation_shards,
+    mykeys,
+    payment_accounts,
+    platform_persons,
+    spending_events,
+)
+from mynapoint.demo import (
+    DEMO_ACCOUNTS,
+    seed_demo_cards,
+    seed_demo_history,
+    seed_demo_operator,
+    seed_demo_staff,
+    seed_generated_history,
+)
+from mynapoint.domain.calendar import JST
+from mynapoint.history.generate import Timeline, generate
+from mynapoint.history.writer import HistoryClash
+from mynapoint.services.ledger import reevaluate
+from mynapoint.services.settlement import statements
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from sqlalchemy import Table
+
+    from mynapoint.bootstrap import Platform
+
+DEMO_DAY = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
+SIZE = 150
+
+
+@pytest.fixture
+def platform(database_url: str, tmp_path: Path) -> Iterator[Platform]:
+    settings = Settings(
+        database_url=database_url,
+        var_dir=tmp_path,
+        demo=True,
+        clock_start=DEMO_DAY,
+        demo_history_persons=SIZE,
+        demo_history_seed=11,
+    )
+    platform = build_platform(settings)
+    try:
+        yield platform
+    finally:
+        platform.engine.dispose()
+
+
+def _count(platform: Platform, table: Table) -> int:
+    with platform.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_make_run_s_seeding_loads_the_history_once(platform: Platform) -> None:
+    # As `mynapoint serve` seeds the demo: the demo data first, then the history.
+    cards = seed_demo_cards(platform)
+    seed_demo_operator(platform)
+    seed_demo_history(platform, cards)
+    seed_demo_staff(platform)
+    demo_persons = _count(platform, platform_persons)
+    demo_accounts = _count(platform, payment_accounts)
+    loaded = seed_generated_history(platform)
+
+    expected = list(generate(11, SIZE, Timeline(platform.rules, platform.catalog, DEMO_DAY)))
+    assert loaded.written == SIZE
+    for table in (platform_persons, mykeys, payment_accounts, applications, spending_events,
+                  grant_instructions, grant_lines):  # fmt: skip
+        rows = sum(len(p.rows[table.name]) for p in expected)
+        assert rows > 0
+        assert loaded.rows[table.name] == rows
+    assert _count(platform, platform_persons) == demo_persons + SIZE
+    assert _count(platform, payment_accounts) == demo_accounts + loaded.rows["payment_accounts"]
+    assert _count(platform, cardholders) >= SIZE
+    with platform.engine.connect() as connection:
+        reserved = connection.execute(
+            select(func.sum(mykey_reservation_shards.c.reserved))
+        ).scalar_one()
+    assert reserved == _count(platform, mykeys)
+
+    # The demo cards' accounts are theirs still.
+    uow = platform.unit_of_work()
+    with uow:
+        for account in DEMO_ACCOUNTS:
+            assert uow.accounts.get(account.service_code, account.payment_service_id) is not None
+        closed = uow.settlements.closed_months()
+        assert "2021-05" in closed
+        assert "2021-06" not in closed
+        assert "2021-07" not in closed
+        june = statements(uow, "2021-06")
+        assert june
+        assert {s.status for s in june.values()} == {"provisional"}
+        may = statements(uow, "2021-05")
+        assert {s.status for s in may.values()} == {"closed"}
+
+    # Re-evaluating the generated persons writes nothing (rolled back either way).
+    sample = random.Random(3).sample(  # noqa: S311 - a sample, no secret
+        [p.person for p in expected], 60
+    )
+    with uow:
+        written = reevaluate(uow, sample, platform.rules, platform.catalog, DEMO_DAY)
+    assert written == []
+
+    # Again (the next `make run`): nothing more; a larger size adds only the new persons.
+    assert seed_generated_history(platform).written == 0
+    assert _count(platform, platform_persons) == demo_persons + SIZE
+    larger = platform.settings.model_copy(update={"demo_history_persons": SIZE + 20})
+    object.__setattr__(platform, "settings", larger)
+    assert seed_generated_history(platform).written == 20
+    assert _count(platform, platform_persons) == demo_persons + SIZE + 20
+
+
+def test_another_seed_on_the_same_database_is_refused_clearly(platform: Platform) -> None:
+    seed_generated_history(platform)
+    other = platform.settings.model_copy(update={"demo_history_seed": 12})
+    object.__setattr__(platform, "settings", other)
+    with pytest.raises(HistoryClash, match="another generated history"):
+        seed_generated_history(platform)
+
+
+def test_no_persons_is_no_history_at_all(platform: Platform) -> None:
+    none = platform.settings.model_copy(update={"demo_history_persons": 0})
+    object.__setattr__(platform, "settings", none)
+    loaded = seed_generated_history(platform)
+    assert (loaded.written, loaded.closed_months) == (0, ())
+    assert _count(platform, platform_persons) == 0
+    uow = platform.unit_of_work()
+    with uow:
+        assert uow.settlements.closed_months() == set()
