@@ -107,6 +107,11 @@ def _known(platform: PlatformDep) -> KnownScopes:
 KnownDep = Annotated[KnownScopes, Depends(_known)]
 
 
+def _field_error(field: str) -> str:
+    message = FIELD_ERRORS.get(field) or FIELD_ERRORS["name"]
+    return _(message)
+
+
 def _status(account: StaffAccount) -> str:
     if account.disabled:
         return _("停止中")
@@ -223,7 +228,7 @@ def accounts_routes(console: Console) -> APIRouter:  # noqa: C901 - one closure 
         try:
             chosen = Role(role)
         except ValueError:
-            errors = {"role": _(FIELD_ERRORS["role"])}
+            errors = {"role": _field_error("role")}
             return listing(request, me, platform, known, form=form, errors=errors, status_code=422)
         try:
             added = add_staff(
@@ -238,10 +243,10 @@ def accounts_routes(console: Console) -> APIRouter:  # noqa: C901 - one closure 
             )
         except InvalidStaffInput as exc:
             field = str(exc.details.get("field", "name"))
-            errors = {field: _(FIELD_ERRORS.get(field, FIELD_ERRORS["name"]))}
+            errors = {field: _field_error(field)}
             return listing(request, me, platform, known, form=form, errors=errors, status_code=422)
         except StaffNameTaken:
-            errors = {"name": _(FIELD_ERRORS["taken"])}
+            errors = {"name": _field_error("taken")}
             return listing(request, me, platform, known, form=form, errors=errors, status_code=422)
         except StaffForbidden:
             return forbidden(request, console, _(MAY_NOT_CREATE))
