@@ -99,6 +99,12 @@ def test_a_city_admin_disables_a_staff_member_whose_sign_in_ends_at_once(console
     ]
     assert changes == [("fukuoka-admin", "staff_disabled", "chuo-staff"),
                        ("fukuoka-admin", "staff_enabled", "chuo-staff")]  # fmt: skip
+    # The corner's supervisor reads it in the corner's log.
+    log = signed_in_at(console, "/staff", "chuo-supervisor", "kantoku-2021").client.get(
+        "/staff/log"
+    )
+    assert "アカウントを停止" in log.text
+    assert "アカウントを再開" in log.text
 
 
 def test_an_operator_admin_resets_a_password_and_the_old_one_stops_working(console):

@@ -319,7 +319,8 @@ def _record_by(
         now=now,
         actor=COMMAND_LINE_ACTOR if by is None else by.name,
         role=Role.ADMIN.value if by is None else by.role.value,
-        corner=whom.corner if by is None else by.corner,
+        # The account's corner when it has one, so that its corner's log shows the change.
+        corner=whom.corner or (None if by is None else by.corner),
         action=action,
         details=details,
     )

@@ -16,7 +16,7 @@ from mynapoint.services.staff import SignedInStaff, signed_in
 from mynapoint.web.api.support_corners import get_corner_directory
 from mynapoint.web.errors import SendInstead
 from mynapoint.web.i18n import N_, _, current_locale
-from mynapoint.web.pages.console.areas import CONSOLES, Console
+from mynapoint.web.pages.console.areas import Console
 from mynapoint.web.templating import templates
 
 # No page of a console is kept by the browser: the back button cannot bring back a
@@ -95,15 +95,6 @@ def current_account(request: Request, console: Console) -> SignedInStaff | None:
         me = None  # the database is down: the error page still renders its frame
     setattr(request.state, _STATE_KEY, {**cache, console.prefix: me})
     return me
-
-
-def console_of(request: Request) -> Console:
-    """The console a path belongs to (the staff console for /counter and the like)."""
-    for console in CONSOLES[1:]:
-        path = request.url.path
-        if path == console.prefix or path.startswith(console.prefix + "/"):
-            return console
-    return CONSOLES[0]
 
 
 def redirect(path: str) -> RedirectResponse:
