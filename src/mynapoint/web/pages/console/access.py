@@ -132,6 +132,11 @@ def member(
     return signed_in_member
 
 
+def member_of(console: Console, path: str) -> Callable[[Request], SignedInStaff]:
+    """The dependency of a page in the console's navigation: the roles of its entry."""
+    return member(console, console.roles_of(path))
+
+
 def page(
     request: Request,
     console: Console,

@@ -50,7 +50,7 @@ from mynapoint.web.pages.console.access import (
     city_name,
     corner_name,
     forbidden,
-    member,
+    member_of,
     operator_name,
     page,
     redirect,
@@ -154,7 +154,7 @@ def accounts_routes(console: Console) -> APIRouter:  # noqa: C901 - one closure 
     router = APIRouter(include_in_schema=False)
     path = console.accounts_path
     title = next(entry.label for entry in console.nav if entry.path == path)
-    reader = Annotated[SignedInStaff, Depends(member(console, console.roles_of(path)))]
+    reader = Annotated[SignedInStaff, Depends(member_of(console, path))]
 
     def listing(
         request: Request,

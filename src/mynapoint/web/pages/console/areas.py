@@ -2,7 +2,20 @@
 
 A page of an area is opened by the roles of its navigation entry, so adding a page to an
 area's navigation is one `nav(...)` line in the area's `Console`, and the route asks
-`console.roles_of(path)` for who may open it.
+`console.roles_of(path)` for who may open it. E.g. a statistics page of the ministry:
+
+    nav("/ministry/statistics", N_("統計"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
+
+in MINISTRY_CONSOLE's `nav`, and in web/pages/ministry/statistics.py:
+
+    Reader = Annotated[SignedInStaff, Depends(member_of(MINISTRY_CONSOLE, "/ministry/statistics"))]
+
+    @router.get("/ministry/statistics", response_class=HTMLResponse)
+    def statistics_page(request: Request, me: Reader) -> Response:
+        return page(request, MINISTRY_CONSOLE, "ministry/statistics.html", {...})
+
+(`member_of` and `page` in web/pages/console/access.py; the template extends
+"console/base.html" and fills `{% block console %}`.)
 """
 
 from __future__ import annotations
