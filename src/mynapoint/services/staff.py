@@ -299,7 +299,7 @@ def change_password(
 
 def visible_accounts(uow: UnitOfWork, me: SignedInStaff, known: KnownScopes) -> list[StaffAccount]:
     """The accounts `me` manages (and a supervisor's corner's), by name; `me` among them."""
-    if not MANAGES_OR_LISTS & {me.account.role}:
+    if me.account.role not in MANAGES_OR_LISTS:
         raise StaffForbidden("accounts are managed by an administrator")
     with uow:
         found = uow.staff.listed(None)
