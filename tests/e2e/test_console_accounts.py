@@ -217,3 +217,23 @@ def test_staff_add_refuses_a_role_without_its_scope_or_with_one_it_has_not(conso
 
     assert result.exit_code == EXIT_USAGE
     assert says in result.stderr
+
+
+def test_each_console_has_its_own_cookie_and_signing_out_of_one_leaves_the_other(console):
+    browser = console.terminal()
+    ministry = browser.post("/ministry/sign-in", {"name": MINISTRY_ADMIN[0],
+                                                  "password": MINISTRY_ADMIN[1]},
+                            follow_redirects=False)  # fmt: skip
+    assert ministry.headers["set-cookie"].startswith("mp_ministry=")
+    assert "HttpOnly" in ministry.headers["set-cookie"]
+    browser.post("/staff/sign-in", {"name": CITY_ADMIN[0], "password": CITY_ADMIN[1]})
+    assert {"mp_ministry", "mp_staff"} <= set(browser.client.cookies.keys())
+
+    signed_out = browser.post("/ministry/sign-out", {})
+
+    assert signed_out.url.path == "/ministry/sign-in"
+    assert browser.client.get("/ministry", follow_redirects=False).headers["location"] == (
+        "/ministry/sign-in"
+    )
+    assert browser.client.get("/staff/accounts").status_code == 200
+    assert [e.entry.action for e in console.audit()][-1] == "staff_signed_out"

@@ -101,6 +101,9 @@ def test_the_operator_admin_sees_its_own_operators_accounts(site, new_page, look
     page.goto(f"{site.url}/operator/accounts?lang=en")
     expect(page.locator("h1")).to_have_text("Accounts")
     looks_right(page, "operator-accounts-en")
+    page.goto(f"{site.url}/operator/password?lang=ja")
+    expect(page.locator("h1")).to_have_text("パスワードの変更")
+    looks_right(page, "operator-password")
 
 
 def test_the_city_admin_disables_and_enables_a_staff_member(site, new_page, looks_right):

@@ -57,6 +57,7 @@ class Case:
     path: str
     outcomes: dict[Role, tuple[int, str | None]]
     form: Callable[[], dict[str, str]] = dict
+    public: bool = False  # open to everyone not signed in at the area (its sign-in page)
 
 
 def _area_roles(area: Area) -> list[Role]:
@@ -97,6 +98,10 @@ def _cases() -> list[Case]:
         done = f"{prefix}/accounts?done="
         if area is not Area.STAFF:
             cases.append(Case(f"{area} home", area, "GET", prefix, everyone))
+        # Signed in at the area already: sent on to where the role lands.
+        landing = dict.fromkeys(_area_roles(area), (303, None))
+        cases.append(Case(f"{area} sign-in page", area, "GET", SIGN_IN[area], landing,
+                          public=True))  # fmt: skip
         cases += [
             Case(f"{area} password page", area, "GET", f"{prefix}/password", everyone),
             Case(f"{area} password change", area, "POST", f"{prefix}/password",
@@ -121,6 +126,8 @@ CASES = _cases()
 
 def _expected(case: Case, role: Role | None) -> tuple[int, str | None]:
     if role is None or role.area is not case.area:
+        if case.public:
+            return 200, None
         return 303, SIGN_IN[case.area]  # nobody at this area: its sign-in page
     return case.outcomes[role]
 
@@ -194,6 +201,8 @@ def test_each_role_is_let_in_or_refused_at_each_page_and_action(consoles, case, 
     assert response.status_code == status, response.text[:400]
     if where is not None:
         assert response.headers["location"].startswith(where)
+    if case.public and status == 303:
+        assert not response.headers["location"].endswith("/sign-in")
     assert response.headers["cache-control"] == "no-store"
     if status == 403:
         assert "このページを表示する権限がありません" in response.text
