@@ -841,6 +841,12 @@ class FakeStaffRepository:
                 staff[name], password_hash=password_hash, must_change_password=must_change
             )
 
+    def set_disabled(self, name: str, *, disabled: bool, at: datetime) -> None:
+        del at
+        staff = self._tables().staff
+        if name in staff:
+            staff[name] = replace(staff[name], disabled=disabled)
+
     def listed(self, corner: str | None) -> list[StaffAccount]:
         staff = self._tables().staff
         return [

@@ -31,11 +31,11 @@ from mynapoint.demo import (
 )
 from mynapoint.domain.audit import SealedEntry
 from mynapoint.domain.calendar import JST
-from mynapoint.domain.staff import Role
+from mynapoint.domain.staff import Role, Scope
 from mynapoint.rules.corners import load_corner_directory
 from mynapoint.services.clock import FixedClock
 from mynapoint.services.passwords import PasswordHasher
-from mynapoint.services.staff import add_staff
+from mynapoint.services.staff import add_staff, known_scopes
 from mynapoint.web.app import create_app
 from mynapoint.web.csrf import CSRF_COOKIE, CSRF_FIELD
 from stale_revocations import with_stuck_revocation_list
@@ -160,15 +160,23 @@ class Console:
         assert response.status_code == 200, alert(response.text)
         return terminal
 
-    def add(self, name: str, role: Role, corner: str | None) -> str:
+    def add(
+        self,
+        name: str,
+        role: Role,
+        corner: str | None = None,
+        *,
+        city: str | None = None,
+        operator: str | None = None,
+    ) -> str:
         """A new account; its one-time password."""
         added = add_staff(
             self.platform.unit_of_work(),
             PasswordHasher(),
             name=name,
             role=role,
-            corner=corner,
-            corners={c.code for c in load_corner_directory().corners()},
+            scope=Scope(corner=corner, city=city, operator=operator),
+            known=known_scopes(load_corner_directory(), self.platform.catalog),
             now=self.clock.now(),
         )
         return added.one_time_password

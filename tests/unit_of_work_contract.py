@@ -341,6 +341,34 @@ class UnitOfWorkContract:
             left = [t for t in ("expired", "ended", "idle", "live") if uow.staff_sessions.get(t)]
         assert left == ["live"]
 
+    def test_console_accounts_keep_their_scope_and_can_be_disabled_and_enabled(
+        self, make_uow: MakeUow
+    ) -> None:
+        accounts = [
+            StaffAccount("fukuoka-admin", Role.CITY_ADMIN, None, "$argon2id$", NOW, city="fukuoka"),
+            StaffAccount(
+                "paypay-admin", Role.OPERATOR_ADMIN, None, "$argon2id$", NOW, operator="paypay"
+            ),
+            StaffAccount("mhlw-viewer", Role.MINISTRY_VIEWER, None, "$argon2id$", NOW),
+        ]
+        with make_uow() as uow:
+            for account in accounts:
+                assert uow.staff.add(account) is True
+            uow.staff.set_disabled("mhlw-viewer", disabled=True, at=NOW)
+            uow.commit()
+
+        with make_uow() as uow:
+            read = [uow.staff.get(account.name) for account in accounts]
+        assert read[:2] == accounts[:2]
+        assert read[2] is not None
+        assert read[2].disabled is True
+
+        with make_uow() as uow:
+            uow.staff.set_disabled("mhlw-viewer", disabled=False, at=NOW + SECOND)
+            uow.commit()
+        with make_uow() as uow:
+            assert uow.staff.get("mhlw-viewer") == accounts[2]
+
     def test_a_mykey_reads_back_by_person(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
             assert uow.mykeys.add(make_mykey()) is True

@@ -18,7 +18,7 @@ from mynapoint.bootstrap import Platform
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.measures import EventKind, Measure
-from mynapoint.domain.staff import Role, StaffAccount
+from mynapoint.domain.staff import Area, Role, StaffAccount
 from mynapoint.history.writer import Loaded, load_history
 from mynapoint.jpki.card import CardFileError, VirtualCard
 from mynapoint.services.account_checks import AccountCredentials
@@ -258,12 +258,19 @@ def seed_demo_operator(platform: Platform) -> tuple[str, str, tuple[DemoAccount,
 class DemoStaff:
     name: str
     role: Role
-    corner: str
+    corner: str | None
     password: str  # fixed and printed: demo mode only
     note: str
+    city: str | None = None
+    operator: str | None = None
+
+    @property
+    def area(self) -> Area:
+        return self.role.area
 
 
 DEMO_CORNER = "chuo"  # 中央区役所
+DEMO_CITY = "fukuoka"  # the demo corners' city
 DEMO_STAFF = (
     DemoStaff("chuo-staff", Role.STAFF, DEMO_CORNER, "madoguchi-2021", "窓口職員 / counter staff"),
     DemoStaff(
@@ -273,12 +280,40 @@ DEMO_STAFF = (
         "kantoku-2021",
         "監督者: 記録と職員アカウントの確認 / supervisor: records, staff accounts",
     ),
+    DemoStaff(
+        "fukuoka-admin",
+        Role.CITY_ADMIN,
+        None,
+        "shiyakusho-2021",
+        "福岡市の管理者: 職員アカウント / city admin: the city's staff accounts",
+        city=DEMO_CITY,
+    ),
+    DemoStaff(
+        "mic-admin",
+        Role.MINISTRY_ADMIN,
+        None,
+        "soumu-admin-2021",
+        "総務省の管理者: アカウント / ministry admin: accounts",
+    ),
+    DemoStaff(
+        "mic-viewer", Role.MINISTRY_VIEWER, None, "soumu-view-2021", "総務省の閲覧者 / viewer"
+    ),
+    DemoStaff("mic-auditor", Role.AUDITOR, None, "kansa-2021", "監査担当 / auditor"),
+    DemoStaff(
+        "paypay-admin",
+        Role.OPERATOR_ADMIN,
+        None,
+        "paypay-admin-2021",
+        "PayPayの管理者: アカウント / PayPay admin: accounts",
+        operator="paypay",
+    ),
 )
 
 
 def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
-    """The demo staff of 中央区役所, signing in with their printed passwords: created when
-    missing, and their password restored if that changed."""
+    """The demo accounts of every console (中央区役所's staff, Fukuoka's city administrator,
+    the ministry's and PayPay's), signing in with their printed passwords: created when
+    missing, and their password restored (and the account enabled) if that changed."""
     hasher = PasswordHasher()
     now = platform.clock.now()
     for demo in DEMO_STAFF:
@@ -288,6 +323,7 @@ def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
         if (
             known is not None
             and not known.must_change_password
+            and not known.disabled
             and hasher.verify(known.password_hash, demo.password)
         ):
             continue
@@ -302,10 +338,13 @@ def seed_demo_staff(platform: Platform) -> tuple[DemoStaff, ...]:
                         password_hash=password_hash,
                         created_at=now,
                         must_change_password=False,
+                        city=demo.city,
+                        operator=demo.operator,
                     )
                 )
             else:
                 uow.staff.set_password(demo.name, password_hash, must_change=False, at=now)
+                uow.staff.set_disabled(demo.name, disabled=False, at=now)
             uow.commit()
     return DEMO_STAFF
 

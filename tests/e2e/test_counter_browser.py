@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from browser import no_horizontal_scroll
 from demo_site import demo_site
 from mynapoint.domain.calendar import to_jst
-from mynapoint.domain.staff import Role
+from mynapoint.domain.staff import KnownScopes, Role, Scope
 from mynapoint.services.passwords import PasswordHasher
 from mynapoint.services.staff import add_staff
 from staff_console import CHILD_ACCOUNT, PARENT_ACCOUNT, SENIOR_ACCOUNT, STAFF, SUPERVISOR
@@ -269,8 +269,8 @@ def test_a_one_time_password_is_changed_at_the_first_sign_in(site, new_page, axe
         PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1),
         name="chuo-new",
         role=Role.STAFF,
-        corner="chuo",
-        corners={"chuo"},
+        scope=Scope(corner="chuo"),
+        known=KnownScopes({"chuo": "fukuoka"}, {"paypay"}),
         now=site.clock.now(),
     )
     counter = Counter(site, new_page())

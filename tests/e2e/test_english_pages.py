@@ -69,3 +69,43 @@ def test_the_staff_console_in_english_has_no_japanese_left(database_url, tmp_pat
 
     left = {page: japanese_left(html) for page, html in shown.items()}
     assert {page: texts for page, texts in left.items() if texts} == {}
+
+
+def test_the_ministry_operator_and_city_consoles_in_english_have_no_japanese_left(
+    database_url, tmp_path
+):
+    with staff_console(database_url, tmp_path, with_cards=False) as console:
+        shown = {}
+        for prefix, name, password in (
+            ("/ministry", "mic-admin", "soumu-admin-2021"),
+            ("/operator", "paypay-admin", "paypay-admin-2021"),
+            ("/staff", "fukuoka-admin", "shiyakusho-2021"),
+        ):
+            anonymous = console.terminal()
+            shown[f"{prefix}/sign-in"] = anonymous.client.get(f"{prefix}/sign-in?lang=en").text
+            terminal = console.terminal()
+            terminal.client.get(f"{prefix}/sign-in?lang=en")
+            terminal.post(f"{prefix}/sign-in", {"name": name, "password": password})
+            if prefix != "/staff":
+                shown[prefix] = terminal.client.get(prefix).text
+            shown[f"{prefix}/password"] = terminal.client.get(f"{prefix}/password").text
+            shown[f"{prefix}/accounts"] = terminal.client.get(f"{prefix}/accounts").text
+            created = terminal.post(
+                f"{prefix}/accounts",
+                {"name": f"new{prefix.replace('/', '-')}", "role": "staff", "corner": "chuo"}
+                if prefix == "/staff"
+                else {"name": f"new{prefix.replace('/', '-')}", "role": "ministry_viewer"}
+                if prefix == "/ministry"
+                else {"name": "new-operator", "role": "operator_staff"},
+            )
+            assert created.status_code == 200
+            shown[f"{prefix}/accounts (created)"] = created.text
+            refused = terminal.post(f"{prefix}/accounts", {"name": "Bad Name", "role": "x"})
+            shown[f"{prefix}/accounts (refused)"] = refused.text
+        viewer = console.terminal()
+        viewer.client.get("/ministry/sign-in?lang=en")
+        viewer.post("/ministry/sign-in", {"name": "mic-viewer", "password": "soumu-view-2021"})
+        shown["forbidden"] = viewer.client.get("/ministry/accounts").text
+
+    left = {page: japanese_left(html) for page, html in shown.items()}
+    assert {page: texts for page, texts in left.items() if texts} == {}

@@ -19,6 +19,7 @@ from mynapoint.domain.staff import (
     STAFF_IDLE_LIMIT,
     STAFF_SESSION_LIFETIME,
     InvalidStaffInput,
+    KnownScopes,
     PasswordRejected,
     Role,
     StaffAccount,
@@ -30,6 +31,7 @@ from mynapoint.domain.staff import (
 
 NOW = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
 SECOND = timedelta(seconds=1)
+KNOWN = KnownScopes({"chuo": "fukuoka", "hakata": "fukuoka"}, {"paypay"})
 
 
 def make_account(
@@ -84,7 +86,7 @@ def test_only_the_corners_supervisor_and_administrators_oversee_its_records(who,
     ],
 )
 def test_who_may_list_whom(who, other, may):
-    assert who.may_list(other) is may
+    assert who.may_list(other, KNOWN) is may
 
 
 def test_staff_and_supervisors_run_the_counter_and_an_administrator_does_not():

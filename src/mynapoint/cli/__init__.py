@@ -7,7 +7,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,9 +21,13 @@ from mynapoint.cli.staff import staff
 from mynapoint.cli.worker import worker_command
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.staff import Area
 from mynapoint.ingest.scenario import ScenarioError, read_scenario
 from mynapoint.rules.loader import RuleDataError, load_campaigns, load_catalog
 from mynapoint.services.simulate import outcome_document, simulate
+
+if TYPE_CHECKING:
+    from mynapoint.demo import DemoStaff
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -115,6 +119,24 @@ def migrate_command() -> None:
         raise _fail(f"cannot migrate: {exc}", EXIT_USAGE) from None
     typer.echo(f"migrated {engine.url.render_as_string(hide_password=True)}")
     engine.dispose()
+
+
+def _demo_sign_ins(base: str, accounts: tuple[DemoStaff, ...]) -> list[str]:
+    """Each console's sign-in page and its demo accounts, as `make run` prints them."""
+    consoles = (
+        (Area.STAFF, "support-corner counter (中央区役所) and city", "/staff/sign-in"),
+        (Area.MINISTRY, "ministry console (総務省)", "/ministry/sign-in"),
+        (Area.OPERATOR, "payment operator console (PayPay)", "/operator/sign-in"),
+    )
+    lines = []
+    for area, title, path in consoles:
+        lines.append(f"  {title}: {base}{path}")
+        lines.extend(
+            f"    {s.name:<16} password {s.password:<17} {s.note}"
+            for s in accounts
+            if s.area is area
+        )
+    return lines
 
 
 @app.command("serve")
@@ -216,11 +238,7 @@ def serve_command(
             ),
             f"  operator API key ({operator}; send as Authorization: Bearer):",
             f"    {key}",
-            f"  support-corner counter (中央区役所): {base}/staff/sign-in",
-            *(
-                f"    {s.name:<16} password {s.password:<15} {s.note}"
-                for s in seed_demo_staff(platform)
-            ),
+            *_demo_sign_ins(base, seed_demo_staff(platform)),
         ]
     lines = [
         "",

@@ -1,4 +1,5 @@
-"""`mynapoint staff …`: support-corner staff accounts (INTERFACES "Staff and administration")."""
+"""`mynapoint staff …`: console accounts (INTERFACES "Staff and administration"): support-corner
+staff, city administrators, the ministry's accounts and payment operators' accounts."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import typer
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE
 from mynapoint.cli.common import fail as _fail
 from mynapoint.cli.common import open_platform as _platform
-from mynapoint.domain.staff import InvalidStaffInput, Role, StaffNameTaken
+from mynapoint.domain.staff import InvalidStaffInput, Role, Scope, StaffNameTaken
 from mynapoint.rules.corners import load_corner_directory
 from mynapoint.services.passwords import PasswordHasher
-from mynapoint.services.staff import add_staff
+from mynapoint.services.staff import add_staff, known_scopes
 
 staff = typer.Typer(
-    help="Support-corner staff accounts: add one (with a one-time password).",
+    help="Console accounts (corners, cities, ministry, payment operators): add one "
+    "(with a one-time password).",
     no_args_is_help=True,
 )
 
@@ -26,23 +28,41 @@ def add_command(
     name: Annotated[
         str, typer.Option("--name", help="Sign-in name: a-z, 0-9, '.', '_', '-', e.g. chuo-tanaka.")
     ],
-    role: Annotated[Role, typer.Option("--role", help="staff, supervisor or admin.")],
+    role: Annotated[
+        Role,
+        typer.Option(
+            "--role",
+            help="staff, supervisor, admin (support corners); city_admin; ministry_admin, "
+            "ministry_viewer, auditor (the ministry); operator_admin, operator_staff.",
+        ),
+    ],
     corner: Annotated[
         str | None,
         typer.Option("--corner", help="Corner code (staff and supervisors), e.g. chuo."),
     ] = None,
+    city: Annotated[
+        str | None,
+        typer.Option("--city", help="City code (city_admin), e.g. fukuoka."),
+    ] = None,
+    operator: Annotated[
+        str | None,
+        typer.Option(
+            "--operator",
+            help="Payment operator code (operator_admin, operator_staff), e.g. paypay.",
+        ),
+    ] = None,
 ) -> None:
-    """Create a staff account and print its one-time password (changed at first sign-in)."""
-    corners = {c.code for c in load_corner_directory().corners()}
+    """Create an account and print its one-time password (changed at first sign-in)."""
     platform = _platform(ctx)
+    scope = Scope(corner=corner, city=city, operator=operator)
     try:
         added = add_staff(
             platform.unit_of_work(),
             PasswordHasher(),
             name=name,
             role=role,
-            corner=corner,
-            corners=corners,
+            scope=scope,
+            known=known_scopes(load_corner_directory(), platform.catalog),
             now=platform.clock.now(),
         )
     except InvalidStaffInput as exc:
@@ -50,7 +70,17 @@ def add_command(
     except StaffNameTaken as exc:
         raise _fail(exc.message, EXIT_REFUSED) from None
     typer.echo(added.one_time_password)
-    where = "every corner" if corner is None else f"corner {corner}"
+    where = (
+        f"corner {corner}"
+        if corner is not None
+        else f"city {city}"
+        if city is not None
+        else f"operator {operator}"
+        if operator is not None
+        else "every corner"
+        if role is Role.ADMIN
+        else "the ministry"
+    )
     typer.echo(
         f"(one-time password of {role.value} '{name}' at {where}: shown only this once; "
         "it must be changed at the first sign-in)",

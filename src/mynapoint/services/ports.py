@@ -389,6 +389,10 @@ class StaffRepository(Protocol):
         """Accounts by name; only the corner's when one is given."""
         ...
 
+    def set_disabled(self, name: str, *, disabled: bool, at: datetime) -> None:
+        """Disable the account (it cannot sign in) or enable it again."""
+        ...
+
 
 class StaffSessionRepository(Protocol):
     def add(self, session: StaffSession) -> None: ...

@@ -39,6 +39,8 @@ from mynapoint.web.limits_body import BodyGate
 from mynapoint.web.pages import corners, home, services
 from mynapoint.web.pages import help as help_pages
 from mynapoint.web.pages.citizen.routes import router as citizen_pages
+from mynapoint.web.pages.ministry.routes import router as ministry_pages
+from mynapoint.web.pages.operator.routes import router as operator_pages
 from mynapoint.web.pages.staff.routes import router as staff_pages
 from mynapoint.web.request_context import AccessLog, LocaleAndCookies
 from mynapoint.web.security_headers import SecurityHeaders
@@ -61,6 +63,8 @@ ROUTERS = (
     help_pages.router,
     citizen_pages,
     staff_pages,
+    ministry_pages,
+    operator_pages,
 )
 
 NO_TELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}

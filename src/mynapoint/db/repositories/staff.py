@@ -30,6 +30,9 @@ class SqlStaffRepository:
                         name=account.name,
                         role=account.role.value,
                         corner=account.corner,
+                        city=account.city,
+                        operator=account.operator,
+                        disabled_at=account.created_at if account.disabled else None,
                         password_hash=account.password_hash,
                         first_sign_in_pending=account.must_change_password,
                         created_at=account.created_at,
@@ -55,6 +58,13 @@ class SqlStaffRepository:
             update(staff_accounts)
             .where(staff_accounts.c.name == name)
             .values(password_hash=password_hash, first_sign_in_pending=must_change, updated_at=at)
+        )
+
+    def set_disabled(self, name: str, *, disabled: bool, at: datetime) -> None:
+        self._connection().execute(
+            update(staff_accounts)
+            .where(staff_accounts.c.name == name)
+            .values(disabled_at=at if disabled else None, updated_at=at)
         )
 
     def listed(self, corner: str | None) -> list[StaffAccount]:
@@ -142,4 +152,7 @@ def _account(row: Row[Any]) -> StaffAccount:
         password_hash=row.password_hash,
         created_at=row.created_at,
         must_change_password=row.first_sign_in_pending,
+        city=row.city,
+        operator=row.operator,
+        disabled=row.disabled_at is not None,
     )

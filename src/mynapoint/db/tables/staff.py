@@ -17,24 +17,40 @@ from mynapoint.db.tables.base import metadata
 from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.mykey import MYKEY_LENGTH
 
+# The account roles and the scope each carries (domain/staff.py; migration 0015).
+ROLES_KNOWN = (
+    "role IN ('staff', 'supervisor', 'admin', 'city_admin', 'ministry_admin', "
+    "'ministry_viewer', 'auditor', 'operator_admin', 'operator_staff')"
+)
+CORNER_ROLES_ONLY = "(role IN ('staff', 'supervisor')) = (corner IS NOT NULL)"
+CITY_ROLES_ONLY = "(role = 'city_admin') = (city IS NOT NULL)"
+OPERATOR_ROLES_ONLY = "(role IN ('operator_admin', 'operator_staff')) = (operator IS NOT NULL)"
+
 # --- Support-corner staff and assisted sessions ---------------------------------------------
 # (RULES.md §6, INTERFACES "Staff and administration")
 
-# A sign-in name, its role and corner (none for an administrator); the password
-# only as its argon2id hash.
+# A sign-in name of any console (support corners, cities, ministry, payment operators), its
+# role and the one scope the role needs (a corner, a city or an operator; none for the
+# others); the password only as its argon2id hash.
 staff_accounts = Table(
     "staff_accounts",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("role", String(16), nullable=False),
     Column("corner", String(40), nullable=True, index=True),
+    Column("city", String(40), nullable=True),
+    Column("operator", String(40), nullable=True),
     Column("password_hash", String(200), nullable=False),
     # The one-time password of `staff add` is still the password: it must be changed first.
     Column("first_sign_in_pending", Boolean, nullable=False),
+    # A disabled account cannot sign in; its sessions ended when it was disabled.
+    Column("disabled_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    CheckConstraint("role IN ('staff', 'supervisor', 'admin')", name="role_known"),
-    CheckConstraint("(role = 'admin') = (corner IS NULL)", name="corner_unless_admin"),
+    CheckConstraint(ROLES_KNOWN, name="role_known"),
+    CheckConstraint(CORNER_ROLES_ONLY, name="corner_roles_only"),
+    CheckConstraint(CITY_ROLES_ONLY, name="city_roles_only"),
+    CheckConstraint(OPERATOR_ROLES_ONLY, name="operator_roles_only"),
 )
 
 # A signed-in browser: only the SHA-256 of its cookie's token is kept.

@@ -1,67 +1,58 @@
-"""Who is signed in at this browser, the pages' shared frame, and what each role may open."""
+"""The staff console's side of web/pages/console/access.py: who is signed in at this browser,
+the pages' frame, and the counter every counter page uses."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any, Final, cast
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi.responses import HTMLResponse, Response
 
-from mynapoint.domain.staff import Role
-from mynapoint.rules.corners import UnknownCorner
-from mynapoint.services.counter_sessions import (
-    Counter,
-)
-from mynapoint.services.staff import SignedInStaff, signed_in
-from mynapoint.web.api.support_corners import get_corner_directory
+from mynapoint.services.counter_sessions import Counter
+from mynapoint.services.staff import SignedInStaff
 from mynapoint.web.dependencies import ApplicationDeskDep, PlatformDep
-from mynapoint.web.errors import SendInstead
-from mynapoint.web.i18n import N_, _, current_locale
-from mynapoint.web.templating import templates
+from mynapoint.web.i18n import _
+from mynapoint.web.pages.console.access import (
+    NO_STORE,
+    ROLE_LABELS,
+    corner_name,
+    current_account,
+    member,
+    redirect,
+)
+from mynapoint.web.pages.console.access import forbidden as console_forbidden
+from mynapoint.web.pages.console.access import gate as console_gate
+from mynapoint.web.pages.console.access import page as console_page
+from mynapoint.web.pages.console.areas import STAFF_CONSOLE
 
-STAFF_COOKIE: Final = "mp_staff"
-SIGN_IN_PATH: Final = "/staff/sign-in"
-PASSWORD_PATH: Final = "/staff/password"  # noqa: S105 - a page, not a password
-# No page of the console is kept by the browser: the back button cannot bring back a
-# citizen's page once their session has ended.
-NO_STORE: Final = {"Cache-Control": "no-store"}
-_STATE_KEY: Final = "signed_in_staff"
-_UNKNOWN: Final = object()
+__all__ = [
+    "NO_STORE",
+    "PASSWORD_PATH",
+    "ROLE_LABELS",
+    "SIGN_IN_PATH",
+    "STAFF_COOKIE",
+    "CounterDep",
+    "MaybeStaff",
+    "Staff",
+    "corner_name",
+    "current_staff",
+    "forbidden",
+    "gate",
+    "get_counter",
+    "page",
+    "redirect",
+]
 
-ROLE_LABELS: Final = {
-    Role.STAFF: N_("職員"),
-    Role.SUPERVISOR: N_("監督者"),
-    Role.ADMIN: N_("管理者"),
-}
-
-
-def corner_name(code: str | None) -> str:
-    if code is None:
-        return _("全コーナー")
-    try:
-        corner = get_corner_directory().get(code)
-    except UnknownCorner:
-        return code
-    return corner.name_en if current_locale() == "en" and corner.name_en else corner.name
+STAFF_COOKIE: Final = STAFF_CONSOLE.cookie
+SIGN_IN_PATH: Final = STAFF_CONSOLE.sign_in_path
+PASSWORD_PATH: Final = STAFF_CONSOLE.password_path
 
 
 def current_staff(request: Request) -> SignedInStaff | None:
     """The staff member signed in at this browser, or None; asked once per request."""
-    cached = getattr(request.state, _STATE_KEY, _UNKNOWN)
-    if cached is not _UNKNOWN:
-        return cast("SignedInStaff | None", cached)
-    platform = request.app.state.platform
-    try:
-        me = signed_in(
-            platform.unit_of_work(), request.cookies.get(STAFF_COOKIE), platform.clock.now()
-        )
-    except SQLAlchemyError:
-        me = None  # the database is down: the error page still renders its frame
-    setattr(request.state, _STATE_KEY, me)
-    return me
+    return current_account(request, STAFF_CONSOLE)
 
 
 MaybeStaff = Annotated[SignedInStaff | None, Depends(current_staff)]
@@ -80,26 +71,10 @@ CounterDep = Annotated[Counter, Depends(get_counter)]
 
 def gate(me: SignedInStaff | None, *, changing_password: bool = False) -> Response | None:
     """Where to send a visitor who may not use the page yet: the sign-in, or the password."""
-    if me is None:
-        return RedirectResponse(SIGN_IN_PATH, status_code=303, headers=NO_STORE)
-    if me.account.must_change_password and not changing_password:
-        return RedirectResponse(PASSWORD_PATH, status_code=303, headers=NO_STORE)
-    return None
+    return console_gate(STAFF_CONSOLE, me, changing_password=changing_password)
 
 
-def signed_in_staff(me: MaybeStaff) -> SignedInStaff:
-    """The signed-in staff member who may use the pages (password changed), or SendInstead
-    to the sign-in or the password page."""
-    if (sent := gate(me)) is not None or me is None:
-        raise SendInstead(sent or redirect(SIGN_IN_PATH))
-    return me
-
-
-Staff = Annotated[SignedInStaff, Depends(signed_in_staff)]
-
-
-def redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303, headers=NO_STORE)
+Staff = Annotated[SignedInStaff, Depends(member(STAFF_CONSOLE))]
 
 
 def page(
@@ -108,22 +83,8 @@ def page(
     context: Mapping[str, Any],
     status_code: int = 200,
 ) -> HTMLResponse:
-    me = current_staff(request)
-    frame = {
-        "corner_name": corner_name,
-        "me": me,
-        "role_label": "" if me is None else _(ROLE_LABELS[me.account.role]),
-        "corner_label": "" if me is None else corner_name(me.account.corner),
-    }
-    return templates.TemplateResponse(
-        request, template, {**frame, **context}, status_code=status_code, headers=NO_STORE
-    )
+    return console_page(request, STAFF_CONSOLE, template, context, status_code)
 
 
 def forbidden(request: Request, text: str) -> HTMLResponse:
-    return page(
-        request,
-        "staff/forbidden.html",
-        {"title": N_("このページを表示する権限がありません"), "text": text},
-        status_code=403,
-    )
+    return console_forbidden(request, STAFF_CONSOLE, _(text))

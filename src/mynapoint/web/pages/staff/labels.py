@@ -32,6 +32,9 @@ ACTION_LABELS: Final = {
     "staff_locked": N_("アカウントをロック(パスワード5回誤り)"),
     "staff_unlocked": N_("アカウントのロックを解除"),
     "staff_password_changed": N_("パスワードを変更"),
+    "staff_disabled": N_("アカウントを停止"),
+    "staff_enabled": N_("アカウントを再開"),
+    "staff_password_reset": N_("パスワードを再設定(一時パスワード)"),
 }
 
 END_REASON_LABELS: Final = {

@@ -1,0 +1,1 @@
+"""The ministry's console (/ministry): ministry administrators, viewers and auditors."""

@@ -1,0 +1,121 @@
+"""The ministry's, the payment operators' and the city's console pages in a real browser
+(Debian's chromium), as `make run` serves them with its demo accounts: each new page passes
+axe and does not scroll sideways at 375 and 1280 px, and is photographed at both widths
+(test-artifacts/screenshots/console-*)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser import no_horizontal_scroll
+from demo_site import demo_site
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    # SQLite only: what is checked here is the browser's view; the TestClient tests run the
+    # same pages on both databases.
+    from mynapoint.db.engine import sqlite_url  # noqa: PLC0415
+
+    tmp = tmp_path_factory.mktemp("consoles")
+    with demo_site(sqlite_url(tmp / "site.db"), tmp) as running:
+        yield running
+
+
+@pytest.fixture
+def looks_right(axe, screenshot):
+    def check(page, name):
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
+            assert axe(page) == [], f"{name} at {width} px"
+            screenshot(page, f"console-{name}-{width}")
+
+    return check
+
+
+def sign_in(site, page, prefix, name, password):
+    page.goto(f"{site.url}{prefix}/sign-in")
+    page.get_by_label("サインイン名").fill(name)
+    page.get_by_label("パスワード", exact=True).fill(password)
+    page.get_by_role("button", name="サインイン").click()
+    page.wait_for_load_state("load")
+
+
+def test_the_ministry_admin_signs_in_and_creates_an_auditor(site, new_page, looks_right):
+    page = new_page()
+    page.goto(f"{site.url}/ministry/sign-in")
+    expect(page.locator("h1")).to_have_text("総務省サインイン")
+    looks_right(page, "ministry-sign-in")
+
+    sign_in(site, page, "/ministry", "mic-admin", "soumu-admin-2021")
+    expect(page.locator("h1")).to_have_text("マイナポイント 総務省")
+    looks_right(page, "ministry-home")
+
+    page.get_by_role("link", name="アカウント", exact=True).first.click()
+    expect(page.locator("h1")).to_have_text("アカウント")
+    looks_right(page, "ministry-accounts")
+
+    page.get_by_label("サインイン名").fill("mic-auditor-2")
+    page.get_by_label("役割").select_option("auditor")
+    page.get_by_role("button", name="作成する").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("h1")).to_have_text("一時パスワード")
+    expect(page.locator("dl.one-time-password code").nth(1)).to_have_text(
+        re.compile(r"[A-Za-z0-9_-]{16}")
+    )
+    looks_right(page, "ministry-one-time-password")
+
+    page.goto(f"{site.url}/ministry/password")
+    expect(page.locator("h1")).to_have_text("パスワードの変更")
+    looks_right(page, "ministry-password")
+
+
+def test_a_viewer_sees_the_forbidden_page_in_japanese_and_english(site, new_page, looks_right):
+    page = new_page()
+    sign_in(site, page, "/ministry", "mic-viewer", "soumu-view-2021")
+    expect(page.get_by_role("link", name="アカウント", exact=True)).to_have_count(0)
+
+    page.goto(f"{site.url}/ministry/accounts")
+    expect(page.locator("h1")).to_have_text("このページを表示する権限がありません")
+    looks_right(page, "ministry-forbidden")
+    page.goto(f"{site.url}/ministry/accounts?lang=en")
+    expect(page.locator("h1")).to_have_text("You may not open this page")
+    looks_right(page, "ministry-forbidden-en")
+
+
+def test_the_operator_admin_sees_its_own_operators_accounts(site, new_page, looks_right):
+    page = new_page()
+    page.goto(f"{site.url}/operator/sign-in")
+    looks_right(page, "operator-sign-in")
+    sign_in(site, page, "/operator", "paypay-admin", "paypay-admin-2021")
+    expect(page.locator("h1")).to_have_text("マイナポイント 決済事業者")
+    looks_right(page, "operator-home")
+
+    page.goto(f"{site.url}/operator/accounts")
+    expect(page.get_by_role("row", name=re.compile("paypay-admin"))).to_be_visible()
+    looks_right(page, "operator-accounts")
+    page.goto(f"{site.url}/operator/accounts?lang=en")
+    expect(page.locator("h1")).to_have_text("Accounts")
+    looks_right(page, "operator-accounts-en")
+    page.goto(f"{site.url}/operator/password?lang=ja")
+    expect(page.locator("h1")).to_have_text("パスワードの変更")
+    looks_right(page, "operator-password")
+
+
+def test_the_city_admin_disables_and_enables_a_staff_member(site, new_page, looks_right):
+    page = new_page()
+    sign_in(site, page, "/staff", "fukuoka-admin", "shiyakusho-2021")
+    expect(page.locator("h1")).to_have_text("職員アカウント")
+    looks_right(page, "city-accounts")
+
+    page.get_by_role("button", name="chuo-staff を停止する").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("status")).to_contain_text("chuo-staff を停止しました")
+    looks_right(page, "city-accounts-disabled")
+    page.get_by_role("button", name="chuo-staff を再開する").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("status")).to_contain_text("chuo-staff を再開しました")
