@@ -17,6 +17,7 @@ from fastapi.telemetry import TelemetryConfig
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.jobs.statistics import keep_refreshing
 from mynapoint.jobs.uploads import keep_recovering
 from mynapoint.logs import configure_logging
 from mynapoint.services.audit import keep_publishing
@@ -100,8 +101,13 @@ def _background_tasks(platform: Platform) -> list[asyncio.Task[None]]:
         asyncio.create_task(keep_purging(platform.unit_of_work, platform.clock.now)),
         # Upload jobs whose process died: resumed or failed, now and then every 30 s; when
         # `mynapoint worker` runs the jobs, the workers retry each other's (docs/JOBS.md).
+        # The statistics' summary tables, now and then every statistics_refresh_seconds
+        # (jobs/statistics.py); when `mynapoint worker` runs the jobs, the workers do it.
         *(
-            [asyncio.create_task(keep_recovering(platform))]
+            [
+                asyncio.create_task(keep_recovering(platform)),
+                asyncio.create_task(keep_refreshing(platform)),
+            ]
             if platform.settings.runs_jobs_inprocess
             else []
         ),

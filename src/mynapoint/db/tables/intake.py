@@ -66,8 +66,10 @@ grant_instructions = Table(
     Column("person", String, nullable=False, index=True),
     Column("measure", String(32), nullable=False),
     Column("points", Integer, nullable=False),
-    Column("grant_on", Date, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    # Both indexed for the statistics' refresh (migration 0017): the days whose instructions
+    # were written since the last refresh, then those days' instructions.
+    Column("grant_on", Date, nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
     Column("acknowledged_at", UtcDateTime, nullable=True),
     # YYYY-MM: the month of grant_on, or the first open month after it (INTERFACES).
     Column("settlement_month", String(7), nullable=False),
