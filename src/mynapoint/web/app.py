@@ -37,7 +37,7 @@ from mynapoint.web.api import (
 from mynapoint.web.errors import install_error_handlers
 from mynapoint.web.inputs import check_path_and_query
 from mynapoint.web.limits_body import BodyGate
-from mynapoint.web.pages import corners, home, services
+from mynapoint.web.pages import corners, home, open_data, services
 from mynapoint.web.pages import help as help_pages
 from mynapoint.web.pages.citizen.routes import router as citizen_pages
 from mynapoint.web.pages.staff.routes import router as staff_pages
@@ -60,6 +60,7 @@ ROUTERS = (
     corners.router,
     services.router,
     help_pages.router,
+    open_data.router,
     citizen_pages,
     staff_pages,
 )
