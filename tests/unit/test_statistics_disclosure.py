@@ -33,7 +33,7 @@ def test_points_are_judged_by_how_many_grants_they_sum() -> None:
 
 
 @pytest.mark.parametrize(
-    ("parts", "hidden", "total_shown"),
+    ("parts", "hidden", "total_is_shown"),
     [
         # one small part: the smallest other part is hidden too (secondary)
         ({"paypay": 40, "waon": 12, "suica": 3}, {"waon", "suica"}, True),
@@ -46,19 +46,19 @@ def test_points_are_judged_by_how_many_grants_they_sum() -> None:
     ],
 )
 def test_no_suppressed_part_can_be_recovered_from_the_total(
-    parts: dict[str, int], hidden: set[str], total_shown: bool
+    parts: dict[str, int], hidden: set[str], *, total_is_shown: bool
 ) -> None:
     total = cell("total", sum(parts.values()))
     total, protected = protect(total, [cell(s, v) for s, v in parts.items()])
     assert {p.service for p in protected if p.value is None} == hidden
-    assert (total.value is not None) == total_shown
+    assert (total.value is not None) == total_is_shown
     shown = [p.value for p in protected if p.value is not None]
     if total.value is not None:
         assert len(protected) - len(shown) != 1
 
 
 @pytest.mark.parametrize(
-    ("code", "valid"),
+    ("code", "is_valid"),
     [
         ("401331", True),
         ("401315", True),
@@ -69,8 +69,8 @@ def test_no_suppressed_part_can_be_recovered_from_the_total(
         ("40133a", False),
     ],
 )
-def test_a_municipality_code_carries_its_check_digit(code: str, valid: bool) -> None:
-    assert is_well_formed(code) is valid
+def test_a_municipality_code_carries_its_check_digit(code: str, *, is_valid: bool) -> None:
+    assert is_well_formed(code) is is_valid
 
 
 def test_the_packaged_municipalities_are_fukuokas_wards() -> None:

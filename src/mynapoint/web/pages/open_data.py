@@ -66,21 +66,18 @@ def _shown(cell: Cell | None) -> str:
 
 def day_rows(data: OpenData, measures: list[str]) -> list[DayRow]:
     by_key = {(cell.day, cell.metric, cell.measure, cell.service): cell for cell in data.cells}
-    rows = []
-    for day in data.days[-RECENT_DAYS:][::-1]:
-        rows.append(
-            DayRow(
-                day=long_date(day),
-                day_iso=day.isoformat(),
-                mykeys=_shown(by_key.get((day, "mykey_ids", "", ""))),
-                applications=[
-                    _shown(by_key.get((day, "applications", measure, TOTAL)))
-                    for measure in measures
-                ],
-                points=_shown(by_key.get((day, "points_granted", "", ""))),
-            )
+    return [
+        DayRow(
+            day=long_date(day),
+            day_iso=day.isoformat(),
+            mykeys=_shown(by_key.get((day, "mykey_ids", "", ""))),
+            applications=[
+                _shown(by_key.get((day, "applications", measure, TOTAL))) for measure in measures
+            ],
+            points=_shown(by_key.get((day, "points_granted", "", ""))),
         )
-    return rows
+        for day in data.days[-RECENT_DAYS:][::-1]
+    ]
 
 
 @router.get("/open-data", response_class=HTMLResponse)
