@@ -326,6 +326,8 @@ class SqlStatisticsStore:
         figures = []
         for row in rows:
             values = tuple(row)
+            if values[-2] is None:  # no row at all: SUM without GROUP BY gives one of NULLs
+                continue
             day = _as_date(values[0]) if per_day else None
             keys = values[1:-2] if per_day else values[:-2]
             figures.append(
