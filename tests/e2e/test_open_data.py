@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -150,3 +151,21 @@ def test_the_page_shows_the_recent_days_in_both_languages(filled: TestClient, la
 
 def test_the_site_links_to_the_open_data(filled: TestClient) -> None:
     assert 'href="/open-data"' in filled.get("/").text
+
+
+def test_the_server_refreshes_the_statistics_as_it_starts(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    tmp = tmp_path_factory.mktemp("open-data-start")
+    settings = Settings(database_url=sqlite_url(tmp / "start.db"), var_dir=tmp)
+    platform = build_platform(settings, clock=FixedClock(NOW))
+    assert platform.statistics.last_refresh() is None
+    with TestClient(create_app(settings, platform)) as client:
+        deadline = time.monotonic() + 10  # the first refresh runs in a thread, at once
+        while (last := platform.statistics.last_refresh()) is None:
+            assert time.monotonic() < deadline, "no refresh 10 s after the start"
+            time.sleep(0.05)
+        assert client.get("/open-data/daily.json").status_code == 200
+    platform.engine.dispose()
+    assert last is not None
+    assert last.computed_at == NOW

@@ -181,3 +181,12 @@ def test_the_services_queries_equal_the_oracle_and_say_as_of_when(
         assert operator.oldest_due == min(rows)
         assert operator.late == sum(c for d, c in rows.items() if d < today)
         assert operator.days_late == max((today - min(rows)).days, 0)
+
+
+def test_an_empty_program_has_zero_totals_and_nothing_pending(migrated_engine: Engine) -> None:
+    store = SqlStatisticsStore(migrated_engine)
+    refresh(store, START)
+    summed = totals(store)
+    assert (summed.mykeys, summed.applications, summed.points_granted) == (0, 0, 0)
+    assert series(store, Metric.APPLICATIONS).figures == ()
+    assert pending_grants(store).operators == ()
