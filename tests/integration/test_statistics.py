@@ -124,6 +124,20 @@ def test_an_incremental_refresh_with_nothing_new_recomputes_little(
     assert refresh(store, START + timedelta(days=30, minutes=5)).days == 0
 
 
+def test_grants_stamped_long_before_they_commit_are_still_counted(
+    migrated_engine: Engine,
+) -> None:
+    """An upload's evaluation stamps its instructions with the `now` of its start, and may
+    commit them long after: a refresh meanwhile must not lose them."""
+    store = SqlStatisticsStore(migrated_engine)
+    world, _, _ = build(migrated_engine, 9)
+    refresh(store, START + timedelta(days=30))
+    world.grant_some(20, day=0, grant_days=range(3))  # created_at on day 0, committed now
+    done = refresh(store, START + timedelta(days=30, minutes=5))
+    assert not done.full
+    assert_equals_oracle(migrated_engine)
+
+
 def test_a_clock_set_anew_makes_the_next_refresh_full(migrated_engine: Engine) -> None:
     store = SqlStatisticsStore(migrated_engine)
     build(migrated_engine, 7)

@@ -1,13 +1,21 @@
 """The summary tables' refresh and reads (services/statistics.py is the use case).
 
-Which days a refresh recomputes: every table it summarises is written with timestamps of the
-platform clock at the time of writing (mykeys.created_at, applications.applied_at and
-cancelled_at, grant_instructions.created_at, assisted_sessions.ended_at), and rows are never
-deleted nor moved to another day. So a row the previous refresh did not see carries a
-timestamp at or after the previous refresh's `computed_at`, or a little before it when its
-transaction took `now` before that refresh began and committed after it read: REFRESH_OVERLAP
-covers that. The days of the rows written since (computed_at - REFRESH_OVERLAP) are
-recomputed whole, from the live tables, and nothing else. A refresh is full (everything
+Which days a refresh recomputes, and why no change is missed (rows are never deleted, and no
+update moves one to another day or changes what is counted, except cancellation):
+
+- MyKey IDs, applications, cancellations and assisted applications are written with the
+  platform time of a short transaction (a request: mykeys.created_at, applications.applied_at
+  and cancelled_at, assisted_sessions.ended_at). A row the previous refresh did not see
+  carries a time at or after that refresh's `computed_at`, or a little before it when its
+  transaction took `now` before the refresh began and committed after it read:
+  REFRESH_OVERLAP covers that. The days of the rows stamped since (computed_at -
+  REFRESH_OVERLAP) are recomputed.
+- Grant instructions are not: an upload's evaluation may stamp them with a `now` taken
+  minutes before they commit. Their writer marks each grant day in stale_grant_days in the
+  same transaction, and the refresh takes (deletes) the marks it recomputes: a mark committed
+  meanwhile stays for the next refresh.
+
+Each day recomputed is recomputed whole, from the live tables. A refresh is full (everything
 recomputed) when there is no previous one, when the platform clock was set anew (timestamps
 may then go back in time), when platform now is before the previous refresh, or when asked
 (`mynapoint stats refresh --full`: after rows were written with past timestamps by hand).
@@ -43,6 +51,7 @@ from mynapoint.db.tables import (
     mykeys,
     pending_grant_statistics,
     platform_clock,
+    stale_grant_days,
     statistics_refreshes,
 )
 from mynapoint.domain.assist import EndReason
@@ -123,6 +132,7 @@ class SqlStatisticsStore:
         return Refresh(now, full, days)
 
     def _recompute_all(self, connection: Connection) -> int:
+        connection.execute(delete(stale_grant_days))
         connection.execute(delete(daily_statistics))
         for family in FAMILIES:
             for statement in self._summaries(family, None):
@@ -166,9 +176,10 @@ class SqlStatisticsStore:
                 applications.c.cancelled_at >= since
             )
         elif source == "grants":
-            query = select(grant_instructions.c.grant_on).where(
-                grant_instructions.c.created_at >= since
+            taken = connection.execute(
+                delete(stale_grant_days).returning(stale_grant_days.c.grant_on)
             )
+            return {_as_date(day) for (day,) in taken}
         else:
             query = select(self._jst_day(assisted_sessions.c.ended_at)).where(
                 assisted_sessions.c.ended_at >= since,

@@ -51,6 +51,7 @@ from mynapoint.db.tables.staff import (
 from mynapoint.db.tables.statistics import (
     daily_statistics,
     pending_grant_statistics,
+    stale_grant_days,
     statistics_refreshes,
 )
 
@@ -88,5 +89,6 @@ __all__ = [
     "spending_events",
     "staff_accounts",
     "staff_sessions",
+    "stale_grant_days",
     "statistics_refreshes",
 ]

@@ -66,10 +66,9 @@ grant_instructions = Table(
     Column("person", String, nullable=False, index=True),
     Column("measure", String(32), nullable=False),
     Column("points", Integer, nullable=False),
-    # Both indexed for the statistics' refresh (migration 0017): the days whose instructions
-    # were written since the last refresh, then those days' instructions.
+    # Indexed for the statistics' refresh (migration 0017): the instructions of a grant day.
     Column("grant_on", Date, nullable=False, index=True),
-    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("acknowledged_at", UtcDateTime, nullable=True),
     # YYYY-MM: the month of grant_on, or the first open month after it (INTERFACES).
     Column("settlement_month", String(7), nullable=False),

@@ -52,6 +52,17 @@ pending_grant_statistics = Table(
     Column("points", BigInteger, nullable=False),
 )
 
+# Grant days whose instructions changed since the last refresh: written by the transaction that
+# writes the instructions (db/repositories/grants.py add_many), taken (deleted) by the refresh
+# that recomputes them. Instructions may carry a `created_at` taken long before they commit
+# (an evaluation of a whole upload runs with one `now`), so their timestamps cannot tell.
+stale_grant_days = Table(
+    "stale_grant_days",
+    metadata,
+    Column("mark_id", Integer, primary_key=True, autoincrement=True),
+    Column("grant_on", Date, nullable=False),
+)
+
 # The last refresh, one row (locked by each refresh, so two never run at once): when it was
 # computed (platform time), whether it was full, how many days it recomputed, and the platform
 # clock's anchor at the time (a clock set anew since then makes the next refresh a full one).

@@ -1,6 +1,7 @@
 """The program's statistics (issue 15): the cardholder's municipality, the summary tables
-refreshed on a schedule (daily_statistics, pending_grant_statistics, statistics_refreshes)
-and the indexes on the timestamps a refresh reads to find the days that changed.
+refreshed on a schedule (daily_statistics, pending_grant_statistics, statistics_refreshes),
+the grant days a refresh must recompute (stale_grant_days) and the indexes on the timestamps
+it reads to find the other days that changed.
 
 Revision ID: 0017
 Revises: 0014
@@ -22,7 +23,6 @@ _INDEXES = (
     ("applications", "cancelled_at"),
     ("mykeys", "created_at"),
     ("grant_instructions", "grant_on"),
-    ("grant_instructions", "created_at"),
 )
 
 
@@ -66,6 +66,12 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "stale_grant_days",
+        sa.Column("mark_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("grant_on", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("mark_id", name=op.f("pk_stale_grant_days")),
+    )
+    op.create_table(
         "statistics_refreshes",
         sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
@@ -80,6 +86,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("statistics_refreshes")
+    op.drop_table("stale_grant_days")
     op.drop_table("pending_grant_statistics")
     op.drop_table("daily_statistics")
     for table, column in reversed(_INDEXES):
