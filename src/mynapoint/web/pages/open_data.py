@@ -100,7 +100,9 @@ def open_data_page(request: Request, data: OpenDataDep) -> HTMLResponse:
 
 
 def _not_computed() -> JSONResponse:
-    error = StatisticsNotComputed("the statistics have not been computed yet; try again later")
+    error = StatisticsNotComputed(
+        "the statistics have not been computed yet; try again in a few minutes"
+    )
     return JSONResponse(
         {"error": {"code": error.code, "message": error.message, "details": {}}},
         status_code=503,
