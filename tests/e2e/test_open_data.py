@@ -89,6 +89,10 @@ def test_the_files_hold_the_complete_days_figures_and_as_of_when(filled: TestCli
     days = {row["day"] for row in rows}
     assert "2021-07-19" in days
     assert max(days) < "2021-07-24"  # the refresh's own day is not out before it ends
+    # Every day from the first, each with its MyKey IDs and points (0 on a day without).
+    every = [row["day"] for row in rows if row["metric"] == "mykey_ids"]
+    assert every == ["2021-07-19", "2021-07-20", "2021-07-21", "2021-07-22", "2021-07-23"]
+    assert [row["day"] for row in rows if row["metric"] == "points_granted"] == every
     document = filled.get("/open-data/daily.json").json()
     assert document["as_of"] == "2021-07-24T03:00:00+09:00"
     assert document["small_cell_threshold"] == SMALL_CELL

@@ -215,46 +215,47 @@ class OpenData:
 
 
 def open_data(store: StatisticsStore) -> OpenData:
+    """Every day from the first with a figure to the day before the refresh's: MyKey IDs and
+    points granted (0 on a day without), and applications per measure (its total, 0 on a day
+    without, then each service that had any)."""
     computed_at = _as_of(store)
     last_day = date.fromordinal(jst_date(computed_at).toordinal() - 1)
-    cells: list[Cell] = []
-    for figure in store.figures(Metric.MYKEYS, (), end=last_day, per_day=True):
-        assert figure.day is not None  # noqa: S101 - per_day figures carry their day
-        cells.append(suppress(Cell(figure.day, "mykey_ids", "", "", None), figure.count))
+    mykeys = _by_day(store.figures(Metric.MYKEYS, (), end=last_day, per_day=True))
+    granted = _by_day(store.figures(Metric.POINTS_GRANTED, (), end=last_day, per_day=True))
     groups: dict[tuple[date, str], list[Figure]] = {}
     for figure in store.figures(
         Metric.APPLICATIONS, (Dimension.MEASURE, Dimension.SERVICE), end=last_day, per_day=True
     ):
-        assert figure.day is not None  # noqa: S101 - per_day figures carry their day
-        groups.setdefault((figure.day, figure.keys[0]), []).append(figure)
-    for (day, measure), figures in sorted(groups.items()):
-        total = suppress(
-            Cell(day, "applications", measure, TOTAL, None), sum(f.count for f in figures)
-        )
-        parts = [
-            suppress(Cell(day, "applications", measure, f.keys[1], None), f.count) for f in figures
-        ]
-        total, parts = protect(total, parts)
-        cells.extend([total, *parts])
-    for figure in store.figures(Metric.POINTS_GRANTED, (), end=last_day, per_day=True):
-        assert figure.day is not None  # noqa: S101 - per_day figures carry their day
+        if figure.day is not None:
+            groups.setdefault((figure.day, figure.keys[0]), []).append(figure)
+    days = {*mykeys, *granted, *(day for day, _ in groups)}
+    measures = sorted({measure for _, measure in groups})
+    cells: list[Cell] = []
+    for ordinal in range(min(days).toordinal(), last_day.toordinal() + 1) if days else ():
+        day = date.fromordinal(ordinal)
+        mykey = mykeys.get(day)
+        cells.append(suppress(Cell(day, "mykey_ids", "", "", None), mykey.count if mykey else 0))
+        for measure in measures:
+            figures = groups.get((day, measure), [])
+            total = suppress(
+                Cell(day, "applications", measure, TOTAL, None), sum(f.count for f in figures)
+            )
+            parts = [
+                suppress(Cell(day, "applications", measure, f.keys[1], None), f.count)
+                for f in sorted(figures, key=lambda f: f.keys[1])
+            ]
+            total, parts = protect(total, parts)
+            cells.extend([total, *parts])
+        grant = granted.get(day)
         cells.append(
             suppress(
-                Cell(figure.day, "points_granted", "", "", None),
-                figure.points,
-                contributors=figure.count,
+                Cell(day, "points_granted", "", "", None),
+                grant.points if grant else 0,
+                contributors=grant.count if grant else 0,
             )
         )
-    cells.sort(
-        key=lambda cell: (
-            cell.day,
-            _ORDER[cell.metric],
-            cell.measure,
-            cell.service != TOTAL,
-            cell.service,
-        )
-    )
     return OpenData(computed_at, SMALL_CELL, tuple(cells))
 
 
-_ORDER = {"mykey_ids": 0, "applications": 1, "points_granted": 2}
+def _by_day(figures: Sequence[Figure]) -> dict[date, Figure]:
+    return {figure.day: figure for figure in figures if figure.day is not None}
