@@ -3,6 +3,7 @@
 For every person (numbered n = 0 … N-1; everything is derived from SEED and n, so a size
 is the same data on every run):
 
+- `cardholders`: the card authority's record of each person, with the issuing ward;
 - `platform_persons`: the platform's copy of the card authority's facts (anchor: 32 hex
   digits, like the authority's random ones);
 - a MyKey ID (`mykeys`; the reservation shards count them);
@@ -93,9 +94,18 @@ SESSIONS: Final = 100_000
 SESSION_DAYS: Final = 30
 CHUNK: Final = 10_000
 MYKEY_STEP: Final = 2_654_435_761  # a prime: n -> n * step mod 36^8 is one-to-one
+# Fukuoka's seven wards (rules/municipalities.yaml) and, for one person in eight, none.
+WARDS: Final = ("401315", "401323", "401331", "401340", "401358", "401366", "401374", None)
 
 # The tables loaded, in load order, with their columns (binary COPY types).
 TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    # The card authority's record of each person, with the issuing ward (one in eight unknown):
+    # the statistics per ward read it (db/statistics_store.py).
+    "cardholders": (
+        ("anchor", "text"), ("birth_date", "date"), ("card_applied_on", "date"),
+        ("card_applied_online", "bool"), ("died_on", "date"), ("adult_ward", "bool"),
+        ("municipality", "text"),
+    ),
     "platform_persons": (
         ("person", "text"), ("birth_date", "date"), ("card_applied_on", "date"),
         ("card_applied_online", "bool"), ("died_on", "date"), ("adult_ward", "bool"),
@@ -349,6 +359,7 @@ def build_chunk(
     """The rows of persons chunk.start … chunk.stop-1, by table."""
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     persons_rows, mykeys_rows = rows["platform_persons"], rows["mykeys"]
+    cardholders_rows = rows["cardholders"]
     accounts_rows, links_rows = rows["payment_accounts"], rows["account_links"]
     applications_rows, events_rows = rows["applications"], rows["spending_events"]
     instructions_rows, lines_rows = rows["grant_instructions"], rows["grant_lines"]
@@ -365,6 +376,10 @@ def build_chunk(
         account = account_id(n)
         applied = template.applied
         snapshot = template.snapshot
+        cardholders_rows.append(
+            (person, snapshot.birth_date, snapshot.card_applied_on, snapshot.card_applied_online,
+             None, False, WARDS[n % len(WARDS)])
+        )  # fmt: skip
         persons_rows.append(
             (person, snapshot.birth_date, snapshot.card_applied_on, snapshot.card_applied_online,
              None, False, snapshot.certificate_issued_at, 1, applied)
@@ -446,10 +461,13 @@ def _definitions(connection: psycopg.Connection[Any]) -> tuple[list[str], list[s
     """(drop statements, index and key statements, foreign key statements) of the loaded
     tables, from the catalog as the migrations made it."""
     tables = list(TABLES)
+    # Foreign keys of other tables that point at a loaded one too (cards → cardholders): they
+    # hang on its primary key, which is dropped.
     constraints = connection.execute(
         "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) "
-        "FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('p','u','f')",
-        (tables,),
+        "FROM pg_constraint WHERE (conrelid::regclass::text = ANY(%s) "
+        "AND contype IN ('p','u','f')) OR (contype = 'f' AND confrelid::regclass::text = ANY(%s))",
+        (tables, tables),
     ).fetchall()
     backing = {name for _, name, kind, _ in constraints if kind in "pu"}
     indexes = connection.execute(
