@@ -1,4 +1,4 @@
-"""How the cost grows from 10⁵ to 10⁷ persons (issue 14, items 3 and 4).
+"""How the cost grows from 10⁵ to 10⁷ persons (issue 14, items 3 and 4; issue 15).
 
 For each size N of `--sizes` (default 100000,1000000,10000000), on the database
 MYNAPOINT_BENCH_DATABASE_URL with `_N` appended to its name:
@@ -15,7 +15,11 @@ MYNAPOINT_BENCH_DATABASE_URL with `_N` appended to its name:
    the upload is done (loaded and evaluated): µs of wall and of CPU (the workers' and the
    command's) per event, and their largest RSS;
 5. the monthly settlement: `mynapoint settle --month 2021-08` (closes the month and writes
-   its statements): seconds and RSS.
+   its statements): seconds and RSS;
+6. the statistics (issue 15; `--parts overview`): the summary tables refreshed in full and
+   then incrementally, and the queries of the ministry's overview (services/statistics.py),
+   50 times: p50 and p99 of one whole overview (target < 200 ms at 10⁶), in a table of its
+   own.
 
 At N = 1,000,000 (when it is in `--sizes`) it then ingests a `--memory-lines`
 (10,000,000) line file of new events for its persons, streamed to disk, the same way, with
