@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select, update
 
+from ledger_factories import make_application
 from mynapoint.db.statistics_store import SqlStatisticsStore
 from mynapoint.db.tables import daily_statistics, platform_clock
+from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.statistics import DIMENSIONS, Metric
 from mynapoint.services.statistics import (
@@ -204,3 +206,23 @@ def test_an_empty_program_has_zero_totals_and_nothing_pending(migrated_engine: E
     assert (summed.mykeys, summed.applications, summed.points_granted) == (0, 0, 0)
     assert series(store, Metric.APPLICATIONS).figures == ()
     assert pending_grants(store).operators == ()
+
+
+@pytest.mark.parametrize(
+    ("applied_at", "day"),
+    [
+        (START - timedelta(seconds=1), date(2021, 7, 18)),  # 23:59:59 JST
+        (START, date(2021, 7, 19)),  # 00:00:00 JST
+        (START + timedelta(hours=23, minutes=59, seconds=59), date(2021, 7, 19)),
+        (START + timedelta(days=1), date(2021, 7, 20)),
+    ],
+)
+def test_an_application_counts_on_its_jst_day(
+    migrated_engine: Engine, applied_at: datetime, day: date
+) -> None:
+    with SqlUnitOfWork(migrated_engine) as uow:
+        uow.applications.add(make_application("app-1", applied_at=applied_at))
+        uow.commit()
+    store = SqlStatisticsStore(migrated_engine)
+    refresh(store, START + timedelta(days=2))
+    assert [(f.day, f.count) for f in series(store, Metric.APPLICATIONS).figures] == [(day, 1)]
