@@ -1,4 +1,4 @@
-"""How the cost grows from 10⁵ to 10⁷ persons (issue 14, items 3 and 4).
+"""How the cost grows from 10⁵ to 10⁷ persons (issue 14, items 3 and 4; issue 15).
 
 For each size N of `--sizes` (default 100000,1000000,10000000), on the database
 MYNAPOINT_BENCH_DATABASE_URL with `_N` appended to its name:
@@ -15,7 +15,11 @@ MYNAPOINT_BENCH_DATABASE_URL with `_N` appended to its name:
    the upload is done (loaded and evaluated): µs of wall and of CPU (the workers' and the
    command's) per event, and their largest RSS;
 5. the monthly settlement: `mynapoint settle --month 2021-08` (closes the month and writes
-   its statements): seconds and RSS.
+   its statements): seconds and RSS;
+6. the statistics (issue 15; `--parts overview`): the summary tables refreshed in full and
+   then incrementally, and the queries of the ministry's overview (services/statistics.py),
+   50 times: p50 and p99 of one whole overview (target < 200 ms at 10⁶), in a table of its
+   own.
 
 At N = 1,000,000 (when it is in `--sizes`) it then ingests a `--memory-lines`
 (10,000,000) line file of new events for its persons, streamed to disk, the same way, with
@@ -40,7 +44,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -90,7 +94,7 @@ DUE_BY: Final = NOW.date().isoformat()
 PAGE_TIMEOUT: Final = 300.0
 P99_GOAL_MS: Final = 10.0
 NOT_RUN: Final = "not run"
-PARTS: Final = ("me", "pull", "intake", "settle", "memory")
+PARTS: Final = ("me", "pull", "intake", "settle", "memory", "overview")
 HEADER: Final = "event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\n"
 
 SECTION: Final = "## `make bench-scale` — how the cost grows from 10⁵ to 10⁷ persons"
@@ -145,6 +149,7 @@ class SizeFigures:
     pull: dict[str, Any] = field(default_factory=dict)
     intake: dict[str, Any] = field(default_factory=dict)
     settle: dict[str, Any] = field(default_factory=dict)
+    overview: dict[str, Any] = field(default_factory=dict)
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -493,9 +498,68 @@ def run_size(base: URL, persons: int, args: argparse.Namespace, run_tag: str) ->
             f"RSS max {figures.settle['rss'] / 2**20:.0f} MiB",
             flush=True,
         )
+    if "overview" in args.parts:
+        figures.overview = overview(url)
+        o = figures.overview
+        print(
+            f"  statistics: full refresh {o['full_s']:.1f} s, "
+            f"incremental {o['incremental_ms']:.0f} "
+            f"ms; overview queries p50 {o['p50_ms']:.1f} ms, p99 {o['p99_ms']:.1f} ms "
+            f"({o['calls']} calls; target < 200 ms)",
+            flush=True,
+        )
     if args.drop:
         drop_database(url)
     return figures
+
+
+OVERVIEW_CALLS: Final = 50
+
+
+def overview(url: URL) -> dict[str, Any]:
+    """The statistics' refresh (full, then incremental with nothing new) and the queries the
+    ministry's overview makes (services/statistics.py: totals, applications by measure,
+    service, channel and ward, the last 30 days per day, grants pending), OVERVIEW_CALLS
+    times: p50 and p99 of one whole overview."""
+    from mynapoint.db.engine import create_engine_for  # noqa: PLC0415 - this part only
+    from mynapoint.db.statistics_store import SqlStatisticsStore  # noqa: PLC0415
+    from mynapoint.domain.statistics import Dimension, Metric  # noqa: PLC0415
+    from mynapoint.services import statistics  # noqa: PLC0415
+
+    engine = create_engine_for(url.render_as_string(hide_password=False))
+    store = SqlStatisticsStore(engine)
+    now = NOW
+    t0 = time.perf_counter()
+    statistics.refresh(store, now, full=True)
+    full_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    statistics.refresh(store, now + timedelta(minutes=5))
+    incremental_ms = (time.perf_counter() - t0) * 1000
+    last = now.date()
+    durations = []
+    for _ in range(OVERVIEW_CALLS):
+        t0 = time.perf_counter()
+        statistics.totals(store)
+        for dimension in (
+            Dimension.MEASURE,
+            Dimension.SERVICE,
+            Dimension.CHANNEL,
+            Dimension.MUNICIPALITY,
+        ):
+            statistics.breakdown(store, Metric.APPLICATIONS, (dimension,))
+        statistics.series(store, Metric.APPLICATIONS, (), last - timedelta(days=30), last)
+        statistics.series(store, Metric.POINTS_GRANTED, (), last - timedelta(days=30), last)
+        statistics.pending_grants(store)
+        durations.append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
+    durations.sort()
+    return {
+        "full_s": full_s,
+        "incremental_ms": incremental_ms,
+        "p50_ms": durations[len(durations) // 2],
+        "p99_ms": durations[min(len(durations) - 1, int(len(durations) * 0.99))],
+        "calls": OVERVIEW_CALLS,
+    }
 
 
 def memory_run(base: URL, args: argparse.Namespace, run_tag: str) -> dict[str, Any]:
@@ -556,6 +620,30 @@ def row(url: URL, f: SizeFigures, note: str) -> str:
     )
 
 
+OVERVIEW_SECTION: Final = "## `make bench-scale` — the statistics' overview (issue 15)"
+OVERVIEW_INTRO: Final = """
+`--parts overview`: on the data set of that size, the statistics' summary tables refreshed in
+full once, then incrementally with nothing new (db/statistics_store.py), and the queries the
+ministry's overview makes through services/statistics.py (totals; applications by measure,
+service, channel and ward; applications and points per day over 30 days; grants pending per
+operator), 50 times in one process: p50 and p99 of one whole overview. Target < 200 ms at 10⁶.
+
+"""
+OVERVIEW_HEAD: Final = (
+    "| date | persons | full refresh | incremental refresh | overview p50 | overview p99 "
+    "| load | machine | note |\n" + "|---" * 9 + "|\n"
+)
+
+
+def overview_row(url: URL, f: SizeFigures, note: str) -> str:
+    o = f.overview
+    return (
+        f"| {today()} | {f.persons:,} | {o['full_s']:.1f} s | {o['incremental_ms']:.0f} ms "
+        f"| {o['p50_ms']:.1f} ms | {o['p99_ms']:.1f} ms | {f.load} "
+        f"| {machine()}, PostgreSQL {server_version(url)} | {note} |"
+    )
+
+
 def memory_row(url: URL, m: dict[str, Any], note: str) -> str:
     rss = m["rss"]
     met = all(v < MEMORY_TARGET for v in rss.values())
@@ -604,7 +692,14 @@ def main() -> int:
     run_tag = datetime.now(JST).strftime("%m%d%H%M")
     for persons in sizes:
         figures = run_size(base, persons, args, run_tag)
-        if args.record and args.parts - {"memory"}:
+        if args.record and figures.overview:
+            append_rows(
+                OVERVIEW_SECTION,
+                OVERVIEW_INTRO,
+                OVERVIEW_HEAD,
+                [overview_row(base, figures, args.note)],
+            )
+        if args.record and args.parts - {"memory", "overview"}:
             append_rows(SECTION, SECTION_INTRO, TABLE_HEAD, [row(base, figures, args.note)])
         if persons == MEMORY_SIZE and "memory" in args.parts and not args.drop:
             memory = memory_run(base, args, run_tag)

@@ -5,6 +5,7 @@ is the same data on every run), a history drawn from the generator the demo shar
 (`mynapoint.history`, its `Shape`: docs in src/mynapoint/history/shape.py) with platform now
 at 2021-10-15:
 
+- `cardholders`: the card authority's record of each person, with the issuing ward;
 - `platform_persons`: the platform's copy of the card authority's facts (anchor: 32 hex
   digits, like the authority's random ones; a few persons died);
 - a MyKey ID (`mykeys`; the reservation shards count them), made from 2020-07-01 with the
@@ -90,6 +91,13 @@ MYKEY_STEP: Final = 2_654_435_761  # a prime: n -> n * step mod 36^8 is one-to-o
 
 # The tables loaded, in load order, with their columns (binary COPY types).
 TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    # The card authority's record of each person, with the issuing ward (one in eight unknown):
+    # the statistics per ward read it (db/statistics_store.py).
+    "cardholders": (
+        ("anchor", "text"), ("birth_date", "date"), ("card_applied_on", "date"),
+        ("card_applied_online", "bool"), ("died_on", "date"), ("adult_ward", "bool"),
+        ("municipality", "text"),
+    ),
     "platform_persons": (
         ("person", "text"), ("birth_date", "date"), ("card_applied_on", "date"),
         ("card_applied_online", "bool"), ("died_on", "date"), ("adult_ward", "bool"),
@@ -263,6 +271,7 @@ def build_chunk(chunk: Chunk, timeline: Timeline) -> dict[str, list[tuple[Any, .
     """The rows of persons chunk.start … chunk.stop-1, by table."""
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     persons_rows, mykeys_rows = rows["platform_persons"], rows["mykeys"]
+    cardholders_rows = rows["cardholders"]
     accounts_rows, links_rows = rows["payment_accounts"], rows["account_links"]
     applications_rows, events_rows = rows["applications"], rows["spending_events"]
     instructions_rows, lines_rows = rows["grant_instructions"], rows["grant_lines"]
@@ -278,6 +287,10 @@ def build_chunk(chunk: Chunk, timeline: Timeline) -> dict[str, list[tuple[Any, .
         story = template.story
         person = person_id(n)
         application = story.application
+        cardholders_rows.append(
+            (person, story.birth_date, story.card_applied_on, story.card_applied_online,
+             story.died_on, False, story.municipality.code)
+        )  # fmt: skip
         persons_rows.append(
             (person, story.birth_date, story.card_applied_on, story.card_applied_online,
              story.died_on, False, story.certificate_issued_at, 1, story.mykey_at)
@@ -370,10 +383,13 @@ def _definitions(connection: psycopg.Connection[Any]) -> tuple[list[str], list[s
     """(drop statements, index and key statements, foreign key statements) of the loaded
     tables, from the catalog as the migrations made it."""
     tables = list(TABLES)
+    # Foreign keys of other tables that point at a loaded one too (cards → cardholders): they
+    # hang on its primary key, which is dropped.
     constraints = connection.execute(
         "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) "
-        "FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('p','u','f')",
-        (tables,),
+        "FROM pg_constraint WHERE (conrelid::regclass::text = ANY(%s) "
+        "AND contype IN ('p','u','f')) OR (contype = 'f' AND confrelid::regclass::text = ANY(%s))",
+        (tables, tables),
     ).fetchall()
     backing = {name for _, name, kind, _ in constraints if kind in "pu"}
     indexes = connection.execute(

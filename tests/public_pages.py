@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-PUBLIC_PAGES = ["/", "/services", "/services/paypay", "/support-corners", "/help"]
+PUBLIC_PAGES = ["/", "/services", "/services/paypay", "/support-corners", "/help", "/open-data"]
 # What a citizen must never read: codes, exception names, stack traces.
 RAW_ERRORS = re.compile(
     r"Traceback|Exception|Error:|not_found|unknown_service|invalid_request|internal_error|"

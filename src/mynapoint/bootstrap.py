@@ -13,6 +13,7 @@ from mynapoint.db.authority_store import SqlAuthorityStore
 from mynapoint.db.clock import anchor_clock, read_anchor
 from mynapoint.db.engine import create_engine_for
 from mynapoint.db.migrate import require_current, upgrade
+from mynapoint.db.statistics_store import SqlStatisticsStore
 from mynapoint.db.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.services import Catalog
@@ -24,6 +25,7 @@ from mynapoint.services.codes import CodeHasher, CodeKeyFile
 from mynapoint.services.head_signing import AuditKey, AuditKeyFile
 from mynapoint.services.ledger import Workers
 from mynapoint.services.ports import UnitOfWork
+from mynapoint.services.statistics import StatisticsStore
 from mynapoint.services.throttling import LimitsThrottle, NullThrottle, Throttle
 
 if TYPE_CHECKING:
@@ -86,6 +88,11 @@ class Platform:
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, queued=not self.settings.runs_jobs_inprocess)
+
+    @cached_property
+    def statistics(self) -> StatisticsStore:
+        """The summary tables of the program's statistics (services/statistics.py)."""
+        return SqlStatisticsStore(self.engine)
 
     @cached_property
     def audit_key_file(self) -> AuditKeyFile:

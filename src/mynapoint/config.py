@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # An assisted session at a support-corner counter ends after this long without a step,
     # judged by the platform clock (RULES.md §6).
     counter_idle_seconds: int = Field(default=120, ge=10, le=3600)
+    # How often the statistics' summary tables are refreshed (services/statistics.py): by
+    # `mynapoint worker`, or by the server when it runs the jobs itself (docs/JOBS.md).
+    statistics_refresh_seconds: int = Field(default=300, ge=10, le=24 * 3600)
     # The largest event file an operator may upload (POST /api/v1/operator/events/files), in
     # bytes; a larger one is refused with 413 request_too_large before it is stored.
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, le=8 * 1024**3)

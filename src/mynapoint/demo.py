@@ -48,6 +48,9 @@ class DemoCard:
     note: str  # who the holder is, as the sign-in page shows it (Japanese / English)
     walkthrough: str  # the README walkthrough that is this person's, as the banner says
     representative_of: str | None = None  # the name of the demo card whose holder they represent
+    # The issuing ward (a local government code, rules/municipalities.yaml), for the
+    # statistics per ward; every demo person lives in one of Fukuoka's wards.
+    municipality: str | None = None
 
 
 # Each walkthrough of the README has its own person, so that following one never spoils
@@ -62,6 +65,7 @@ DEMO_CARDS = (
         datetime(2021, 3, 15, 10, 0, tzinfo=JST),
         "9歳の子ども。法定代理人(parent)が申し込めます / a child of 9; the parent may apply",
         "the citizen's journey in the browser, through the parent",
+        municipality="401331",
     ),
     DemoCard(
         "parent",
@@ -72,6 +76,7 @@ DEMO_CARDS = (
         "カード申請 2021-03-01(第1弾の対象)/ card applied for before the cut-off",
         "the citizen's journey in the browser",
         representative_of="child",
+        municipality="401331",
     ),
     DemoCard(
         "student",
@@ -81,6 +86,7 @@ DEMO_CARDS = (
         datetime(2021, 4, 5, 10, 0, tzinfo=JST),
         "20歳の学生 / a student of 20",
         "the command-line walkthroughs",
+        municipality="401323",
     ),
     DemoCard(
         "shopper",
@@ -90,6 +96,7 @@ DEMO_CARDS = (
         datetime(2021, 3, 10, 10, 0, tzinfo=JST),
         "2021-06-15 にPayPayで第1弾に申込み済み / applied for phase 1 with PayPay on 2021-06-15",
         "examples/events.csv is her spending",
+        municipality="401315",
     ),
     DemoCard(
         "grandchild",
@@ -100,6 +107,7 @@ DEMO_CARDS = (
         "6歳の子ども。未成年後見人(senior)が申し込めます / a child of 6; her guardian, the "
         "senior, may apply",
         "at a support corner, through the senior",
+        municipality="401374",
     ),
     DemoCard(
         "senior",
@@ -110,6 +118,7 @@ DEMO_CARDS = (
         "73歳 / aged 73",
         "at a support corner",
         representative_of="grandchild",
+        municipality="401374",
     ),
     DemoCard(
         "late",
@@ -119,6 +128,7 @@ DEMO_CARDS = (
         datetime(2021, 6, 20, 10, 0, tzinfo=JST),
         "カード申請 2021-05-10(第1弾の対象外)/ applied after the 2021-04-30 cut-off",
         "the PIN lock and a renewed card",
+        municipality="401358",
     ),
 )
 
@@ -153,6 +163,7 @@ def seed_demo_cards(platform: Platform) -> list[SeededCard]:
                 card_applied_on=demo.card_applied_on,
                 issued_at=demo.issued_at,
                 representative_of=holder,
+                municipality=demo.municipality,
             )
             card.write(path)
         seeded[demo.name] = SeededCard(demo, path, card.serial)

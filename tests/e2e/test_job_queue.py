@@ -470,3 +470,23 @@ def test_the_worker_refuses_sqlite_and_points_at_serve(tmp_path):
     assert done.returncode == 2
     assert "needs PostgreSQL" in done.stderr
     assert "`mynapoint serve` runs the jobs in-process" in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_worker_refreshes_the_statistics_in_its_periodic_pass(fresh_database, workers, tmp_path):
+    url = fresh_database()
+    platform = build_platform(
+        Settings(database_url=url, var_dir=tmp_path, inprocess_worker=False),
+        clock=FixedClock(NOW),
+    )
+    try:
+        assert platform.statistics.last_refresh() is None
+        workers(url)
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while platform.statistics.last_refresh() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        last = platform.statistics.last_refresh()
+    finally:
+        platform.engine.dispose()
+    assert last is not None, "no refresh by the worker"
+    assert last.full  # the first one

@@ -21,6 +21,7 @@ PAGES = [
     ("/services/paypay", "service"),
     ("/support-corners", "corners"),
     ("/help", "help"),
+    ("/open-data", "open-data"),
 ]
 
 

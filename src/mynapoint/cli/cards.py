@@ -25,6 +25,7 @@ from mynapoint.domain.calendar import jst_date, start_of_jst_day, to_jst
 from mynapoint.domain.errors import MynapointError
 from mynapoint.jpki.authority import UnknownCertificate
 from mynapoint.jpki.card import CardFileError, InvalidPin, VirtualCard
+from mynapoint.rules.municipalities import load_municipalities
 from mynapoint.services.notices import record_death, record_revocation
 
 cards = typer.Typer(
@@ -126,9 +127,21 @@ def issue(
     adult_ward: Annotated[
         bool, typer.Option("--adult-ward", help="The holder is an adult ward (成年被後見人).")
     ] = False,
+    municipality: Annotated[
+        str | None,
+        typer.Option(
+            help="The issuing city or ward, a local government code, e.g. 401331 (福岡市中央区); "
+            "the codes are in rules/municipalities.yaml."
+        ),
+    ] = None,
 ) -> None:
     """Register a new person and issue a card; prints the certificate serial."""
     check_writable(out)
+    if municipality is not None:
+        try:
+            municipality = load_municipalities().require(municipality).code
+        except MynapointError as exc:
+            raise _fail(f"--municipality: {exc.message}", EXIT_USAGE) from None
     platform = _platform(ctx)
     at = parse_moment(issued_at, "--issued-at", platform)
     applied = (
@@ -145,6 +158,7 @@ def issue(
             issued_at=at,
             representative_of=representative_of,
             adult_ward=adult_ward,
+            municipality=municipality,
         )
     except MynapointError as exc:
         raise refuse(exc) from None

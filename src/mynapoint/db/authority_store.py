@@ -75,6 +75,7 @@ class SqlAuthorityStore:
                     card_applied_online=person.card_applied_online,
                     died_on=person.died_on,
                     adult_ward=person.adult_ward,
+                    municipality=person.municipality,
                 )
             )
 
@@ -263,6 +264,7 @@ _PERSON_COLUMNS = (
     "card_applied_online",
     "died_on",
     "adult_ward",
+    "municipality",
 )  # what `_person` reads, in this order
 _PERSON = Query(
     select(*(cardholders.c[name] for name in _PERSON_COLUMNS)).where(
@@ -295,7 +297,7 @@ _CERTIFICATE_HOLDER = Query(
 
 
 def _person(row: Sequence[Any]) -> PersonRecord:
-    anchor, birth_date, card_applied_on, card_applied_online, died_on, adult_ward = row
+    anchor, birth_date, card_applied_on, card_applied_online, died_on, adult_ward, city = row
     return PersonRecord(
         anchor=anchor,
         birth_date=birth_date,
@@ -303,6 +305,7 @@ def _person(row: Sequence[Any]) -> PersonRecord:
         card_applied_online=card_applied_online,
         died_on=died_on,
         adult_ward=adult_ward,
+        municipality=city,
     )
 
 

@@ -502,8 +502,8 @@ TABLES = (
 class PersonRows:
     """One generated person's rows, by table (column name -> value), as plain data.
 
-    `municipality` and `corner` are kept although the platform's tables have no column for
-    them yet (the card authority's cardholders and the counter's audit entries hold them)."""
+    `municipality` goes to the card authority's cardholders; `corner` is kept although no
+    table has a column for it (the counter's audit entries would hold it)."""
 
     n: int
     person: str

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 @dataclass(frozen=True)
 class Municipality:
-    code: str  # 全国地方公共団体コード without its check digit (5 digits)
+    code: str  # 全国地方公共団体コード with its check digit (6 digits), as rules/municipalities.yaml
     name: str
     weight: float  # relative share of persons
     corner: str | None = None  # the support corner of the demo city that serves it
@@ -23,20 +23,20 @@ class Municipality:
 # The demo city (Fukuoka, rules/corners/fukuoka.yaml) and its seven wards, with each ward's
 # own corner; then some other cities, whose residents apply on the web only.
 MUNICIPALITIES: tuple[Municipality, ...] = (
-    Municipality("40131", "福岡市東区", 15.0, "higashi"),
-    Municipality("40132", "福岡市博多区", 12.0, "hakata"),
-    Municipality("40133", "福岡市中央区", 10.0, "chuo"),
-    Municipality("40134", "福岡市南区", 13.0, "minami"),
-    Municipality("40135", "福岡市西区", 10.0, "nishi"),
-    Municipality("40136", "福岡市城南区", 6.0, "jonan"),
-    Municipality("40137", "福岡市早良区", 11.0, "sawara"),
-    Municipality("40106", "北九州市小倉北区", 5.0),
-    Municipality("40203", "久留米市", 4.0),
-    Municipality("40218", "春日市", 3.0),
-    Municipality("40230", "糸島市", 2.0),
-    Municipality("13101", "東京都千代田区", 3.0),
-    Municipality("13104", "東京都新宿区", 3.0),
-    Municipality("27127", "大阪市北区", 3.0),
+    Municipality("401315", "福岡市東区", 15.0, "higashi"),
+    Municipality("401323", "福岡市博多区", 12.0, "hakata"),
+    Municipality("401331", "福岡市中央区", 10.0, "chuo"),
+    Municipality("401340", "福岡市南区", 13.0, "minami"),
+    Municipality("401358", "福岡市西区", 10.0, "nishi"),
+    Municipality("401366", "福岡市城南区", 6.0, "jonan"),
+    Municipality("401374", "福岡市早良区", 11.0, "sawara"),
+    Municipality("401064", "北九州市小倉北区", 5.0),
+    Municipality("402036", "久留米市", 4.0),
+    Municipality("402184", "春日市", 3.0),
+    Municipality("402303", "糸島市", 2.0),
+    Municipality("131016", "東京都千代田区", 3.0),
+    Municipality("131041", "東京都新宿区", 3.0),
+    Municipality("271276", "大阪市北区", 3.0),
 )
 
 # Phase-1 services and their shares of applications (PayPay the largest, as it was).

@@ -144,6 +144,7 @@ def _write(
             "card_applied_on": facts["card_applied_on"],
             "card_applied_online": facts["card_applied_online"],
             "died_on": facts["died_on"], "adult_ward": facts["adult_ward"],
+            "municipality": person.municipality,
         })  # fmt: skip
     try:
         with platform.engine.begin() as connection:

@@ -9,7 +9,9 @@ worker shares with the others (docs/JOBS.md):
   only while no upload is live: an upload queues the evaluation of every pending person
   when its file is loaded, so the sweep would only do its work twice;
 - old jobs: jobs that failed (or were cancelled or aborted) over a week ago are deleted,
-  once an hour (succeeded jobs are deleted as they succeed).
+  once an hour (succeeded jobs are deleted as they succeed);
+- the statistics: their summary tables are refreshed every `statistics_refresh_seconds`
+  (jobs/statistics.py; several workers wait for each other's refresh).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 from procrastinate import exceptions
 
 from mynapoint.db.queue import QUEUE, UPLOAD_END_TASK
+from mynapoint.jobs.statistics import refresh_quietly
 from mynapoint.jobs.tasks import SWEEP, build_app, queue_evaluations
 
 if TYPE_CHECKING:
@@ -99,7 +102,7 @@ async def _keep_watching(app: App, platform: Platform) -> None:
     stalled = platform.settings.worker_stalled_seconds
     seen: set[int] = set()
     passes = 0
-    forgotten_at = -math.inf
+    forgotten_at = refreshed_at = -math.inf
     while True:
         try:
             await retry_stalled(app, stalled)
@@ -108,6 +111,9 @@ async def _keep_watching(app: App, platform: Platform) -> None:
             if time.monotonic() - forgotten_at >= FORGET_EVERY_SECONDS:
                 await forget_old_jobs(app)
                 forgotten_at = time.monotonic()
+            if time.monotonic() - refreshed_at >= platform.settings.statistics_refresh_seconds:
+                refreshed_at = time.monotonic()
+                await refresh_quietly(platform)
         except Exception:
             log.exception("watching for stalled jobs failed; trying again")
         passes += 1

@@ -24,6 +24,7 @@ from mynapoint.domain.auth import CardLocked, WrongPin
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.cards import PIN_TRIES, CardFacts, certificate_not_after
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.municipalities import is_well_formed
 from mynapoint.jpki.card import CardFileError, VirtualCard, sign, unlock_key, validate_pin
 from mynapoint.jpki.certificates import (
     build_crl,
@@ -155,6 +156,7 @@ class SimulatedCardAuthority:
         card_applied_online: bool = False,
         representative_of: str | None = None,
         adult_ward: bool = False,
+        municipality: str | None = None,
         key: rsa.RSAPrivateKey | None = None,
     ) -> VirtualCard:
         """Register a new person and give them a card with a new certificate.
@@ -168,6 +170,12 @@ class SimulatedCardAuthority:
                 f"{birth_date}; give a birth date on or before the issue date",
                 birth_date=birth_date.isoformat(),
             )
+        if municipality is not None and not is_well_formed(municipality):
+            raise InvalidCardRequest(
+                f"municipality '{municipality}' is not a local government code; give six "
+                "digits whose last is the check digit, e.g. 401331",
+                municipality=municipality,
+            )
         holder = None
         if representative_of is not None:
             represented = self._certificate(representative_of)
@@ -178,6 +186,7 @@ class SimulatedCardAuthority:
             card_applied_on=card_applied_on,
             card_applied_online=card_applied_online,
             adult_ward=adult_ward,
+            municipality=municipality,
         )
         self._store.add_person(person)
         if holder is not None:

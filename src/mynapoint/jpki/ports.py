@@ -36,6 +36,8 @@ class PersonRecord:
     card_applied_online: bool = False
     died_on: date | None = None
     adult_ward: bool = False
+    # The issuing city or ward, a JIS local government code (domain/municipalities.py).
+    municipality: str | None = None
 
 
 @dataclass(frozen=True)

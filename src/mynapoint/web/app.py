@@ -17,6 +17,7 @@ from fastapi.telemetry import TelemetryConfig
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.jobs.statistics import keep_refreshing
 from mynapoint.jobs.uploads import keep_recovering
 from mynapoint.logs import configure_logging
 from mynapoint.services.audit import keep_publishing
@@ -36,7 +37,7 @@ from mynapoint.web.api import (
 from mynapoint.web.errors import install_error_handlers
 from mynapoint.web.inputs import check_path_and_query
 from mynapoint.web.limits_body import BodyGate
-from mynapoint.web.pages import corners, home, services
+from mynapoint.web.pages import corners, home, open_data, services
 from mynapoint.web.pages import help as help_pages
 from mynapoint.web.pages.citizen.routes import router as citizen_pages
 from mynapoint.web.pages.ministry.routes import router as ministry_pages
@@ -61,6 +62,7 @@ ROUTERS = (
     corners.router,
     services.router,
     help_pages.router,
+    open_data.router,
     citizen_pages,
     staff_pages,
     ministry_pages,
@@ -104,8 +106,13 @@ def _background_tasks(platform: Platform) -> list[asyncio.Task[None]]:
         asyncio.create_task(keep_purging(platform.unit_of_work, platform.clock.now)),
         # Upload jobs whose process died: resumed or failed, now and then every 30 s; when
         # `mynapoint worker` runs the jobs, the workers retry each other's (docs/JOBS.md).
+        # The statistics' summary tables, now and then every statistics_refresh_seconds
+        # (jobs/statistics.py); when `mynapoint worker` runs the jobs, the workers do it.
         *(
-            [asyncio.create_task(keep_recovering(platform))]
+            [
+                asyncio.create_task(keep_recovering(platform)),
+                asyncio.create_task(keep_refreshing(platform)),
+            ]
             if platform.settings.runs_jobs_inprocess
             else []
         ),

@@ -101,6 +101,12 @@ MESSAGES: dict[str, str] = {
     "internal_error": N_("システムで問題が発生しました。時間をおいてもう一度お試しください。"),
     "unavailable": N_("ただいま混み合っています。時間をおいてもう一度お試しください。"),
     "overloaded": N_("ただいま混み合っています。時間をおいてもう一度お試しください。"),
+    "statistics_not_computed": N_(
+        "統計はまだ集計されていません。しばらくしてからもう一度ご覧ください。"
+    ),
+    "invalid_date_range": N_(
+        "期間の開始日が終了日より後になっています。開始日は終了日以前にしてください。"
+    ),
 }
 
 # A ward of full age: said as such (domain/representatives.py RepresentedBecause).

@@ -61,6 +61,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "instant_out_of_range": 422,
     "invalid_account_credentials": 422,
     "invalid_counts": 422,
+    "invalid_date_range": 422,
     "account_locked": 423,
     "rate_limited": 429,
     "card_locked": 423,
@@ -70,6 +71,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "internal_error": 500,
     "unavailable": 503,
     "revocation_list_stale": 503,
+    # The statistics' summary tables have never been refreshed (services/statistics.py).
+    "statistics_not_computed": 503,
     # Admission control (web/admission.py): the platform is at capacity; nothing was done.
     "overloaded": 503,
 }
@@ -87,7 +90,8 @@ ErrorCode = Literal[
     "invalid_request", "invalid_text", "instant_out_of_range",
     "invalid_account_credentials", "invalid_counts", "account_locked", "rate_limited",
     "card_locked", "wrong_pin", "invalid_card_file", "invalid_pin", "internal_error",
-    "unavailable", "revocation_list_stale", "overloaded",
+    "unavailable", "revocation_list_stale", "overloaded", "statistics_not_computed",
+    "invalid_date_range",
 ]  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from mynapoint.db.repositories.statements import (
     tuples,
     utc,
 )
-from mynapoint.db.tables import grant_instructions, grant_lines
+from mynapoint.db.tables import grant_instructions, grant_lines, stale_grant_days
 from mynapoint.domain.ledger import GrantInstruction, GrantLine, MonthTotals
 from mynapoint.domain.measures import Measure
 
@@ -73,6 +73,11 @@ class SqlGrantRepository:
         if not instructions:
             return
         connection = self._connection()
+        # The statistics' next refresh recomputes these grant days: marked in this very
+        # transaction, so that it cannot miss them however long ago `created_at` was taken
+        # (db/statistics_store.py). One insert per day, no key shared: writers never wait.
+        days = sorted({instruction.grant_on for instruction in instructions})
+        connection.execute(insert(stale_grant_days), [{"grant_on": day} for day in days])
         if is_postgresql(connection):
             _copy_instructions(connection, instructions)
             return

@@ -48,6 +48,12 @@ from mynapoint.db.tables.staff import (
     staff_accounts,
     staff_sessions,
 )
+from mynapoint.db.tables.statistics import (
+    daily_statistics,
+    pending_grant_statistics,
+    stale_grant_days,
+    statistics_refreshes,
+)
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -62,6 +68,7 @@ __all__ = [
     "cards",
     "certificates",
     "citizen_sessions",
+    "daily_statistics",
     "grant_instructions",
     "grant_lines",
     "ingest_job_lines",
@@ -75,10 +82,13 @@ __all__ = [
     "operator_keys",
     "payment_accounts",
     "pending_evaluations",
+    "pending_grant_statistics",
     "platform_clock",
     "platform_persons",
     "settlement_months",
     "spending_events",
     "staff_accounts",
     "staff_sessions",
+    "stale_grant_days",
+    "statistics_refreshes",
 ]

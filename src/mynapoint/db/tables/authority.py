@@ -46,6 +46,9 @@ cardholders = Table(
     Column("card_applied_online", Boolean, nullable=False),
     Column("died_on", Date, nullable=True),
     Column("adult_ward", Boolean, nullable=False),
+    # The issuing city or ward (a JIS local government code, rules/municipalities.yaml): a
+    # fact of the card authority, never a My Number. NULL for cards issued before 0016.
+    Column("municipality", String(6), nullable=True),
 )
 
 cards = Table(

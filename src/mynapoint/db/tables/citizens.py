@@ -59,7 +59,8 @@ mykeys = Table(
     metadata,
     Column("mykey_id", String(MYKEY_LENGTH), primary_key=True),
     Column("person", String, nullable=False, unique=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    # Indexed for the statistics' refresh (migration 0016).
+    Column("created_at", UtcDateTime, nullable=False, index=True),
 )
 
 # How many MyKey IDs were reserved (R17: a budget frame caps them), counted in

@@ -66,7 +66,8 @@ grant_instructions = Table(
     Column("person", String, nullable=False, index=True),
     Column("measure", String(32), nullable=False),
     Column("points", Integer, nullable=False),
-    Column("grant_on", Date, nullable=False),
+    # Indexed for the statistics' refresh (migration 0016): the instructions of a grant day.
+    Column("grant_on", Date, nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("acknowledged_at", UtcDateTime, nullable=True),
     # YYYY-MM: the month of grant_on, or the first open month after it (INTERFACES).
