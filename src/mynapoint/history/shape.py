@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 @dataclass(frozen=True)
 class Municipality:
-    code: str  # 全国地方公共団体コード with its check digit (6 digits), as rules/municipalities.yaml
+    code: str  # 全国地方公共団体コード with its check digit (rules/municipalities.yaml)
     name: str
     weight: float  # relative share of persons
     corner: str | None = None  # the support corner of the demo city that serves it
