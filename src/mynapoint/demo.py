@@ -32,6 +32,7 @@ from mynapoint.services.applications import (
 from mynapoint.services.mykey import ensure_mykey
 from mynapoint.services.operators import authenticate_operator, issue_operator_key, register_account
 from mynapoint.services.passwords import PasswordHasher
+from mynapoint.services.statistics import refresh as refresh_statistics
 
 DEMO_CARDS_DIR = "demo-cards"
 DEMO_OPERATOR_FILE = "demo-operator.json"
@@ -432,4 +433,9 @@ def seed_generated_history(platform: Platform) -> Loaded:
     MYNAPOINT_DEMO_HISTORY_SEED) at platform now, after the demo cards' own data; persons
     already written are kept (mynapoint.history.writer)."""
     settings = platform.settings
-    return load_history(platform, settings.demo_history_seed, settings.demo_history_persons)
+    loaded = load_history(platform, settings.demo_history_seed, settings.demo_history_persons)
+    if loaded.written:
+        # Rows dated in the past, written behind the platform's back: an incremental refresh
+        # of the statistics would not look at their days.
+        refresh_statistics(platform.statistics, platform.clock.now(), full=True)
+    return loaded

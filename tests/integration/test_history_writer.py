@@ -34,8 +34,10 @@ from mynapoint.demo import (
 from mynapoint.domain.calendar import JST
 from mynapoint.history.generate import Timeline, generate
 from mynapoint.history.writer import HistoryClash
+from mynapoint.rules.municipalities import load_municipalities
 from mynapoint.services.ledger import reevaluate
 from mynapoint.services.settlement import statements
+from mynapoint.services.statistics import totals
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -91,6 +93,17 @@ def test_make_run_s_seeding_loads_the_history_once(platform: Platform) -> None:
     assert _count(platform, platform_persons) == demo_persons + SIZE
     assert _count(platform, payment_accounts) == demo_accounts + loaded.rows["payment_accounts"]
     assert _count(platform, cardholders) >= SIZE
+    # The card authority records each generated person's issuing municipality (statistics
+    # per ward/city).
+    some = {p.person: p.municipality for p in expected[:50]}
+    with platform.engine.connect() as connection:
+        recorded = connection.execute(
+            select(cardholders.c.anchor, cardholders.c.municipality).where(
+                cardholders.c.anchor.in_(list(some))
+            )
+        ).all()
+    assert dict(recorded) == some
+    assert load_municipalities().keys() >= set(some.values())
     with platform.engine.connect() as connection:
         reserved = connection.execute(
             select(func.sum(mykey_reservation_shards.c.reserved))
@@ -127,6 +140,9 @@ def test_make_run_s_seeding_loads_the_history_once(platform: Platform) -> None:
     object.__setattr__(platform, "settings", larger)
     assert seed_generated_history(platform).written == 20
     assert _count(platform, platform_persons) == demo_persons + SIZE + 20
+    # The history is dated in the past: its seeding refreshes the statistics in full, so they
+    # count every MyKey ID, the 20 just written too.
+    assert totals(platform.statistics).mykeys == _count(platform, mykeys)
 
 
 def test_another_seed_on_the_same_database_is_refused_clearly(platform: Platform) -> None:
