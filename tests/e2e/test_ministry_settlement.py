@@ -138,9 +138,30 @@ def test_a_viewer_reads_the_page_without_actions_and_is_refused_any(console: Con
         "/ministry/settlement?month=2021-13",
         "/ministry/settlement/payment-files/payment-2021-06-20210701T000000.csv",
         "/ministry/settlement/payment-files/..%2Fetc.csv",
+        "/ministry/settlement/payment-files/payment-2021-13-20210701T000000.csv",
     ],
 )
 def test_bad_input_is_refused_clearly_without_a_server_error(console: Console, path: str) -> None:
     viewer = _signed_in(console, VIEWER)
     response = viewer.client.get(path)
     assert response.status_code in {404, 422}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/ministry/settlement/2021-13/paypay/prepare", 422, None),
+        ("/ministry/settlement/2021-06/no-such-operator/prepare", 409, "no_statement"),
+        ("/ministry/settlement/2021-07/paypay/prepare", 409, "month_not_closed"),
+        ("/ministry/settlement/2021-06/rakuten_edy/approve", 409, "not_prepared"),
+        ("/ministry/settlement/2021-06/pay", 409, "nothing_to_do"),
+    ],
+)
+def test_an_action_that_cannot_be_done_says_why_with_its_code(
+    console: Console, path: str, status: int, says: str | None
+) -> None:
+    response = _signed_in(console, ADMIN).post(path, {})
+    assert response.status_code == status
+    if says is not None:
+        assert says in response.text
+        assert alert(response.text)

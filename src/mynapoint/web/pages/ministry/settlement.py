@@ -48,7 +48,7 @@ from mynapoint.web.pages.console.areas import MINISTRY_CONSOLE
 
 PATH: Final = "/ministry/settlement"
 MONTH_PATTERN: Final = r"^\d{4}-(0[1-9]|1[0-2])$"
-FILE_PATTERN: Final = r"^payment-\d{4}-\d{2}-\d{8}T\d{6}$"
+FILE_PATTERN: Final = r"^payment-\d{4}-(0[1-9]|1[0-2])-\d{8}T\d{6}$"
 OPERATOR_MAX: Final = 40
 
 Reader = Annotated[SignedInStaff, Depends(member_of(MINISTRY_CONSOLE, PATH))]
