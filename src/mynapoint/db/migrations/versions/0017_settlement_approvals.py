@@ -1,6 +1,10 @@
 """Settlement approval (issue 15): each closed month's statement per operator goes
 draft → approved (by a second person) → paid (in a payment file).
 
+A trigger keeps that true for the table's owner too: an UPDATE may only take a row one step
+on (draft → approved → paid), never change what was frozen at preparation or approval, and
+never touch a paid row.
+
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-07 14:00:00.000000
@@ -15,6 +19,27 @@ revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
+
+_REFUSAL = (
+    "settlement_approvals: a statement goes draft -> approved -> paid, and what was "
+    "prepared or approved never changes"
+)
+_FROZEN = (
+    "month", "operator_code", "points_granted", "points_clawed_back", "amount_yen", "events",
+    "persons", "prepared_by", "prepared_at",
+)  # fmt: skip
+
+
+def _refused(distinct: str) -> str:
+    """The condition of a refused UPDATE; `distinct` is the dialect's null-safe "differs"."""
+    frozen = " OR ".join(f"NEW.{c} {distinct} OLD.{c}" for c in _FROZEN)
+    return (
+        f"OLD.state = 'paid' OR {frozen} "
+        "OR (OLD.state = 'draft' AND NEW.state <> 'approved') "
+        "OR (OLD.state = 'approved' AND (NEW.state <> 'paid' "
+        f"OR NEW.approved_by {distinct} OLD.approved_by "
+        f"OR NEW.approved_at {distinct} OLD.approved_at))"
+    )
 
 
 def upgrade() -> None:
@@ -51,8 +76,28 @@ def upgrade() -> None:
         ["payment_file"],
         unique=False,
     )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION refuse_settlement_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {_refused('IS DISTINCT FROM')} THEN RAISE EXCEPTION '{_REFUSAL}' "
+            "USING ERRCODE = 'insufficient_privilege'; END IF; RETURN NEW; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER settlement_approvals_steps BEFORE UPDATE ON settlement_approvals "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_settlement_change()"
+        )
+        return
+    op.execute(
+        "CREATE TRIGGER settlement_approvals_steps BEFORE UPDATE ON settlement_approvals "
+        f"WHEN {_refused('IS NOT')} BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END"
+    )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER settlement_approvals_steps ON settlement_approvals")
+        op.execute("DROP FUNCTION refuse_settlement_change()")
+    else:
+        op.execute("DROP TRIGGER settlement_approvals_steps")
     op.drop_index(op.f("ix_settlement_approvals_payment_file"), table_name="settlement_approvals")
     op.drop_table("settlement_approvals")
