@@ -67,11 +67,15 @@ class WrongState(MynapointError):
     code = "wrong_state"
 
     def __init__(self, approval: Approval, step: str) -> None:
-        needed = {"prepare": "none yet", "approve": "draft", "pay": "approved"}[step]
+        needed = {
+            "prepare": "not yet prepared",
+            "approve": "a draft",
+            "pay": "approved",
+        }[step]
         super().__init__(
             f"the {approval.month} statement of '{approval.operator_code}' is "
-            f"{approval.state}; to {step} it, it must be {needed}. An approved or paid "
-            "statement never changes: a correction lands in a later month",
+            f"{approval.state} already; to {step} it, it must be {needed}. An approved or "
+            "paid statement never changes: a correction lands in a later month",
             month=approval.month,
             operator_code=approval.operator_code,
             state=str(approval.state),
