@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         StoredEvent,
     )
     from mynapoint.domain.mykey import MyKey
+    from mynapoint.domain.settlement_approvals import Approval, ApprovalState
     from mynapoint.domain.staff import StaffAccount, StaffSession
 
     Account = tuple[str, str]  # (service_code, payment_service_id)
@@ -66,6 +67,8 @@ class FakeTables:
     pending: dict[int, tuple[str, ...]] = field(default_factory=dict)  # persons by marker id
     grants: dict[str, GrantInstruction] = field(default_factory=dict)
     settlements: dict[str, datetime] = field(default_factory=dict)  # closed_at by month
+    # Statements' approval records by (month, operator code).
+    approvals: dict[tuple[str, str], Approval] = field(default_factory=dict)
     notices: dict[str, LinkageNotice] = field(default_factory=dict)
     jobs: dict[str, IngestJob] = field(default_factory=dict)
     job_lines: dict[tuple[str, int], str] = field(default_factory=dict)  # event_id by job, line
@@ -668,6 +671,33 @@ class FakeSettlementRepository:
         if month in settlements:
             return False
         settlements[month] = at
+        return True
+
+    def approvals(self, month: str | None = None) -> list[Approval]:
+        found = [a for a in self._tables().approvals.values() if month in {None, a.month}]
+        found.sort(key=lambda a: a.operator_code)
+        return sorted(found, key=lambda a: a.month, reverse=True)
+
+    def in_payment_file(self, payment_file: str) -> list[Approval]:
+        found = self._tables().approvals.values()
+        return sorted(
+            (a for a in found if a.payment_file == payment_file), key=lambda a: a.operator_code
+        )
+
+    def add_approval(self, approval: Approval) -> bool:
+        approvals = self._tables().approvals
+        key = (approval.month, approval.operator_code)
+        if key in approvals:
+            return False
+        approvals[key] = approval
+        return True
+
+    def advance_approval(self, approval: Approval, previous: ApprovalState) -> bool:
+        approvals = self._tables().approvals
+        key = (approval.month, approval.operator_code)
+        if key not in approvals or approvals[key].state is not previous:
+            return False
+        approvals[key] = approval
         return True
 
 

@@ -11,6 +11,7 @@ import pytest
 from ledger_factories import AT, OPERATOR, SERVICE, make_event, make_grant, make_line
 from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
 from mynapoint.domain.measures import EventKind, IgnoreReason, Measure
+from mynapoint.domain.settlement_approvals import Approval, ApprovalState, StatementTotals
 
 if TYPE_CHECKING:
     from mynapoint.domain.ledger import GrantInstruction
@@ -463,6 +464,35 @@ class LedgerContract:
 
         with make_uow() as uow:
             assert uow.settlements.closed_months() == {"2021-07", "2021-08"}
+
+    def test_a_statement_approval_reads_back_and_advances_from_its_state_only(
+        self, make_uow: MakeUow
+    ) -> None:
+        totals = StatementTotals(5_300, 1_000, 4_300, events=2, persons=2)
+        draft = Approval("2021-07", OPERATOR, ApprovalState.DRAFT, totals, "mic-sato", AT)
+        other = Approval("2021-07", OTHER_OPERATOR, ApprovalState.DRAFT, totals, "mic-sato", AT)
+        august = Approval("2021-08", OPERATOR, ApprovalState.DRAFT, totals, "mic-sato", AT)
+        with make_uow() as uow:
+            assert uow.settlements.add_approval(other) is True
+            assert uow.settlements.add_approval(draft) is True
+            assert uow.settlements.add_approval(august) is True
+            uow.commit()
+
+        approved = draft.approve("mic-suzuki", AT + timedelta(hours=1), totals)
+        paid = approved.pay("mic-suzuki", AT + timedelta(hours=2), "payment-2021-07-x")
+        with make_uow() as uow:
+            assert uow.settlements.add_approval(draft) is False  # one per month and operator
+            assert uow.settlements.advance_approval(approved, ApprovalState.APPROVED) is False
+            assert uow.settlements.advance_approval(approved, ApprovalState.DRAFT) is True
+            assert uow.settlements.advance_approval(paid, ApprovalState.DRAFT) is False
+            assert uow.settlements.advance_approval(paid, ApprovalState.APPROVED) is True
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.settlements.approvals("2021-07") == [paid, other]
+            assert uow.settlements.approvals() == [august, paid, other]
+            assert uow.settlements.in_payment_file("payment-2021-07-x") == [paid]
+            assert uow.settlements.in_payment_file("payment-2021-07-y") == []
 
     def test_a_closing_without_commit_is_rolled_back(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from ledger_factories import make_grant
 from mynapoint.db.engine import sqlite_url
+from mynapoint.domain.settlement_approvals import Approval, ApprovalState, StatementTotals
 from mynapoint.domain.staff import Area, Role
 from mynapoint.services.passwords import PasswordHasher
 from staff_console import Console, Terminal, staff_console
@@ -45,6 +47,7 @@ NEW_ACCOUNT = {
     Area.OPERATOR: {"role": "operator_staff"},
 }
 _numbers = itertools.count()
+PAID_FILE = "payment-2021-04-20210601T100000"
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,22 @@ def _cases() -> list[Case]:
             Case(f"{area} password reset", area, "POST", f"{target}/reset-password",
                  _let_in(area, dict.fromkeys(managers[area], ok))),
         ]  # fmt: skip
+    settlement = "/ministry/settlement"
+    ministry_all = dict.fromkeys(_area_roles(Area.MINISTRY), ok)
+    acting = {Role.MINISTRY_ADMIN}
+    cases += [
+        Case("ministry settlement", Area.MINISTRY, "GET", settlement, ministry_all),
+        Case("ministry settlement prepared", Area.MINISTRY, "POST",
+             f"{settlement}/2021-06/paypay/prepare",
+             _let_in(Area.MINISTRY, dict.fromkeys(acting, (303, f"{settlement}?month=2021-06")))),
+        Case("ministry settlement approved", Area.MINISTRY, "POST",
+             f"{settlement}/2021-06/rakuten_edy/approve",
+             _let_in(Area.MINISTRY, dict.fromkeys(acting, (303, f"{settlement}?month=2021-06")))),
+        Case("ministry settlement paid", Area.MINISTRY, "POST", f"{settlement}/2021-05/pay",
+             _let_in(Area.MINISTRY, dict.fromkeys(acting, (303, f"{settlement}?month=2021-05")))),
+        Case("ministry payment file", Area.MINISTRY, "GET",
+             f"{settlement}/payment-files/{PAID_FILE}.csv", ministry_all),
+    ]  # fmt: skip
     return cases
 
 
@@ -170,6 +189,7 @@ def consoles(
         console.add(TARGETS[Area.STAFF], Role.STAFF, "chuo")
         console.add(TARGETS[Area.MINISTRY], Role.MINISTRY_VIEWER)
         console.add(TARGETS[Area.OPERATOR], Role.OPERATOR_STAFF, operator="paypay")
+        _settlement_data(console)
         terminals = {}
         for role, (name, password) in PASSWORDS.items():
             terminal = console.terminal(f"192.0.2.{10 + len(terminals)}")
@@ -177,6 +197,36 @@ def consoles(
             assert response.status_code == 200, (role, response.text)
             terminals[role] = terminal
         yield Consoles(console, terminals)
+
+
+def _settlement_data(console: Console) -> None:
+    """What each settlement action acts on: June closed with paypay's statement unprepared
+    and rakuten_edy's prepared by another administrator, May's approved, April's paid."""
+    totals = StatementTotals(2_500, 0, 2_500, events=1, persons=1)
+    at = console.clock.now()
+    draft = Approval("2021-06", "rakuten_edy", ApprovalState.DRAFT, totals, "mic-other", at)
+    approved = Approval("2021-05", "paypay", ApprovalState.DRAFT, totals, "mic-other", at)
+    approved = approved.approve("mic-another", at, totals)
+    paid = Approval("2021-04", "paypay", ApprovalState.DRAFT, totals, "mic-other", at)
+    paid = paid.approve("mic-another", at, totals).pay("mic-another", at, PAID_FILE)
+    uow = console.platform.unit_of_work()
+    with uow:
+        uow.grants.add_many(
+            [
+                make_grant("g1", operator_code="paypay", settlement_month="2021-06"),
+                make_grant(
+                    "g2",
+                    operator_code="rakuten_edy",
+                    service_code="rakuten_edy",
+                    settlement_month="2021-06",
+                ),
+            ]
+        )
+        for month in ("2021-04", "2021-05", "2021-06"):
+            uow.settlements.close(month, at)
+        for approval in (draft, approved, paid):
+            uow.settlements.add_approval(approval)
+        uow.commit()
 
 
 def _set_password(console: Console, hasher: PasswordHasher, name: str, password: str) -> None:
@@ -224,6 +274,8 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     operator_staff = consoles.terminals[Role.OPERATOR_STAFF].client.get("/operator?lang=ja").text
     assert 'href="/ministry/accounts"' in admin
     assert 'href="/ministry/accounts"' not in viewer
+    assert 'href="/ministry/settlement"' in admin
+    assert 'href="/ministry/settlement"' in viewer
     assert 'href="/operator/accounts"' not in operator_staff
     for page in (admin, viewer, operator_staff):
         assert "/password" in page

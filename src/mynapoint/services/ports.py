@@ -29,6 +29,7 @@ from mynapoint.domain.ledger import (
 )
 from mynapoint.domain.measures import IgnoreReason
 from mynapoint.domain.mykey import MyKey
+from mynapoint.domain.settlement_approvals import Approval, ApprovalState
 from mynapoint.domain.staff import StaffAccount, StaffSession
 
 
@@ -280,6 +281,21 @@ class SettlementRepository(Protocol):
     def closed_months(self) -> set[str]: ...
 
     def close(self, month: str, at: datetime) -> bool: ...
+
+    def approvals(self, month: str | None = None) -> list[Approval]:
+        """The statements' approval records, newest month first, then by operator code."""
+        ...
+
+    def in_payment_file(self, payment_file: str) -> list[Approval]: ...
+
+    def add_approval(self, approval: Approval) -> bool:
+        """False (nothing stored) if the month's statement of the operator has one already."""
+        ...
+
+    def advance_approval(self, approval: Approval, previous: ApprovalState) -> bool:
+        """Store the approval's new state if it is still `previous`; False if another
+        step came first."""
+        ...
 
 
 class NoticeRepository(Protocol):

@@ -40,6 +40,7 @@ from mynapoint.db.tables.intake import (
     ingest_jobs,
     linkage_notices,
     pending_evaluations,
+    settlement_approvals,
     settlement_months,
     spending_events,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "pending_grant_statistics",
     "platform_clock",
     "platform_persons",
+    "settlement_approvals",
     "settlement_months",
     "spending_events",
     "staff_accounts",

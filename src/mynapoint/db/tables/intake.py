@@ -104,6 +104,31 @@ settlement_months = Table(
     Column("closed_at", UtcDateTime, nullable=False),
 )
 
+# A closed month's statement of one operator on its way to payment (issue 15):
+# draft (prepared, totals frozen) → approved (by another person) → paid (in a payment file).
+settlement_approvals = Table(
+    "settlement_approvals",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("operator_code", String(40), primary_key=True),
+    Column("state", String(10), nullable=False),
+    Column("points_granted", BigInteger, nullable=False),
+    Column("points_clawed_back", BigInteger, nullable=False),
+    Column("amount_yen", BigInteger, nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("persons", BigInteger, nullable=False),
+    Column("prepared_by", String(64), nullable=False),
+    Column("prepared_at", UtcDateTime, nullable=False),
+    Column("approved_by", String(64), nullable=True),
+    Column("approved_at", UtcDateTime, nullable=True),
+    Column("paid_by", String(64), nullable=True),
+    Column("paid_at", UtcDateTime, nullable=True),
+    Column("payment_file", String(64), nullable=True, index=True),
+    CheckConstraint("state IN ('draft', 'approved', 'paid')", name="state_known"),
+    # Four eyes, kept by the table too: whoever prepared a statement never approves it.
+    CheckConstraint("approved_by IS NULL OR approved_by <> prepared_by", name="four_eyes"),
+)
+
 # Stopped linkages the operator must act on (death; a revocation with no successor).
 linkage_notices = Table(
     "linkage_notices",
