@@ -127,7 +127,10 @@ MINISTRY_CONSOLE: Final = Console(
         "総務省の管理者・閲覧者・監査担当の方は、サインイン名とパスワードを入力してください。"
     ),
     footer=N_("マイナポイント 総務省用画面"),
-    nav=(nav("/ministry/accounts", N_("アカウント"), Role.MINISTRY_ADMIN),),
+    nav=(
+        nav("/ministry/overview", N_("概況"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
+        nav("/ministry/accounts", N_("アカウント"), Role.MINISTRY_ADMIN),
+    ),
 )
 
 OPERATOR_CONSOLE: Final = Console(
