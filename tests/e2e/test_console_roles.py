@@ -118,6 +118,13 @@ def _cases() -> list[Case]:
             Case(f"{area} password reset", area, "POST", f"{target}/reset-password",
                  _let_in(area, dict.fromkeys(managers[area], ok))),
         ]  # fmt: skip
+    readers_of_figures = {Role.MINISTRY_ADMIN: ok, Role.MINISTRY_VIEWER: ok}
+    cases += [
+        Case("ministry overview", Area.MINISTRY, "GET", "/ministry/overview",
+             _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry overview csv", Area.MINISTRY, "GET", "/ministry/overview/mykeys.csv",
+             _let_in(Area.MINISTRY, readers_of_figures)),
+    ]  # fmt: skip
     return cases
 
 
@@ -224,6 +231,10 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     operator_staff = consoles.terminals[Role.OPERATOR_STAFF].client.get("/operator?lang=ja").text
     assert 'href="/ministry/accounts"' in admin
     assert 'href="/ministry/accounts"' not in viewer
+    assert 'href="/ministry/overview"' in admin
+    assert 'href="/ministry/overview"' in viewer
+    auditor = consoles.terminals[Role.AUDITOR].client.get("/ministry?lang=ja").text
+    assert 'href="/ministry/overview"' not in auditor
     assert 'href="/operator/accounts"' not in operator_staff
     for page in (admin, viewer, operator_staff):
         assert "/password" in page

@@ -53,9 +53,11 @@ def tick_step(value: int) -> int:
 
 def _open(title: str, desc: str, height: int, name: str) -> list[str]:
     return [
-        f'<svg class="chart" role="img" aria-labelledby="{name}-title {name}-desc" '
-        f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
-        f'preserveAspectRatio="xMinYMin meet">',
+        (
+            f'<svg class="chart" role="img" aria-labelledby="{name}-title {name}-desc" '
+            f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
+            f'preserveAspectRatio="xMinYMin meet">'
+        ),
         f'<title id="{name}-title">{escape(title)}</title>',
         f'<desc id="{name}-desc">{escape(desc)}</desc>',
     ]
@@ -76,25 +78,33 @@ def bar_chart(
     if not bars:
         height = ROW + TOP
         parts = _open(title, desc, height, name)
-        parts.append(f'<text class="empty" x="{WIDTH // 2}" y="{TOP + BAR}" '
-                     f'text-anchor="middle">{escape(empty)}</text>')  # fmt: skip
+        parts.append(
+            f'<text class="empty" x="{WIDTH // 2}" y="{TOP + BAR}" '
+            f'text-anchor="middle">{escape(empty)}</text>'
+        )
         return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped
     height = TOP + ROW * len(bars) + 4
     plot = WIDTH - LABEL_WIDTH - VALUE_ROOM
     top = max(bar.value for bar in bars) or 1
     parts = _open(title, desc, height, name)
-    parts.append(f'<line class="axis" x1="{LABEL_WIDTH}" y1="{TOP - 4}" x2="{LABEL_WIDTH}" '
-                 f'y2="{height - 2}"/>')  # fmt: skip
+    parts.append(
+        f'<line class="axis" x1="{LABEL_WIDTH}" y1="{TOP - 4}" x2="{LABEL_WIDTH}" '
+        f'y2="{height - 2}"/>'
+    )
     for index, bar in enumerate(bars):
         y = TOP + index * ROW
         length = round(plot * max(bar.value, 0) / top, 1)
         middle = y + BAR // 2 + 5
         parts += [
-            f'<text class="label" x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end">'
-            f"{escape(_clip(bar.label))}</text>",
+            (
+                f'<text class="label" x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end">'
+                f"{escape(_clip(bar.label))}</text>"
+            ),
             f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR}"/>',
-            f'<text class="value" x="{LABEL_WIDTH + length + 6}" y="{middle}">'
-            f"{escape(show(bar.value))}</text>",
+            (
+                f'<text class="value" x="{LABEL_WIDTH + length + 6}" y="{middle}">'
+                f"{escape(show(bar.value))}</text>"
+            ),
         ]
     return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped
 
@@ -124,8 +134,10 @@ def column_chart(
         y = round(base - PLOT_HEIGHT * tick / TICKS, 1)
         parts += [
             f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - 8}" y2="{y}"/>',
-            f'<text class="tick" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">'
-            f"{escape(show(value))}</text>",
+            (
+                f'<text class="tick" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">'
+                f"{escape(show(value))}</text>"
+            ),
         ]
     step = plot_width / len(days)
     width = round(max(step * 0.8, 1.0), 2)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -59,9 +60,7 @@ CHANNEL_NAMES: Final = {
     Channel.ONLINE: N_("ウェブ(オンライン)"),
     Channel.SUPPORT_CORNER: N_("窓口(支援コーナー)"),
 }
-BAD_DATE: Final = N_(
-    "期間の日付は 2021-07-19 の形(年-月-日)で入力してください。"
-)
+BAD_DATE: Final = N_("期間の日付は 2021-07-19 の形(年-月-日)で入力してください。")
 BAD_RANGE: Final = N_(
     "期間の開始日({start})が終了日({end})より後になっています。開始日を終了日以前にしてください。"
 )
@@ -85,9 +84,9 @@ class Chart:
     title: str
     svg: Markup
     headers: tuple[str, ...]  # the table's, translated; the first column names the row
-    rows: list[tuple[str, ...]]  # as shown
+    rows: Sequence[tuple[str, ...]]  # as shown
     csv_headers: tuple[str, ...]  # stable, English
-    csv_rows: list[tuple[str | int, ...]]
+    csv_rows: Sequence[tuple[str | int, ...]]
     note: str = ""
 
 
@@ -111,8 +110,7 @@ def parse_period(start: str | None, end: str | None) -> Period:
     period = Period(day(start, "from"), day(end, "to"))
     if period.start is not None and period.end is not None and period.start > period.end:
         raise InvalidDateRange(
-            f"the range starts on {period.start} after it ends on {period.end}; "
-            "give from <= to",
+            f"the range starts on {period.start} after it ends on {period.end}; give from <= to",
             start=period.start.isoformat(),
             end=period.end.isoformat(),
         )
@@ -176,7 +174,7 @@ BREAKDOWNS: Final = {
 
 
 def _count_desc(title: str, bars: Sequence[Bar]) -> str:
-    listed = "、".join(f"{bar.label} {number(bar.value)}" for bar in bars[:8])
+    listed = _("、").join(f"{bar.label} {number(bar.value)}" for bar in bars[:8])
     return _("%(title)s: %(listed)s(棒グラフ。数値は次の表にあります)") % {
         "title": title,
         "listed": listed or _("なし"),
@@ -200,8 +198,10 @@ def _breakdown_chart(
         headers=(header, _("件数")),
         rows=[(bar.label, number(bar.value)) for bar in bars] + [(_("合計"), number(total))],
         csv_headers=("key", "name", "count"),
-        csv_rows=[(figure.keys[0], bar.label, figure.count)
-                  for figure, bar in zip(ordered, bars, strict=True)],  # fmt: skip
+        csv_rows=[
+            (figure.keys[0], bar.label, figure.count)
+            for figure, bar in zip(ordered, bars, strict=True)
+        ],
     )
 
 
@@ -219,8 +219,7 @@ def _short_day(day: date) -> str:
 
 
 def _mykeys(platform: Platform, period: Period) -> Chart:
-    days = _filled(series(platform.statistics, Metric.MYKEYS, (), period.start, period.end)
-                   .figures)  # fmt: skip
+    days = _filled(series(platform.statistics, Metric.MYKEYS, (), period.start, period.end).figures)
     values = [(day, figure.count if figure else 0) for day, figure in days]
     title = _("マイキーIDの発行数(日別)")
     desc = _("%(title)s: %(days)s日間で合計%(total)s件(縦棒グラフ。数値は次の表にあります)") % {
@@ -258,9 +257,14 @@ def _points(platform: Platform, period: Period) -> Chart:
         slug="points",
         title=title,
         svg=column_chart(
-            "points", title, desc, [(day, value) for day, value, _ in values], number,
-            _short_day, _("該当なし"),
-        ),  # fmt: skip
+            "points",
+            title,
+            desc,
+            [(day, value) for day, value, _ in values],
+            number,
+            _short_day,
+            _("該当なし"),
+        ),
         headers=(_("付与日"), _("付与したポイント"), _("取り消したポイント")),
         rows=[(long_date(day), number(value), number(taken)) for day, value, taken in values]
         + [(_("合計"), number(total_given), number(total_back))],
@@ -273,35 +277,65 @@ def _points(platform: Platform, period: Period) -> Chart:
 def _pending(platform: Platform, request: Request) -> Chart:
     pending = pending_grants(platform.statistics)
     title = _("決済事業者で付与待ちの指示(集計時点)")
-    bars = [Bar(operator_name(request, row.operator_code), row.instructions)
-            for row in pending.operators]  # fmt: skip
+    bars = [
+        Bar(operator_name(request, row.operator_code), row.instructions)
+        for row in pending.operators
+    ]
     late = [
         _("%(name)s: %(late)s件が最大%(days)s日遅れ")
         % {"name": bar.label, "late": number(row.late), "days": number(row.days_late)}
         for bar, row in zip(bars, pending.operators, strict=True)
         if row.late
     ]
-    desc = _count_desc(title, bars) + ("。" + "、".join(late) if late else "")
+    desc = _count_desc(title, bars) + (_("。") + _("、").join(late) if late else "")
     return Chart(
         slug="pending-grants",
         title=title,
         svg=bar_chart("pending-grants", title, desc, bars, number, _("付与待ちはありません")),
-        headers=(_("決済事業者"), _("指示の件数"), _("ポイント"), _("最も古い付与日"),
-                 _("付与日を過ぎた件数"), _("遅れ(日)")),  # fmt: skip
+        headers=(
+            _("決済事業者"),
+            _("指示の件数"),
+            _("ポイント"),
+            _("最も古い付与日"),
+            _("付与日を過ぎた件数"),
+            _("遅れ(日)"),
+        ),
         rows=[
-            (bar.label, number(row.instructions), number(row.points), long_date(row.oldest_due),
-             number(row.late), number(row.days_late))
+            (
+                bar.label,
+                number(row.instructions),
+                number(row.points),
+                long_date(row.oldest_due),
+                number(row.late),
+                number(row.days_late),
+            )
             for bar, row in zip(bars, pending.operators, strict=True)
-        ],  # fmt: skip
-        csv_headers=("operator", "name", "instructions", "points", "oldest_grant_on",
-                     "late_instructions", "days_late"),  # fmt: skip
+        ],
+        csv_headers=(
+            "operator",
+            "name",
+            "instructions",
+            "points",
+            "oldest_grant_on",
+            "late_instructions",
+            "days_late",
+        ),
         csv_rows=[
-            (row.operator_code, bar.label, row.instructions, row.points,
-             row.oldest_due.isoformat(), row.late, row.days_late)
+            (
+                row.operator_code,
+                bar.label,
+                row.instructions,
+                row.points,
+                row.oldest_due.isoformat(),
+                row.late,
+                row.days_late,
+            )
             for bar, row in zip(bars, pending.operators, strict=True)
-        ],  # fmt: skip
-        note=_("期間の指定にかかわらず、集計時点で事業者が付与を確認していない指示です。"
-               "遅れは、付与日から集計日までの日数です。"),  # fmt: skip
+        ],
+        note=_(
+            "期間の指定にかかわらず、集計時点で事業者が付与を確認していない指示です。"
+            "遅れは、付与日から集計日までの日数です。"
+        ),
     )
 
 
@@ -314,22 +348,34 @@ def figure(platform: Platform, request: Request, slug: str, period: Period) -> C
     if slug == "pending-grants":
         return _pending(platform, request)
     if slug == "assisted-by-corner":
-        found = breakdown(platform.statistics, Metric.ASSISTED_APPLICATIONS,
-                          (Dimension.CORNER,), period.start, period.end)  # fmt: skip
-        return _breakdown_chart(slug, _("支援コーナーごとの窓口での申込数"), _("支援コーナー"),
-                                found.figures, corner_name)  # fmt: skip
+        found = breakdown(
+            platform.statistics,
+            Metric.ASSISTED_APPLICATIONS,
+            (Dimension.CORNER,),
+            period.start,
+            period.end,
+        )
+        return _breakdown_chart(
+            slug,
+            _("支援コーナーごとの窓口での申込数"),
+            _("支援コーナー"),
+            found.figures,
+            corner_name,
+        )
     if slug in BREAKDOWNS:
         dimension, title = BREAKDOWNS[slug]
-        found = breakdown(platform.statistics, Metric.APPLICATIONS, (dimension,),
-                          period.start, period.end)  # fmt: skip
+        found = breakdown(
+            platform.statistics, Metric.APPLICATIONS, (dimension,), period.start, period.end
+        )
         headers = {
             Dimension.MEASURE: _("施策"),
             Dimension.SERVICE: _("決済サービス"),
             Dimension.CHANNEL: _("経路"),
             Dimension.MUNICIPALITY: _("市区町村"),
         }
-        return _breakdown_chart(slug, _(title), headers[dimension], found.figures,
-                                _namer(platform, request, dimension))  # fmt: skip
+        return _breakdown_chart(
+            slug, _(title), headers[dimension], found.figures, _namer(platform, request, dimension)
+        )
     return None
 
 
@@ -382,8 +428,6 @@ def overview_page(
 
 
 def _query(start: str | None, end: str | None) -> str:
-    from urllib.parse import urlencode  # noqa: PLC0415 - only here
-
     given = {key: value for key, value in (("from", start), ("to", end)) if value}
     return "?" + urlencode(given) if given else ""
 
@@ -407,8 +451,9 @@ def overview_csv(
 ) -> Response:
     del me
     if slug not in SLUGS:
-        return _error("unknown_figure", f"no figure '{slug[:40]}'; give one of "
-                      + ", ".join(SLUGS), 404)  # fmt: skip
+        return _error(
+            "unknown_figure", f"no figure '{slug[:40]}'; give one of " + ", ".join(SLUGS), 404
+        )
     try:
         period = parse_period(start, end)
         chart = figure(platform, request, slug, period)
