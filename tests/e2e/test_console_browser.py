@@ -141,3 +141,16 @@ def test_the_ministry_viewer_reads_the_overview_in_both_languages(site, new_page
     expect(page.locator("h1")).to_have_text("Overview")
     expect(page.get_by_role("img", name="MyKey IDs issued per day")).to_be_visible()
     looks_right(page, "ministry-overview-en")
+
+
+def test_the_ministry_admin_reads_the_budget_frames(site, new_page, looks_right):
+    page = new_page()
+    sign_in(site, page, "/ministry", "mic-admin", "soumu-admin-2021")
+    page.get_by_role("link", name="予算の枠", exact=True).first.click()
+    expect(page.locator("h1")).to_have_text("予算の枠")
+    expect(page.locator("#frame-phase1 table")).to_be_visible()
+    expect(page.locator("#pace")).to_contain_text("直近14日間")
+    looks_right(page, "ministry-budget")
+    page.goto(f"{site.url}/ministry/budget?lang=en")
+    expect(page.locator("h1")).to_have_text("Budget frames")
+    looks_right(page, "ministry-budget-en")

@@ -124,6 +124,8 @@ def _cases() -> list[Case]:
              _let_in(Area.MINISTRY, readers_of_figures)),
         Case("ministry overview csv", Area.MINISTRY, "GET", "/ministry/overview/mykeys.csv",
              _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry budget", Area.MINISTRY, "GET", "/ministry/budget",
+             _let_in(Area.MINISTRY, readers_of_figures)),
     ]  # fmt: skip
     return cases
 

@@ -19,7 +19,9 @@ from sqlalchemy import delete
 
 from mynapoint.db.tables import statistics_refreshes
 from mynapoint.domain.statistics import Dimension, Metric
+from mynapoint.services.budget import budget_use
 from mynapoint.services.statistics import breakdown, pending_grants, refresh, series, totals
+from mynapoint.web.i18n import long_date
 from staff_console import Console, Terminal, staff_console
 from statistics_world import START, World
 
@@ -195,3 +197,33 @@ def test_before_any_refresh_the_page_says_so(database_url: str, tmp_path) -> Non
         csv_response = viewer.client.get("/ministry/overview/mykeys.csv")
         assert csv_response.status_code == 503
         assert csv_response.json()["error"]["code"] == "statistics_not_computed"
+
+
+def test_the_budget_page_shows_each_frames_use_and_when_it_fills(ministry: Ministry) -> None:
+    platform = ministry.console.platform
+    use = budget_use(platform.statistics, platform.rules)
+    response = ministry.viewer.client.get("/ministry/budget?lang=ja")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert "2021-07-24T03:00:00+09:00" in html
+    assert "直近14日間" in html
+    assert "budget_frame_reached" in html
+    assert use.frames
+    for frame in use.frames:
+        table = _table(html, f"frame-{frame.frame.phase}")
+        persons, money = table
+        assert _number(persons[1]) == frame.frame.persons
+        assert _number(persons[2]) == frame.persons.used == totals(platform.statistics).mykeys
+        assert _number(persons[3]) == frame.persons.left
+        assert money[1] == f"{frame.frame.yen:,}円"
+        assert money[2] == f"{frame.yen.used:,}円"
+        assert persons[6] == (
+            "この速さでは100年以内に到達しません"
+            if frame.persons.full_on is None
+            else long_date(frame.persons.full_on)
+        )
+    in_force = [frame for frame in use.frames if frame.in_force]
+    assert len(in_force) == 1
+    english = ministry.viewer.client.get("/ministry/budget?lang=en").text
+    assert "<h1>Budget frames</h1>" in english

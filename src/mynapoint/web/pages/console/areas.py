@@ -129,6 +129,7 @@ MINISTRY_CONSOLE: Final = Console(
     footer=N_("マイナポイント 総務省用画面"),
     nav=(
         nav("/ministry/overview", N_("概況"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
+        nav("/ministry/budget", N_("予算の枠"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
         nav("/ministry/accounts", N_("アカウント"), Role.MINISTRY_ADMIN),
     ),
 )
