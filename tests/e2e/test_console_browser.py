@@ -154,3 +154,25 @@ def test_the_ministry_admin_reads_the_budget_frames(site, new_page, looks_right)
     page.goto(f"{site.url}/ministry/budget?lang=en")
     expect(page.locator("h1")).to_have_text("Budget frames")
     looks_right(page, "ministry-budget-en")
+
+
+def test_the_auditor_browses_and_verifies_the_audit_log(site, new_page, looks_right):
+    page = new_page()
+    sign_in(site, page, "/ministry", "mic-auditor", "kansa-2021")
+    page.get_by_role("link", name="監査ログ", exact=True).first.click()
+    expect(page.locator("h1")).to_have_text("監査ログ")
+    expect(page.locator("table.audit")).to_be_visible()
+    looks_right(page, "ministry-audit")
+
+    page.get_by_role("button", name="検証する").click()
+    expect(page.locator("#verify-result")).to_contain_text("検証に成功しました")
+    looks_right(page, "ministry-audit-verified")
+
+    page.get_by_label("公表されたヘッド").fill("not a head")
+    page.get_by_role("button", name="検証する").click()
+    expect(page.get_by_role("alert")).to_contain_text("invalid_head")
+    looks_right(page, "ministry-audit-bad-head")
+
+    page.goto(f"{site.url}/ministry/audit?lang=en&actor=mic-auditor")
+    expect(page.locator("h1")).to_have_text("Audit log")
+    looks_right(page, "ministry-audit-en")

@@ -126,6 +126,11 @@ def _cases() -> list[Case]:
              _let_in(Area.MINISTRY, readers_of_figures)),
         Case("ministry budget", Area.MINISTRY, "GET", "/ministry/budget",
              _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry audit", Area.MINISTRY, "GET", "/ministry/audit",
+             _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok})),
+        Case("ministry audit verify", Area.MINISTRY, "POST", "/ministry/audit/verify",
+             _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok}),
+             lambda: {"head": ""}),
     ]  # fmt: skip
     return cases
 

@@ -130,6 +130,7 @@ MINISTRY_CONSOLE: Final = Console(
     nav=(
         nav("/ministry/overview", N_("概況"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
         nav("/ministry/budget", N_("予算の枠"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
+        nav("/ministry/audit", N_("監査ログ"), Role.AUDITOR, Role.MINISTRY_ADMIN),
         nav("/ministry/accounts", N_("アカウント"), Role.MINISTRY_ADMIN),
     ),
 )

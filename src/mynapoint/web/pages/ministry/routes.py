@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from mynapoint.web.pages.console.accounts import accounts_routes
 from mynapoint.web.pages.console.areas import MINISTRY_CONSOLE
 from mynapoint.web.pages.console.sign_in import sign_in_routes
+from mynapoint.web.pages.ministry.audit import router as audit
 from mynapoint.web.pages.ministry.budget import router as budget
 from mynapoint.web.pages.ministry.overview import router as overview
 
@@ -15,3 +16,4 @@ router.include_router(sign_in_routes(MINISTRY_CONSOLE))
 router.include_router(accounts_routes(MINISTRY_CONSOLE))
 router.include_router(overview)
 router.include_router(budget)
+router.include_router(audit)
