@@ -6,6 +6,7 @@ does: the head given, or the stored genuine head that counts most)."""
 # No `from __future__ import annotations`: FastAPI reads the routes' `Annotated` parameters.
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Final
@@ -119,7 +120,7 @@ def _render(
     platform: Platform,
     filters: Filters,
     page_number: int,
-    extra: dict[str, object],
+    extra: Mapping[str, object],
     status_code: int = 200,
 ) -> HTMLResponse:
     context: dict[str, object] = {
@@ -203,7 +204,6 @@ def verify_chain(
         report = verify(platform.unit_of_work(), platform.audit_key().verifier(), given)
     except ValueError as error:  # a stored value no longer of its column's type
         problems = [f"the audit log cannot be read, so it was altered: {error}"]
-        extra = {"head_text": text, "report": {"ok": False, "problems": problems,
-                                               "unreadable": True}}  # fmt: skip
-        return _render(request, platform, filters, 1, extra)
+        unreadable: dict[str, object] = {"ok": False, "problems": problems}
+        return _render(request, platform, filters, 1, {"head_text": text, "report": unreadable})
     return _render(request, platform, filters, 1, {"head_text": text, "report": _report(report)})
