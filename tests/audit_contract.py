@@ -17,6 +17,7 @@ from audit_factories import AT, KEY, OTHER_KEY, VERIFIER
 from mynapoint.domain.audit import (
     GENESIS_HASH,
     AuditEntry,
+    AuditSearch,
     ChainHead,
     ProblemKind,
     PublishedHead,
@@ -296,6 +297,35 @@ class AuditContract:
 
         assert [p.kind for p in report.problems] == [ProblemKind.HEAD_FORGED]
         assert not report.signed
+
+    def test_the_log_is_searched_by_action_actor_and_time_newest_first_in_pages(
+        self, make_uow: MakeUow
+    ) -> None:
+        for number in range(1, 7):
+            record_one(make_uow, number, actor="sato" if number % 2 else "tanaka")
+        with make_uow() as uow:
+            record(
+                uow, now=AT + timedelta(minutes=7), actor="sato", role="admin", corner=None,
+                action="staff_disabled", details={"name": "x"},
+            )  # fmt: skip
+            uow.commit()
+        with make_uow() as uow:
+            total, page = uow.audit.search(AuditSearch(), 0, 3)
+            assert total == 7
+            assert [sealed.seq for sealed in page] == [7, 6, 5]
+            total, page = uow.audit.search(AuditSearch(), 6, 3)
+            assert [sealed.seq for sealed in page] == [1]
+            total, page = uow.audit.search(AuditSearch(actor="sato"), 0, 10)
+            assert (total, [s.seq for s in page]) == (4, [7, 5, 3, 1])
+            total, page = uow.audit.search(AuditSearch(action="staff_disabled"), 0, 10)
+            assert [s.entry.actor for s in page] == ["sato"]
+            since, before = AT + timedelta(minutes=2), AT + timedelta(minutes=4)
+            total, page = uow.audit.search(AuditSearch(since=since, before=before), 0, 10)
+            assert [s.seq for s in page] == [3, 2]  # since included, before not
+            total, page = uow.audit.search(AuditSearch(actor="sato", since=since), 1, 1)
+            assert (total, [s.seq for s in page]) == (3, [5])
+            assert uow.audit.search(AuditSearch(actor="nobody"), 0, 10) == (0, [])
+            assert uow.audit.actions() == ["linkage_committed", "staff_disabled"]
 
     def test_concurrent_records_form_one_chain(self, make_uow: MakeUow) -> None:
         racers = 4

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Self
 
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
-from mynapoint.domain.audit import GENESIS_HASH, ChainHead
+from mynapoint.domain.audit import GENESIS_HASH, AuditSearch, ChainHead
 from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
 from mynapoint.domain.measures import IgnoreReason
 
@@ -849,6 +849,17 @@ class FakeAuditRepository:
         log = self._tables().audit_log
         newest = [log[seq] for seq in sorted(log, reverse=True)]
         return [e for e in newest if corner is None or e.entry.corner == corner][: max(limit, 0)]
+
+    def search(
+        self, criteria: AuditSearch, offset: int, limit: int
+    ) -> tuple[int, list[SealedEntry]]:
+        log = self._tables().audit_log
+        found = [log[seq] for seq in sorted(log, reverse=True) if criteria.matches(log[seq].entry)]
+        start = max(offset, 0)
+        return len(found), found[start : start + max(limit, 0)]
+
+    def actions(self) -> list[str]:
+        return sorted({sealed.entry.action for sealed in self._tables().audit_log.values()})
 
 
 class FakeStaffRepository:

@@ -119,3 +119,60 @@ def test_the_city_admin_disables_and_enables_a_staff_member(site, new_page, look
     page.get_by_role("button", name="chuo-staff を再開する").click()
     page.wait_for_load_state("load")
     expect(page.get_by_role("status")).to_contain_text("chuo-staff を再開しました")
+
+
+def test_the_ministry_viewer_reads_the_overview_in_both_languages(site, new_page, looks_right):
+    page = new_page()
+    sign_in(site, page, "/ministry", "mic-viewer", "soumu-view-2021")
+    page.get_by_role("link", name="概況", exact=True).first.click()
+    expect(page.locator("h1")).to_have_text("概況")
+    expect(page.locator("svg.chart").first).to_be_visible()
+    expect(page.get_by_role("img", name="マイキーIDの発行数(日別)")).to_be_visible()
+    expect(page.locator("#mykeys table")).to_be_visible()
+    looks_right(page, "ministry-overview")
+
+    page.get_by_label("開始日").fill("2021-07-20")
+    page.get_by_label("終了日").fill("2021-07-01")
+    page.get_by_role("button", name="表示").click()
+    expect(page.get_by_role("alert")).to_contain_text("invalid_date_range")
+    looks_right(page, "ministry-overview-bad-range")
+
+    page.goto(f"{site.url}/ministry/overview?lang=en")
+    expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.get_by_role("img", name="MyKey IDs issued per day")).to_be_visible()
+    looks_right(page, "ministry-overview-en")
+
+
+def test_the_ministry_admin_reads_the_budget_frames(site, new_page, looks_right):
+    page = new_page()
+    sign_in(site, page, "/ministry", "mic-admin", "soumu-admin-2021")
+    page.get_by_role("link", name="予算の枠", exact=True).first.click()
+    expect(page.locator("h1")).to_have_text("予算の枠")
+    expect(page.locator("#frame-phase1 table")).to_be_visible()
+    expect(page.locator("#pace")).to_contain_text("直近14日間")
+    looks_right(page, "ministry-budget")
+    page.goto(f"{site.url}/ministry/budget?lang=en")
+    expect(page.locator("h1")).to_have_text("Budget frames")
+    looks_right(page, "ministry-budget-en")
+
+
+def test_the_auditor_browses_and_verifies_the_audit_log(site, new_page, looks_right):
+    page = new_page()
+    sign_in(site, page, "/ministry", "mic-auditor", "kansa-2021")
+    page.get_by_role("link", name="監査ログ", exact=True).first.click()
+    expect(page.locator("h1")).to_have_text("監査ログ")
+    expect(page.locator("table.audit")).to_be_visible()
+    looks_right(page, "ministry-audit")
+
+    page.get_by_role("button", name="検証する").click()
+    expect(page.locator("#verify-result")).to_contain_text("検証に成功しました")
+    looks_right(page, "ministry-audit-verified")
+
+    page.get_by_label("公表されたヘッド").fill("not a head")
+    page.get_by_role("button", name="検証する").click()
+    expect(page.get_by_role("alert")).to_contain_text("invalid_head")
+    looks_right(page, "ministry-audit-bad-head")
+
+    page.goto(f"{site.url}/ministry/audit?lang=en&actor=mic-auditor")
+    expect(page.locator("h1")).to_have_text("Audit log")
+    looks_right(page, "ministry-audit-en")

@@ -137,6 +137,20 @@ def _cases() -> list[Case]:
         Case("ministry payment file", Area.MINISTRY, "GET",
              f"{settlement}/payment-files/{PAID_FILE}.csv", ministry_all),
     ]  # fmt: skip
+    readers_of_figures = {Role.MINISTRY_ADMIN: ok, Role.MINISTRY_VIEWER: ok}
+    cases += [
+        Case("ministry overview", Area.MINISTRY, "GET", "/ministry/overview",
+             _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry overview csv", Area.MINISTRY, "GET", "/ministry/overview/mykeys.csv",
+             _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry budget", Area.MINISTRY, "GET", "/ministry/budget",
+             _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry audit", Area.MINISTRY, "GET", "/ministry/audit",
+             _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok})),
+        Case("ministry audit verify", Area.MINISTRY, "POST", "/ministry/audit/verify",
+             _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok}),
+             lambda: {"head": ""}),
+    ]  # fmt: skip
     return cases
 
 
@@ -276,6 +290,10 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     assert 'href="/ministry/accounts"' not in viewer
     assert 'href="/ministry/settlement"' in admin
     assert 'href="/ministry/settlement"' in viewer
+    assert 'href="/ministry/overview"' in admin
+    assert 'href="/ministry/overview"' in viewer
+    auditor = consoles.terminals[Role.AUDITOR].client.get("/ministry?lang=ja").text
+    assert 'href="/ministry/overview"' not in auditor
     assert 'href="/operator/accounts"' not in operator_staff
     for page in (admin, viewer, operator_staff):
         assert "/password" in page

@@ -75,6 +75,25 @@ class SealedEntry:
 
 
 @dataclass(frozen=True)
+class AuditSearch:
+    """Which entries of the log to list: each criterion given must hold (exact action, exact
+    actor, `since` <= at < `before`)."""
+
+    action: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+
+    def matches(self, entry: AuditEntry) -> bool:
+        return (
+            (self.action is None or entry.action == self.action)
+            and (self.actor is None or entry.actor == self.actor)
+            and (self.since is None or entry.at >= self.since)
+            and (self.before is None or entry.at < self.before)
+        )
+
+
+@dataclass(frozen=True)
 class ChainHead:
     """The log's head: how many entries, and the hash of the last (genesis when empty)."""
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from mynapoint.domain.audit import (
     AuditEntry,
+    AuditSearch,
     ChainHead,
     ChainProblem,
     PublishedHead,
@@ -82,6 +83,43 @@ class AuditReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the entries matching a search, newest first."""
+
+    total: int
+    page: int  # from 1
+    per_page: int
+    entries: tuple[SealedEntry, ...]
+    actions: tuple[str, ...]  # every action in the log, to search by
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first entry in the matches (0 when none)."""
+        return (self.page - 1) * self.per_page + 1 if self.entries else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.entries) - 1 if self.entries else 0
+
+
+def browse(uow: UnitOfWork, criteria: AuditSearch, page: int, per_page: int) -> AuditPage:
+    """The `page`-th page (from 1; past the last: the last) of the matching entries."""
+    page = max(page, 1)
+    with uow:
+        total, entries = uow.audit.search(criteria, (page - 1) * per_page, per_page)
+        last_page = max(1, -(-total // per_page))
+        if page > last_page:
+            page = last_page
+            total, entries = uow.audit.search(criteria, (page - 1) * per_page, per_page)
+        actions = uow.audit.actions()
+    return AuditPage(total, page, per_page, tuple(entries), tuple(actions))
 
 
 def record(

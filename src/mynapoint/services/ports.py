@@ -14,7 +14,7 @@ from typing import Protocol, Self
 from mynapoint.domain.account_previews import AccountPreview
 from mynapoint.domain.accounts import CodeTries, PaymentAccount
 from mynapoint.domain.assist import AssistedSession
-from mynapoint.domain.audit import ChainHead, PublishedHead, SealedEntry
+from mynapoint.domain.audit import AuditSearch, ChainHead, PublishedHead, SealedEntry
 from mynapoint.domain.auth import Challenge, Session
 from mynapoint.domain.ledger import (
     GrantInstruction,
@@ -387,6 +387,17 @@ class AuditRepository(Protocol):
 
     def recent(self, corner: str | None, limit: int) -> list[SealedEntry]:
         """The newest entries first, at most `limit`; only the corner's when one is given."""
+        ...
+
+    def search(
+        self, criteria: AuditSearch, offset: int, limit: int
+    ) -> tuple[int, list[SealedEntry]]:
+        """How many entries match, and the matching ones newest first (by seq), from the
+        `offset`-th, at most `limit`."""
+        ...
+
+    def actions(self) -> list[str]:
+        """The actions the log holds, each once, sorted."""
         ...
 
 

@@ -34,6 +34,7 @@ templates.env.filters["jdatetime"] = i18n.date_time
 templates.env.filters["hhmm"] = i18n.clock_time
 templates.env.filters["yen"] = i18n.yen
 templates.env.filters["points"] = i18n.points
+templates.env.filters["number"] = i18n.number
 
 
 def switch_language_url(request: Request, locale: str) -> str:

@@ -3,12 +3,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from mynapoint.db.tables import audit_heads, audit_log
 from mynapoint.domain.audit import (
     GENESIS_HASH,
     AuditEntry,
+    AuditSearch,
     ChainHead,
     PublishedHead,
     SealedEntry,
@@ -113,6 +114,35 @@ class SqlAuditRepository:
         if corner is not None:
             query = query.where(audit_log.c.corner == corner)
         return [_sealed(row) for row in self._connection().execute(query)]
+
+    def search(
+        self, criteria: AuditSearch, offset: int, limit: int
+    ) -> tuple[int, list[SealedEntry]]:
+        conditions = []
+        if criteria.action is not None:
+            conditions.append(audit_log.c.action == criteria.action)
+        if criteria.actor is not None:
+            conditions.append(audit_log.c.actor == criteria.actor)
+        if criteria.since is not None:
+            conditions.append(audit_log.c.at >= criteria.since)
+        if criteria.before is not None:
+            conditions.append(audit_log.c.at < criteria.before)
+        connection = self._connection()
+        total = connection.execute(
+            select(func.count()).select_from(audit_log).where(*conditions)
+        ).scalar_one()
+        rows = connection.execute(
+            select(audit_log)
+            .where(*conditions)
+            .order_by(audit_log.c.seq.desc())
+            .offset(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        return total, [_sealed(row) for row in rows]
+
+    def actions(self) -> list[str]:
+        query = select(audit_log.c.action).distinct().order_by(audit_log.c.action)
+        return list(self._connection().execute(query).scalars())
 
 
 def _head(row: Row[Any]) -> PublishedHead:

@@ -128,6 +128,8 @@ MINISTRY_CONSOLE: Final = Console(
     ),
     footer=N_("マイナポイント 総務省用画面"),
     nav=(
+        nav("/ministry/overview", N_("概況"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
+        nav("/ministry/budget", N_("予算の枠"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
         nav(
             "/ministry/settlement",
             N_("精算"),
@@ -135,6 +137,7 @@ MINISTRY_CONSOLE: Final = Console(
             Role.MINISTRY_VIEWER,
             Role.AUDITOR,
         ),
+        nav("/ministry/audit", N_("監査ログ"), Role.AUDITOR, Role.MINISTRY_ADMIN),
         nav("/ministry/accounts", N_("アカウント"), Role.MINISTRY_ADMIN),
     ),
 )

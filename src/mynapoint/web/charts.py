@@ -1,0 +1,161 @@
+"""Charts drawn by the server as SVG: no JavaScript, no library, nothing fetched.
+
+`bar_chart` draws horizontal bars (one per labelled value: long Japanese names fit on the left,
+and a phone's narrow screen keeps them readable); `column_chart` draws a time series, one
+column per day with a value axis and date labels. Each is an `<svg role="img">` with a
+`<title>` and a `<desc>` (what a screen reader says), scaled to its container by its viewBox.
+The numbers themselves go in a table after the chart (the page's job): the chart is there to be
+looked at, the table to be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from markupsafe import Markup, escape
+
+WIDTH: Final = 640
+ROW: Final = 28  # height of one bar's row
+BAR: Final = 18
+LABEL_WIDTH: Final = 190  # the bars' labels, on their left
+VALUE_ROOM: Final = 90  # the value, after the longest bar
+PLOT_HEIGHT: Final = 200
+LEFT: Final = 64  # the value axis' labels
+BOTTOM: Final = 40  # the date labels
+TOP: Final = 12
+TICKS: Final = 4
+MAX_LABEL: Final = 16  # characters of a bar's label shown; the table has the whole name
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def tick_step(value: int) -> int:
+    """The value axis' step: the smallest 1, 2 or 5 × 10^n whose TICKS steps reach `value`
+    (1 for 0), so that every tick is a round whole number."""
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * scale * TICKS >= value:
+                return step * scale
+        scale *= 10
+
+
+def _open(title: str, desc: str, height: int, name: str) -> list[str]:
+    return [
+        (
+            f'<svg class="chart" role="img" aria-labelledby="{name}-title {name}-desc" '
+            f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
+            f'preserveAspectRatio="xMinYMin meet">'
+        ),
+        f'<title id="{name}-title">{escape(title)}</title>',
+        f'<desc id="{name}-desc">{escape(desc)}</desc>',
+    ]
+
+
+def bar_chart(
+    name: str,
+    title: str,
+    desc: str,
+    bars: Sequence[Bar],
+    show: Callable[[int], str] = str,
+    empty: str = "",
+) -> Markup:
+    """Horizontal bars whose lengths are proportional to their values (the longest one fills
+    the plot), each labelled on its left and followed by its value as `show` writes it.
+    `name` makes the SVG's ids unique on the page; `empty` is written when there are no bars.
+    """
+    if not bars:
+        height = ROW + TOP
+        parts = _open(title, desc, height, name)
+        parts.append(
+            f'<text class="empty" x="{WIDTH // 2}" y="{TOP + BAR}" '
+            f'text-anchor="middle">{escape(empty)}</text>'
+        )
+        return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped
+    height = TOP + ROW * len(bars) + 4
+    plot = WIDTH - LABEL_WIDTH - VALUE_ROOM
+    top = max(bar.value for bar in bars) or 1
+    parts = _open(title, desc, height, name)
+    parts.append(
+        f'<line class="axis" x1="{LABEL_WIDTH}" y1="{TOP - 4}" x2="{LABEL_WIDTH}" '
+        f'y2="{height - 2}"/>'
+    )
+    for index, bar in enumerate(bars):
+        y = TOP + index * ROW
+        length = round(plot * max(bar.value, 0) / top, 1)
+        middle = y + BAR // 2 + 5
+        parts += [
+            (
+                f'<text class="label" x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end">'
+                f"{escape(_clip(bar.label))}</text>"
+            ),
+            f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR}"/>',
+            (
+                f'<text class="value" x="{LABEL_WIDTH + length + 6}" y="{middle}">'
+                f"{escape(show(bar.value))}</text>"
+            ),
+        ]
+    return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped
+
+
+def column_chart(
+    name: str,
+    title: str,
+    desc: str,
+    days: Sequence[tuple[date, int]],
+    show: Callable[[int], str] = str,
+    day_label: Callable[[date], str] = lambda day: f"{day.month}/{day.day}",
+    empty: str = "",
+) -> Markup:
+    """A time series: one column per day (in the order given), heights proportional to the
+    values on an axis from 0 to a round top, with TICKS + 1 value labels on the left and the
+    first, last and some days between labelled below."""
+    if not days:
+        return bar_chart(name, title, desc, (), show, empty)
+    height = TOP + PLOT_HEIGHT + BOTTOM
+    plot_width = WIDTH - LEFT - 8
+    base = TOP + PLOT_HEIGHT
+    step_value = tick_step(max(value for _, value in days))
+    top = step_value * TICKS
+    parts = _open(title, desc, height, name)
+    for tick in range(TICKS + 1):
+        value = step_value * tick
+        y = round(base - PLOT_HEIGHT * tick / TICKS, 1)
+        parts += [
+            f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - 8}" y2="{y}"/>',
+            (
+                f'<text class="tick" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">'
+                f"{escape(show(value))}</text>"
+            ),
+        ]
+    step = plot_width / len(days)
+    width = round(max(step * 0.8, 1.0), 2)
+    every = max(1, round(len(days) / 6))
+    for index, (day, value) in enumerate(days):
+        x = round(LEFT + index * step + (step - width) / 2, 2)
+        column = round(PLOT_HEIGHT * max(value, 0) / top, 1)
+        parts.append(
+            f'<rect class="bar" x="{x}" y="{round(base - column, 1)}" width="{width}" '
+            f'height="{column}"><title>{escape(day_label(day))}: {escape(show(value))}'
+            "</title></rect>"
+        )
+        if index % every == 0 or index == len(days) - 1:
+            if index != len(days) - 1 and len(days) - 1 - index < every / 2:
+                continue  # too close to the last day's label
+            parts.append(
+                f'<text class="day" x="{round(x + width / 2, 1)}" y="{base + 18}" '
+                f'text-anchor="middle">{escape(day_label(day))}</text>'
+            )
+    parts.append(f'<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - 8}" y2="{base}"/>')
+    return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped

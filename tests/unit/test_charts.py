@@ -1,0 +1,117 @@
+"""web/charts.py: server-drawn SVG charts: bars proportional to their values, axis and labels,
+text escaped, an accessible name and description, and a chart for no data."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+
+import pytest
+
+from mynapoint.web.charts import TICKS, Bar, bar_chart, column_chart, tick_step
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _parsed(markup: str) -> ET.Element:
+    return ET.fromstring(str(markup))  # noqa: S314 - our own output
+
+
+def _bars(root: ET.Element) -> list[ET.Element]:
+    return [rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == "bar"]
+
+
+def test_bars_are_proportional_to_their_values_and_labelled():
+    chart = bar_chart("c", "申込数", "説明", [Bar("PayPay", 300), Bar("WAON", 150), Bar("x", 0)])
+    root = _parsed(chart)
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "c-title c-desc"
+    assert root.find(f"{SVG}title").text == "申込数"
+    assert root.find(f"{SVG}desc").text == "説明"
+    widths = [float(rect.get("width")) for rect in _bars(root)]
+    assert widths[0] > 0
+    assert widths[1] == pytest.approx(widths[0] / 2, abs=0.1)
+    assert widths[2] == 0
+    texts = [text.text for text in root.iter(f"{SVG}text")]
+    assert texts == ["PayPay", "300", "WAON", "150", "x", "0"]
+
+
+def test_values_are_written_as_asked_and_text_is_escaped():
+    chart = bar_chart("c", "<b>&", "d", [Bar("<script>", 1234)], lambda v: f"{v:,}件")
+    assert "<script>" not in str(chart)
+    root = _parsed(chart)
+    assert [text.text for text in root.iter(f"{SVG}text")] == ["<script>", "1,234件"]
+    assert root.find(f"{SVG}title").text == "<b>&"
+
+
+def test_a_long_label_is_shortened_on_the_chart():
+    root = _parsed(bar_chart("c", "t", "d", [Bar("あ" * 40, 1)]))
+    label = next(root.iter(f"{SVG}text")).text
+    assert label.endswith("…")
+    assert len(label) < 40
+
+
+def test_no_data_draws_a_chart_that_says_so():
+    for chart in (
+        bar_chart("c", "t", "d", [], empty="該当なし"),
+        column_chart("c", "t", "d", [], empty="該当なし"),
+    ):
+        root = _parsed(chart)
+        assert _bars(root) == []
+        assert [text.text for text in root.iter(f"{SVG}text")] == ["該当なし"]
+        assert root.get("role") == "img"
+
+
+@pytest.mark.parametrize(
+    ("value", "step"),
+    [
+        (0, 1),
+        (1, 1),
+        (4, 1),
+        (5, 2),
+        (8, 2),
+        (9, 5),
+        (20, 5),
+        (21, 10),
+        (399, 100),
+        (400, 100),
+        (401, 200),
+        (12_345, 5_000),
+    ],
+)
+def test_the_value_axis_reaches_the_largest_value_in_round_steps(value, step):
+    assert tick_step(value) == step
+    assert step * TICKS >= value
+
+
+def test_a_time_series_has_one_column_per_day_an_axis_and_date_labels():
+    first = date(2021, 7, 19)
+    days = [(first + timedelta(days=n), value) for n, value in enumerate((10, 0, 40, 20))]
+    root = _parsed(column_chart("s", "発行数", "説明", days))
+    columns = _bars(root)
+    assert len(columns) == 4
+    heights = [float(rect.get("height")) for rect in columns]
+    assert heights[1] == 0
+    assert heights[2] == pytest.approx(heights[0] * 4, abs=0.2)
+    assert heights[3] == pytest.approx(heights[0] * 2, abs=0.2)
+    # the columns stand on the axis
+    bottoms = {round(float(r.get("y")) + float(r.get("height")), 1) for r in columns}
+    assert len(bottoms) == 1
+    texts = [text.text for text in root.iter(f"{SVG}text")]
+    assert [t for t in texts if t and t.isdigit()] == ["0", "10", "20", "30", "40"]
+    assert "7/19" in texts
+    assert "7/22" in texts
+    # each column says its day and value when pointed at
+    assert [rect.find(f"{SVG}title").text for rect in columns][2] == "7/21: 40"
+
+
+def test_a_long_series_labels_only_some_days():
+    first = date(2021, 7, 1)
+    days = [(first + timedelta(days=n), n) for n in range(60)]
+    root = _parsed(column_chart("s", "t", "d", days, day_label=lambda d: d.isoformat()))
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "day"]
+    assert 3 <= len(labels) <= 8
+    assert labels[0] == "2021-07-01"
+    assert labels[-1] == "2021-08-29"
+    assert all(re.fullmatch(r"2021-\d\d-\d\d", label) for label in labels)
