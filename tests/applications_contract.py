@@ -3,6 +3,7 @@ database unit of work and the in-memory fake alike (see unit_of_work_contract.py
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -122,6 +123,26 @@ class ApplicationsContract:
             assert uow.operator_keys.get("key-1") == make_operator_key("key-1")
             assert uow.operator_keys.get("key-2") == revoked
             assert uow.operator_keys.get("key-3") is None
+
+    def test_an_operators_keys_are_listed_newest_first_and_revoked_at_a_time(
+        self, make_uow: MakeUow
+    ) -> None:
+        older = make_operator_key("key-1")
+        newer = make_operator_key("key-2", created_at=AT + timedelta(hours=1))
+        other = make_operator_key("key-3", operator_code="rakuten")
+        with make_uow() as uow:
+            for key in (older, newer, other):
+                uow.operator_keys.add(key)
+            uow.commit()
+        with make_uow() as uow:
+            uow.operator_keys.set_revoked_at("key-1", AT + timedelta(days=7))
+            uow.commit()
+
+        with make_uow() as uow:
+            listed = uow.operator_keys.of_operator(older.operator_code)
+            assert listed == [newer, replace(older, revoked_at=AT + timedelta(days=7))]
+            assert uow.operator_keys.of_operator("rakuten") == [other]
+            assert uow.operator_keys.of_operator("nobody") == []
 
     # --- payment accounts ------------------------------------------------------------
 

@@ -346,6 +346,17 @@ class FakeOperatorKeyRepository:
     def get(self, key_id: str) -> OperatorKey | None:
         return self._tables().operator_keys.get(key_id)
 
+    def of_operator(self, operator_code: str) -> list[OperatorKey]:
+        keys = [k for k in self._tables().operator_keys.values() if k.operator_code == operator_code]
+        keys.sort(key=lambda k: k.key_id)
+        keys.sort(key=lambda k: k.created_at, reverse=True)
+        return keys
+
+    def set_revoked_at(self, key_id: str, at: datetime) -> None:
+        keys = self._tables().operator_keys
+        if key_id in keys:
+            keys[key_id] = replace(keys[key_id], revoked_at=at)
+
 
 class FakeAccountRepository:
     def __init__(self, tables: Callable[[], FakeTables]) -> None:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from mynapoint.domain.accounts import NotYourService, PaymentAccount
 from mynapoint.domain.auth import InvalidToken, NotAuthenticated
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import OperatorKey
 from mynapoint.domain.services import Catalog, PaymentService
+from mynapoint.domain.staff import StaffAccount
+from mynapoint.services.audit import record
 from mynapoint.services.codes import CodeHasher, check_account_input
 from mynapoint.services.ports import UnitOfWork
 
@@ -25,6 +28,8 @@ KEY_PREFIX = "mnp_"
 KEY_ID_LENGTH = 12  # url-safe characters: 72 random bits, only to find the key
 SECRET_BYTES = 32
 HOLDER_NAME_MAX = 100
+# How long a rotated key keeps working beside its successor (Settings.operator_key_overlap_days).
+KEY_ROTATION_OVERLAP = timedelta(days=7)
 
 
 class UnknownOperator(MynapointError):
@@ -58,17 +63,141 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_operator_key(uow: UnitOfWork, operator_code: str, catalog: Catalog, now: datetime) -> str:
-    """A new API key for an operator of the catalog; only its hash is kept, so show it once."""
+class KeyNotFound(MynapointError):
+    """No such key of the reader's operator (another operator's key is not found either)."""
+
+    code = "not_found"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"no API key {key_id} of your operator", key_id=key_id)
+
+
+class KeyStopped(MynapointError):
+    """A revoked key, or one past the end of its overlap, is neither rotated nor revoked."""
+
+    code = "conflict"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"the API key {key_id} has stopped working already", key_id=key_id)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: OperatorKey
+    api_key: str  # `mnp_<key_id>.<secret>`: shown once, never stored
+
+
+def _check_operator(catalog: Catalog, operator_code: str) -> None:
     known = sorted(operator.code for operator in catalog.operators())
     if operator_code not in known:
         raise UnknownOperator(operator_code, known)
+
+
+def _new_key(operator_code: str, now: datetime) -> IssuedKey:
     key_id = secrets.token_urlsafe(9)  # 9 bytes -> 12 characters
     secret = secrets.token_urlsafe(SECRET_BYTES)
+    key = OperatorKey(key_id, operator_code, secret_hash(secret), now)
+    return IssuedKey(key, f"{KEY_PREFIX}{key_id}.{secret}")
+
+
+def issue_operator_key(uow: UnitOfWork, operator_code: str, catalog: Catalog, now: datetime) -> str:
+    """A new API key for an operator of the catalog; only its hash is kept, so show it once."""
+    _check_operator(catalog, operator_code)
+    issued = _new_key(operator_code, now)
     with uow:
-        uow.operator_keys.add(OperatorKey(key_id, operator_code, secret_hash(secret), now))
+        uow.operator_keys.add(issued.key)
         uow.commit()
-    return f"{KEY_PREFIX}{key_id}.{secret}"
+    return issued.api_key
+
+
+def is_working(key: OperatorKey, now: datetime) -> bool:
+    return key.revoked_at is None or key.revoked_at > now
+
+
+def _operator_of(me: StaffAccount) -> str:
+    if me.operator is None:
+        raise KeyNotFound("-")
+    return me.operator
+
+
+def operator_keys_of(uow: UnitOfWork, me: StaffAccount) -> list[OperatorKey]:
+    """The keys of the signed-in account's operator (never another's), newest first."""
+    operator_code = _operator_of(me)
+    with uow:
+        return uow.operator_keys.of_operator(operator_code)
+
+
+def _record_key(
+    uow: UnitOfWork, me: StaffAccount, now: datetime, action: str, details: dict[str, str]
+) -> None:
+    record(
+        uow,
+        now=now,
+        actor=me.name,
+        role=me.role.value,
+        corner=None,
+        action=action,
+        details={"operator": _operator_of(me), **details},
+    )
+
+
+def create_operator_key(
+    uow: UnitOfWork, me: StaffAccount, catalog: Catalog, now: datetime
+) -> IssuedKey:
+    """A new key of the account's operator, written in the audit log; show it once."""
+    operator_code = _operator_of(me)
+    _check_operator(catalog, operator_code)
+    issued = _new_key(operator_code, now)
+    with uow:
+        uow.operator_keys.add(issued.key)
+        _record_key(uow, me, now, "operator_key_created", {"key_id": issued.key.key_id})
+        uow.commit()
+    return issued
+
+
+def _working_key_of(uow: UnitOfWork, me: StaffAccount, key_id: str, now: datetime) -> OperatorKey:
+    key = uow.operator_keys.get(key_id)
+    if key is None or key.operator_code != _operator_of(me):
+        raise KeyNotFound(key_id)
+    if not is_working(key, now):
+        raise KeyStopped(key_id)
+    return key
+
+
+def rotate_operator_key(  # noqa: PLR0913 - the reader, the key, the clock and the overlap
+    uow: UnitOfWork,
+    me: StaffAccount,
+    key_id: str,
+    catalog: Catalog,
+    now: datetime,
+    overlap: timedelta = KEY_ROTATION_OVERLAP,
+) -> IssuedKey:
+    """A successor to a working key; the old one keeps working until `now + overlap` (or
+    its earlier end), then stops, so that the operator's systems can change over."""
+    operator_code = _operator_of(me)
+    _check_operator(catalog, operator_code)
+    issued = _new_key(operator_code, now)
+    with uow:
+        old = _working_key_of(uow, me, key_id, now)
+        ends = now + overlap
+        if old.revoked_at is not None:
+            ends = min(ends, old.revoked_at)
+        uow.operator_keys.add(issued.key)
+        uow.operator_keys.set_revoked_at(old.key_id, ends)
+        details = {"key_id": old.key_id, "new_key_id": issued.key.key_id,
+                   "old_key_stops_at": ends.isoformat()}  # fmt: skip
+        _record_key(uow, me, now, "operator_key_rotated", details)
+        uow.commit()
+    return issued
+
+
+def revoke_operator_key(uow: UnitOfWork, me: StaffAccount, key_id: str, now: datetime) -> None:
+    """The key stops working now (during an overlap too)."""
+    with uow:
+        key = _working_key_of(uow, me, key_id, now)
+        uow.operator_keys.set_revoked_at(key.key_id, now)
+        _record_key(uow, me, now, "operator_key_revoked", {"key_id": key.key_id})
+        uow.commit()
 
 
 def authenticate_operator(uow: UnitOfWork, key: str | None, now: datetime) -> str:

@@ -117,6 +117,14 @@ class OperatorKeyRepository(Protocol):
 
     def get(self, key_id: str) -> OperatorKey | None: ...
 
+    def of_operator(self, operator_code: str) -> list[OperatorKey]:
+        """The operator's keys, revoked ones too, the newest first."""
+        ...
+
+    def set_revoked_at(self, key_id: str, at: datetime) -> None:
+        """The key stops working at `at` (now: revoked; later: the end of an overlap)."""
+        ...
+
 
 class AccountRepository(Protocol):
     def save(self, account: PaymentAccount, at: datetime) -> bool:

@@ -142,7 +142,10 @@ OPERATOR_CONSOLE: Final = Console(
         "入力してください。"
     ),
     footer=N_("マイナポイント 決済事業者用画面"),
-    nav=(nav("/operator/accounts", N_("アカウント"), Role.OPERATOR_ADMIN),),
+    nav=(
+        nav("/operator/accounts", N_("アカウント"), Role.OPERATOR_ADMIN),
+        nav("/operator/keys", N_("APIキー"), Role.OPERATOR_ADMIN),
+    ),
 )
 
 CONSOLES: Final = (STAFF_CONSOLE, MINISTRY_CONSOLE, OPERATOR_CONSOLE)
