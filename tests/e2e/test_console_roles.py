@@ -118,7 +118,23 @@ def _cases() -> list[Case]:
             Case(f"{area} password reset", area, "POST", f"{target}/reset-password",
                  _let_in(area, dict.fromkeys(managers[area], ok))),
         ]  # fmt: skip
-    return cases
+    return cases + _operator_cases()
+
+
+def _operator_cases() -> list[Case]:
+    """The operator's own pages: its administrator everything, its staff all but API keys.
+    An unknown key (or another operator's) is not found."""
+    ok, admin = (200, None), {Role.OPERATOR_ADMIN}
+    area = Area.OPERATOR
+    return [
+        Case("operator keys", area, "GET", "/operator/keys", _let_in(area, dict.fromkeys(admin, ok))),
+        Case("operator key created", area, "POST", "/operator/keys",
+             _let_in(area, dict.fromkeys(admin, ok))),
+        Case("operator key rotated", area, "POST", "/operator/keys/unknown-key/rotate",
+             _let_in(area, dict.fromkeys(admin, (404, None)))),
+        Case("operator key revoked", area, "POST", "/operator/keys/unknown-key/revoke",
+             _let_in(area, dict.fromkeys(admin, (404, None)))),
+    ]  # fmt: skip
 
 
 CASES = _cases()
@@ -225,6 +241,7 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     assert 'href="/ministry/accounts"' in admin
     assert 'href="/ministry/accounts"' not in viewer
     assert 'href="/operator/accounts"' not in operator_staff
+    assert 'href="/operator/keys"' not in operator_staff
     for page in (admin, viewer, operator_staff):
         assert "/password" in page
         assert "サインアウト" in page
