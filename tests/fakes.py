@@ -347,7 +347,8 @@ class FakeOperatorKeyRepository:
         return self._tables().operator_keys.get(key_id)
 
     def of_operator(self, operator_code: str) -> list[OperatorKey]:
-        keys = [k for k in self._tables().operator_keys.values() if k.operator_code == operator_code]
+        keys = self._tables().operator_keys.values()
+        keys = [key for key in keys if key.operator_code == operator_code]
         keys.sort(key=lambda k: k.key_id)
         keys.sort(key=lambda k: k.created_at, reverse=True)
         return keys

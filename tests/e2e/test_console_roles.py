@@ -127,7 +127,8 @@ def _operator_cases() -> list[Case]:
     ok, admin = (200, None), {Role.OPERATOR_ADMIN}
     area = Area.OPERATOR
     return [
-        Case("operator keys", area, "GET", "/operator/keys", _let_in(area, dict.fromkeys(admin, ok))),
+        Case("operator keys", area, "GET", "/operator/keys",
+             _let_in(area, dict.fromkeys(admin, ok))),
         Case("operator key created", area, "POST", "/operator/keys",
              _let_in(area, dict.fromkeys(admin, ok))),
         Case("operator key rotated", area, "POST", "/operator/keys/unknown-key/rotate",

@@ -164,7 +164,7 @@ def _working_key_of(uow: UnitOfWork, me: StaffAccount, key_id: str, now: datetim
     return key
 
 
-def rotate_operator_key(  # noqa: PLR0913 - the reader, the key, the clock and the overlap
+def rotate_operator_key(
     uow: UnitOfWork,
     me: StaffAccount,
     key_id: str,
