@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Self
 
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
 from mynapoint.domain.audit import GENESIS_HASH, ChainHead
-from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
+from mynapoint.domain.ledger import EventVerdict, GrantCounts, JobVerdicts, MonthTotals
 from mynapoint.domain.measures import IgnoreReason
 
 if TYPE_CHECKING:
@@ -625,6 +625,16 @@ class FakeGrantRepository:
             and (service_code is None or instruction.service_code == service_code)
             and (after is None or instruction.grant_id > after)
         ][: max(limit, 0)]
+
+    def counts(self, operator_code: str, today: date) -> GrantCounts:
+        mine = [g for g in self._tables().grants.values() if g.operator_code == operator_code]
+        pending = [g.grant_on for g in mine if g.acknowledged_at is None]
+        return GrantCounts(
+            overdue=sum(on < today for on in pending),
+            due=sum(on == today for on in pending),
+            upcoming=sum(on > today for on in pending),
+            acknowledged=len(mine) - len(pending),
+        )
 
     def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int:
         grants = self._tables().grants

@@ -126,7 +126,11 @@ def _operator_cases() -> list[Case]:
     An unknown key (or another operator's) is not found."""
     ok, admin = (200, None), {Role.OPERATOR_ADMIN}
     area = Area.OPERATOR
+    everyone = dict.fromkeys(_area_roles(area), ok)
     return [
+        Case("operator grants", area, "GET", "/operator/grants", everyone),
+        Case("operator statements", area, "GET", "/operator/statements", everyone),
+        Case("operator statement csv", area, "GET", "/operator/statements/2021-07.csv", everyone),
         Case("operator keys", area, "GET", "/operator/keys",
              _let_in(area, dict.fromkeys(admin, ok))),
         Case("operator key created", area, "POST", "/operator/keys",

@@ -17,6 +17,7 @@ from mynapoint.domain.assist import AssistedSession
 from mynapoint.domain.audit import ChainHead, PublishedHead, SealedEntry
 from mynapoint.domain.auth import Challenge, Session
 from mynapoint.domain.ledger import (
+    GrantCounts,
     GrantInstruction,
     IngestJob,
     JobVerdicts,
@@ -273,6 +274,10 @@ class GrantRepository(Protocol):
         ...
 
     def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int: ...
+
+    def counts(self, operator_code: str, today: date) -> GrantCounts:
+        """The operator's instructions counted by where they stand on `today`."""
+        ...
 
     def for_month(self, month: str) -> list[GrantInstruction]: ...
 

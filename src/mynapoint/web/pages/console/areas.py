@@ -145,6 +145,8 @@ OPERATOR_CONSOLE: Final = Console(
     nav=(
         nav("/operator/accounts", N_("アカウント"), Role.OPERATOR_ADMIN),
         nav("/operator/keys", N_("APIキー"), Role.OPERATOR_ADMIN),
+        nav("/operator/grants", N_("ポイント割当"), Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF),
+        nav("/operator/statements", N_("月次の精算明細"), Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF),
     ),
 )
 
