@@ -58,8 +58,8 @@ def grants_page(
     try:
         listed = pending_grants(platform.unit_of_work(), operator, today, None, cursor, PAGE)
     except InvalidCursor:
-        context = {"title": N_("割当指示の一覧を開けません"), "text": _(BAD_CURSOR)}
-        return page(request, OPERATOR_CONSOLE, "console/forbidden.html", context, 422)
+        refused = {"title": N_("割当指示の一覧を開けません"), "text": _(BAD_CURSOR)}
+        return page(request, OPERATOR_CONSOLE, "console/forbidden.html", refused, 422)
     context = {
         "page_title": N_("ポイント割当"),
         "today": today,
