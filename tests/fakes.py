@@ -747,6 +747,12 @@ class FakeIngestJobRepository:
         jobs = [job for job in self._tables().jobs.values() if job.is_live]
         return sorted(jobs, key=lambda job: (job.created_at, job.job_id))
 
+    def recent(self, operator_code: str, limit: int) -> list[IngestJob]:
+        jobs = self._tables().jobs.values()
+        mine = [j for j in jobs if j.operator_code == operator_code and "." not in j.job_id]
+        mine.sort(key=lambda job: (job.created_at, job.job_id), reverse=True)
+        return mine[:limit]
+
     def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:
         stored = self._tables().jobs[job_id]
         self._tables().jobs[job_id] = replace(

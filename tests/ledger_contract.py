@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ledger_factories import AT, OPERATOR, SERVICE, make_event, make_grant, make_line
-from mynapoint.domain.ledger import EventVerdict, GrantCounts, JobVerdicts, MonthTotals
+from mynapoint.domain.ledger import (
+    EventVerdict,
+    GrantCounts,
+    IngestJob,
+    JobVerdicts,
+    MonthTotals,
+)
 from mynapoint.domain.measures import EventKind, IgnoreReason, Measure
 
 if TYPE_CHECKING:
@@ -139,6 +145,24 @@ class LedgerContract:
             found = uow.events.reasons(OPERATOR, ["e1", "e2", "e3", "never-sent"])
             assert uow.events.reasons(OPERATOR, []) == {}
         assert found == {"e1": None, "e2": IgnoreReason.CAP_REACHED}
+
+    def test_an_operators_recent_uploads_are_listed_newest_first_without_parts(
+        self, make_uow: MakeUow
+    ) -> None:
+        def job(job_id: str, minutes: int, operator: str = OPERATOR) -> IngestJob:
+            return IngestJob(
+                job_id, operator, "events.csv", "queued", AT + timedelta(minutes=minutes)
+            )
+
+        with make_uow() as uow:
+            for added in (job("a", 0), job("b", 5), job("b.1", 6), job("c", 9, OTHER_OPERATOR)):
+                uow.jobs.add(added)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert [j.job_id for j in uow.jobs.recent(OPERATOR, 10)] == ["b", "a"]
+            assert [j.job_id for j in uow.jobs.recent(OPERATOR, 1)] == ["b"]
+            assert [j.job_id for j in uow.jobs.recent(OTHER_OPERATOR, 10)] == ["c"]
 
     def test_a_jobs_lines_are_judged_by_their_events_last_reasons(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:

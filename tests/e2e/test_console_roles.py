@@ -130,6 +130,12 @@ def _operator_cases() -> list[Case]:
     return [
         Case("operator grants", area, "GET", "/operator/grants", everyone),
         Case("operator statements", area, "GET", "/operator/statements", everyone),
+        Case("operator event files", area, "GET", "/operator/events", everyone),
+        # No file: the form's error (422), after the role and CSRF checks let it in.
+        Case("operator event file uploaded", area, "POST", "/operator/events",
+             dict.fromkeys(_area_roles(area), (422, None))),
+        Case("operator event file status", area, "GET", "/operator/events/" + "0" * 24,
+             dict.fromkeys(_area_roles(area), (404, None))),
         Case("operator statement csv", area, "GET", "/operator/statements/2021-07.csv", everyone),
         Case("operator keys", area, "GET", "/operator/keys",
              _let_in(area, dict.fromkeys(admin, ok))),

@@ -327,6 +327,10 @@ class IngestJobRepository(Protocol):
         """Queued and running jobs, oldest first."""
         ...
 
+    def recent(self, operator_code: str, limit: int) -> list[IngestJob]:
+        """The operator's uploads (not their parts), the newest first."""
+        ...
+
     def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:
         """Add one batch of a part of the job's file (its counts in `batch`; `lines` and
         `read_bytes` as how many more were read) to the job's counts, and its rejected lines

@@ -71,6 +71,7 @@ UPLOAD: Final = "upload"
 ROUTE_BODY_LIMITS: Final[dict[tuple[str, str], int | str]] = {
     ("POST", "/api/v1/operator/events"): BATCH_BODY_BYTES,
     ("POST", "/api/v1/operator/events/files"): UPLOAD,
+    ("POST", "/operator/events"): UPLOAD,  # the operator console's upload of the same files
     ("POST", "/counter/card"): CARD_FILES_BODY_BYTES,
     ("POST", "/counter/apply"): CARD_FILES_BODY_BYTES,
 }

@@ -146,6 +146,7 @@ OPERATOR_CONSOLE: Final = Console(
         nav("/operator/accounts", N_("アカウント"), Role.OPERATOR_ADMIN),
         nav("/operator/keys", N_("APIキー"), Role.OPERATOR_ADMIN),
         nav("/operator/grants", N_("ポイント割当"), Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF),
+        nav("/operator/events", N_("イベントファイル"), Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF),
         nav("/operator/statements", N_("月次の精算明細"), Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF),
     ),
 )

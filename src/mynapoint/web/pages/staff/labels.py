@@ -38,6 +38,7 @@ ACTION_LABELS: Final = {
     "operator_key_created": N_("APIキーを作成"),
     "operator_key_rotated": N_("APIキーを更新(古いキーは重複期間の後に停止)"),
     "operator_key_revoked": N_("APIキーを失効"),
+    "operator_events_uploaded": N_("イベントファイルをアップロード"),
 }
 
 END_REASON_LABELS: Final = {
