@@ -146,6 +146,21 @@ class ApplicationsContract:
 
     # --- payment accounts ------------------------------------------------------------
 
+    def test_an_operators_accounts_are_counted_per_service(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.accounts.save(make_account("1111000011110001"), AT)
+            uow.accounts.save(make_account("1111000011110002"), AT)
+            uow.accounts.save(make_account("1111000011110003", service_code="waon"), AT)
+            other = make_account("1111000011110004", service_code="nanaco", operator_code="x")
+            uow.accounts.save(other, AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            own = uow.accounts.count_by_service(make_account().operator_code)
+            assert own == {make_account().service_code: 2, "waon": 1}
+            assert uow.accounts.count_by_service("x") == {"nanaco": 1}
+            assert uow.accounts.count_by_service("nobody") == {}
+
     def test_a_new_account_reads_back_as_registered(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
             assert uow.accounts.save(make_account(), AT) is True

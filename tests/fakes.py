@@ -377,6 +377,13 @@ class FakeAccountRepository:
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
         return self._tables().accounts.get((service_code, payment_service_id))
 
+    def count_by_service(self, operator_code: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for account in self._tables().accounts.values():
+            if account.operator_code == operator_code:
+                counts[account.service_code] = counts.get(account.service_code, 0) + 1
+        return counts
+
     def replace_code_hash(
         self, service_code: str, payment_service_id: str, old: str, new: str
     ) -> bool:

@@ -131,6 +131,11 @@ def _operator_cases() -> list[Case]:
         Case("operator grants", area, "GET", "/operator/grants", everyone),
         Case("operator statements", area, "GET", "/operator/statements", everyone),
         Case("operator event files", area, "GET", "/operator/events", everyone),
+        Case("operator registered accounts", area, "GET", "/operator/payment-accounts",
+             everyone),
+        Case("operator registration file", area, "POST", "/operator/payment-accounts",
+             dict.fromkeys(_area_roles(area), (422, None))),  # no file: the form's error
+        Case("operator notices", area, "GET", "/operator/notices", everyone),
         # No file: the form's error (422), after the role and CSRF checks let it in.
         Case("operator event file uploaded", area, "POST", "/operator/events",
              dict.fromkeys(_area_roles(area), (422, None))),

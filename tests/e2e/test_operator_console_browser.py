@@ -81,9 +81,9 @@ def test_an_event_file_is_uploaded_and_followed(site, admin_page, looks_right):
     page.goto(f"{site.url}/operator/events?lang=ja")
     looks_right(page, "operator-events")
     content = (
-        "event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\r\n"
-        "b1,paypay,0000000000000000,charge,lots,2021-06-01T12:00:00+09:00,\r\n"
-    ).encode()
+        b"event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\r\n"
+        b"b1,paypay,0000000000000000,charge,lots,2021-06-01T12:00:00+09:00,\r\n"
+    )
     page.get_by_label("イベントファイル").set_input_files(
         {"name": "browser.csv", "mimeType": "text/csv", "buffer": content}
     )

@@ -8,16 +8,18 @@ does not hold: services.codes).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mynapoint.domain.accounts import NotYourService, PaymentAccount
 from mynapoint.domain.auth import InvalidToken, NotAuthenticated
 from mynapoint.domain.errors import MynapointError
-from mynapoint.domain.ledger import OperatorKey
+from mynapoint.domain.ledger import LinkageNotice, OperatorKey
 from mynapoint.domain.services import Catalog, PaymentService
 from mynapoint.domain.staff import StaffAccount
 from mynapoint.services.audit import record
@@ -127,7 +129,7 @@ def operator_keys_of(uow: UnitOfWork, me: StaffAccount) -> list[OperatorKey]:
         return uow.operator_keys.of_operator(operator_code)
 
 
-def _record_key(
+def _record_change(
     uow: UnitOfWork, me: StaffAccount, now: datetime, action: str, details: dict[str, str]
 ) -> None:
     record(
@@ -150,7 +152,7 @@ def create_operator_key(
     issued = _new_key(operator_code, now)
     with uow:
         uow.operator_keys.add(issued.key)
-        _record_key(uow, me, now, "operator_key_created", {"key_id": issued.key.key_id})
+        _record_change(uow, me, now, "operator_key_created", {"key_id": issued.key.key_id})
         uow.commit()
     return issued
 
@@ -186,7 +188,7 @@ def rotate_operator_key(
         uow.operator_keys.set_revoked_at(old.key_id, ends)
         details = {"key_id": old.key_id, "new_key_id": issued.key.key_id,
                    "old_key_stops_at": ends.isoformat()}  # fmt: skip
-        _record_key(uow, me, now, "operator_key_rotated", details)
+        _record_change(uow, me, now, "operator_key_rotated", details)
         uow.commit()
     return issued
 
@@ -196,7 +198,7 @@ def revoke_operator_key(uow: UnitOfWork, me: StaffAccount, key_id: str, now: dat
     with uow:
         key = _working_key_of(uow, me, key_id, now)
         uow.operator_keys.set_revoked_at(key.key_id, now)
-        _record_key(uow, me, now, "operator_key_revoked", {"key_id": key.key_id})
+        _record_change(uow, me, now, "operator_key_revoked", {"key_id": key.key_id})
         uow.commit()
 
 
@@ -294,3 +296,106 @@ def unlock_account(
             raise AccountNotFound(service_code, payment_service_id)
         uow.accounts.unlock(service_code, payment_service_id)
         uow.commit()
+
+
+# A registration file: CSV in UTF-8, this header first, then one account a line (the fields
+# of PUT /api/v1/operator/services/{code}/accounts/{payment_service_id}).
+REGISTRATION_HEADER = ("service_code", "payment_service_id", "security_code", "holder_name")
+REGISTRATION_MAX_LINES = 5000
+
+
+class InvalidRegistrationFile(MynapointError):
+    code = "invalid_request"
+
+
+@dataclass(frozen=True)
+class RegistrationLine:
+    line: int  # in the file; the header is line 1
+    service_code: str
+    payment_service_id: str
+    outcome: str  # registered | replaced | refused
+    code: str | None = None  # the error's code when refused
+    message: str | None = None
+    field: str | None = None
+
+
+def register_accounts_file(
+    make_uow: Callable[[], UnitOfWork],
+    hasher: CodeHasher,
+    me: StaffAccount,
+    catalog: Catalog,
+    lines: Iterable[str],
+    now: datetime,
+) -> list[RegistrationLine]:
+    """Register or replace each line's account (each line on its own, as the API's PUT does)
+    for the account's operator; a line refused says why. One audit entry for the file."""
+    operator_code = _operator_of(me)
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None or tuple(cell.strip() for cell in header) != REGISTRATION_HEADER:
+        message = f"the first line must be the header {','.join(REGISTRATION_HEADER)}"
+        raise InvalidRegistrationFile(message, field="file")
+    report: list[RegistrationLine] = []
+    for number, row in enumerate(reader, start=2):
+        if len(report) >= REGISTRATION_MAX_LINES:
+            message = f"a file holds at most {REGISTRATION_MAX_LINES:,} accounts; split it"
+            raise InvalidRegistrationFile(message, field="file")
+        if not any(cell.strip() for cell in row):
+            continue
+        report.append(_register_line(make_uow(), hasher, operator_code, catalog, number, row, now))
+    uow = make_uow()
+    with uow:
+        counts = {o: sum(r.outcome == o for r in report) for o in ("registered", "replaced")}
+        refused = sum(r.outcome == "refused" for r in report)
+        details = {"lines": str(len(report)), "refused": str(refused)}
+        _record_change(uow, me, now, "operator_accounts_uploaded",
+                    {**details, **{k: str(v) for k, v in counts.items()}})  # fmt: skip
+        uow.commit()
+    return report
+
+
+def _register_line(
+    uow: UnitOfWork,
+    hasher: CodeHasher,
+    operator_code: str,
+    catalog: Catalog,
+    number: int,
+    row: list[str],
+    now: datetime,
+) -> RegistrationLine:
+    cells = [cell.strip() for cell in row]
+    service_code, payment_service_id = [*cells, "", ""][:2]
+    if len(cells) != len(REGISTRATION_HEADER):
+        message = f"a line has {len(REGISTRATION_HEADER)} fields: {','.join(REGISTRATION_HEADER)}"
+        return RegistrationLine(number, service_code, payment_service_id, "refused",
+                                "invalid_request", message, "(line)")  # fmt: skip
+    try:
+        created = register_account(
+            uow, hasher, operator_code, catalog, service_code, payment_service_id,
+            cells[2], cells[3], now,
+        )  # fmt: skip
+    except MynapointError as exc:
+        fields = exc.details.get("fields")
+        field = exc.details.get("field")
+        if isinstance(fields, list) and fields and isinstance(fields[0], dict):
+            field = fields[0].get("field")
+        named = None if field is None else str(field)
+        return RegistrationLine(number, service_code, payment_service_id, "refused",
+                                exc.code, str(exc), named)  # fmt: skip
+    outcome = "registered" if created else "replaced"
+    return RegistrationLine(number, service_code, payment_service_id, outcome)
+
+
+def account_counts(uow: UnitOfWork, me: StaffAccount) -> dict[str, int]:
+    """How many accounts the account's operator registered, per service."""
+    operator_code = _operator_of(me)
+    with uow:
+        return uow.accounts.count_by_service(operator_code)
+
+
+def notices_of(uow: UnitOfWork, me: StaffAccount) -> list[LinkageNotice]:
+    """The stopped linkages the account's operator must act on, the newest first."""
+    operator_code = _operator_of(me)
+    with uow:
+        found = uow.notices.for_operator(operator_code)
+    return sorted(found, key=lambda n: (n.created_at, n.notice_id), reverse=True)

@@ -134,6 +134,10 @@ class AccountRepository(Protocol):
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None: ...
 
+    def count_by_service(self, operator_code: str) -> dict[str, int]:
+        """How many accounts the operator registered, per service code."""
+        ...
+
     def replace_code_hash(
         self, service_code: str, payment_service_id: str, old: str, new: str
     ) -> bool:

@@ -65,6 +65,8 @@ DEFAULT_BODY_BYTES: Final = 64 * KIB
 BATCH_BODY_BYTES: Final = 8 * MIB
 # The counter's forms carry one or two virtual card files of a few KiB each.
 CARD_FILES_BODY_BYTES: Final = 256 * KIB
+# A registration file of the operator console: at most 5,000 accounts of about 100 bytes.
+REGISTRATION_FILE_BODY_BYTES: Final = 2 * MIB
 # An event file upload: Settings.max_upload_bytes (MYNAPOINT_MAX_UPLOAD_BYTES).
 UPLOAD: Final = "upload"
 
@@ -72,6 +74,7 @@ ROUTE_BODY_LIMITS: Final[dict[tuple[str, str], int | str]] = {
     ("POST", "/api/v1/operator/events"): BATCH_BODY_BYTES,
     ("POST", "/api/v1/operator/events/files"): UPLOAD,
     ("POST", "/operator/events"): UPLOAD,  # the operator console's upload of the same files
+    ("POST", "/operator/payment-accounts"): REGISTRATION_FILE_BODY_BYTES,
     ("POST", "/counter/card"): CARD_FILES_BODY_BYTES,
     ("POST", "/counter/apply"): CARD_FILES_BODY_BYTES,
 }

@@ -39,6 +39,7 @@ ACTION_LABELS: Final = {
     "operator_key_rotated": N_("APIキーを更新(古いキーは重複期間の後に停止)"),
     "operator_key_revoked": N_("APIキーを失効"),
     "operator_events_uploaded": N_("イベントファイルをアップロード"),
+    "operator_accounts_uploaded": N_("口座の登録ファイルをアップロード"),
 }
 
 END_REASON_LABELS: Final = {
