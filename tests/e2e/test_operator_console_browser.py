@@ -92,3 +92,25 @@ def test_an_event_file_is_uploaded_and_followed(site, admin_page, looks_right):
     expect(page.get_by_role("status")).to_contain_text("browser.csv: 完了", timeout=20_000)
     expect(page.get_by_role("link", name="受け付けなかった行のCSV")).to_be_visible()
     looks_right(page, "operator-event-file")
+
+
+def test_registered_accounts_and_notices(site, admin_page, looks_right):
+    page = admin_page
+    page.goto(f"{site.url}/operator/payment-accounts?lang=ja")
+    looks_right(page, "operator-payment-accounts")
+    content = (
+        "service_code,payment_service_id,security_code,holder_name\r\n"
+        "paypay,1234567890128881,4321,ヤマダ ハナコ\r\n"
+        "paypay,1234567890128882,12,ヤマダ ジロウ\r\n"
+    ).encode()
+    page.get_by_label("登録ファイル", exact=True).set_input_files(
+        {"name": "accounts.csv", "mimeType": "text/csv", "buffer": content}
+    )
+    page.get_by_role("button", name="アップロードする").click()
+    expect(page.get_by_role("status")).to_contain_text("2行を処理しました")
+    looks_right(page, "operator-payment-accounts-report")
+    page.goto(f"{site.url}/operator/notices?lang=ja")
+    expect(page.locator("h1")).to_have_text("連携停止のお知らせ")
+    looks_right(page, "operator-notices")
+    page.goto(f"{site.url}/operator/notices?lang=en")
+    looks_right(page, "operator-notices-en")
