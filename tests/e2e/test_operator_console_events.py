@@ -153,3 +153,24 @@ def test_bad_uploads_and_ids_are_refused_without_a_500(console):
     uow = console.platform.unit_of_work()
     with uow:
         assert uow.jobs.recent("paypay", 10) == []
+
+
+def test_only_a_signed_in_operator_may_send_a_large_file(console):
+    big = b"event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\r\n"
+    big += b"x" * (100 * 1024)
+    stranger = console.terminal()
+    refused = stranger.client.post(
+        "/operator/events",
+        data={CSRF_FIELD: stranger.csrf()},
+        files={"file": ("big.csv", big, "text/csv")},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 413
+    staff = _signed_in(console, *PAYPAY_STAFF)
+    taken = staff.client.post(
+        "/operator/events",
+        data={CSRF_FIELD: staff.csrf()},
+        files={"file": ("big.csv", big, "text/csv")},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303
