@@ -3,6 +3,7 @@ database unit of work and the in-memory fake alike (see unit_of_work_contract.py
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -123,7 +124,42 @@ class ApplicationsContract:
             assert uow.operator_keys.get("key-2") == revoked
             assert uow.operator_keys.get("key-3") is None
 
+    def test_an_operators_keys_are_listed_newest_first_and_revoked_at_a_time(
+        self, make_uow: MakeUow
+    ) -> None:
+        older = make_operator_key("key-1")
+        newer = make_operator_key("key-2", created_at=AT + timedelta(hours=1))
+        other = make_operator_key("key-3", operator_code="rakuten")
+        with make_uow() as uow:
+            for key in (older, newer, other):
+                uow.operator_keys.add(key)
+            uow.commit()
+        with make_uow() as uow:
+            uow.operator_keys.set_revoked_at("key-1", AT + timedelta(days=7))
+            uow.commit()
+
+        with make_uow() as uow:
+            listed = uow.operator_keys.of_operator(older.operator_code)
+            assert listed == [newer, replace(older, revoked_at=AT + timedelta(days=7))]
+            assert uow.operator_keys.of_operator("rakuten") == [other]
+            assert uow.operator_keys.of_operator("nobody") == []
+
     # --- payment accounts ------------------------------------------------------------
+
+    def test_an_operators_accounts_are_counted_per_service(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.accounts.save(make_account("1111000011110001"), AT)
+            uow.accounts.save(make_account("1111000011110002"), AT)
+            uow.accounts.save(make_account("1111000011110003", service_code="waon"), AT)
+            other = make_account("1111000011110004", service_code="nanaco", operator_code="x")
+            uow.accounts.save(other, AT)
+            uow.commit()
+
+        with make_uow() as uow:
+            own = uow.accounts.count_by_service(make_account().operator_code)
+            assert own == {make_account().service_code: 2, "waon": 1}
+            assert uow.accounts.count_by_service("x") == {"nanaco": 1}
+            assert uow.accounts.count_by_service("nobody") == {}
 
     def test_a_new_account_reads_back_as_registered(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Self
 
 from mynapoint.domain.accounts import ACCOUNT_CODE_TRIES, CODE_TRIES_KEPT, CodeTries
 from mynapoint.domain.audit import GENESIS_HASH, AuditSearch, ChainHead
-from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
+from mynapoint.domain.ledger import EventVerdict, GrantCounts, JobVerdicts, MonthTotals
 from mynapoint.domain.measures import IgnoreReason
 
 if TYPE_CHECKING:
@@ -349,6 +349,18 @@ class FakeOperatorKeyRepository:
     def get(self, key_id: str) -> OperatorKey | None:
         return self._tables().operator_keys.get(key_id)
 
+    def of_operator(self, operator_code: str) -> list[OperatorKey]:
+        keys = self._tables().operator_keys.values()
+        keys = [key for key in keys if key.operator_code == operator_code]
+        keys.sort(key=lambda k: k.key_id)
+        keys.sort(key=lambda k: k.created_at, reverse=True)
+        return keys
+
+    def set_revoked_at(self, key_id: str, at: datetime) -> None:
+        keys = self._tables().operator_keys
+        if key_id in keys:
+            keys[key_id] = replace(keys[key_id], revoked_at=at)
+
 
 class FakeAccountRepository:
     def __init__(self, tables: Callable[[], FakeTables]) -> None:
@@ -367,6 +379,13 @@ class FakeAccountRepository:
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
         return self._tables().accounts.get((service_code, payment_service_id))
+
+    def count_by_service(self, operator_code: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for account in self._tables().accounts.values():
+            if account.operator_code == operator_code:
+                counts[account.service_code] = counts.get(account.service_code, 0) + 1
+        return counts
 
     def replace_code_hash(
         self, service_code: str, payment_service_id: str, old: str, new: str
@@ -617,6 +636,16 @@ class FakeGrantRepository:
             and (after is None or instruction.grant_id > after)
         ][: max(limit, 0)]
 
+    def counts(self, operator_code: str, today: date) -> GrantCounts:
+        mine = [g for g in self._tables().grants.values() if g.operator_code == operator_code]
+        pending = [g.grant_on for g in mine if g.acknowledged_at is None]
+        return GrantCounts(
+            overdue=sum(on < today for on in pending),
+            due=sum(on == today for on in pending),
+            upcoming=sum(on > today for on in pending),
+            acknowledged=len(mine) - len(pending),
+        )
+
     def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int:
         grants = self._tables().grants
         acknowledged = 0
@@ -754,6 +783,12 @@ class FakeIngestJobRepository:
     def live(self) -> list[IngestJob]:
         jobs = [job for job in self._tables().jobs.values() if job.is_live]
         return sorted(jobs, key=lambda job: (job.created_at, job.job_id))
+
+    def recent(self, operator_code: str, limit: int) -> list[IngestJob]:
+        jobs = self._tables().jobs.values()
+        mine = [j for j in jobs if j.operator_code == operator_code and "." not in j.job_id]
+        mine.sort(key=lambda job: (job.created_at, job.job_id), reverse=True)
+        return mine[:limit]
 
     def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:
         stored = self._tables().jobs[job_id]

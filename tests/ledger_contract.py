@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ledger_factories import AT, OPERATOR, SERVICE, make_event, make_grant, make_line
-from mynapoint.domain.ledger import EventVerdict, JobVerdicts, MonthTotals
+from mynapoint.domain.ledger import (
+    EventVerdict,
+    GrantCounts,
+    IngestJob,
+    JobVerdicts,
+    MonthTotals,
+)
 from mynapoint.domain.measures import EventKind, IgnoreReason, Measure
 from mynapoint.domain.settlement_approvals import Approval, ApprovalState, StatementTotals
 
@@ -140,6 +146,24 @@ class LedgerContract:
             found = uow.events.reasons(OPERATOR, ["e1", "e2", "e3", "never-sent"])
             assert uow.events.reasons(OPERATOR, []) == {}
         assert found == {"e1": None, "e2": IgnoreReason.CAP_REACHED}
+
+    def test_an_operators_recent_uploads_are_listed_newest_first_without_parts(
+        self, make_uow: MakeUow
+    ) -> None:
+        def job(job_id: str, minutes: int, operator: str = OPERATOR) -> IngestJob:
+            return IngestJob(
+                job_id, operator, "events.csv", "queued", AT + timedelta(minutes=minutes)
+            )
+
+        with make_uow() as uow:
+            for added in (job("a", 0), job("b", 5), job("b.1", 6), job("c", 9, OTHER_OPERATOR)):
+                uow.jobs.add(added)
+            uow.commit()
+
+        with make_uow() as uow:
+            assert [j.job_id for j in uow.jobs.recent(OPERATOR, 10)] == ["b", "a"]
+            assert [j.job_id for j in uow.jobs.recent(OPERATOR, 1)] == ["b"]
+            assert [j.job_id for j in uow.jobs.recent(OTHER_OPERATOR, 10)] == ["c"]
 
     def test_a_jobs_lines_are_judged_by_their_events_last_reasons(self, make_uow: MakeUow) -> None:
         with make_uow() as uow:
@@ -354,6 +378,25 @@ class LedgerContract:
             assert uow.grants.pending(OTHER_OPERATOR, DUE, None, None, 100) == [
                 make_grant("g5", operator_code=OTHER_OPERATOR)
             ]
+
+    def test_instructions_are_counted_by_where_they_stand_on_a_day(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.grants.add_many(
+                [
+                    make_grant("g1", grant_on=DUE - timedelta(days=30)),
+                    make_grant("g2", grant_on=DUE - timedelta(days=1)),
+                    make_grant("g3", grant_on=DUE),
+                    make_grant("g4", grant_on=DUE + timedelta(days=1)),
+                    make_grant("g5", grant_on=DUE - timedelta(days=3), acknowledged_at=AT),
+                    make_grant("g6", operator_code=OTHER_OPERATOR, grant_on=DUE),
+                ]
+            )
+            uow.commit()
+
+        with make_uow() as uow:
+            assert uow.grants.counts(OPERATOR, DUE) == GrantCounts(2, 1, 1, 1)
+            assert uow.grants.counts(OTHER_OPERATOR, DUE) == GrantCounts(0, 1, 0, 0)
+            assert uow.grants.counts("nobody", DUE) == GrantCounts(0, 0, 0, 0)
 
     def test_pending_instructions_are_paged_in_grant_id_order(self, make_uow: MakeUow) -> None:
         grants = [make_grant(f"g{number}") for number in (4, 1, 3, 2, 5)]

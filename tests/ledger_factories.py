@@ -49,13 +49,14 @@ def make_operator_key(
     key_id: str = "key-1",
     *,
     operator_code: str = OPERATOR,
+    created_at: datetime = AT,
     revoked_at: datetime | None = None,
 ) -> OperatorKey:
     return OperatorKey(
         key_id=key_id,
         operator_code=operator_code,
         secret_hash=hashlib.sha256(key_id.encode()).hexdigest(),
-        created_at=AT,
+        created_at=created_at,
         revoked_at=revoked_at,
     )
 

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # HTTPS, and over plain HTTP only to 127.0.0.1/localhost. Off only behind a trusted proxy
     # that terminates TLS on another host name during development.
     cookie_secure: bool = True
+    # A rotated operator API key keeps working beside its successor for this many days
+    # (the operator console's "rotate"), then stops.
+    operator_key_overlap_days: int = Field(default=7, ge=1, le=90)
     # An assisted session at a support-corner counter ends after this long without a step,
     # judged by the platform clock (RULES.md §6).
     counter_idle_seconds: int = Field(default=120, ge=10, le=3600)

@@ -316,7 +316,7 @@ DEMO_STAFF = (
         Role.OPERATOR_ADMIN,
         None,
         "paypay-admin-2021",
-        "PayPayの管理者: アカウント / PayPay admin: accounts",
+        "PayPayの管理者: 全画面 / PayPay admin: every page",
         operator="paypay",
     ),
 )

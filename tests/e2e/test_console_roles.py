@@ -151,7 +151,39 @@ def _cases() -> list[Case]:
              _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok}),
              lambda: {"head": ""}),
     ]  # fmt: skip
-    return cases
+    return cases + _operator_cases()
+
+
+def _operator_cases() -> list[Case]:
+    """The operator's own pages: its administrator everything, its staff all but API keys.
+    An unknown key (or another operator's) is not found."""
+    ok, admin = (200, None), {Role.OPERATOR_ADMIN}
+    area = Area.OPERATOR
+    everyone = dict.fromkeys(_area_roles(area), ok)
+    return [
+        Case("operator grants", area, "GET", "/operator/grants", everyone),
+        Case("operator statements", area, "GET", "/operator/statements", everyone),
+        Case("operator event files", area, "GET", "/operator/events", everyone),
+        Case("operator registered accounts", area, "GET", "/operator/payment-accounts",
+             everyone),
+        Case("operator registration file", area, "POST", "/operator/payment-accounts",
+             dict.fromkeys(_area_roles(area), (422, None))),  # no file: the form's error
+        Case("operator notices", area, "GET", "/operator/notices", everyone),
+        # No file: the form's error (422), after the role and CSRF checks let it in.
+        Case("operator event file uploaded", area, "POST", "/operator/events",
+             dict.fromkeys(_area_roles(area), (422, None))),
+        Case("operator event file status", area, "GET", "/operator/events/" + "0" * 24,
+             dict.fromkeys(_area_roles(area), (404, None))),
+        Case("operator statement csv", area, "GET", "/operator/statements/2021-07.csv", everyone),
+        Case("operator keys", area, "GET", "/operator/keys",
+             _let_in(area, dict.fromkeys(admin, ok))),
+        Case("operator key created", area, "POST", "/operator/keys",
+             _let_in(area, dict.fromkeys(admin, ok))),
+        Case("operator key rotated", area, "POST", "/operator/keys/unknown-key/rotate",
+             _let_in(area, dict.fromkeys(admin, (404, None)))),
+        Case("operator key revoked", area, "POST", "/operator/keys/unknown-key/revoke",
+             _let_in(area, dict.fromkeys(admin, (404, None)))),
+    ]  # fmt: skip
 
 
 CASES = _cases()
@@ -295,6 +327,7 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     auditor = consoles.terminals[Role.AUDITOR].client.get("/ministry?lang=ja").text
     assert 'href="/ministry/overview"' not in auditor
     assert 'href="/operator/accounts"' not in operator_staff
+    assert 'href="/operator/keys"' not in operator_staff
     for page in (admin, viewer, operator_staff):
         assert "/password" in page
         assert "サインアウト" in page

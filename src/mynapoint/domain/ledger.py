@@ -99,6 +99,17 @@ class GrantInstruction:
 
 
 @dataclass(frozen=True)
+class GrantCounts:
+    """An operator's grant instructions by where they stand on a day: not acknowledged and
+    dated before it (overdue), on it (due), after it (upcoming); and acknowledged."""
+
+    overdue: int
+    due: int
+    upcoming: int
+    acknowledged: int
+
+
+@dataclass(frozen=True)
 class MonthTotals:
     """One service's grant instructions of a settlement month, added up: points granted and
     clawed back (both >= 0), and the distinct events and persons they are for."""

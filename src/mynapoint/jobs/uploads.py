@@ -84,6 +84,18 @@ def _path(platform: Platform, job: IngestJob) -> Path:
     return _folder(platform) / f"{upload_of(job.job_id)}{suffix}"
 
 
+def progress(platform: Platform, job: IngestJob) -> float | None:
+    """How far a live job has read its file (0 to 1: the committed batches' bytes over the
+    file's size); 1 when it ended, None when its file is gone."""
+    if not job.is_live:
+        return 1.0
+    try:
+        size = _path(platform, job).stat().st_size
+    except OSError:
+        return None
+    return 1.0 if size == 0 else min(1.0, job.read_bytes / size)
+
+
 def _folder(platform: Platform) -> Path:
     return platform.settings.var_dir / "uploads"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from mynapoint.domain.errors import MynapointError
-from mynapoint.domain.ledger import GrantInstruction
+from mynapoint.domain.ledger import GrantCounts, GrantInstruction
 from mynapoint.services.ports import UnitOfWork
 
 PAGE_SIZE = 500
@@ -66,3 +66,9 @@ def acknowledge(
         changed = uow.grants.acknowledge(operator_code, grant_ids, now)
         uow.commit()
     return changed
+
+
+def grant_counts(uow: UnitOfWork, operator_code: str, today: date) -> GrantCounts:
+    """The operator's instructions overdue, due today, upcoming and acknowledged."""
+    with uow:
+        return uow.grants.counts(operator_code, today)

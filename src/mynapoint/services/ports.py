@@ -17,6 +17,7 @@ from mynapoint.domain.assist import AssistedSession
 from mynapoint.domain.audit import AuditSearch, ChainHead, PublishedHead, SealedEntry
 from mynapoint.domain.auth import Challenge, Session
 from mynapoint.domain.ledger import (
+    GrantCounts,
     GrantInstruction,
     IngestJob,
     JobVerdicts,
@@ -118,6 +119,14 @@ class OperatorKeyRepository(Protocol):
 
     def get(self, key_id: str) -> OperatorKey | None: ...
 
+    def of_operator(self, operator_code: str) -> list[OperatorKey]:
+        """The operator's keys, revoked ones too, the newest first."""
+        ...
+
+    def set_revoked_at(self, key_id: str, at: datetime) -> None:
+        """The key stops working at `at` (now: revoked; later: the end of an overlap)."""
+        ...
+
 
 class AccountRepository(Protocol):
     def save(self, account: PaymentAccount, at: datetime) -> bool:
@@ -125,6 +134,10 @@ class AccountRepository(Protocol):
         ...
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None: ...
+
+    def count_by_service(self, operator_code: str) -> dict[str, int]:
+        """How many accounts the operator registered, per service code."""
+        ...
 
     def replace_code_hash(
         self, service_code: str, payment_service_id: str, old: str, new: str
@@ -267,6 +280,10 @@ class GrantRepository(Protocol):
 
     def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int: ...
 
+    def counts(self, operator_code: str, today: date) -> GrantCounts:
+        """The operator's instructions counted by where they stand on `today`."""
+        ...
+
     def for_month(self, month: str) -> list[GrantInstruction]: ...
 
     def month_totals(self, month: str) -> list[MonthTotals]:
@@ -328,6 +345,10 @@ class IngestJobRepository(Protocol):
 
     def live(self) -> list[IngestJob]:
         """Queued and running jobs, oldest first."""
+        ...
+
+    def recent(self, operator_code: str, limit: int) -> list[IngestJob]:
+        """The operator's uploads (not their parts), the newest first."""
         ...
 
     def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:

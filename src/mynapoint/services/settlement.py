@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.errors import MynapointError
@@ -103,3 +103,17 @@ def close_month(uow: UnitOfWork, month: str, now: datetime) -> dict[str, Stateme
         found = statements(uow, month)
         uow.commit()
     return found
+
+
+def statement_months(uow: UnitOfWork, first: date | None, today: date) -> list[tuple[str, str]]:
+    """(month, provisional | closed) from the month of `first` (the campaign's start; the
+    earliest closed month if earlier) to today's month, the newest first."""
+    with uow:
+        closed = uow.settlements.closed_months()
+    start = min([month_of(first or today), *closed])
+    year, month = int(start[:4]), int(start[5:])
+    months: list[str] = []
+    while (current := f"{year:04d}-{month:02d}") <= month_of(today):
+        months.append(current)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [(m, "closed" if m in closed else "provisional") for m in reversed(months)]

@@ -36,7 +36,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynapoint.db.engine import is_database_unavailable
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.staff import Area
 from mynapoint.logs import ROUTE_TEMPLATE
+from mynapoint.services.staff import signed_in
 from mynapoint.web.dependencies import (
     client_address,
     get_citizen,
@@ -65,15 +67,26 @@ DEFAULT_BODY_BYTES: Final = 64 * KIB
 BATCH_BODY_BYTES: Final = 8 * MIB
 # The counter's forms carry one or two virtual card files of a few KiB each.
 CARD_FILES_BODY_BYTES: Final = 256 * KIB
+# A registration file of the operator console: at most 5,000 accounts of about 100 bytes.
+REGISTRATION_FILE_BODY_BYTES: Final = 2 * MIB
 # An event file upload: Settings.max_upload_bytes (MYNAPOINT_MAX_UPLOAD_BYTES).
 UPLOAD: Final = "upload"
 
 ROUTE_BODY_LIMITS: Final[dict[tuple[str, str], int | str]] = {
     ("POST", "/api/v1/operator/events"): BATCH_BODY_BYTES,
     ("POST", "/api/v1/operator/events/files"): UPLOAD,
+    ("POST", "/operator/events"): UPLOAD,  # the operator console's upload of the same files
+    ("POST", "/operator/payment-accounts"): REGISTRATION_FILE_BODY_BYTES,
     ("POST", "/counter/card"): CARD_FILES_BODY_BYTES,
     ("POST", "/counter/apply"): CARD_FILES_BODY_BYTES,
 }
+
+# The operator console's uploads: a browser not signed in at /operator (its session cookie
+# missing or not valid) has its body capped at DEFAULT_BODY_BYTES, so that nobody but the
+# operator's staff can make the server take in a large file; the page then sends it to sign in.
+CONSOLE_UPLOADS: Final = frozenset({("POST", "/operator/events"),
+                                    ("POST", "/operator/payment-accounts")})  # fmt: skip
+OPERATOR_COOKIE: Final = "mp_operator"
 
 # The dependencies that resolve a bearer credential, as the routes declare them.
 BEARER_RESOLVERS: Final = (get_citizen, get_operator)
@@ -213,6 +226,13 @@ class BodyGate:
                 await self._refuse(scope, send, refused.code, refused.message, **refused.details)
                 return
         limit = self.limit_for(scope, route)
+        if (
+            has_body
+            and route is not None
+            and (scope["method"], route.template) in CONSOLE_UPLOADS
+            and not await run_in_threadpool(_signed_in_operator, scope, headers)
+        ):
+            limit = min(limit, DEFAULT_BODY_BYTES)
         if declared is not None and declared > limit:
             await self._too_large(scope, send, limit)
             return
@@ -291,6 +311,21 @@ class BodyGate:
             headers["Connection"] = "close"
             response = error_response(code, message, details, headers=headers)
         await response(scope, _no_body, send)
+
+
+def _signed_in_operator(scope: Scope, headers: Headers) -> bool:
+    """Whether the request carries a valid session of the operator console."""
+    from http.cookies import SimpleCookie  # noqa: PLC0415
+
+    cookie = SimpleCookie(headers.get("cookie", "")).get(OPERATOR_COOKIE)
+    if cookie is None:
+        return False
+    platform = scope["app"].state.platform
+    try:
+        me = signed_in(platform.unit_of_work(), cookie.value, platform.clock.now(), Area.OPERATOR)
+    except Exception:  # noqa: BLE001 - whatever fails (the database down): the small cap
+        return False
+    return me is not None
 
 
 async def _no_body() -> Message:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, case, delete, literal, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, literal, or_, select, update
 
 from mynapoint.db.repositories.statements import (
     Query,
@@ -54,6 +54,14 @@ class SqlAccountRepository:
         )
         self.unlock(account.service_code, account.payment_service_id)
         return False
+
+    def count_by_service(self, operator_code: str) -> dict[str, int]:
+        query = (
+            select(payment_accounts.c.service_code, func.count())
+            .where(payment_accounts.c.operator_code == operator_code)
+            .group_by(payment_accounts.c.service_code)
+        )
+        return {str(row[0]): int(row[1]) for row in self._connection().execute(query)}
 
     def get(self, service_code: str, payment_service_id: str) -> PaymentAccount | None:
         # Every preview and application reads this: a statement built and compiled once.

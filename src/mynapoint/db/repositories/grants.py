@@ -15,7 +15,7 @@ from mynapoint.db.repositories.statements import (
     utc,
 )
 from mynapoint.db.tables import grant_instructions, grant_lines, stale_grant_days
-from mynapoint.domain.ledger import GrantInstruction, GrantLine, MonthTotals
+from mynapoint.domain.ledger import GrantCounts, GrantInstruction, GrantLine, MonthTotals
 from mynapoint.domain.measures import Measure
 
 if TYPE_CHECKING:
@@ -146,6 +146,19 @@ class SqlGrantRepository:
             )
             _collect_lines(lines, connection.execute(lines_query))
         return [_instruction(row, lines[row.grant_id]) for row in rows]
+
+    def counts(self, operator_code: str, today: date) -> GrantCounts:
+        # One pass over the operator's rows of ix_grant_instructions_operator_pending.
+        g = grant_instructions.c
+        pending = g.acknowledged_at.is_(None)
+        query = select(
+            func.count().filter(pending, g.grant_on < today),
+            func.count().filter(pending, g.grant_on == today),
+            func.count().filter(pending, g.grant_on > today),
+            func.count().filter(g.acknowledged_at.is_not(None)),
+        ).where(g.operator_code == operator_code)
+        overdue, due, upcoming, acknowledged = self._connection().execute(query).one()
+        return GrantCounts(overdue, due, upcoming, acknowledged)
 
     def acknowledge(self, operator_code: str, grant_ids: Sequence[str], at: datetime) -> int:
         """Another operator's grants and acknowledged ones stay as they are; returns how many

@@ -106,6 +106,18 @@ class SqlIngestJobRepository:
         )
         return [_job(row._asdict()) for row in self._connection().execute(query)]
 
+    def recent(self, operator_code: str, limit: int) -> list[IngestJob]:
+        query = (
+            select(ingest_jobs)
+            .where(
+                ingest_jobs.c.operator_code == operator_code,
+                ~ingest_jobs.c.job_id.contains(".", autoescape=True),  # a part: `<job>.<n>`
+            )
+            .order_by(ingest_jobs.c.created_at.desc(), ingest_jobs.c.job_id.desc())
+            .limit(limit)
+        )
+        return [_job(row._asdict()) for row in self._connection().execute(query)]
+
     def add_progress(self, job_id: str, batch: IngestJob, keep: int) -> None:
         connection = self._connection()
         mine = ingest_jobs.c.job_id == job_id

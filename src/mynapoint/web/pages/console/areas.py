@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mynapoint.domain.staff import Area, Role, StaffAccount
+from mynapoint.domain.staff import OPERATOR_ROLES, Area, Role, StaffAccount
 from mynapoint.web.i18n import N_
 
 
@@ -154,7 +154,15 @@ OPERATOR_CONSOLE: Final = Console(
         "入力してください。"
     ),
     footer=N_("マイナポイント 決済事業者用画面"),
-    nav=(nav("/operator/accounts", N_("アカウント"), Role.OPERATOR_ADMIN),),
+    nav=(
+        nav("/operator/accounts", N_("アカウント"), Role.OPERATOR_ADMIN),
+        nav("/operator/keys", N_("APIキー"), Role.OPERATOR_ADMIN),
+        nav("/operator/grants", N_("ポイント割当"), *OPERATOR_ROLES),
+        nav("/operator/events", N_("イベントファイル"), *OPERATOR_ROLES),
+        nav("/operator/payment-accounts", N_("登録口座"), *OPERATOR_ROLES),
+        nav("/operator/notices", N_("連携停止のお知らせ"), *OPERATOR_ROLES),
+        nav("/operator/statements", N_("月次の精算明細"), *OPERATOR_ROLES),
+    ),
 )
 
 CONSOLES: Final = (STAFF_CONSOLE, MINISTRY_CONSOLE, OPERATOR_CONSOLE)

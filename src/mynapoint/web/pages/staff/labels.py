@@ -35,6 +35,11 @@ ACTION_LABELS: Final = {
     "staff_disabled": N_("アカウントを停止"),
     "staff_enabled": N_("アカウントを再開"),
     "staff_password_reset": N_("パスワードを再設定(一時パスワード)"),
+    "operator_key_created": N_("APIキーを作成"),
+    "operator_key_rotated": N_("APIキーを更新(古いキーは重複期間の後に停止)"),
+    "operator_key_revoked": N_("APIキーを失効"),
+    "operator_events_uploaded": N_("イベントファイルをアップロード"),
+    "operator_accounts_uploaded": N_("口座の登録ファイルをアップロード"),
 }
 
 END_REASON_LABELS: Final = {
