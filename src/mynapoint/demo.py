@@ -305,12 +305,22 @@ DEMO_STAFF = (
         Role.MINISTRY_ADMIN,
         None,
         "soumu-admin-2021",
-        "総務省の管理者: アカウント / ministry admin: accounts",
+        "総務省の管理者: 全画面 / ministry admin: every page",
     ),
     DemoStaff(
-        "mic-viewer", Role.MINISTRY_VIEWER, None, "soumu-view-2021", "総務省の閲覧者 / viewer"
+        "mic-viewer",
+        Role.MINISTRY_VIEWER,
+        None,
+        "soumu-view-2021",
+        "総務省の閲覧者: 概況・予算・精算を見る / viewer: overview, budget, settlement (read)",
     ),
-    DemoStaff("mic-auditor", Role.AUDITOR, None, "kansa-2021", "監査担当 / auditor"),
+    DemoStaff(
+        "mic-auditor",
+        Role.AUDITOR,
+        None,
+        "kansa-2021",
+        "監査担当: 監査ログ・精算を見る / auditor: audit log, settlement (read)",
+    ),
     DemoStaff(
         "paypay-admin",
         Role.OPERATOR_ADMIN,
