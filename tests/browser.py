@@ -127,3 +127,20 @@ def look(
         assert axe(page) == [], name
 
     return check
+
+
+@pytest.fixture
+def console_look(
+    axe: Callable[[Any], list[dict[str, Any]]], screenshot: Callable[[Any, str], Path]
+) -> Callable[[Any, str], None]:
+    """A console page (staff, ministry, operator) at 375 and 1280 px: no sideways scrolling,
+    no axe violation at either width, and screenshots of both (console-NAME-375, -1280)."""
+
+    def check(page: Any, name: str) -> None:
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
+            assert axe(page) == [], f"{name} at {width} px"
+            screenshot(page, f"console-{name}-{width}")
+
+    return check

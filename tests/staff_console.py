@@ -181,6 +181,26 @@ class Console:
         )
         return added.one_time_password
 
+    def add_signed_up(
+        self, name: str, password: str, role: Role, *, operator: str | None = None
+    ) -> None:
+        """A new account whose password is `password` (changed already: no first sign-in
+        step), for tests that sign in straight away."""
+        self.add(name, role, operator=operator)
+        uow = self.platform.unit_of_work()
+        with uow:
+            uow.staff.set_password(
+                name, PasswordHasher().hash(password), must_change=False, at=self.clock.now()
+            )
+            uow.commit()
+
+    def signed_in_at(self, prefix: str, name: str, password: str) -> Any:
+        """A new terminal signed in at the console under `prefix` (e.g. "/operator")."""
+        terminal = self.terminal()
+        response = terminal.post(f"{prefix}/sign-in", {"name": name, "password": password})
+        assert response.status_code == 200, response.text[:400]
+        return terminal
+
     def audit(self) -> list[SealedEntry]:
         uow = self.platform.unit_of_work()
         with uow:

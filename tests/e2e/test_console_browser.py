@@ -10,7 +10,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import no_horizontal_scroll
 from demo_site import demo_site
 
 
@@ -25,18 +24,6 @@ def site(tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def looks_right(axe, screenshot):
-    def check(page, name):
-        for width in (375, 1280):
-            page.set_viewport_size({"width": width, "height": 900})
-            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
-            assert axe(page) == [], f"{name} at {width} px"
-            screenshot(page, f"console-{name}-{width}")
-
-    return check
-
-
 def sign_in(site, page, prefix, name, password):
     page.goto(f"{site.url}{prefix}/sign-in")
     page.get_by_label("サインイン名").fill(name)
@@ -45,19 +32,19 @@ def sign_in(site, page, prefix, name, password):
     page.wait_for_load_state("load")
 
 
-def test_the_ministry_admin_signs_in_and_creates_an_auditor(site, new_page, looks_right):
+def test_the_ministry_admin_signs_in_and_creates_an_auditor(site, new_page, console_look):
     page = new_page()
     page.goto(f"{site.url}/ministry/sign-in")
     expect(page.locator("h1")).to_have_text("総務省サインイン")
-    looks_right(page, "ministry-sign-in")
+    console_look(page, "ministry-sign-in")
 
     sign_in(site, page, "/ministry", "mic-admin", "soumu-admin-2021")
     expect(page.locator("h1")).to_have_text("マイナポイント 総務省")
-    looks_right(page, "ministry-home")
+    console_look(page, "ministry-home")
 
     page.get_by_role("link", name="アカウント", exact=True).first.click()
     expect(page.locator("h1")).to_have_text("アカウント")
-    looks_right(page, "ministry-accounts")
+    console_look(page, "ministry-accounts")
 
     page.get_by_label("サインイン名").fill("mic-auditor-2")
     page.get_by_label("役割").select_option("auditor")
@@ -67,61 +54,61 @@ def test_the_ministry_admin_signs_in_and_creates_an_auditor(site, new_page, look
     expect(page.locator("dl.one-time-password code").nth(1)).to_have_text(
         re.compile(r"[A-Za-z0-9_-]{16}")
     )
-    looks_right(page, "ministry-one-time-password")
+    console_look(page, "ministry-one-time-password")
 
     page.goto(f"{site.url}/ministry/password")
     expect(page.locator("h1")).to_have_text("パスワードの変更")
-    looks_right(page, "ministry-password")
+    console_look(page, "ministry-password")
 
 
-def test_a_viewer_sees_the_forbidden_page_in_japanese_and_english(site, new_page, looks_right):
+def test_a_viewer_sees_the_forbidden_page_in_japanese_and_english(site, new_page, console_look):
     page = new_page()
     sign_in(site, page, "/ministry", "mic-viewer", "soumu-view-2021")
     expect(page.get_by_role("link", name="アカウント", exact=True)).to_have_count(0)
 
     page.goto(f"{site.url}/ministry/accounts")
     expect(page.locator("h1")).to_have_text("このページを表示する権限がありません")
-    looks_right(page, "ministry-forbidden")
+    console_look(page, "ministry-forbidden")
     page.goto(f"{site.url}/ministry/accounts?lang=en")
     expect(page.locator("h1")).to_have_text("You may not open this page")
-    looks_right(page, "ministry-forbidden-en")
+    console_look(page, "ministry-forbidden-en")
 
 
-def test_the_operator_admin_sees_its_own_operators_accounts(site, new_page, looks_right):
+def test_the_operator_admin_sees_its_own_operators_accounts(site, new_page, console_look):
     page = new_page()
     page.goto(f"{site.url}/operator/sign-in")
-    looks_right(page, "operator-sign-in")
+    console_look(page, "operator-sign-in")
     sign_in(site, page, "/operator", "paypay-admin", "paypay-admin-2021")
     expect(page.locator("h1")).to_have_text("マイナポイント 決済事業者")
-    looks_right(page, "operator-home")
+    console_look(page, "operator-home")
 
     page.goto(f"{site.url}/operator/accounts")
     expect(page.get_by_role("row", name=re.compile("paypay-admin"))).to_be_visible()
-    looks_right(page, "operator-accounts")
+    console_look(page, "operator-accounts")
     page.goto(f"{site.url}/operator/accounts?lang=en")
     expect(page.locator("h1")).to_have_text("Accounts")
-    looks_right(page, "operator-accounts-en")
+    console_look(page, "operator-accounts-en")
     page.goto(f"{site.url}/operator/password?lang=ja")
     expect(page.locator("h1")).to_have_text("パスワードの変更")
-    looks_right(page, "operator-password")
+    console_look(page, "operator-password")
 
 
-def test_the_city_admin_disables_and_enables_a_staff_member(site, new_page, looks_right):
+def test_the_city_admin_disables_and_enables_a_staff_member(site, new_page, console_look):
     page = new_page()
     sign_in(site, page, "/staff", "fukuoka-admin", "shiyakusho-2021")
     expect(page.locator("h1")).to_have_text("職員アカウント")
-    looks_right(page, "city-accounts")
+    console_look(page, "city-accounts")
 
     page.get_by_role("button", name="chuo-staff を停止する").click()
     page.wait_for_load_state("load")
     expect(page.get_by_role("status")).to_contain_text("chuo-staff を停止しました")
-    looks_right(page, "city-accounts-disabled")
+    console_look(page, "city-accounts-disabled")
     page.get_by_role("button", name="chuo-staff を再開する").click()
     page.wait_for_load_state("load")
     expect(page.get_by_role("status")).to_contain_text("chuo-staff を再開しました")
 
 
-def test_the_ministry_viewer_reads_the_overview_in_both_languages(site, new_page, looks_right):
+def test_the_ministry_viewer_reads_the_overview_in_both_languages(site, new_page, console_look):
     page = new_page()
     sign_in(site, page, "/ministry", "mic-viewer", "soumu-view-2021")
     page.get_by_role("link", name="概況", exact=True).first.click()
@@ -129,50 +116,50 @@ def test_the_ministry_viewer_reads_the_overview_in_both_languages(site, new_page
     expect(page.locator("svg.chart").first).to_be_visible()
     expect(page.get_by_role("img", name="マイキーIDの発行数(日別)")).to_be_visible()
     expect(page.locator("#mykeys table")).to_be_visible()
-    looks_right(page, "ministry-overview")
+    console_look(page, "ministry-overview")
 
     page.get_by_label("開始日").fill("2021-07-20")
     page.get_by_label("終了日").fill("2021-07-01")
     page.get_by_role("button", name="表示").click()
     expect(page.get_by_role("alert")).to_contain_text("invalid_date_range")
-    looks_right(page, "ministry-overview-bad-range")
+    console_look(page, "ministry-overview-bad-range")
 
     page.goto(f"{site.url}/ministry/overview?lang=en")
     expect(page.locator("h1")).to_have_text("Overview")
     expect(page.get_by_role("img", name="MyKey IDs issued per day")).to_be_visible()
-    looks_right(page, "ministry-overview-en")
+    console_look(page, "ministry-overview-en")
 
 
-def test_the_ministry_admin_reads_the_budget_frames(site, new_page, looks_right):
+def test_the_ministry_admin_reads_the_budget_frames(site, new_page, console_look):
     page = new_page()
     sign_in(site, page, "/ministry", "mic-admin", "soumu-admin-2021")
     page.get_by_role("link", name="予算の枠", exact=True).first.click()
     expect(page.locator("h1")).to_have_text("予算の枠")
     expect(page.locator("#frame-phase1 table")).to_be_visible()
     expect(page.locator("#pace")).to_contain_text("直近14日間")
-    looks_right(page, "ministry-budget")
+    console_look(page, "ministry-budget")
     page.goto(f"{site.url}/ministry/budget?lang=en")
     expect(page.locator("h1")).to_have_text("Budget frames")
-    looks_right(page, "ministry-budget-en")
+    console_look(page, "ministry-budget-en")
 
 
-def test_the_auditor_browses_and_verifies_the_audit_log(site, new_page, looks_right):
+def test_the_auditor_browses_and_verifies_the_audit_log(site, new_page, console_look):
     page = new_page()
     sign_in(site, page, "/ministry", "mic-auditor", "kansa-2021")
     page.get_by_role("link", name="監査ログ", exact=True).first.click()
     expect(page.locator("h1")).to_have_text("監査ログ")
     expect(page.locator("table.audit")).to_be_visible()
-    looks_right(page, "ministry-audit")
+    console_look(page, "ministry-audit")
 
     page.get_by_role("button", name="検証する").click()
     expect(page.locator("#verify-result")).to_contain_text("検証に成功しました")
-    looks_right(page, "ministry-audit-verified")
+    console_look(page, "ministry-audit-verified")
 
     page.get_by_label("公表されたヘッド").fill("not a head")
     page.get_by_role("button", name="検証する").click()
     expect(page.get_by_role("alert")).to_contain_text("invalid_head")
-    looks_right(page, "ministry-audit-bad-head")
+    console_look(page, "ministry-audit-bad-head")
 
     page.goto(f"{site.url}/ministry/audit?lang=en&actor=mic-auditor")
     expect(page.locator("h1")).to_have_text("Audit log")
-    looks_right(page, "ministry-audit-en")
+    console_look(page, "ministry-audit-en")

@@ -10,7 +10,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import no_horizontal_scroll
 from demo_site import demo_site
 
 
@@ -25,18 +24,6 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture
-def looks_right(axe, screenshot):
-    def check(page, name):
-        for width in (375, 1280):
-            page.set_viewport_size({"width": width, "height": 900})
-            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
-            assert axe(page) == [], f"{name} at {width} px"
-            screenshot(page, f"console-{name}-{width}")
-
-    return check
-
-
-@pytest.fixture
 def admin_page(site, new_page):
     page = new_page()
     page.goto(f"{site.url}/operator/sign-in")
@@ -47,39 +34,39 @@ def admin_page(site, new_page):
     return page
 
 
-def test_the_admin_creates_and_rotates_an_api_key(site, admin_page, looks_right):
+def test_the_admin_creates_and_rotates_an_api_key(site, admin_page, console_look):
     page = admin_page
     page.goto(f"{site.url}/operator/keys?lang=ja")
-    looks_right(page, "operator-keys")
+    console_look(page, "operator-keys")
     page.get_by_role("button", name="作成する").click()
     expect(page.locator("h1")).to_have_text("新しいAPIキー")
     expect(page.locator("code.api-key")).to_have_text(re.compile(r"^mnp_"))
-    looks_right(page, "operator-key-created")
+    console_look(page, "operator-key-created")
     page.get_by_role("link", name="APIキーの一覧へ戻る").click()
     page.get_by_role("button", name=re.compile("を更新する$")).first.click()
     expect(page.get_by_role("status")).to_contain_text("まで使えます")
-    looks_right(page, "operator-key-rotated")
+    console_look(page, "operator-key-rotated")
     page.goto(f"{site.url}/operator/keys?lang=en")
     expect(page.locator("h1")).to_have_text("API keys")
-    looks_right(page, "operator-keys-en")
+    console_look(page, "operator-keys-en")
 
 
-def test_the_grants_and_statements_pages(site, admin_page, looks_right):
+def test_the_grants_and_statements_pages(site, admin_page, console_look):
     page = admin_page
     page.goto(f"{site.url}/operator/grants?lang=ja")
     expect(page.locator("h1")).to_have_text("ポイント割当")
-    looks_right(page, "operator-grants")
+    console_look(page, "operator-grants")
     page.goto(f"{site.url}/operator/statements?lang=ja")
     expect(page.get_by_role("link", name=re.compile("のCSV$")).first).to_be_visible()
-    looks_right(page, "operator-statements")
+    console_look(page, "operator-statements")
     page.goto(f"{site.url}/operator/statements?lang=en")
-    looks_right(page, "operator-statements-en")
+    console_look(page, "operator-statements-en")
 
 
-def test_an_event_file_is_uploaded_and_followed(site, admin_page, looks_right):
+def test_an_event_file_is_uploaded_and_followed(site, admin_page, console_look):
     page = admin_page
     page.goto(f"{site.url}/operator/events?lang=ja")
-    looks_right(page, "operator-events")
+    console_look(page, "operator-events")
     content = (
         b"event_id,service_code,payment_service_id,kind,amount,occurred_at,refund_of\r\n"
         b"b1,paypay,0000000000000000,charge,lots,2021-06-01T12:00:00+09:00,\r\n"
@@ -91,13 +78,13 @@ def test_an_event_file_is_uploaded_and_followed(site, admin_page, looks_right):
     expect(page.locator("h1")).to_have_text("イベントファイルの読み込み")
     expect(page.get_by_role("status")).to_contain_text("browser.csv: 完了", timeout=20_000)
     expect(page.get_by_role("link", name="受け付けなかった行のCSV")).to_be_visible()
-    looks_right(page, "operator-event-file")
+    console_look(page, "operator-event-file")
 
 
-def test_registered_accounts_and_notices(site, admin_page, looks_right):
+def test_registered_accounts_and_notices(site, admin_page, console_look):
     page = admin_page
     page.goto(f"{site.url}/operator/payment-accounts?lang=ja")
-    looks_right(page, "operator-payment-accounts")
+    console_look(page, "operator-payment-accounts")
     content = (
         "service_code,payment_service_id,security_code,holder_name\r\n"
         "paypay,1234567890128881,4321,ヤマダ ハナコ\r\n"
@@ -108,9 +95,9 @@ def test_registered_accounts_and_notices(site, admin_page, looks_right):
     )
     page.get_by_role("button", name="アップロードする").click()
     expect(page.get_by_role("status")).to_contain_text("2行を処理しました")
-    looks_right(page, "operator-payment-accounts-report")
+    console_look(page, "operator-payment-accounts-report")
     page.goto(f"{site.url}/operator/notices?lang=ja")
     expect(page.locator("h1")).to_have_text("連携停止のお知らせ")
-    looks_right(page, "operator-notices")
+    console_look(page, "operator-notices")
     page.goto(f"{site.url}/operator/notices?lang=en")
-    looks_right(page, "operator-notices-en")
+    console_look(page, "operator-notices-en")

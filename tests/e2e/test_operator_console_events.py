@@ -16,7 +16,6 @@ from ledger_setup import link_person
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.staff import Role
 from mynapoint.jobs.uploads import run_job
-from mynapoint.services.passwords import PasswordHasher
 from mynapoint.web.csrf import CSRF_FIELD
 from staff_console import staff_console
 
@@ -26,29 +25,12 @@ APPLIED = datetime(2021, 5, 10, 10, 0, tzinfo=JST)
 _JOB = re.compile(r"/operator/events/([0-9a-f]{24})$")
 
 
-def _add(console, name, password, role, operator):
-    console.add(name, role, operator=operator)
-    uow = console.platform.unit_of_work()
-    with uow:
-        uow.staff.set_password(
-            name, PasswordHasher().hash(password), must_change=False, at=console.clock.now()
-        )
-        uow.commit()
-
-
 @pytest.fixture
 def console(database_url, tmp_path):
     with staff_console(database_url, tmp_path, with_cards=False) as running:
-        _add(running, *PAYPAY_STAFF, Role.OPERATOR_STAFF, "paypay")
-        _add(running, *AEON_ADMIN, Role.OPERATOR_ADMIN, "aeon_retail")
+        running.add_signed_up(*PAYPAY_STAFF, Role.OPERATOR_STAFF, operator="paypay")
+        running.add_signed_up(*AEON_ADMIN, Role.OPERATOR_ADMIN, operator="aeon_retail")
         yield running
-
-
-def _signed_in(console, name, password):
-    terminal = console.terminal()
-    response = terminal.post("/operator/sign-in", {"name": name, "password": password})
-    assert response.status_code == 200, response.text[:400]
-    return terminal
 
 
 def _event_file(psid):
@@ -82,7 +64,7 @@ def _upload(console, terminal):
 
 
 def test_an_uploaded_file_shows_its_status_and_rejected_lines(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
 
     job_id = _upload(console, staff)
     status = staff.client.get(f"/operator/events/{job_id}?lang=ja")
@@ -107,7 +89,7 @@ def test_an_uploaded_file_shows_its_status_and_rejected_lines(console):
 
 
 def test_a_loading_file_refreshes_its_page(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     job_id = _upload(console, staff)
     uow = console.platform.unit_of_work()
     with uow:
@@ -123,9 +105,9 @@ def test_a_loading_file_refreshes_its_page(console):
 
 
 def test_another_operator_never_sees_paypays_uploads(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     job_id = _upload(console, staff)
-    aeon = _signed_in(console, *AEON_ADMIN)
+    aeon = console.signed_in_at("/operator", *AEON_ADMIN)
 
     listing = aeon.client.get("/operator/events?lang=ja")
     status = aeon.client.get(f"/operator/events/{job_id}")
@@ -140,7 +122,7 @@ def test_another_operator_never_sees_paypays_uploads(console):
 
 
 def test_bad_uploads_and_ids_are_refused_without_a_500(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     no_file = staff.client.post("/operator/events", data={CSRF_FIELD: staff.csrf()})
     assert no_file.status_code == 422
     assert "invalid_request" in no_file.text
@@ -166,7 +148,7 @@ def test_only_a_signed_in_operator_may_send_a_large_file(console):
         follow_redirects=False,
     )
     assert refused.status_code == 413
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     taken = staff.client.post(
         "/operator/events",
         data={CSRF_FIELD: staff.csrf()},

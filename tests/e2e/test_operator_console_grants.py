@@ -14,7 +14,6 @@ import pytest
 
 from ledger_factories import make_grant, make_line
 from mynapoint.domain.staff import Role
-from mynapoint.services.passwords import PasswordHasher
 from staff_console import heading, staff_console
 
 PAYPAY_ADMIN = ("paypay-admin", "paypay-admin-2021")
@@ -24,22 +23,11 @@ TODAY = date(2021, 7, 19)  # the console's platform day (JST)
 _COUNT = re.compile(r"<dt>([^<]+)</dt><dd>(\d+)</dd>")
 
 
-def _add_account(console, name, password, operator):
-    console.add(name, Role.OPERATOR_STAFF if "tanaka" in name else Role.OPERATOR_ADMIN,
-                operator=operator)  # fmt: skip
-    uow = console.platform.unit_of_work()
-    with uow:
-        uow.staff.set_password(
-            name, PasswordHasher().hash(password), must_change=False, at=console.clock.now()
-        )
-        uow.commit()
-
-
 @pytest.fixture
 def console(database_url, tmp_path):
     with staff_console(database_url, tmp_path, with_cards=False) as running:
-        _add_account(running, *PAYPAY_STAFF, "paypay")
-        _add_account(running, *AEON_ADMIN, "aeon_retail")
+        running.add_signed_up(*PAYPAY_STAFF, Role.OPERATOR_STAFF, operator="paypay")
+        running.add_signed_up(*AEON_ADMIN, Role.OPERATOR_ADMIN, operator="aeon_retail")
         paypay = [
             make_grant("pp1", operator_code="paypay", service_code="paypay",
                        grant_on=TODAY - timedelta(days=3), lines=(make_line(source="event:e1"),)),
@@ -60,16 +48,9 @@ def console(database_url, tmp_path):
         yield running
 
 
-def _signed_in(console, name, password):
-    terminal = console.terminal()
-    response = terminal.post("/operator/sign-in", {"name": name, "password": password})
-    assert response.status_code == 200, response.text[:400]
-    return terminal
-
-
 @pytest.mark.parametrize("who", [PAYPAY_ADMIN, PAYPAY_STAFF], ids=["admin", "staff"])
 def test_the_operator_sees_its_grants_counted_and_the_pending_ones_listed(console, who):
-    reader = _signed_in(console, *who)
+    reader = console.signed_in_at("/operator", *who)
 
     response = reader.client.get("/operator/grants?lang=ja")
 
@@ -88,7 +69,7 @@ def test_the_operator_sees_its_grants_counted_and_the_pending_ones_listed(consol
 
 def test_the_pending_grants_are_paged(console, monkeypatch):
     monkeypatch.setattr("mynapoint.web.pages.operator.grants.PAGE", 1)
-    reader = _signed_in(console, *PAYPAY_STAFF)
+    reader = console.signed_in_at("/operator", *PAYPAY_STAFF)
 
     first = reader.client.get("/operator/grants")
     cursor = re.search(r'href="/operator/grants\?cursor=([^"]+)"', first.text)
@@ -104,7 +85,7 @@ def test_the_pending_grants_are_paged(console, monkeypatch):
 
 
 def test_another_operator_sees_none_of_paypays_grants_nor_statements(console):
-    aeon = _signed_in(console, *AEON_ADMIN)
+    aeon = console.signed_in_at("/operator", *AEON_ADMIN)
 
     grants = aeon.client.get("/operator/grants?lang=ja")
     statement = aeon.client.get("/operator/statements/2021-07.csv")
@@ -116,7 +97,7 @@ def test_another_operator_sees_none_of_paypays_grants_nor_statements(console):
 
 
 def test_a_months_statement_downloads_as_csv(console):
-    reader = _signed_in(console, *PAYPAY_STAFF)
+    reader = console.signed_in_at("/operator", *PAYPAY_STAFF)
 
     listing = reader.client.get("/operator/statements?lang=ja")
     download = reader.client.get("/operator/statements/2021-07.csv")
@@ -138,11 +119,11 @@ def test_a_months_statement_downloads_as_csv(console):
 
 @pytest.mark.parametrize("month", ["2021-13", "nope", "..%2F..%2Fetc"])
 def test_a_bad_month_is_refused_without_a_500(console, month):
-    reader = _signed_in(console, *PAYPAY_STAFF)
+    reader = console.signed_in_at("/operator", *PAYPAY_STAFF)
     assert reader.client.get(f"/operator/statements/{month}.csv").status_code in {404, 422}
 
 
 def test_the_pages_read_in_english(console):
-    reader = _signed_in(console, *PAYPAY_ADMIN)
+    reader = console.signed_in_at("/operator", *PAYPAY_ADMIN)
     assert heading(reader.client.get("/operator/grants?lang=en").text) == "Point grants"
     assert heading(reader.client.get("/operator/statements?lang=en").text) == "Monthly statements"

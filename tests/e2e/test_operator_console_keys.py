@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 
 from mynapoint.domain.staff import Role
-from mynapoint.services.passwords import PasswordHasher
 from staff_console import heading, staff_console
 
 PAYPAY_ADMIN = ("paypay-admin", "paypay-admin-2021")
@@ -25,24 +24,8 @@ CHECKED = "/api/v1/operator/notices"
 @pytest.fixture
 def console(database_url, tmp_path):
     with staff_console(database_url, tmp_path, with_cards=False) as running:
-        running.add(AEON_ADMIN[0], Role.OPERATOR_ADMIN, operator="aeon_retail")
-        uow = running.platform.unit_of_work()
-        with uow:
-            uow.staff.set_password(
-                AEON_ADMIN[0],
-                PasswordHasher().hash(AEON_ADMIN[1]),
-                must_change=False,
-                at=running.clock.now(),
-            )
-            uow.commit()
+        running.add_signed_up(*AEON_ADMIN, Role.OPERATOR_ADMIN, operator="aeon_retail")
         yield running
-
-
-def _signed_in(console, name, password):
-    terminal = console.terminal()
-    response = terminal.post("/operator/sign-in", {"name": name, "password": password})
-    assert response.status_code == 200, response.text[:400]
-    return terminal
 
 
 def _issued(response):
@@ -68,7 +51,7 @@ def _stored_hashes(console):
 
 
 def test_a_key_is_shown_once_and_only_its_hash_is_kept(console):
-    admin = _signed_in(console, *PAYPAY_ADMIN)
+    admin = console.signed_in_at("/operator", *PAYPAY_ADMIN)
 
     api_key, key_id = _issued(admin.post("/operator/keys", {}))
 
@@ -87,7 +70,7 @@ def test_a_key_is_shown_once_and_only_its_hash_is_kept(console):
 
 
 def test_a_rotated_key_works_through_the_overlap_and_stops_after(console):
-    admin = _signed_in(console, *PAYPAY_ADMIN)
+    admin = console.signed_in_at("/operator", *PAYPAY_ADMIN)
     old_key, old_id = _issued(admin.post("/operator/keys", {}))
 
     new_key, new_id = _issued(admin.post(f"/operator/keys/{old_id}/rotate", {}))
@@ -106,14 +89,14 @@ def test_a_rotated_key_works_through_the_overlap_and_stops_after(console):
     assert not _works(console, old_key)
     assert _works(console, new_key)
     # A stopped key is neither rotated nor revoked again (a week on: a new sign-in).
-    admin = _signed_in(console, *PAYPAY_ADMIN)
+    admin = console.signed_in_at("/operator", *PAYPAY_ADMIN)
     assert admin.post(f"/operator/keys/{old_id}/rotate", {}).status_code == 409
     assert admin.post(f"/operator/keys/{old_id}/revoke", {}).status_code == 409
     assert "operator_key_revoked" not in console.actions()
 
 
 def test_a_revoked_key_stops_at_once_even_during_its_overlap(console):
-    admin = _signed_in(console, *PAYPAY_ADMIN)
+    admin = console.signed_in_at("/operator", *PAYPAY_ADMIN)
     old_key, old_id = _issued(admin.post("/operator/keys", {}))
     _issued(admin.post(f"/operator/keys/{old_id}/rotate", {}))
 
@@ -128,9 +111,9 @@ def test_a_revoked_key_stops_at_once_even_during_its_overlap(console):
 
 
 def test_another_operator_never_sees_nor_touches_paypays_keys(console):
-    paypay = _signed_in(console, *PAYPAY_ADMIN)
+    paypay = console.signed_in_at("/operator", *PAYPAY_ADMIN)
     api_key, key_id = _issued(paypay.post("/operator/keys", {}))
-    aeon = _signed_in(console, *AEON_ADMIN)
+    aeon = console.signed_in_at("/operator", *AEON_ADMIN)
     actions_before = console.actions()
 
     listing = aeon.client.get("/operator/keys")
@@ -151,7 +134,7 @@ def test_another_operator_never_sees_nor_touches_paypays_keys(console):
 
 
 def test_bad_key_ids_and_a_missing_csrf_token_are_refused_without_a_500(console):
-    admin = _signed_in(console, *PAYPAY_ADMIN)
+    admin = console.signed_in_at("/operator", *PAYPAY_ADMIN)
     assert admin.post("/operator/keys/nope/revoke", {}).status_code == 404
     bad = admin.post("/operator/keys/%3Cscript%3E/revoke", {})
     assert bad.status_code == 422
@@ -161,7 +144,7 @@ def test_bad_key_ids_and_a_missing_csrf_token_are_refused_without_a_500(console)
 
 
 def test_the_keys_page_reads_in_english(console):
-    admin = _signed_in(console, *PAYPAY_ADMIN)
+    admin = console.signed_in_at("/operator", *PAYPAY_ADMIN)
     page = admin.client.get("/operator/keys?lang=en")
     assert page.status_code == 200
     assert "API keys" in page.text

@@ -11,7 +11,6 @@ import pytest
 
 from mynapoint.domain.ledger import LinkageNotice
 from mynapoint.domain.staff import Role
-from mynapoint.services.passwords import PasswordHasher
 from mynapoint.web.csrf import CSRF_FIELD
 from staff_console import heading, staff_console
 
@@ -20,29 +19,12 @@ AEON_ADMIN = ("aeon-admin", "aeon-admin-2021")
 HEADER = "service_code,payment_service_id,security_code,holder_name\r\n"
 
 
-def _add(console, name, password, role, operator):
-    console.add(name, role, operator=operator)
-    uow = console.platform.unit_of_work()
-    with uow:
-        uow.staff.set_password(
-            name, PasswordHasher().hash(password), must_change=False, at=console.clock.now()
-        )
-        uow.commit()
-
-
 @pytest.fixture
 def console(database_url, tmp_path):
     with staff_console(database_url, tmp_path, with_cards=False) as running:
-        _add(running, *PAYPAY_STAFF, Role.OPERATOR_STAFF, "paypay")
-        _add(running, *AEON_ADMIN, Role.OPERATOR_ADMIN, "aeon_retail")
+        running.add_signed_up(*PAYPAY_STAFF, Role.OPERATOR_STAFF, operator="paypay")
+        running.add_signed_up(*AEON_ADMIN, Role.OPERATOR_ADMIN, operator="aeon_retail")
         yield running
-
-
-def _signed_in(console, name, password):
-    terminal = console.terminal()
-    response = terminal.post("/operator/sign-in", {"name": name, "password": password})
-    assert response.status_code == 200, response.text[:400]
-    return terminal
 
 
 def _upload(terminal, content: bytes):
@@ -61,7 +43,7 @@ def _cells(text):
 
 
 def test_a_registration_file_is_reported_line_by_line(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     content = (
         HEADER
         + "paypay,1234567890129991,4321,ヤマダ ハナコ\r\n"
@@ -93,7 +75,7 @@ def test_a_registration_file_is_reported_line_by_line(console):
 
 
 def test_another_operator_neither_counts_paypays_accounts_nor_sees_its_notices(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     _upload(staff, (HEADER + "paypay,1234567890129991,4321,ヤマダ ハナコ\r\n").encode())
     uow = console.platform.unit_of_work()
     with uow:
@@ -102,7 +84,7 @@ def test_another_operator_neither_counts_paypays_accounts_nor_sees_its_notices(c
                           "holder_deceased", date(2021, 7, 18), console.clock.now()),
         ])  # fmt: skip
         uow.commit()
-    aeon = _signed_in(console, *AEON_ADMIN)
+    aeon = console.signed_in_at("/operator", *AEON_ADMIN)
 
     paypay_notices = staff.client.get("/operator/notices?lang=ja")
     aeon_accounts = aeon.client.get("/operator/payment-accounts?lang=ja")
@@ -125,7 +107,7 @@ def test_another_operator_neither_counts_paypays_accounts_nor_sees_its_notices(c
     ids=["empty", "wrong-header", "short-header", "not-utf8"],
 )
 def test_a_bad_file_is_refused_without_a_500(console, content):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     response = _upload(staff, content)
     assert response.status_code == 422
     assert "invalid_request" in response.text
@@ -133,7 +115,7 @@ def test_a_bad_file_is_refused_without_a_500(console, content):
 
 
 def test_no_file_and_no_csrf_token_are_refused(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     assert (
         staff.client.post("/operator/payment-accounts", data={CSRF_FIELD: staff.csrf()}).status_code
         == 422
@@ -145,7 +127,7 @@ def test_no_file_and_no_csrf_token_are_refused(console):
 
 
 def test_the_pages_read_in_english(console):
-    staff = _signed_in(console, *PAYPAY_STAFF)
+    staff = console.signed_in_at("/operator", *PAYPAY_STAFF)
     assert heading(staff.client.get("/operator/payment-accounts?lang=en").text) == (
         "Registered accounts"
     )

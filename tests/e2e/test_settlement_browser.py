@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser import no_horizontal_scroll
 from demo_site import demo_site
 from ledger_factories import make_grant, make_line
 from mynapoint.domain.staff import Role, StaffAccount
@@ -49,18 +48,6 @@ def site(tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def looks_right(axe, screenshot):
-    def check(page, name):
-        for width in (375, 1280):
-            page.set_viewport_size({"width": width, "height": 900})
-            assert no_horizontal_scroll(page), f"{name} scrolls sideways at {width} px"
-            assert axe(page) == [], f"{name} at {width} px"
-            screenshot(page, f"settlement-{name}-{width}")
-
-    return check
-
-
 def sign_in(site, page, name, password):
     page.goto(f"{site.url}/ministry/sign-in")
     page.get_by_label("サインイン名").fill(name)
@@ -69,13 +56,13 @@ def sign_in(site, page, name, password):
     page.wait_for_load_state("load")
 
 
-def test_prepared_by_one_approved_by_another_paid_in_a_file(site, new_page, looks_right):
+def test_prepared_by_one_approved_by_another_paid_in_a_file(site, new_page, console_look):
     admin = new_page()
     sign_in(site, admin, "mic-admin", "soumu-admin-2021")
     admin.get_by_role("link", name="精算", exact=True).first.click()
     expect(admin.locator("h1")).to_have_text("精算")
     expect(admin.locator("h2").first).to_have_text("2021-06 分の精算書")
-    looks_right(admin, "unprepared")
+    console_look(admin, "settlement-unprepared")
 
     admin.get_by_role("button", name="PayPay株式会社 の精算書を作成する").click()
     admin.wait_for_load_state("load")
@@ -83,7 +70,7 @@ def test_prepared_by_one_approved_by_another_paid_in_a_file(site, new_page, look
     admin.get_by_role("button", name="楽天Edy株式会社 の精算書を作成する").click()
     admin.wait_for_load_state("load")
     expect(admin.get_by_role("button", name="PayPay株式会社 の精算書を承認する")).to_have_count(0)
-    looks_right(admin, "prepared")
+    console_look(admin, "settlement-prepared")
 
     second = new_page()
     sign_in(site, second, *SECOND)
@@ -91,24 +78,24 @@ def test_prepared_by_one_approved_by_another_paid_in_a_file(site, new_page, look
     second.get_by_role("button", name="PayPay株式会社 の精算書を承認する").click()
     second.wait_for_load_state("load")
     expect(second.get_by_role("status")).to_contain_text("承認しました")
-    looks_right(second, "approved")
+    console_look(second, "settlement-approved")
 
     admin.goto(f"{site.url}/ministry/settlement?month=2021-06")
     with admin.expect_navigation():
         admin.get_by_role("button", name="支払ファイルを作成する").click()
     expect(admin.get_by_role("status")).to_contain_text("支払済みにしました")
     expect(admin.get_by_role("link", name="payment-2021-06-", exact=False).first).to_be_visible()
-    looks_right(admin, "paid")
+    console_look(admin, "settlement-paid")
 
     admin.goto(f"{site.url}/ministry/settlement?month=2021-06&lang=en")
     expect(admin.locator("h1")).to_have_text("Settlement")
-    looks_right(admin, "paid-en")
+    console_look(admin, "settlement-paid-en")
 
 
-def test_a_viewer_reads_without_actions(site, new_page, looks_right):
+def test_a_viewer_reads_without_actions(site, new_page, console_look):
     page = new_page()
     sign_in(site, page, "mic-viewer", "soumu-view-2021")
     page.goto(f"{site.url}/ministry/settlement?month=2021-06")
     expect(page.locator("h1")).to_have_text("精算")
     expect(page.get_by_role("button", name="作成する")).to_have_count(0)
-    looks_right(page, "viewer")
+    console_look(page, "settlement-viewer")
