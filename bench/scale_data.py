@@ -67,8 +67,9 @@ from mynapoint.config import Settings
 from mynapoint.db.engine import parse_database_url
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.mykey import MYKEY_ALPHABET, MYKEY_LENGTH, RESERVATION_SHARDS
-from mynapoint.history.generate import Judged, Story, Timeline, account_id, draw, judge_story
+from mynapoint.history.generate import Judged, account_id, judge_story
 from mynapoint.history.shape import SHAPE
+from mynapoint.history.story import Story, Timeline, draw
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.auth import token_hash
 from mynapoint.services.ledger import History, judge, reevaluate

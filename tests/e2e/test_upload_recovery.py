@@ -28,7 +28,7 @@ from mynapoint.db.tables import spending_events
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.measures import EventKind
 from mynapoint.ingest import files
-from mynapoint.jobs import uploads
+from mynapoint.jobs import recovery, uploads
 from mynapoint.services.intake import EventRow, store
 
 NOW = datetime(2021, 8, 2, 10, 0, tzinfo=JST)
@@ -44,7 +44,7 @@ class Killed(BaseException):
 def app(database_url, tmp_path, monkeypatch):
     monkeypatch.setattr(files, "FILE_BATCH", 3)
     passes = threading.Event()
-    real = uploads.recover
+    real = recovery.recover
 
     def recover(*args, **kwargs):
         try:
@@ -52,7 +52,7 @@ def app(database_url, tmp_path, monkeypatch):
         finally:
             passes.set()
 
-    monkeypatch.setattr(uploads, "recover", recover)
+    monkeypatch.setattr(recovery, "recover", recover)
     with citizen_app(database_url, tmp_path, at=NOW) as running:
         # The server's own pass at start (keep_recovering, in a thread) is over before a
         # test sets anything up: on a loaded machine it ran late and took a test's markers.
@@ -147,11 +147,11 @@ def test_a_job_whose_runner_died_is_resumed_after_its_lease_with_true_counts(app
     assert pending(app)
 
     # Within the lease nothing is taken over.
-    uploads.recover(platform, set(pending(app)) | {-1})
+    recovery.recover(platform, set(pending(app)) | {-1})
     assert job_of(app, job.job_id).status == "running"
 
     app.clock.advance(uploads.LEASE + timedelta(seconds=1))
-    assert uploads.recover(platform, set()) == set()
+    assert recovery.recover(platform, set()) == set()
     done = job_of(app, job.job_id)
     assert done.status == "done"
     # The counts of a clean run: nothing counted twice, the bad line reported once.
@@ -172,7 +172,7 @@ def test_a_job_whose_file_is_gone_fails_with_the_reason(app):
         uow.jobs.save(replace(job, status="running", heartbeat_at=NOW - timedelta(minutes=5)))
         uow.commit()
     uploads._path(platform, job).unlink()  # noqa: SLF001
-    uploads.recover(platform, set())
+    recovery.recover(platform, set())
     failed = job_of(app, job.job_id)
     assert failed.status == "failed"
     assert failed.reason == uploads.FILE_GONE
@@ -187,9 +187,9 @@ def test_pending_evaluations_left_behind_are_finished(app):
     markers = set(pending(app))
     assert markers
     # A marker first seen now may belong to an intake still under way: left for the next pass.
-    assert uploads.recover(app.platform, set()) == markers
+    assert recovery.recover(app.platform, set()) == markers
     assert granted(app, person) == 0
-    assert uploads.recover(app.platform, markers) == set()
+    assert recovery.recover(app.platform, markers) == set()
     assert granted(app, person) == 2000
 
 
@@ -208,7 +208,7 @@ def test_upload_files_no_live_job_reads_are_deleted(app):
     long_ago = time.time() - 3600
     for path in (orphan, uploads._path(platform, live), uploads._path(platform, finished)):  # noqa: SLF001
         os.utime(path, (long_ago, long_ago))
-    uploads.recover(platform, set())
+    recovery.recover(platform, set())
     assert sorted(path.name for path in folder.iterdir()) == sorted(
         [young.name, uploads._path(platform, live).name]  # noqa: SLF001
     )
@@ -224,7 +224,7 @@ import time
 from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.ingest import files
-from mynapoint.jobs import uploads
+from mynapoint.jobs import recovery, uploads
 
 screen = files.screen
 def slow_screen(*args, **kwargs):
@@ -298,7 +298,7 @@ def test_a_job_killed_for_real_is_resumed_with_true_counts(app, tmp_path, monkey
 
     # The runner used real time: its lease has expired once the clock is past it.
     app.clock.set(datetime.now(UTC) + uploads.LEASE + timedelta(minutes=1))
-    uploads.recover(app.platform, set())
+    recovery.recover(app.platform, set())
     done = job_of(app, job.job_id)
     assert done.status == "done"
     assert (done.lines, done.accepted, done.duplicates, done.rejected) == (
@@ -314,19 +314,19 @@ def test_a_job_killed_for_real_is_resumed_with_true_counts(app, tmp_path, monkey
 
 def test_the_next_pass_comes_when_the_first_lease_runs_out(app):
     platform = app.platform
-    assert uploads.next_pass_in(platform) == uploads.RECOVER_EVERY.total_seconds()
+    assert recovery.next_pass_in(platform) == recovery.RECOVER_EVERY.total_seconds()
     job = uploads.start_job(platform, "paypay", "dead.csv", BytesIO(HEADER.encode()), NOW)
     uow = platform.unit_of_work()
     with uow:
         # Its server died 50 s ago: the lease runs out in 10 s, before the regular pass.
         uow.jobs.save(replace(job, status="running", heartbeat_at=NOW - timedelta(seconds=50)))
         uow.commit()
-    assert uploads.next_pass_in(platform) == pytest.approx(11)
+    assert recovery.next_pass_in(platform) == pytest.approx(11)
     with uow:
         uow.jobs.save(replace(job, status="running", heartbeat_at=NOW - timedelta(minutes=5)))
         uow.commit()
-    assert uploads.next_pass_in(platform) == 1
+    assert recovery.next_pass_in(platform) == 1
     with uow:
         uow.jobs.save(replace(job, status="running", heartbeat_at=NOW))
         uow.commit()
-    assert uploads.next_pass_in(platform) == uploads.RECOVER_EVERY.total_seconds()
+    assert recovery.next_pass_in(platform) == recovery.RECOVER_EVERY.total_seconds()

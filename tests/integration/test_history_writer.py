@@ -32,7 +32,8 @@ from mynapoint.demo import (
     seed_generated_history,
 )
 from mynapoint.domain.calendar import JST
-from mynapoint.history.generate import Timeline, generate
+from mynapoint.history.generate import generate
+from mynapoint.history.story import Timeline
 from mynapoint.history.writer import HistoryClash
 from mynapoint.rules.municipalities import load_municipalities
 from mynapoint.services.ledger import reevaluate

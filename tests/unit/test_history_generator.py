@@ -13,8 +13,9 @@ import pytest
 from mynapoint.domain.calendar import JST, jst_date
 from mynapoint.domain.ledger import PersonSnapshot, StoredApplication, StoredEvent
 from mynapoint.domain.measures import Channel, EventKind, IgnoreReason, Measure
-from mynapoint.history.generate import PersonRows, Timeline, generate, story_of
+from mynapoint.history.generate import PersonRows, generate, story_of
 from mynapoint.history.shape import SHAPE
+from mynapoint.history.story import Timeline
 from mynapoint.services.ledger import History, judge
 
 if TYPE_CHECKING:

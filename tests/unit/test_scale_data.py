@@ -8,7 +8,7 @@ import random
 import sys
 from pathlib import Path
 
-from mynapoint.history.generate import draw
+from mynapoint.history.story import draw
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 if str(BENCH) not in sys.path:

@@ -25,22 +25,24 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection, Engine
 
+    from mynapoint.services.ledger_ports import (
+        EventRepository,
+        GrantRepository,
+        IngestJobRepository,
+        NoticeRepository,
+        SettlementRepository,
+    )
     from mynapoint.services.ports import (
         AccountRepository,
         ApplicationRepository,
         AssistedSessionRepository,
         AuditRepository,
         ChallengeRepository,
-        EventRepository,
-        GrantRepository,
-        IngestJobRepository,
         JobQueue,
         MyKeyRepository,
-        NoticeRepository,
         OperatorKeyRepository,
         PersonRepository,
         SessionRepository,
-        SettlementRepository,
         StaffRepository,
         StaffSessionRepository,
     )

@@ -32,7 +32,8 @@ from mynapoint.db.tables import (
 )
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.mykey import RESERVATION_SHARDS
-from mynapoint.history.generate import PersonRows, Timeline, generate, ids
+from mynapoint.history.generate import PersonRows, generate, ids
+from mynapoint.history.story import Timeline
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table

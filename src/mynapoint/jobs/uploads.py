@@ -2,21 +2,18 @@
 
 A job's counts are written in the transaction of each batch they count, so they are the
 truth at every moment: while the job runs, after it failed, after a crash. The runner holds
-the job by a lease (`owner`, `heartbeat_at`, renewed every HEARTBEAT_EVERY); the server
-looks at start and every RECOVER_EVERY for live jobs whose lease is older than LEASE (their
-process died) and resumes each from its last committed batch (`read_bytes`, `lines`), or
-fails it with the reason when its file is gone. The same pass finishes evaluations an
-interrupted intake left pending, and deletes upload files that belong to no live job.
+the job by a lease (`owner`, `heartbeat_at`, renewed every HEARTBEAT_EVERY); a job whose
+lease is older than LEASE (its process died) is resumed from its last committed batch
+(`read_bytes`, `lines`) by a queue worker or by the in-process server's recovery pass
+(jobs/recovery.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
@@ -25,13 +22,11 @@ from pathlib import Path
 from typing import IO
 
 from mynapoint.bootstrap import Platform
-from mynapoint.db.engine import is_database_unavailable
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.ledger import IngestJob
 from mynapoint.ingest.event_rows import FileProblem, is_json_lines
 from mynapoint.ingest.files import BatchDone, load_events
 from mynapoint.ingest.ranges import RangeReader, split
-from mynapoint.services.ledger import evaluate_pending
 from mynapoint.services.ports import UnitOfWork
 
 log = logging.getLogger("mynapoint.uploads")
@@ -41,7 +36,6 @@ STORED_REJECTIONS = 10_000
 _ANY_LEASE = datetime.max.replace(tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 HEARTBEAT_EVERY = timedelta(seconds=10)
-RECOVER_EVERY = timedelta(seconds=30)
 FILE_GONE = (
     "the uploaded file is gone, so the rest of it cannot be loaded; upload it again "
     "(the lines already counted come back as duplicates)"
@@ -65,7 +59,7 @@ class Interrupted(RuntimeError):
     resumed."""
 
 
-def _new_owner() -> str:
+def new_owner() -> str:
     return secrets.token_hex(16)
 
 
@@ -81,7 +75,7 @@ def upload_of(job_id: str) -> str:
 
 def _path(platform: Platform, job: IngestJob) -> Path:
     suffix = ".jsonl" if is_json_lines(job.filename) else ".csv"
-    return _folder(platform) / f"{upload_of(job.job_id)}{suffix}"
+    return upload_folder(platform) / f"{upload_of(job.job_id)}{suffix}"
 
 
 def progress(platform: Platform, job: IngestJob) -> float | None:
@@ -96,7 +90,7 @@ def progress(platform: Platform, job: IngestJob) -> float | None:
     return 1.0 if size == 0 else min(1.0, job.read_bytes / size)
 
 
-def _folder(platform: Platform) -> Path:
+def upload_folder(platform: Platform) -> Path:
     return platform.settings.var_dir / "uploads"
 
 
@@ -109,7 +103,7 @@ def start_job(
         filename=Path(filename).name[:255] or "events.csv",
         status="queued",
         created_at=now,
-        owner=_new_owner(),
+        owner=new_owner(),
         heartbeat_at=now,
     )
     path = _path(platform, job)
@@ -171,7 +165,7 @@ def take_over(platform: Platform, job_id: str) -> IngestJob | None:
     is over or gone). A queue's worker calls it: the queue gives a job to one worker at a time,
     to another only once the first one's heartbeat stopped, so no lease needs to expire."""
     now = platform.clock.now()
-    owner = _new_owner()
+    owner = new_owner()
     uow = platform.unit_of_work()
     with uow:
         job = uow.jobs.get(job_id)
@@ -413,92 +407,3 @@ def _load(
             evaluate=evaluate,
         )
     return replace(_committed(platform, job), status="done", reason=None)
-
-
-def recover(
-    platform: Platform, seen_pending: set[int] | None, stop: threading.Event | None = None
-) -> set[int]:
-    """One recovery pass: resume (or fail) live jobs whose lease expired, evaluate pending
-    markers that were already there at the last pass (`seen_pending`; None at start: all of
-    them), delete upload files no live job owns. Returns the markers pending now."""
-    now = platform.clock.now()
-    uow = platform.unit_of_work()
-    with uow:
-        live = uow.jobs.live()
-    expired = [job for job in live if job.heartbeat_at is None or job.heartbeat_at < now - LEASE]
-    for job in expired:
-        owner = _new_owner()
-        with uow:
-            claimed = uow.jobs.claim(job.job_id, owner, now - LEASE, now)
-            uow.commit()
-        if not claimed:
-            continue  # another server took it first
-        log.warning("resuming upload %s, whose runner stopped at line %d", job.job_id, job.lines)
-        run_job(platform, replace(job, owner=owner), stop)
-    with uow:
-        pending = set(uow.events.pending_markers())
-    if pending and (seen_pending is None or pending & seen_pending):
-        evaluate_pending(platform.unit_of_work, platform.rules, platform.catalog, now)
-    _clean_uploads(platform)
-    with uow:
-        return set(uow.events.pending_markers())
-
-
-def _clean_uploads(platform: Platform) -> None:
-    """Delete files under var/uploads that no live job reads. A file younger than the lease
-    is left alone: start_job writes the file before the job."""
-    folder = _folder(platform)
-    if not folder.is_dir():
-        return
-    uow = platform.unit_of_work()
-    with uow:
-        live = {job.job_id for job in uow.jobs.live()}
-    oldest = time.time() - LEASE.total_seconds()
-    for path in folder.iterdir():
-        if path.stem in live or not path.is_file():
-            continue
-        if path.stat().st_mtime < oldest:
-            log.info("deleting %s: no live upload job reads it", path.name)
-            path.unlink(missing_ok=True)
-
-
-def next_pass_in(platform: Platform, every: timedelta = RECOVER_EVERY) -> float:
-    """Seconds until the next recovery pass: `every`, or just after the first live job's lease
-    runs out if that comes sooner, so that a server started after a crash resumes the dead
-    server's jobs as soon as their lease allows (not up to `every` later)."""
-    uow = platform.unit_of_work()
-    with uow:
-        live = uow.jobs.live()
-    now = platform.clock.now()
-    wait = every.total_seconds()
-    for job in live:
-        if job.heartbeat_at is not None:
-            expires_in = (job.heartbeat_at + LEASE - now).total_seconds() + 1
-            wait = min(wait, max(expires_in, 1.0))
-    return wait
-
-
-async def keep_recovering(platform: Platform, every: timedelta = RECOVER_EVERY) -> None:
-    """`recover` at once and then every `every` (sooner when a lease runs out first), until
-    cancelled (the server stops): a job being resumed then gives itself back between two
-    batches."""
-    stop = threading.Event()
-    seen: set[int] | None = None
-    while True:
-        attempt = asyncio.ensure_future(asyncio.to_thread(recover, platform, seen, stop))
-        wait = every.total_seconds()
-        try:
-            seen = await asyncio.shield(attempt)
-            wait = await asyncio.to_thread(next_pass_in, platform, every)
-        except asyncio.CancelledError:
-            stop.set()
-            await asyncio.wait([attempt])
-            raise
-        except Exception as exc:
-            if is_database_unavailable(exc):
-                log.warning(
-                    "recovering upload jobs: database unavailable, next try in %.0f s", wait
-                )
-            else:
-                log.exception("recovering upload jobs failed")
-        await asyncio.sleep(wait)

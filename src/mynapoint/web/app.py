@@ -17,8 +17,8 @@ from fastapi.telemetry import TelemetryConfig
 from mynapoint import __version__
 from mynapoint.bootstrap import Platform, build_platform
 from mynapoint.config import Settings, load_settings
+from mynapoint.jobs.recovery import keep_recovering
 from mynapoint.jobs.statistics import keep_refreshing
-from mynapoint.jobs.uploads import keep_recovering
 from mynapoint.logs import configure_logging
 from mynapoint.services.audit import keep_publishing
 from mynapoint.services.expiry import keep_purging
