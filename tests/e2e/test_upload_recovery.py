@@ -337,7 +337,7 @@ def test_a_job_and_what_is_written_before_its_commit_land_together(app):
     fails, no job was queued, so no upload runs unrecorded."""
     platform = app.platform
 
-    def broken(uow, action, details):
+    def broken(_uow, action, _details):
         raise RuntimeError(action)
 
     with pytest.raises(RuntimeError, match="operator_events_uploaded"):
