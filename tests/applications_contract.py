@@ -36,7 +36,10 @@ class ApplicationsContract:
 
     def test_a_person_snapshot_reads_back_as_stored(self, make_uow: MakeUow) -> None:
         snapshot = make_snapshot(
-            card_applied_online=True, died_on=date(2021, 9, 1), adult_ward=True
+            card_applied_online=True,
+            died_on=date(2021, 9, 1),
+            adult_ward=True,
+            municipality="401331",
         )
         with make_uow() as uow:
             uow.persons.save(snapshot, AT)
@@ -48,10 +51,12 @@ class ApplicationsContract:
 
     def test_saving_a_person_again_refreshes_their_facts(self, make_uow: MakeUow) -> None:
         refreshed = make_snapshot(
-            died_on=date(2021, 10, 2), certificate_issued_at=AT + timedelta(days=30)
+            died_on=date(2021, 10, 2),
+            certificate_issued_at=AT + timedelta(days=30),
+            municipality="401323",  # moved to another ward
         )
         with make_uow() as uow:
-            uow.persons.save(make_snapshot(), AT)
+            uow.persons.save(make_snapshot(municipality="401331"), AT)
             uow.commit()
         with make_uow() as uow:
             uow.persons.save(refreshed, AT + timedelta(days=30))
@@ -64,7 +69,9 @@ class ApplicationsContract:
         self, make_uow: MakeUow
     ) -> None:
         refreshed = make_snapshot(
-            died_on=date(2021, 10, 2), certificate_issued_at=AT + timedelta(days=30)
+            died_on=date(2021, 10, 2),
+            certificate_issued_at=AT + timedelta(days=30),
+            municipality="401323",
         )
         with make_uow() as uow:
             uow.persons.save_locked(make_snapshot(), AT)

@@ -33,6 +33,7 @@ def make_snapshot(
     died_on: date | None = None,
     adult_ward: bool = False,
     certificate_issued_at: datetime = datetime(2021, 2, 1, 9, 0, tzinfo=JST),
+    municipality: str | None = None,
 ) -> PersonSnapshot:
     return PersonSnapshot(
         person=person,
@@ -42,6 +43,7 @@ def make_snapshot(
         died_on=died_on,
         adult_ward=adult_ward,
         certificate_issued_at=certificate_issued_at,
+        municipality=municipality,
     )
 
 

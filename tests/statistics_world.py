@@ -26,6 +26,7 @@ from mynapoint.db.tables import (
 from mynapoint.db.unit_of_work import SqlUnitOfWork
 from mynapoint.domain.assist import AssistedSession, EndReason
 from mynapoint.domain.calendar import JST, jst_date
+from mynapoint.domain.ledger import PersonSnapshot
 from mynapoint.domain.measures import Channel, Measure
 from mynapoint.domain.municipalities import UNKNOWN
 from mynapoint.domain.mykey import MyKey
@@ -68,20 +69,34 @@ class World:
         added = []
         for _ in range(count):
             person = self._next("anchor-")
-            store.add_person(
-                PersonRecord(
-                    anchor=person,
-                    birth_date=date(1980, 1, 1),
-                    card_applied_on=date(2021, 1, 1),
-                    municipality=self.rng.choice(WARDS),
-                )
+            record = PersonRecord(
+                anchor=person,
+                birth_date=date(1980, 1, 1),
+                card_applied_on=date(2021, 1, 1),
+                municipality=self.rng.choice(WARDS),
             )
-            added.append(person)
+            store.add_person(record)
+            added.append(record)
         with SqlUnitOfWork(self.engine) as uow:
-            for person in added:
-                uow.mykeys.add(MyKey(self._next("K"), person, self.moment(day)))
+            for record in added:
+                at = self.moment(day)
+                uow.mykeys.add(MyKey(self._next("K"), record.anchor, at))
+                # What ensure_mykey keeps of the card authority's answer (services/mykey.py).
+                uow.persons.save(
+                    PersonSnapshot(
+                        person=record.anchor,
+                        birth_date=record.birth_date,
+                        card_applied_on=record.card_applied_on,
+                        card_applied_online=False,
+                        died_on=None,
+                        adult_ward=False,
+                        certificate_issued_at=at,
+                        municipality=record.municipality,
+                    ),
+                    at,
+                )
             uow.commit()
-        self.persons.extend(added)
+        self.persons.extend(record.anchor for record in added)
 
     def apply_some(self, count: int, day: int) -> list[str]:
         made = []
@@ -191,6 +206,7 @@ def oracle(
     points: Counter[Key] = Counter()
     pending: dict[tuple[str, date], tuple[int, int]] = {}
     with engine.connect() as connection:
+        # The card authority's register: the truth the platform's copy must give.
         wards = dict(
             connection.execute(select(cardholders.c.anchor, cardholders.c.municipality)).all()
         )

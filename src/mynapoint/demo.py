@@ -420,7 +420,13 @@ def seed_demo_history(
             for application in applications_of(platform.unit_of_work(), facts.person)
         ):
             continue
-        ensure_mykey(platform.unit_of_work(), facts.person, demo.mykey_at, platform.rules)
+        ensure_mykey(
+            platform.unit_of_work(),
+            facts.person,
+            demo.mykey_at,
+            platform.rules,
+            holder=facts.snapshot,
+        )
         account = accounts[demo.card]
         apply(
             platform.unit_of_work(),

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from mynapoint.bootstrap import build_platform
 from mynapoint.cli import app
 from mynapoint.config import Settings
+from mynapoint.db.tables import cardholders, platform_persons
 from mynapoint.domain.statistics import Dimension, Metric
-from mynapoint.services.mykey import ensure_mykey
+from mynapoint.services.mykey import ensure_mykey, holder_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,7 +54,11 @@ def test_a_card_s_ward_is_counted_in_the_statistics_per_ward(
             facts = platform.authority.facts(result.stdout.strip())
             assert facts is not None
             ensure_mykey(
-                platform.unit_of_work(), facts.person, platform.clock.now(), platform.rules
+                platform.unit_of_work(),
+                facts.person,
+                platform.clock.now(),
+                platform.rules,
+                holder=holder_of(platform.authority, facts.serial),
             )
         first = run(env, "stats", "refresh")
         assert first.exit_code == 0, first.stderr
@@ -77,3 +83,40 @@ def test_an_unknown_municipality_is_refused_before_any_card_is_issued(
     assert f"municipality '{code}' is not a code the platform knows" in result.stderr
     assert "401331 (福岡市中央区)" in result.stderr
     assert not out.exists()
+
+
+def test_the_statistics_count_by_the_platform_s_copy_taken_at_mykey_set_up(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    """The platform keeps the ward the card authority answered when the MyKey ID was set up
+    (platform_persons), and counts by it: a later move on the authority's register changes
+    nothing there until the person sets up or applies again."""
+    issued = run(env, "card", "issue", "--out", str(tmp_path / "a.json"), "--pin", "1234",
+                 "--municipality", "401331")  # fmt: skip
+    assert issued.exit_code == 0, issued.stderr
+    settings = Settings(database_url=database_url, var_dir=tmp_path, clock_start=CLOCK_START)
+    platform = build_platform(settings)
+    try:
+        facts = platform.authority.facts(issued.stdout.strip())
+        assert facts is not None
+        assert facts.municipality == "401331"
+        now = platform.clock.now()
+        holder = holder_of(platform.authority, facts.serial)
+        ensure_mykey(platform.unit_of_work(), facts.person, now, platform.rules, holder=holder)
+        with platform.engine.begin() as connection:
+            kept = connection.execute(
+                select(platform_persons.c.municipality).where(
+                    platform_persons.c.person == facts.person
+                )
+            ).scalar_one()
+            connection.execute(
+                update(cardholders)
+                .where(cardholders.c.anchor == facts.person)
+                .values(municipality="401323")
+            )
+        assert kept == "401331"
+        assert run(env, "stats", "refresh", "--full").exit_code == 0
+        figures = platform.statistics.figures(Metric.MYKEYS, (Dimension.MUNICIPALITY,))
+        assert {f.keys[0]: f.count for f in figures} == {"401331": 1}
+    finally:
+        platform.engine.dispose()

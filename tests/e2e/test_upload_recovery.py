@@ -330,3 +330,19 @@ def test_the_next_pass_comes_when_the_first_lease_runs_out(app):
         uow.jobs.save(replace(job, status="running", heartbeat_at=NOW))
         uow.commit()
     assert recovery.next_pass_in(platform) == recovery.RECOVER_EVERY.total_seconds()
+
+
+def test_a_job_and_what_is_written_before_its_commit_land_together(app):
+    """The console's audit entry is written in the job's transaction (before_commit): when it
+    fails, no job was queued, so no upload runs unrecorded."""
+    platform = app.platform
+
+    def broken(_uow, action, _details):
+        raise RuntimeError(action)
+
+    with pytest.raises(RuntimeError, match="operator_events_uploaded"):
+        uploads.start_job(
+            platform, "paypay", "x.csv", BytesIO(HEADER.encode()), NOW, before_commit=broken
+        )
+    with platform.unit_of_work() as uow:
+        assert uow.jobs.recent("paypay", 10) == []

@@ -104,6 +104,13 @@ def test_make_run_s_seeding_loads_the_history_once(platform: Platform) -> None:
             )
         ).all()
     assert dict(recorded) == some
+    with platform.engine.connect() as connection:
+        copied = connection.execute(
+            select(platform_persons.c.person, platform_persons.c.municipality).where(
+                platform_persons.c.person.in_(list(some))
+            )
+        ).all()
+    assert dict(copied) == some  # the platform's own copy, which the statistics count by
     assert load_municipalities().keys() >= set(some.values())
     with platform.engine.connect() as connection:
         reserved = connection.execute(

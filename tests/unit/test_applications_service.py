@@ -111,6 +111,7 @@ class World:
         card_applied_on: date = date(2021, 1, 10),
         representative_of: str | None = None,
         adult_ward: bool = False,
+        municipality: str | None = None,
     ) -> VirtualCard:
         return self.authority.issue_card(
             PIN,
@@ -119,6 +120,7 @@ class World:
             issued_at=datetime(2021, 3, 1, 9, 0, tzinfo=JST),
             representative_of=representative_of,
             adult_ward=adult_ward,
+            municipality=municipality,
         )
 
     def applicant(self, card: VirtualCard, *, mykey: bool = True) -> Applicant:
@@ -330,7 +332,7 @@ def test_a_missing_operator_key_is_not_authenticated(world):
 
 
 def test_applying_keeps_the_persons_card_facts_for_intake(world):
-    card = world.card(birth_date=date(1970, 2, 3))
+    card = world.card(birth_date=date(1970, 2, 3), municipality="401331")
     applicant = world.applicant(card)
     applied = world.apply(applicant)
     assert applied.holder_name_masked == "ヤマダ タ**"
@@ -342,6 +344,7 @@ def test_applying_keeps_the_persons_card_facts_for_intake(world):
         linked = uow.applications.person_for_account("charge_card", ACCOUNT_ID)
     assert snapshot is not None
     assert snapshot.birth_date == date(1970, 2, 3)
+    assert snapshot.municipality == "401331"  # the statistics count applications by it
     assert linked == applicant.person
 
 

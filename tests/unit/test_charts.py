@@ -115,3 +115,25 @@ def test_a_long_series_labels_only_some_days():
     assert labels[0] == "2021-07-01"
     assert labels[-1] == "2021-08-29"
     assert all(re.fullmatch(r"2021-\d\d-\d\d", label) for label in labels)
+
+
+def test_the_first_and_last_day_labels_stay_inside_the_drawing():
+    """Centred, the last day's label would run past the right edge and be clipped: it ends at
+    its column's right edge, and the first starts at its column's left edge."""
+    first = date(2021, 7, 1)
+    days = [(first + timedelta(days=n), n) for n in range(60)]
+    root = _parsed(column_chart("s", "t", "d", days, day_label=lambda d: d.isoformat()))
+    width = float(root.get("viewBox").split()[2])
+    columns = _bars(root)
+    labels = [t for t in root.iter(f"{SVG}text") if t.get("class") == "day"]
+    last_edge = float(columns[-1].get("x")) + float(columns[-1].get("width"))
+    assert (labels[-1].get("text-anchor"), float(labels[-1].get("x"))) == (
+        "end",
+        pytest.approx(last_edge, abs=0.1),
+    )
+    assert last_edge <= width
+    assert (labels[0].get("text-anchor"), float(labels[0].get("x"))) == (
+        "start",
+        pytest.approx(float(columns[0].get("x")), abs=0.1),
+    )
+    assert {t.get("text-anchor") for t in labels[1:-1]} == {"middle"}

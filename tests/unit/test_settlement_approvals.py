@@ -225,6 +225,41 @@ def test_the_payment_file_totals_equal_the_statements(uow: FakeUnitOfWork) -> No
         pay_statements(uow, "2021-07", None, "mic-sato", LATER, names)
 
 
+def test_a_month_whose_clawbacks_exceed_its_grants_is_owed_back_as_a_negative_line() -> None:
+    """The operator repays that month (返還): its line is negative, the control total the net
+    sum of the statements paid (docs/INTERFACES.md, the payment file)."""
+    uow = FakeUnitOfWork()
+    claw = f"event:{OTHER}:r1"
+    with uow:
+        uow.grants.add_many(
+            [
+                make_grant("g1"),
+                make_grant(
+                    "g2",
+                    operator_code=OTHER,
+                    service_code="rakuten_pay",
+                    lines=(make_line(claw, points=-3_000),),
+                ),
+            ]
+        )
+        uow.settlements.close("2021-07", LATER)
+        for name in ("mic-sato", "mic-suzuki"):
+            uow.staff.add(admin(name))
+        uow.commit()
+    prepare_statements(uow, "2021-07", None, "mic-sato", LATER)
+    approve_statements(uow, "2021-07", None, "mic-suzuki", LATER)
+
+    paid = pay_statements(uow, "2021-07", None, "mic-sato", LATER, names)
+
+    rows = list(csv.reader(io.StringIO(paid.csv)))
+    with uow:
+        expected = {code: totals_of(s).amount_yen for code, s in statements(uow, "2021-07").items()}
+    assert expected[OTHER] == -3_000
+    assert {row[0]: int(row[7]) for row in rows[1:-1]} == expected
+    assert rows[-1][:2] == ["TOTAL", "2"]
+    assert int(rows[-1][7]) == sum(expected.values()) == paid.total_yen
+
+
 def test_an_approved_statement_stays_as_it_was_and_a_correction_lands_later(
     uow: FakeUnitOfWork,
 ) -> None:

@@ -45,12 +45,12 @@ from mynapoint.db.engine import WRITE_LOCK, reading
 from mynapoint.db.tables import (
     applications,
     assisted_sessions,
-    cardholders,
     daily_statistics,
     grant_instructions,
     mykeys,
     pending_grant_statistics,
     platform_clock,
+    platform_persons,
     stale_grant_days,
     statistics_refreshes,
 )
@@ -212,7 +212,7 @@ class SqlStatisticsStore:
                 .group_by(day, assisted_sessions.c.corner)
             )
             return _insert_rows(query)
-        municipality = func.coalesce(cardholders.c.municipality, _text(UNKNOWN))
+        municipality = func.coalesce(platform_persons.c.municipality, _text(UNKNOWN))
         if source == "mykeys":
             created = mykeys.c.created_at
             day = self._jst_day(created)
@@ -226,7 +226,9 @@ class SqlStatisticsStore:
                     func.count(),
                     literal_column("0"),
                 )
-                .select_from(mykeys.outerjoin(cardholders, cardholders.c.anchor == mykeys.c.person))
+                .select_from(
+                    mykeys.outerjoin(platform_persons, platform_persons.c.person == mykeys.c.person)
+                )
                 .where(_within(created, days))
                 .group_by(day, municipality)
             )
@@ -251,7 +253,9 @@ class SqlStatisticsStore:
                 literal_column("0"),
             )
             .select_from(
-                applications.outerjoin(cardholders, cardholders.c.anchor == applications.c.person)
+                applications.outerjoin(
+                    platform_persons, platform_persons.c.person == applications.c.person
+                )
             )
             .where(stamp.is_not(None), _within(stamp, days))
             .group_by(day, *keys, applications.c.channel, municipality)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from mynapoint.domain.calendar import JST, jst_date
+from mynapoint.domain.ledger import PersonSnapshot
 from mynapoint.domain.persons import PersonFacts
 
 PIN_TRIES = 3  # the card locks after 3 consecutive wrong PINs, across days
@@ -51,6 +52,22 @@ class CardFacts:
     certificate_issued_at: datetime
     predecessor: str | None  # the serial this certificate renewed or replaced
     revoked_at: datetime | None = None
+    # The city or ward on the resident register, a JIS local government code: what the
+    # ministry's statistics count by (the platform keeps its own copy, platform_persons).
+    municipality: str | None = None
+
+    def snapshot(self) -> PersonSnapshot:
+        """What the platform keeps of the answer (platform_persons)."""
+        return PersonSnapshot(
+            person=self.person,
+            birth_date=self.birth_date,
+            card_applied_on=self.card_applied_on,
+            card_applied_online=self.card_applied_online,
+            died_on=self.died_on,
+            adult_ward=self.adult_ward,
+            certificate_issued_at=self.certificate_issued_at,
+            municipality=self.municipality,
+        )
 
     def person_facts(self) -> PersonFacts:
         """What the campaign rules judge an application on."""

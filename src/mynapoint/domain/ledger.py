@@ -19,6 +19,7 @@ class PersonSnapshot:
     died_on: date | None
     adult_ward: bool
     certificate_issued_at: datetime
+    municipality: str | None = None  # JIS code of the city or ward; for the statistics only
 
 
 @dataclass(frozen=True)

@@ -183,8 +183,9 @@ TABLES = (
 class PersonRows:
     """One generated person's rows, by table (column name -> value), as plain data.
 
-    `municipality` goes to the card authority's cardholders; `corner` is kept although no
-    table has a column for it (the counter's audit entries would hold it)."""
+    `municipality` goes to the card authority's cardholders (platform_persons holds the
+    platform's own copy); `corner` is kept although no table has a column for it (the counter's
+    audit entries would hold it)."""
 
     n: int
     person: str
@@ -248,7 +249,8 @@ def person_rows(seed: int, n: int, story: Story, judged: Judged, timeline: Timel
         "card_applied_on": story.card_applied_on,
         "card_applied_online": story.card_applied_online, "died_on": story.died_on,
         "adult_ward": False, "certificate_issued_at": story.certificate_issued_at,
-        "ledger_version": 1, "updated_at": story.mykey_at,
+        "municipality": story.municipality.code, "ledger_version": 1,
+        "updated_at": story.mykey_at,
     })  # fmt: skip
     rows["mykeys"].append(
         {"mykey_id": mykey_id(seed, n), "person": person, "created_at": story.mykey_at}

@@ -27,6 +27,7 @@ from mynapoint.domain.ledger import IngestJob
 from mynapoint.ingest.event_rows import FileProblem, is_json_lines
 from mynapoint.ingest.files import BatchDone, load_events
 from mynapoint.ingest.ranges import RangeReader, split
+from mynapoint.services.audit import BeforeCommit
 from mynapoint.services.ports import UnitOfWork
 
 log = logging.getLogger("mynapoint.uploads")
@@ -95,8 +96,16 @@ def upload_folder(platform: Platform) -> Path:
 
 
 def start_job(
-    platform: Platform, operator: str, filename: str, content: IO[bytes], now: datetime
+    platform: Platform,
+    operator: str,
+    filename: str,
+    content: IO[bytes],
+    now: datetime,
+    *,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestJob:
+    """Keep the file and queue its job. `before_commit` (e.g. the console's audit entry) is
+    written in the transaction that adds the job: both land, or neither."""
     job = IngestJob(
         job_id=secrets.token_hex(12),
         operator_code=operator,
@@ -115,6 +124,12 @@ def start_job(
         uow.jobs.add(job)
         # Committed with the job's row: a job is queued if and only if it exists.
         uow.queue.enqueue_upload(job.job_id)
+        if before_commit is not None:
+            before_commit(
+                uow,
+                "operator_events_uploaded",
+                {"operator": operator, "job_id": job.job_id, "filename": job.filename},
+            )
         uow.commit()
     return job
 

@@ -138,6 +138,7 @@ class SimulatedCardAuthority:
             certificate_issued_at=certificate.issued_at,
             predecessor=certificate.predecessor,
             revoked_at=certificate.revoked_at,
+            municipality=person.municipality,
         )
 
     def is_legal_representative(self, representative: str, holder: str) -> bool:

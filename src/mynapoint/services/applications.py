@@ -27,7 +27,7 @@ from mynapoint.domain.calendar import jst_date, to_jst
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.cards import CardFacts, age_on
 from mynapoint.domain.errors import MynapointError
-from mynapoint.domain.ledger import PersonSnapshot, StoredApplication
+from mynapoint.domain.ledger import StoredApplication
 from mynapoint.domain.measures import ApplicationRefusal, Channel, EventKind, Measure
 from mynapoint.domain.representatives import (
     Representation,
@@ -203,7 +203,7 @@ def apply(
     )
     with uow:
         # Refreshed first, then held: applications of one person are decided one at a time.
-        uow.persons.save_locked(_snapshot(holder), now)
+        uow.persons.save_locked(holder.snapshot(), now)
         _require_mykey(uow, applicant.person)
         _check_standing(uow, desk.rules, service, holder, application)
         account = (
@@ -324,18 +324,6 @@ def _holder_facts(authority: CardAuthority, applicant: Applicant, now: datetime)
             "the certificate you signed in with has been revoked; sign in with your current card"
         )
     return facts
-
-
-def _snapshot(facts: CardFacts) -> PersonSnapshot:
-    return PersonSnapshot(
-        person=facts.person,
-        birth_date=facts.birth_date,
-        card_applied_on=facts.card_applied_on,
-        card_applied_online=facts.card_applied_online,
-        died_on=facts.died_on,
-        adult_ward=facts.adult_ward,
-        certificate_issued_at=facts.certificate_issued_at,
-    )
 
 
 def _check_applies_alone(holder: CardFacts, now: datetime) -> None:

@@ -64,7 +64,7 @@ from mynapoint.services.counter_sessions import (
     refused_step,
     touch,
 )
-from mynapoint.services.mykey import ensure_mykey
+from mynapoint.services.mykey import ensure_mykey, holder_of
 from mynapoint.services.ports import UnitOfWork
 
 
@@ -192,7 +192,14 @@ def set_up_mykey(
         record_step(uow, clerk, current, now, "mykey_set_up", {}, mykey_id=mykey_id)
 
     try:
-        result = ensure_mykey(uow, session.person, now, counter.desk.rules, before_commit=witness)
+        result = ensure_mykey(
+            uow,
+            session.person,
+            now,
+            counter.desk.rules,
+            before_commit=witness,
+            holder=holder_of(counter.desk.authority, session.card_serial),
+        )
     except SessionEnded as ended:
         refused_step(uow, clerk, session_id, now, ended)
         raise

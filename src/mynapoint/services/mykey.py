@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.campaigns import CampaignRules
 from mynapoint.domain.errors import MynapointError
+from mynapoint.domain.ledger import PersonSnapshot
 from mynapoint.domain.mykey import MYKEY_ALPHABET, MYKEY_LENGTH, MyKey
+from mynapoint.jpki.ports import CardAuthority
 from mynapoint.services.audit import BeforeCommit
 from mynapoint.services.ports import UnitOfWork
 
@@ -49,11 +52,14 @@ def ensure_mykey(
     rules: CampaignRules,
     *,
     before_commit: BeforeCommit | None = None,
+    holder: Callable[[], PersonSnapshot | None] | None = None,
 ) -> MyKeyResult:
     """The person's MyKey ID, created on first request (R17: a full budget frame refuses new ones).
 
     The database keeps one ID per person and each ID unique, so two concurrent
-    requests for one person end with one ID, which both return.
+    requests for one person end with one ID, which both return. `holder` is asked only when a
+    new ID is made: what the card authority answers about the person, which the platform keeps
+    (platform_persons; the statistics count MyKey IDs by its municipality).
     """
     with uow:
         existing = uow.mykeys.for_person(person)
@@ -70,6 +76,9 @@ def ensure_mykey(
                         f"the budget frame of {frame:,} reservations is reached; no new MyKey IDs",
                         frame=frame,
                     )
+                snapshot = None if holder is None else holder()
+                if snapshot is not None:
+                    uow.persons.save(snapshot, now)
                 if before_commit is not None:
                     before_commit(uow, "mykey_created", {"mykey_id": candidate.mykey_id})
                 uow.commit()
@@ -78,3 +87,13 @@ def ensure_mykey(
             if existing is not None:
                 return MyKeyResult(existing, created=False)
     raise MyKeyUnavailable("could not allocate a unique MyKey ID; try again")
+
+
+def holder_of(authority: CardAuthority, serial: str) -> Callable[[], PersonSnapshot | None]:
+    """`ensure_mykey`'s `holder` for the person signed in with the certificate `serial`."""
+
+    def snapshot() -> PersonSnapshot | None:
+        facts = authority.facts(serial)
+        return None if facts is None else facts.snapshot()
+
+    return snapshot

@@ -153,9 +153,16 @@ def column_chart(
         if index % every == 0 or index == len(days) - 1:
             if index != len(days) - 1 and len(days) - 1 - index < every / 2:
                 continue  # too close to the last day's label
+            # The last label ends at its column's right edge, the first starts at its left
+            # edge: centred, either would run past the drawing's side and be clipped.
+            at, anchor = round(x + width / 2, 1), "middle"
+            if index == len(days) - 1:
+                at, anchor = round(x + width, 1), "end"
+            elif index == 0:
+                at, anchor = x, "start"
             parts.append(
-                f'<text class="day" x="{round(x + width / 2, 1)}" y="{base + 18}" '
-                f'text-anchor="middle">{escape(day_label(day))}</text>'
+                f'<text class="day" x="{at}" y="{base + 18}" '
+                f'text-anchor="{anchor}">{escape(day_label(day))}</text>'
             )
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - 8}" y2="{base}"/>')
     return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped

@@ -39,6 +39,7 @@ class SqlPersonRepository:
             "died_on": snapshot.died_on,
             "adult_ward": snapshot.adult_ward,
             "certificate_issued_at": snapshot.certificate_issued_at,
+            "municipality": snapshot.municipality,
             "updated_at": at,
         }
         connection.execute(
@@ -70,6 +71,7 @@ class SqlPersonRepository:
                 platform_persons.c.died_on,
                 platform_persons.c.adult_ward,
                 platform_persons.c.certificate_issued_at,
+                platform_persons.c.municipality,
             ).where(condition)
             for (
                 person,
@@ -79,6 +81,7 @@ class SqlPersonRepository:
                 died_on,
                 adult_ward,
                 certificate_issued_at,
+                municipality,
             ) in tuples(connection, query):
                 found[person] = PersonSnapshot(
                     person=person,
@@ -88,6 +91,7 @@ class SqlPersonRepository:
                     died_on=died_on,
                     adult_ward=adult_ward,
                     certificate_issued_at=utc(certificate_issued_at),
+                    municipality=municipality,
                 )
         return found
 
@@ -139,6 +143,7 @@ _FACT_COLUMNS = (
     "died_on",
     "adult_ward",
     "certificate_issued_at",
+    "municipality",
     "updated_at",
 )
 _upsert = postgresql.insert(platform_persons).values(
@@ -168,5 +173,6 @@ def _facts(snapshot: PersonSnapshot, at: datetime) -> dict[str, Any]:
         "new_died_on": snapshot.died_on,
         "new_adult_ward": snapshot.adult_ward,
         "new_certificate_issued_at": snapshot.certificate_issued_at,
+        "new_municipality": snapshot.municipality,
         "new_updated_at": at,
     }

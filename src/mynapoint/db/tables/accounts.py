@@ -76,6 +76,9 @@ platform_persons = Table(
     Column("died_on", Date, nullable=True),
     Column("adult_ward", Boolean, nullable=False),
     Column("certificate_issued_at", UtcDateTime, nullable=False),
+    # The city or ward on the resident register (JIS code), which the ministry's statistics
+    # count MyKey IDs and applications by (migration 0018); null where the authority had none.
+    Column("municipality", String(6), nullable=True),
     # Bumped under a row lock whenever the person's points are re-evaluated, so
     # that concurrent batches for one person run one after the other.
     Column("ledger_version", Integer, nullable=False, server_default=text("0")),

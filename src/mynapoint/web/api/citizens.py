@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.measures import Measure
-from mynapoint.services.mykey import ensure_mykey
+from mynapoint.services.mykey import ensure_mykey, holder_of
 from mynapoint.services.points import signed_in_overview
 from mynapoint.web.dependencies import BearerDep, Citizen, ClockDep, PlatformDep
 from mynapoint.web.errors import responses
@@ -63,7 +63,13 @@ class MeOut(BaseModel):
 )
 def post_mykey(me: Citizen, platform: PlatformDep, clock: ClockDep, response: Response) -> MyKeyOut:
     """Set up the MyKey ID: 201 the first time for a person, 200 with the same ID afterwards."""
-    result = ensure_mykey(platform.unit_of_work(), me.person, clock.now(), platform.rules)
+    result = ensure_mykey(
+        platform.unit_of_work(),
+        me.person,
+        clock.now(),
+        platform.rules,
+        holder=holder_of(platform.authority, me.serial),
+    )
     if not result.created:
         response.status_code = 200
     return MyKeyOut(mykey_id=result.mykey.mykey_id)

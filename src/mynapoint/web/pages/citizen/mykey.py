@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynapoint.domain.auth import Session
 from mynapoint.domain.errors import MynapointError
-from mynapoint.services.mykey import ensure_mykey
+from mynapoint.services.mykey import ensure_mykey, holder_of
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ClockDep, PlatformDep
 from mynapoint.web.error_messages import message_for
@@ -67,7 +67,13 @@ def set_up_mykey(
     if me is None:
         return to_login(request)
     try:
-        result = ensure_mykey(platform.unit_of_work(), me.person, clock.now(), platform.rules)
+        result = ensure_mykey(
+            platform.unit_of_work(),
+            me.person,
+            clock.now(),
+            platform.rules,
+            holder=holder_of(platform.authority, me.serial),
+        )
     except MynapointError as exc:
         errors = {FORM: message_for(exc.code, exc.details)}
         return _page(request, platform, me, errors=errors, status_code=409)

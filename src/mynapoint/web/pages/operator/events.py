@@ -8,7 +8,8 @@ An upload of another operator is not found, whatever its id."""
 
 import csv
 import io
-from typing import Annotated, Final
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from mynapoint.domain.ledger import IngestJob
 from mynapoint.jobs.uploads import progress, run_job, start_job
 from mynapoint.services.audit import record
+from mynapoint.services.ports import UnitOfWork
 from mynapoint.services.staff import SignedInStaff
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import ClockDep, PlatformDep
@@ -87,18 +89,19 @@ def upload(
     if file is None or not file.filename:
         return _listing(request, me, platform, _(NO_FILE))
     now = clock.now()
-    job = start_job(platform, _operator(me), file.filename, file.file, now)
-    with platform.unit_of_work() as uow:
+
+    def audited(uow: UnitOfWork, action: str, details: Mapping[str, Any]) -> None:
         record(
             uow,
             now=now,
             actor=me.account.name,
             role=me.account.role.value,
             corner=None,
-            action="operator_events_uploaded",
-            details={"operator": _operator(me), "job_id": job.job_id, "filename": job.filename},
+            action=action,
+            details=details,
         )
-        uow.commit()
+
+    job = start_job(platform, _operator(me), file.filename, file.file, now, before_commit=audited)
     if platform.settings.runs_jobs_inprocess:
         background.add_task(run_job, platform, job)
     return redirect(f"{PATH}/{job.job_id}")
