@@ -17,6 +17,7 @@ from mynapoint.cli.clock import clock
 from mynapoint.cli.corners import corners_command
 from mynapoint.cli.operations import ingest_command, purge_command, settle_command
 from mynapoint.cli.operators import operators
+from mynapoint.cli.policy import policy
 from mynapoint.cli.settlement import settlement
 from mynapoint.cli.staff import staff
 from mynapoint.cli.statistics import stats
@@ -76,6 +77,7 @@ app.add_typer(staff, name="staff")
 app.add_typer(clock, name="clock")
 app.add_typer(stats, name="stats")
 app.add_typer(settlement, name="settlement")
+app.add_typer(policy, name="policy")
 app.command("ingest")(ingest_command)
 app.command("settle")(settle_command)
 app.command("purge")(purge_command)

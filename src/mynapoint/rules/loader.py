@@ -215,6 +215,11 @@ def _packaged(name: str) -> str:
     return resources.files("mynapoint.rules").joinpath(name).read_text(encoding="utf-8")
 
 
+def packaged_campaigns_text() -> str:
+    """The text of the campaign rules the platform runs on."""
+    return _packaged(CAMPAIGNS_FILE)
+
+
 @cache
 def load_campaigns(path: Path | None = None) -> CampaignRules:
     """The campaign rules: the packaged file unless a path is given."""

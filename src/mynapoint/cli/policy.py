@@ -1,0 +1,12 @@
+"""`mynapoint policy …`: the policy lab (issue 16) — replay the program's recorded history
+under candidate rules, forecast the budget, and read how two rules files differ."""
+
+from __future__ import annotations
+
+import typer
+
+policy = typer.Typer(
+    help="The policy lab: replay the recorded history under candidate rules, forecast the "
+    "budget frames, and show what a candidate changes.",
+    no_args_is_help=True,
+)
