@@ -222,12 +222,12 @@ def test_an_account_of_a_clerk_s_name_elsewhere_is_refused_clearly(platform: Pla
                     name=history_clerk(corner),
                     role=Role.STAFF,
                     corner="sawara_irube",
-                    password_hash="-",
+                    password_hash="$argon2id$not-a-real-hash",  # noqa: S106 - no sign-in
                     created_at=DEMO_DAY,
                 )
             )
         uow.commit()
-    with pytest.raises(HistoryClash, match="'history-[a-z]+' is not a counter account of"):
+    with pytest.raises(HistoryClash, match=r"'history-[a-z]+' is not a counter account of"):
         seed_generated_history(platform)
 
 

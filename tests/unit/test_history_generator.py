@@ -96,9 +96,7 @@ def test_every_counter_application_comes_with_the_session_that_made_it(
     assisted: Counter[tuple[str, date]] = Counter()
     for person in persons:
         counter = [
-            a
-            for a in person.rows["applications"]
-            if a["channel"] == Channel.SUPPORT_CORNER.value
+            a for a in person.rows["applications"] if a["channel"] == Channel.SUPPORT_CORNER.value
         ]
         sessions = person.rows["assisted_sessions"]
         assert len(sessions) == len(counter) <= 1
