@@ -129,12 +129,9 @@ def load_history(platform: Platform, seed: int, persons: int) -> Loaded:
     for person in generate(seed, persons, timeline, extra_closed=closed, skip=known):
         batch.append(person)
         if len(batch) >= CHUNK:
-            ensure_clerks(platform, {p.corner for p in batch if p.corner} - clerks)
-            clerks.update(p.corner for p in batch if p.corner)
-            written += _write(platform, batch, hashes, counts)
+            written += _write(platform, batch, hashes, counts, clerks)
             batch = []
-    ensure_clerks(platform, {p.corner for p in batch if p.corner} - clerks)
-    written += _write(platform, batch, hashes, counts)
+    written += _write(platform, batch, hashes, counts, clerks)
     return Loaded(
         persons=persons,
         written=written,
@@ -178,11 +175,19 @@ def ensure_clerks(platform: Platform, corners: Iterable[str]) -> None:
 
 
 def _write(
-    platform: Platform, batch: list[PersonRows], hashes: dict[str, str], counts: Counter[str]
+    platform: Platform,
+    batch: list[PersonRows],
+    hashes: dict[str, str],
+    counts: Counter[str],
+    clerks: set[str],
 ) -> int:
-    """Write a batch of persons in one transaction; their number."""
+    """Write a batch of persons in one transaction (their sessions' clerks first); their
+    number."""
     if not batch:
         return 0
+    corners = {person.corner for person in batch if person.corner is not None} - clerks
+    ensure_clerks(platform, corners)
+    clerks.update(corners)
     by_table: dict[str, list[dict[str, Any]]] = {table: [] for table in _TABLES}
     holders = []
     for person in batch:
