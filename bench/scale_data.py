@@ -14,6 +14,9 @@ at 2021-10-15:
   kept as the platform's own keyed hash, one code per service) of one of the twelve phase-1
   services in the shape's shares, linked (`account_links`) by an active phase-1 application
   (`applications`; app, web or a Fukuoka support corner);
+- for each support-corner application, the assisted session that made it
+  (`assisted_sessions`, ended "applied" at the application's instant), run by its corner's
+  history clerk (a staff account added as the demo's writer adds it, `ensure_clerks`);
 - 1 to 6 events (about 2.7 a person in all) from 2020-09-01 to 2021-10-15 JST with the
   weekly rhythm and month-end peaks, charges or purchases as the application counts, 5 % of
   them ending with a refund of an earlier one (`spending_events`, content hashes as intake
@@ -67,9 +70,10 @@ from mynapoint.config import Settings
 from mynapoint.db.engine import parse_database_url
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.mykey import MYKEY_ALPHABET, MYKEY_LENGTH, RESERVATION_SHARDS
-from mynapoint.history.generate import Judged, account_id, judge_story
+from mynapoint.history.generate import Judged, account_id, history_clerk, judge_story
 from mynapoint.history.shape import SHAPE
 from mynapoint.history.story import Story, Timeline, draw
+from mynapoint.history.writer import ensure_clerks
 from mynapoint.rules.loader import load_campaigns, load_catalog
 from mynapoint.services.auth import token_hash
 from mynapoint.services.ledger import History, judge, reevaluate
@@ -102,8 +106,8 @@ TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "platform_persons": (
         ("person", "text"), ("birth_date", "date"), ("card_applied_on", "date"),
         ("card_applied_online", "bool"), ("died_on", "date"), ("adult_ward", "bool"),
-        ("certificate_issued_at", "timestamptz"), ("ledger_version", "int4"),
-        ("updated_at", "timestamptz"),
+        ("certificate_issued_at", "timestamptz"), ("municipality", "text"),
+        ("ledger_version", "int4"), ("updated_at", "timestamptz"),
     ),
     "mykeys": (("mykey_id", "text"), ("person", "text"), ("created_at", "timestamptz")),
     "payment_accounts": (
@@ -119,6 +123,13 @@ TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("application_id", "text"), ("person", "text"), ("measure", "text"),
         ("service_code", "text"), ("payment_service_id", "text"), ("counts", "text"),
         ("channel", "text"), ("applied_at", "timestamptz"), ("status", "text"),
+    ),
+    # Their staff accounts (staff_accounts) are added before the load.
+    "assisted_sessions": (
+        ("session_id", "text"), ("staff", "text"), ("corner", "text"), ("card_serial", "text"),
+        ("person", "text"), ("mykey_id", "text"), ("started_at", "timestamptz"),
+        ("last_activity_at", "timestamptz"), ("ended_at", "timestamptz"),
+        ("end_reason", "text"),
     ),
     "spending_events": (
         ("operator_code", "text"), ("event_id", "text"), ("service_code", "text"),
@@ -275,6 +286,7 @@ def build_chunk(chunk: Chunk, timeline: Timeline) -> dict[str, list[tuple[Any, .
     cardholders_rows = rows["cardholders"]
     accounts_rows, links_rows = rows["payment_accounts"], rows["account_links"]
     applications_rows, events_rows = rows["applications"], rows["spending_events"]
+    sessions_rows = rows["assisted_sessions"]
     instructions_rows, lines_rows = rows["grant_instructions"], rows["grant_lines"]
     step = session_step(chunk.persons)
     catalog = timeline.catalog
@@ -294,7 +306,8 @@ def build_chunk(chunk: Chunk, timeline: Timeline) -> dict[str, list[tuple[Any, .
         )  # fmt: skip
         persons_rows.append(
             (person, story.birth_date, story.card_applied_on, story.card_applied_online,
-             story.died_on, False, story.certificate_issued_at, 1, story.mykey_at)
+             story.died_on, False, story.certificate_issued_at, story.municipality.code, 1,
+             story.mykey_at)
         )  # fmt: skip
         mykeys_rows.append((mykey_id(n), person, story.mykey_at))
         if n % step == 0 and n // step < SESSIONS:
@@ -317,6 +330,15 @@ def build_chunk(chunk: Chunk, timeline: Timeline) -> dict[str, list[tuple[Any, .
             (application_id.hexdigest(), person, "phase1", service, account,
              application.counts.value, application.channel.value, applied, "active")
         )  # fmt: skip
+        session = application.session
+        if application.corner is not None and session is not None:
+            # The card read is the one the person's citizen session names (`scale-{n}`).
+            session_id = hashlib.blake2b(f"{SEED}:assisted:{n}".encode(), digest_size=16)
+            sessions_rows.append(
+                (session_id.hexdigest(), history_clerk(application.corner), application.corner,
+                 f"scale-{n}", person, mykey_id(n), session.started_at, session.previewed_at,
+                 applied, "applied")
+            )  # fmt: skip
         ids = f"s{n:010d}"
         head = f"\x1f{service}\x1f{account}\x1f"
         for suffix, kind, amount, occurred, received, refunded, reason, tail in template.events:
@@ -443,6 +465,7 @@ def generate(url: URL, persons: int, var_dir: Path, *, jobs: int, rebuild: bool)
     settings = Settings(database_url=url.render_as_string(hide_password=False), var_dir=var_dir)
     platform = build_platform(settings)
     try:
+        ensure_clerks(platform, {m.corner for m in SHAPE.municipalities if m.corner})
         code_hashes = {
             service: platform.code_hasher.hash(
                 platform.catalog.get(service).security_codes[0].example

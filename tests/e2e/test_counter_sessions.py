@@ -11,6 +11,8 @@ from sqlalchemy import select
 from mynapoint.db.tables import metadata
 from mynapoint.domain.assist import EndReason
 from mynapoint.domain.measures import Channel
+from mynapoint.domain.staff import Role
+from mynapoint.history.writer import load_history
 from mynapoint.services.audit import verify
 from staff_console import (
     CHILD_ACCOUNT,
@@ -364,3 +366,33 @@ def test_no_staff_password_or_sign_in_token_is_kept_in_the_database(console):
         )  # fmt: skip
     assert STAFF[1] not in stored
     assert token not in stored
+
+
+def test_the_corner_s_records_list_the_generated_history_s_sessions(database_url, tmp_path):
+    with staff_console(database_url, tmp_path, with_cards=False) as console:
+        load_history(console.platform, 11, 600)
+        uow = console.platform.unit_of_work()
+        with uow:
+            sessions = uow.assisted.recent(None, 1000)
+        assert sessions
+        corner = sessions[0].corner
+        console.add_signed_up("records-admin", "records-admin-2021", Role.ADMIN)
+        admin = console.signed_in("records-admin", "records-admin-2021")
+
+        log = admin.client.get("/staff/log", params={"corner": corner}).text
+
+        for session in (s for s in sessions if s.corner == corner):
+            assert session.session_id[:8] in log
+            assert session.mykey_id in log
+        assert f"history-{corner}" in log
+        assert "終了: 申込み完了" in log
+        # The clerk's account was added, as an administrator adds one, in the corner's log.
+        added = [
+            (e.entry.corner, e.entry.details["staff"])
+            for e in console.audit()
+            if e.entry.action == "staff_added"
+        ]
+        assert (corner, f"history-{corner}") in added
+        assert verify(
+            console.platform.unit_of_work(), console.platform.audit_key_file.verifier()
+        ).ok

@@ -4,7 +4,8 @@ writes it after the demo data, once, and the platform re-evaluating it writes no
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,6 +15,7 @@ from mynapoint.bootstrap import build_platform
 from mynapoint.config import Settings
 from mynapoint.db.tables import (
     applications,
+    assisted_sessions,
     cardholders,
     grant_instructions,
     grant_lines,
@@ -31,8 +33,13 @@ from mynapoint.demo import (
     seed_demo_staff,
     seed_generated_history,
 )
-from mynapoint.domain.calendar import JST
-from mynapoint.history.generate import generate
+from mynapoint.domain.assist import EndReason
+from mynapoint.domain.calendar import JST, jst_date
+from mynapoint.domain.measures import Channel
+from mynapoint.domain.staff import Role, StaffAccount
+from mynapoint.domain.statistics import Dimension, Metric
+from mynapoint.history.generate import generate, history_clerk
+from mynapoint.history.shape import SHAPE
 from mynapoint.history.story import Timeline
 from mynapoint.history.writer import HistoryClash
 from mynapoint.rules.municipalities import load_municipalities
@@ -50,6 +57,7 @@ if TYPE_CHECKING:
 
 DEMO_DAY = datetime(2021, 7, 19, 10, 0, tzinfo=JST)
 SIZE = 150
+COUNTER_SIZE = 600  # enough for a few counter applications (about 1.6 % of persons)
 
 
 @pytest.fixture
@@ -86,8 +94,8 @@ def test_make_run_s_seeding_loads_the_history_once(platform: Platform) -> None:
 
     expected = list(generate(11, SIZE, Timeline(platform.rules, platform.catalog, DEMO_DAY)))
     assert loaded.written == SIZE
-    for table in (platform_persons, mykeys, payment_accounts, applications, spending_events,
-                  grant_instructions, grant_lines):  # fmt: skip
+    for table in (platform_persons, mykeys, payment_accounts, applications, assisted_sessions,
+                  spending_events, grant_instructions, grant_lines):  # fmt: skip
         rows = sum(len(p.rows[table.name]) for p in expected)
         assert rows > 0
         assert loaded.rows[table.name] == rows
@@ -151,6 +159,83 @@ def test_make_run_s_seeding_loads_the_history_once(platform: Platform) -> None:
     # The history is dated in the past: its seeding refreshes the statistics in full, so they
     # count every MyKey ID, the 20 just written too.
     assert totals(platform.statistics).mykeys == _count(platform, mykeys)
+
+
+def _resize(platform: Platform, persons: int) -> None:
+    resized = platform.settings.model_copy(update={"demo_history_persons": persons})
+    object.__setattr__(platform, "settings", resized)
+
+
+def test_the_corners_figures_count_the_history_s_counter_applications(
+    platform: Platform,
+) -> None:
+    _resize(platform, COUNTER_SIZE)
+    loaded = seed_generated_history(platform)
+    timeline = Timeline(platform.rules, platform.catalog, DEMO_DAY)
+    expected = list(generate(11, COUNTER_SIZE, timeline))
+    # Counted straight from the applications written: each counter application at its
+    # person's corner, on its JST day.
+    corner_of = {p.person: p.corner for p in expected}
+    with platform.engine.connect() as connection:
+        rows = connection.execute(
+            select(applications.c.person, applications.c.applied_at).where(
+                applications.c.channel == Channel.SUPPORT_CORNER.value
+            )
+        ).all()
+    counted = Counter((corner_of[person], jst_date(at)) for person, at in rows)
+    assert sum(counted.values()) == loaded.rows["assisted_sessions"] >= 5
+    # The ministry's figure of assisted applications per corner and day (seeding refreshed
+    # the statistics in full) is that count.
+    figures = platform.statistics.figures(
+        Metric.ASSISTED_APPLICATIONS, (Dimension.CORNER,), per_day=True
+    )
+    assert Counter({(f.keys[0], f.day): f.count for f in figures}) == counted
+    # Each corner's sessions were run by its history clerk: a counter account nobody has
+    # the password of, added (and recorded in the corner's audit log) at platform now.
+    corners = {corner for corner, _ in counted}
+    uow = platform.unit_of_work()
+    with uow:
+        for corner in corners:
+            clerk = uow.staff.get(history_clerk(corner))
+            assert clerk is not None
+            assert (clerk.role, clerk.corner) == (Role.STAFF, corner)
+            assert clerk.must_change_password
+            assert DEMO_DAY <= clerk.created_at < DEMO_DAY + timedelta(hours=1)
+            sessions = uow.assisted.recent(corner, 1000)
+            assert {s.staff for s in sessions} == {clerk.name}
+            assert all(s.end_reason is EndReason.APPLIED and s.preview is None for s in sessions)
+            added = [e for e in uow.audit.recent(corner, 100) if e.entry.action == "staff_added"]
+            assert [e.entry.details["staff"] for e in added] == [clerk.name]
+        assert uow.staff.get(history_clerk("sawara_irube")) is None  # no sessions there
+    # A larger history adds its sessions and no second clerk.
+    _resize(platform, 2 * COUNTER_SIZE)
+    assert seed_generated_history(platform).rows["assisted_sessions"] > 0
+    assert _count(platform, assisted_sessions) == sum(
+        len(p.rows["assisted_sessions"]) for p in generate(11, 2 * COUNTER_SIZE, timeline)
+    )
+    with uow:
+        assert sum(e.entry.action == "staff_added" for e in uow.audit.recent(None, 100)) == len(
+            {s.corner for s in uow.assisted.recent(None, 1000)}
+        )
+
+
+def test_an_account_of_a_clerk_s_name_elsewhere_is_refused_clearly(platform: Platform) -> None:
+    _resize(platform, COUNTER_SIZE)
+    uow = platform.unit_of_work()
+    with uow:
+        for corner in {m.corner for m in SHAPE.municipalities if m.corner}:
+            uow.staff.add(
+                StaffAccount(
+                    name=history_clerk(corner),
+                    role=Role.STAFF,
+                    corner="sawara_irube",
+                    password_hash="$argon2id$not-a-real-hash",  # noqa: S106 - no sign-in
+                    created_at=DEMO_DAY,
+                )
+            )
+        uow.commit()
+    with pytest.raises(HistoryClash, match=r"'history-[a-z]+' is not a counter account of"):
+        seed_generated_history(platform)
 
 
 def test_another_seed_on_the_same_database_is_refused_clearly(platform: Platform) -> None:

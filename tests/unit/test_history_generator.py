@@ -3,19 +3,23 @@ exactly what the platform's own comparison would have written."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mynapoint.domain.assist import DEFAULT_IDLE_LIMIT, EndReason
 from mynapoint.domain.calendar import JST, jst_date
 from mynapoint.domain.ledger import PersonSnapshot, StoredApplication, StoredEvent
 from mynapoint.domain.measures import Channel, EventKind, IgnoreReason, Measure
-from mynapoint.history.generate import PersonRows, generate, story_of
+from mynapoint.domain.staff import check_name
+from mynapoint.history.generate import PersonRows, generate, history_clerk, story_of
 from mynapoint.history.shape import SHAPE
 from mynapoint.history.story import Timeline
+from mynapoint.rules.corners import load_corner_directory
 from mynapoint.services.ledger import History, judge
 
 if TYPE_CHECKING:
@@ -83,6 +87,54 @@ def test_persons_live_in_the_demo_city_s_wards_and_beyond(persons: list[PersonRo
         assert application["applied_at"].astimezone(JST).weekday() < 5
         ward = next(m for m in SHAPE.municipalities if m.code == person.municipality)
         assert ward.corner == person.corner
+
+
+def test_every_counter_application_comes_with_the_session_that_made_it(
+    persons: list[PersonRows],
+) -> None:
+    applied: Counter[tuple[str, date]] = Counter()
+    assisted: Counter[tuple[str, date]] = Counter()
+    for person in persons:
+        counter = [
+            a for a in person.rows["applications"] if a["channel"] == Channel.SUPPORT_CORNER.value
+        ]
+        sessions = person.rows["assisted_sessions"]
+        assert len(sessions) == len(counter) <= 1
+        for application in counter:
+            assert person.corner is not None
+            applied[person.corner, jst_date(application["applied_at"])] += 1
+        for session in sessions:
+            assisted[session["corner"], jst_date(session["ended_at"])] += 1
+            (application,) = counter
+            (mykey,) = person.rows["mykeys"]
+            assert session["corner"] == person.corner
+            assert session["staff"] == history_clerk(session["corner"])
+            assert session["person"] == person.person
+            assert session["mykey_id"] == mykey["mykey_id"]
+            # As a real session ends with its application: at its instant, the last step (the
+            # confirmation shown) within the counter's idle limit, after the corner opened.
+            assert session["end_reason"] == EndReason.APPLIED.value
+            assert session["ended_at"] == application["applied_at"]
+            assert session["started_at"] <= session["last_activity_at"] < session["ended_at"]
+            assert session["ended_at"] - session["last_activity_at"] < DEFAULT_IDLE_LIMIT
+            assert session["started_at"].astimezone(JST).time() >= time(8, 45)
+            assert session["ended_at"] - session["started_at"] <= timedelta(minutes=15)
+            # Nothing of the confirmation is left once a session has ended.
+            assert not any(column.startswith("preview") for column in session)
+            # Not a certificate's serial (uppercase hex): never a real card's.
+            assert not re.fullmatch("[0-9A-F]+", session["card_serial"])
+    assert sum(applied.values()) >= 10  # 25 of the 1,500
+    assert assisted == applied
+    ids = [r["session_id"] for r in _all(persons, "assisted_sessions")]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch("[0-9a-f]{32}", i) for i in ids)
+    serials = [r["card_serial"] for r in _all(persons, "assisted_sessions")]
+    assert len(set(serials)) == len(serials)
+
+
+def test_a_clerk_s_name_is_a_valid_sign_in_name_for_every_corner() -> None:
+    for corner in load_corner_directory().corners():
+        assert check_name(history_clerk(corner.code)) == f"history-{corner.code}"
 
 
 def test_accounts_follow_their_service_s_format(

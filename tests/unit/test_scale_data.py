@@ -8,6 +8,8 @@ import random
 import sys
 from pathlib import Path
 
+from mynapoint.domain.measures import Channel
+from mynapoint.history.generate import history_clerk
 from mynapoint.history.story import draw
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -63,3 +65,23 @@ def test_event_files_go_to_persons_counting_paypay_charges() -> None:
         assert story.application.counts.value == "charge"
         assert story.application.applied_at < scale_data.EVENTS_FROM
         assert story.died_on is None
+
+
+def test_every_counter_application_of_a_chunk_has_its_session() -> None:
+    timeline = scale_data.timeline()
+    chunk = scale_data.Chunk(0, 600, 600, dict.fromkeys(scale_data.SERVICES, "hash"))
+    rows = scale_data.build_chunk(chunk, timeline)
+    columns = [name for name, _ in scale_data.TABLES["assisted_sessions"]]
+    sessions = {row[4]: dict(zip(columns, row, strict=True)) for row in rows["assisted_sessions"]}
+    counter = {
+        row[1]: row[7] for row in rows["applications"] if row[6] == Channel.SUPPORT_CORNER.value
+    }
+    assert len(counter) >= 5
+    assert len(sessions) == len(rows["assisted_sessions"])
+    assert {person: s["ended_at"] for person, s in sessions.items()} == counter
+    for session in sessions.values():
+        assert session["staff"] == history_clerk(session["corner"])
+        assert session["end_reason"] == "applied"
+        assert session["started_at"] <= session["last_activity_at"] < session["ended_at"]
+    ids = [s["session_id"] for s in sessions.values()]
+    assert len(set(ids)) == len(ids)

@@ -5,7 +5,8 @@ A person's history is drawn in two steps:
 
 - `draw` (history/story.py) makes a `Story` from a random source and a `Timeline` (the
   rules, the catalog, platform "now" and the `Shape`): who the person is, their MyKey ID,
-  their phase-1 application and their events, with the times the operator sent them;
+  their phase-1 application (at a support corner: with its assisted session) and their
+  events, with the times the operator sent them;
 - `judge_story` runs the platform's own comparison (`services.ledger.judge`, the points engine)
   over the story as the platform saw it grow: an evaluation an hour after each event arrived
   and after a death was reported, each with the months closed by then, each writing the
@@ -27,12 +28,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from mynapoint.domain.assist import EndReason
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.ledger import StoredApplication, StoredEvent
 from mynapoint.domain.measures import IgnoreReason
 from mynapoint.domain.mykey import MYKEY_ALPHABET, MYKEY_LENGTH
 from mynapoint.domain.services import PaymentService
-from mynapoint.history.story import ACCOUNT, MEASURE, PERSON, Story, Timeline, draw
+from mynapoint.history.story import (
+    ACCOUNT,
+    MEASURE,
+    PERSON,
+    DrawnSession,
+    Story,
+    Timeline,
+    draw,
+)
 from mynapoint.services.intake import EventRow
 from mynapoint.services.ledger import History, judge
 
@@ -173,10 +183,17 @@ TABLES = (
     "payment_accounts",
     "account_links",
     "applications",
+    "assisted_sessions",  # its clerk's staff account first (`history_clerk`)
     "spending_events",
     "grant_instructions",
     "grant_lines",
 )
+
+# The staff account that runs a corner's generated sessions (the writer adds it), and the
+# serial of the card read at the counter: not the uppercase hex of a certificate's serial,
+# so never a real card's.
+HISTORY_CLERK = "history-{corner}"
+_CARD_SERIAL = "history-{seed}-{n}"
 
 
 @dataclass(frozen=True)
@@ -184,8 +201,8 @@ class PersonRows:
     """One generated person's rows, by table (column name -> value), as plain data.
 
     `municipality` goes to the card authority's cardholders (platform_persons holds the
-    platform's own copy); `corner` is kept although no table has a column for it (the counter's
-    audit entries would hold it)."""
+    platform's own copy); `corner` is the corner of a counter application (its assisted
+    session's)."""
 
     n: int
     person: str
@@ -209,6 +226,11 @@ def mykey_id(seed: int, n: int) -> str:
         value, digit = divmod(value, len(MYKEY_ALPHABET))
         digits.append(MYKEY_ALPHABET[digit])
     return "".join(digits)
+
+
+def history_clerk(corner: str) -> str:
+    """The sign-in name of the staff account that ran `corner`'s generated sessions."""
+    return HISTORY_CLERK.format(corner=corner)
 
 
 def account_id(service: PaymentService, n: int) -> str:
@@ -280,6 +302,11 @@ def person_rows(seed: int, n: int, story: Story, judged: Judged, timeline: Timel
             "channel": application.channel.value, "representative": None,
             "applied_at": application.applied_at, "status": "active", "cancelled_at": None,
         })  # fmt: skip
+        if application.corner is not None and application.session is not None:
+            rows["assisted_sessions"].append(
+                _session_row(seed, n, person, application.corner, application.session,
+                             application.applied_at)
+            )  # fmt: skip
         for e in story.events:
             event_id = prefix + e.suffix
             refund_of = prefix + e.refund_of if e.refund_of else None
@@ -316,6 +343,22 @@ def person_rows(seed: int, n: int, story: Story, judged: Judged, timeline: Timel
         code,
         rows,
     )
+
+
+def _session_row(
+    seed: int, n: int, person: str, corner: str, session: DrawnSession, applied_at: datetime
+) -> dict[str, Any]:
+    """The assisted session as a real one ends with its application (services/assist.py
+    `commit`): ended at the application's instant, its last activity the confirmation shown,
+    the MyKey ID known, and no preview left (a session's preview goes when it ends)."""
+    session_id = hashlib.blake2b(f"{seed}:history-session:{n}".encode(), digest_size=16)
+    return {
+        "session_id": session_id.hexdigest(), "staff": history_clerk(corner), "corner": corner,
+        "card_serial": _CARD_SERIAL.format(seed=seed, n=n), "person": person,
+        "mykey_id": mykey_id(seed, n), "started_at": session.started_at,
+        "last_activity_at": session.previewed_at, "ended_at": applied_at,
+        "end_reason": EndReason.APPLIED.value,
+    }  # fmt: skip
 
 
 def grant_id_of(seed: int, n: int, instruction: JudgedInstruction) -> str:

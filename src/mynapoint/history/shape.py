@@ -104,6 +104,13 @@ class Shape:
     counter_share: float = 0.1
     counter_from: date = date(2021, 4, 1)
     counter_until: date = date(2021, 9, 30)
+    # A counter application's assisted session (services/assist.py): the card is read this
+    # many minutes (uniform) before the application, never before the corner opens; the
+    # account the citizen confirms is shown this many seconds before it, which must stay
+    # under the counter's idle limit (MYNAPOINT_COUNTER_IDLE_SECONDS, 120 by default) as the
+    # commit of a real session must.
+    counter_session_minutes: tuple[int, int] = (4, 15)
+    counter_confirm_seconds: tuple[int, int] = (15, 90)
 
     # Events per applying person: a count drawn from these weights (index = count).
     event_count_weights: tuple[float, ...] = (0.0, 0.1, 0.3, 0.3, 0.15, 0.1, 0.05)

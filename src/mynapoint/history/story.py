@@ -1,9 +1,10 @@
 """The story of a generated person (mynapoint.history.generate): the `Timeline` a history
 spans (rules, catalog, platform "now", the `Shape`) and `draw`, which makes a `Story` from a
 random source: who the person is (birth date, municipality, card, a death for a few), when
-their MyKey ID was made, their phase-1 application (service, counts, channel, the corner of a
-counter application), and their events (charges or purchases, a refund of an earlier one for
-some), with the times the operator sent them. A story carries no ids.
+their MyKey ID was made, their phase-1 application (service, counts, channel; the corner and
+the assisted session of a counter application), and their events (charges or purchases, a
+refund of an earlier one for some), with the times the operator sent them. A story carries
+no ids.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from mynapoint.services.ledger import month_of, person_facts
 PERSON = "p"  # the placeholder ids a story is judged with
 ACCOUNT = "a"
 MEASURE = Measure.PHASE1
+COUNTER_OPENS = time(8, 45)  # the demo city's corners, weekdays 08:45-17:15
+COUNTER_OPEN_MINUTES = 8 * 60 + 30
 
 
 # --- the timeline: what a history spans -------------------------------------------------------
@@ -130,6 +133,15 @@ def _pick(rng: random.Random, cumulative: list[float]) -> int:
 
 
 @dataclass(frozen=True)
+class DrawnSession:
+    """The assisted session of a counter application: the card read, then the account shown
+    to the citizen to confirm; it ends with the application, at its instant."""
+
+    started_at: datetime
+    previewed_at: datetime
+
+
+@dataclass(frozen=True)
 class DrawnApplication:
     service_code: str
     operator_code: str
@@ -137,6 +149,7 @@ class DrawnApplication:
     channel: Channel
     corner: str | None  # the support corner of a counter application
     applied_at: datetime
+    session: DrawnSession | None = None  # a counter application's
 
 
 @dataclass(frozen=True)
@@ -204,7 +217,13 @@ def draw(rng: random.Random, timeline: Timeline) -> Story:
     if application is None:
         return story
     story = replace(story, application=application)
-    return replace(story, events=_events(rng, timeline, application))
+    story = replace(story, events=_events(rng, timeline, application))
+    if application.corner is None:
+        return story
+    # Drawn last, so that everything drawn before is the same as in a history without
+    # sessions (the persons of a database written before them are the same persons).
+    session = _session(rng, timeline, application.applied_at)
+    return replace(story, application=replace(application, session=session))
 
 
 def _mykey_instant(rng: random.Random, timeline: Timeline) -> datetime:
@@ -250,8 +269,8 @@ def _application(rng: random.Random, timeline: Timeline, story: Story) -> DrawnA
     ):
         # At the counter on a weekday between 08:45 and 17:15 (holidays left aside), after
         # the MyKey ID.
-        minutes = rng.randrange(8 * 60 + 30)
-        applied_at = datetime.combine(day, time(8, 45), JST) + timedelta(minutes=minutes)
+        minutes = rng.randrange(COUNTER_OPEN_MINUTES)
+        applied_at = datetime.combine(day, COUNTER_OPENS, JST) + timedelta(minutes=minutes)
         while applied_at.weekday() >= 5 or applied_at <= story.mykey_at:
             applied_at += timedelta(days=1)
         channel, corner = Channel.SUPPORT_CORNER, story.municipality.corner
@@ -270,6 +289,18 @@ def _application(rng: random.Random, timeline: Timeline, story: Story) -> DrawnA
     return DrawnApplication(
         service.code, service.operator.code, counts, channel, corner, applied_at
     )
+
+
+def _session(rng: random.Random, timeline: Timeline, applied_at: datetime) -> DrawnSession:
+    shape = timeline.shape
+    opens = datetime.combine(jst_date(applied_at), COUNTER_OPENS, JST)
+    started_at = max(
+        applied_at - timedelta(minutes=rng.randint(*shape.counter_session_minutes)), opens
+    )
+    previewed_at = max(
+        applied_at - timedelta(seconds=rng.randint(*shape.counter_confirm_seconds)), started_at
+    )
+    return DrawnSession(started_at, previewed_at)
 
 
 def _events(

@@ -6,10 +6,20 @@ they are, the missing ones are generated and written (so a larger size adds pers
 shape's closed settlement months are closed (once; a month closed earlier keeps its time).
 Every generated person is also a cardholder of the card authority (no card file: nobody
 signs in as them), with the same facts.
+
+A counter application comes with the assisted session that made it, run by its corner's
+history clerk (`history-<corner>`): a staff account added, when the history first needs it,
+as `mynapoint staff add` adds one (a one-time password nobody is shown; its "staff_added"
+entry in the audit log at platform now). The sessions' own steps are not written into the
+audit log: it is a hash chain appended in time order, the entries of a real step are written
+in the step's transaction, and a history written (or grown) after the log has entries of
+platform now would append entries dated months before them; the corners' records therefore
+show the history's sessions and no audit entries of them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from mynapoint.db.tables import (
     account_links,
     applications,
+    assisted_sessions,
     cardholders,
     grant_instructions,
     grant_lines,
@@ -32,10 +43,16 @@ from mynapoint.db.tables import (
 )
 from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.mykey import RESERVATION_SHARDS
-from mynapoint.history.generate import PersonRows, generate, ids
+from mynapoint.domain.staff import Role, Scope, StaffNameTaken
+from mynapoint.history.generate import PersonRows, generate, history_clerk, ids
 from mynapoint.history.story import Timeline
+from mynapoint.rules.corners import load_corner_directory
+from mynapoint.services.passwords import PasswordHasher
+from mynapoint.services.staff import add_staff, known_scopes
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from sqlalchemy import Connection, Table
 
     from mynapoint.bootstrap import Platform
@@ -53,6 +70,7 @@ _TABLES: dict[str, Table] = {
     "payment_accounts": payment_accounts,
     "account_links": account_links,
     "applications": applications,
+    "assisted_sessions": assisted_sessions,
     "spending_events": spending_events,
     "grant_instructions": grant_instructions,
     "grant_lines": grant_lines,
@@ -105,14 +123,15 @@ def load_history(platform: Platform, seed: int, persons: int) -> Loaded:
     known = existing(platform, seed, persons)
     hashes: dict[str, str] = {}
     counts: Counter[str] = Counter()
+    clerks: set[str] = set()  # the corners whose clerk is known to exist
     written = 0
     batch: list[PersonRows] = []
     for person in generate(seed, persons, timeline, extra_closed=closed, skip=known):
         batch.append(person)
         if len(batch) >= CHUNK:
-            written += _write(platform, batch, hashes, counts)
+            written += _write(platform, batch, hashes, counts, clerks)
             batch = []
-    written += _write(platform, batch, hashes, counts)
+    written += _write(platform, batch, hashes, counts, clerks)
     return Loaded(
         persons=persons,
         written=written,
@@ -122,12 +141,53 @@ def load_history(platform: Platform, seed: int, persons: int) -> Loaded:
     )
 
 
+def ensure_clerks(platform: Platform, corners: Iterable[str]) -> None:
+    """Add the history clerk of each corner that has none (module docs), at platform now."""
+    missing = []
+    uow = platform.unit_of_work()
+    with uow:
+        for corner in sorted(corners):
+            found = uow.staff.get(history_clerk(corner))
+            if found is None:
+                missing.append(corner)
+            elif found.corner != corner or not found.runs_counter:
+                msg = (
+                    f"the account '{found.name}' is not a counter account of corner '{corner}' "
+                    "(it runs the corner's generated sessions): rename it, or start from a "
+                    "fresh database"
+                )
+                raise HistoryClash(msg)
+    if not missing:
+        return
+    hasher = PasswordHasher()
+    known = known_scopes(load_corner_directory(), platform.catalog)
+    for corner in missing:
+        with contextlib.suppress(StaffNameTaken):  # added meanwhile by another load
+            add_staff(
+                platform.unit_of_work(),
+                hasher,
+                name=history_clerk(corner),
+                role=Role.STAFF,
+                scope=Scope(corner=corner),
+                known=known,
+                now=platform.clock.now(),
+            )
+
+
 def _write(
-    platform: Platform, batch: list[PersonRows], hashes: dict[str, str], counts: Counter[str]
+    platform: Platform,
+    batch: list[PersonRows],
+    hashes: dict[str, str],
+    counts: Counter[str],
+    clerks: set[str],
 ) -> int:
-    """Write a batch of persons in one transaction; their number."""
+    """Write a batch of persons in one transaction (their sessions' clerks first); their
+    number."""
     if not batch:
         return 0
+    corners = {person.corner for person in batch if person.corner is not None} - clerks
+    ensure_clerks(platform, corners)
+    clerks.update(corners)
     by_table: dict[str, list[dict[str, Any]]] = {table: [] for table in _TABLES}
     holders = []
     for person in batch:
