@@ -483,6 +483,13 @@ class FakeApplicationRepository:
     def for_person(self, person: str) -> list[StoredApplication]:
         return self.for_persons([person])[person]
 
+    def applicants(self, after: str | None, limit: int) -> list[str]:
+        persons = sorted({a.person for a in self._tables().applications.values()})
+        return [p for p in persons if after is None or p > after][:limit]
+
+    def count_applicants(self) -> int:
+        return len({a.person for a in self._tables().applications.values()})
+
     def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredApplication]]:
         found: dict[str, list[StoredApplication]] = {person: [] for person in persons}
         ordered = sorted(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -120,6 +120,21 @@ class Platform:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(processes, mp_context=context) as pool:
             yield Workers(pool, UnitOfWorkFactory(self.settings.database_url))
+
+    @contextmanager
+    def replay_pool(self, processes: int) -> Iterator[tuple[Executor | None, int]]:
+        """Worker processes for a policy replay, which only reads: `processes` of them on either
+        database (SQLite serves many readers); (None, 1) for one, which runs in this process."""
+        if processes < 2:
+            yield None, 1
+            return
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            yield pool, processes
+
+    def new_reader(self) -> Callable[[], UnitOfWork]:
+        """Units of work that a worker process can open (picklable)."""
+        return UnitOfWorkFactory(self.settings.database_url)
 
 
 def build_platform(

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import typer
 
+from mynapoint.cli.policy_replay import replay_command
+
 policy = typer.Typer(
     help="The policy lab: replay the recorded history under candidate rules, forecast the "
     "budget frames, and show what a candidate changes.",
     no_args_is_help=True,
 )
+
+policy.command("replay")(replay_command)

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mynapoint.domain.campaigns import CampaignRules
-from mynapoint.rules.loader import campaigns_from_text, load_campaigns, packaged_campaigns_text
+from mynapoint.rules.loader import (
+    RuleDataError,
+    campaigns_from_text,
+    load_campaigns,
+    packaged_campaigns_text,
+)
 
 IN_FORCE = "in-force"  # the name of the rules the platform runs on (the packaged file)
 
@@ -31,3 +36,15 @@ def candidate_from_text(text: str, name: str) -> Candidate:
 
 def load_candidate(path: Path) -> Candidate:
     return candidate_from_text(path.read_text(encoding="utf-8"), path.name)
+
+
+def resolve_candidate(name_or_path: str) -> Candidate:
+    """A candidate named on the command line: `in-force`, or a file's path."""
+    if name_or_path == IN_FORCE:
+        return in_force()
+    path = Path(name_or_path)
+    try:
+        return load_candidate(path)
+    except OSError as exc:
+        msg = f"cannot read the rules file {name_or_path}: {exc.strerror}"
+        raise RuleDataError(msg) from None

@@ -73,8 +73,10 @@ def evaluate_person(
     events: Sequence[StoredEvent],
     rules: CampaignRules,
     catalog: Catalog,
+    as_of: date | None = None,
 ) -> tuple[Outcome, list[StoredApplication], dict[str, StoredEvent]]:
-    """The engine's verdict on one person's stored history (active applications only)."""
+    """The engine's verdict on one person's stored history (active applications only), under
+    the rules as announced by `as_of` (None: every version)."""
     active = [a for a in applications if a.is_active]
     requests = [
         ApplicationRequest(
@@ -101,7 +103,7 @@ def evaluate_person(
         )
         for key, event in by_key.items()
     ]
-    outcome = evaluate(person_facts(snapshot), requests, spending, rules, catalog)
+    outcome = evaluate(person_facts(snapshot), requests, spending, rules, catalog, as_of)
     return outcome, active, by_key
 
 

@@ -194,6 +194,13 @@ class ApplicationRepository(Protocol):
 
     def for_persons(self, persons: Sequence[str]) -> dict[str, list[StoredApplication]]: ...
 
+    def applicants(self, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` persons with an application (active or cancelled), in order, each
+        after `after`: a keyset page through every applicant (the policy lab's replay)."""
+        ...
+
+    def count_applicants(self) -> int: ...
+
     def cancel(self, application_id: str, at: datetime) -> None: ...
 
     def link_account(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql
 
 from mynapoint.db.repositories.statements import (
@@ -79,6 +79,16 @@ class SqlApplicationRepository:
                 application = _stored(row)
                 found[application.person].append(application)
         return found
+
+    def applicants(self, after: str | None, limit: int) -> list[str]:
+        query = select(applications.c.person).distinct().order_by(applications.c.person)
+        if after is not None:
+            query = query.where(applications.c.person > after)
+        return [person for (person,) in tuples(self._connection(), query.limit(limit))]
+
+    def count_applicants(self) -> int:
+        query = select(func.count(applications.c.person.distinct()))
+        return int(self._connection().execute(query).scalar_one())
 
     def cancel(self, application_id: str, at: datetime) -> None:
         """Cancelling a cancelled (or unknown) application changes nothing."""
