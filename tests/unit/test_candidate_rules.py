@@ -141,9 +141,11 @@ def test_the_candidate_keeps_its_text_as_written() -> None:
         ),
         pytest.param(
             overlay(
-                "measures:\n  phase1:\n    rate_percent: 0\n  phase2_spending:\n    rate_percent: 0\n"
+                "measures:\n  phase1:\n    rate_percent: 0\n"
+                "  phase2_spending:\n    rate_percent: 0\n"
             ),
-            "x.yaml: line 6: measures.phase2_spending.rate_percent: 0: Input should be greater than 0",
+            "x.yaml: line 6: measures.phase2_spending.rate_percent: 0: "
+            "Input should be greater than 0",
             id="a value out of range",
         ),
         pytest.param(
