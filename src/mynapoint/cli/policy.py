@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import typer
 
+from mynapoint.cli.policy_diff import diff_command
+
 policy = typer.Typer(
     help="The policy lab: replay the recorded history under candidate rules, forecast the "
     "budget frames, and show what a candidate changes.",
     no_args_is_help=True,
 )
+policy.command("diff")(diff_command)
