@@ -12,6 +12,7 @@ import pytest
 
 from mynapoint.domain.campaigns import CardCutoff
 from mynapoint.domain.measures import Measure
+from mynapoint.ingest.scenario import scenario_from_text
 from mynapoint.rules.candidates import (
     IN_FORCE,
     UnknownCandidate,
@@ -23,8 +24,14 @@ from mynapoint.rules.candidates import (
     packaged_candidates,
     resolve_candidate,
 )
-from mynapoint.rules.loader import RuleDataError, load_campaigns, packaged_campaigns_text
+from mynapoint.rules.loader import (
+    RuleDataError,
+    load_campaigns,
+    load_catalog,
+    packaged_campaigns_text,
+)
 from mynapoint.rules.yaml_source import KeyLines
+from mynapoint.services.simulate import simulate
 
 JST = ZoneInfo("Asia/Tokyo")
 PACKAGED = (
@@ -359,3 +366,38 @@ def test_an_unreadable_file_is_a_rule_data_error(tmp_path: Path) -> None:
 
     with pytest.raises(RuleDataError, match="cannot read the rules file"):
         load_candidate(path)
+
+
+# --- what the engine makes of the candidates ----------------------------------------------
+
+PHASE2_ONLY = """
+person:
+  card_applied_on: 2021-12-01
+applications:
+  - {measure: phase2_spending, service: waon, applied_at: 2022-01-10T10:00:00+09:00}
+events:
+  - {id: e1, kind: charge, amount: 4000, at: 2022-01-15T12:00:00+09:00}
+"""
+
+
+def _points_under(candidate: str, scenario: str) -> int:
+    rules = resolve_candidate(candidate).rules
+    catalog = load_catalog()
+    return simulate(
+        scenario_from_text(scenario, "s.yaml", rules, catalog), rules, catalog
+    ).total_points
+
+
+def test_a_phase2_only_applicant_earns_in_january_2022_under_the_rules_in_force() -> None:
+    assert _points_under(IN_FORCE, PHASE2_ONLY) == 1000
+
+
+@pytest.mark.xfail(
+    reason="the engine judges a charge by the first spending measure whose spending window "
+    "holds it (CampaignRules.spending_terms_at): while phase 1 is extended into 2022 that is "
+    "phase 1, whose card cut-off (2021-04-30) and application this person lacks, although "
+    "measure 1 covers the charge",
+    strict=True,
+)
+def test_a_phase2_only_applicant_still_earns_while_phase1_is_extended_into_2022() -> None:
+    assert _points_under("phase1-extended-3-months", PHASE2_ONLY) == 1000
