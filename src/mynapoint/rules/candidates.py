@@ -94,7 +94,11 @@ def packaged_candidate(name: str) -> Candidate:
 
 def resolve_candidate(name_or_path: str | Path) -> Candidate:
     """The rules a command line names: `in-force`, a file's path, or a packaged candidate's
-    name (a file wins over a packaged candidate of the same name)."""
+    name (a file wins over a packaged candidate of the same name).
+
+    For the command line only: it reads any file its user may read. A page takes a packaged
+    candidate's name (packaged_candidate) or the text sent (candidate_from_text), never a path
+    from a request."""
     given = str(name_or_path)
     if given == IN_FORCE:
         return in_force()
