@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from mynapoint.cli.policy_diff import diff_command
 from mynapoint.cli.policy_replay import replay_command
 
 policy = typer.Typer(
@@ -12,5 +13,5 @@ policy = typer.Typer(
     "budget frames, and show what a candidate changes.",
     no_args_is_help=True,
 )
-
 policy.command("replay")(replay_command)
+policy.command("diff")(diff_command)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from mynapoint.domain.campaigns import BudgetFrame, CampaignRules, CardCutoff, MeasureRule
 from mynapoint.domain.measures import EventKind, Measure
@@ -38,7 +39,7 @@ from mynapoint.rules.schema import (
     TimingIn,
     describe,
 )
-from mynapoint.rules.yaml_source import SourceError, dotted, parse_yaml
+from mynapoint.rules.yaml_source import KeyLines, SourceError, dotted, parse_yaml
 
 CAMPAIGNS_FILE = "campaigns.yaml"
 CATALOG_FILE = "services.yaml"
@@ -66,17 +67,30 @@ class RuleDataError(SourceError):
     """A rule file that does not say what the platform needs; the message says where and how."""
 
 
-def validation_message(source: str, error: ValidationError) -> str:
+def validation_message(
+    source: str, error: ValidationError, lines_of_keys: KeyLines | None = None
+) -> str:
+    """One line per problem: the file, the key (and its line when `lines_of_keys` knows it),
+    what is wrong and the expected form."""
     lines = []
     for problem in error.errors():
-        where = dotted(tuple(problem["loc"]))
+        location = tuple(problem["loc"])
+        where = dotted(location)
+        line = None if lines_of_keys is None else _line_of(lines_of_keys, problem)
+        if line is not None:
+            where = f"line {line}: {where}"
         expected = _EXPECTED.get(problem["type"])
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "timezone_aware":
             message = f"{describe(problem['input'])} has no UTC offset"
         if problem["type"] == "missing":
             message = "required key is missing"
-        elif "input" in problem and problem["type"] not in {"extra_forbidden", "timezone_aware"}:
+        elif (
+            "input" in problem
+            and problem["type"] not in {"extra_forbidden", "timezone_aware"}
+            # a whole mapping (a rule about several of its keys): the key already names it
+            and not isinstance(problem["input"], dict)
+        ):
             message = f"{describe(problem['input'])}: {message}"
         text = f"{source}: {where}: {message}"
         if expected is not None and problem["type"] != "extra_forbidden":
@@ -87,7 +101,20 @@ def validation_message(source: str, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def validate(model: type[M], data: Any, source: str) -> M:  # noqa: ANN401 - parsed YAML
+def _line_of(lines_of_keys: KeyLines, problem: ErrorDetails) -> int | None:
+    location = tuple(problem["loc"])
+    line = lines_of_keys.line_of(location)
+    if line is None and problem["type"] == "missing":
+        return lines_of_keys.line_of(location[:-1])  # the mapping that lacks the key
+    return line
+
+
+def validate(
+    model: type[M],
+    data: Any,  # noqa: ANN401 - parsed YAML
+    source: str,
+    lines_of_keys: KeyLines | None = None,
+) -> M:
     if not isinstance(data, dict):
         raise RuleDataError(
             f"{source}: (top level): expected a mapping of keys, got {describe(data)}"
@@ -95,7 +122,7 @@ def validate(model: type[M], data: Any, source: str) -> M:  # noqa: ANN401 - par
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise RuleDataError(validation_message(source, exc)) from None
+        raise RuleDataError(validation_message(source, exc, lines_of_keys)) from None
 
 
 def _timestamps(versions: list[TimestampVersion]) -> Versioned[datetime]:
@@ -147,7 +174,17 @@ def _parse(text: str, source: str) -> Any:  # noqa: ANN401 - parsed YAML
 
 
 def campaigns_from_text(text: str, source: str = CAMPAIGNS_FILE) -> CampaignRules:
-    raw = validate(CampaignsIn, _parse(text, source), source)
+    return campaigns_from_data(_parse(text, source), source)
+
+
+def campaigns_from_data(
+    data: Any,  # noqa: ANN401 - parsed YAML
+    source: str,
+    lines_of_keys: KeyLines | None = None,
+) -> CampaignRules:
+    """Campaign rules from a parsed document (e.g. a candidate merged over the rules in force);
+    `lines_of_keys` lets an error name the line of the key it is about."""
+    raw = validate(CampaignsIn, data, source, lines_of_keys)
     # In programme order, so "most recent first" (R8) is the reverse of this order.
     measures = {
         code: _measure_rule(code, raw.measures[code]) for code in Measure if code in raw.measures

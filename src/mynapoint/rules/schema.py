@@ -168,7 +168,7 @@ class CampaignsIn(Strict):
         missing = [m.value for m in Measure if m not in self.measures]
         if missing:
             raise ValueError(f"measures: missing {', '.join(missing)}")
-        rates: dict[str, int] = {}
+        rates: dict[str, tuple[Measure, int]] = {}  # cap group -> the first measure, its rate
         for code, measure in self.measures.items():
             if measure.cap_group is not None:
                 if measure.cap_group not in self.program.cap_groups:
@@ -176,10 +176,12 @@ class CampaignsIn(Strict):
                         f"measures.{code.value}.cap_group '{measure.cap_group}' is not one of "
                         f"program.cap_groups ({', '.join(self.program.cap_groups)})"
                     )
-                rate = rates.setdefault(measure.cap_group, measure.rate_percent or 0)
+                first, rate = rates.setdefault(measure.cap_group, (code, measure.rate_percent or 0))
                 if rate != measure.rate_percent:
                     raise ValueError(
-                        f"measures sharing cap group '{measure.cap_group}' must share one rate"
+                        f"measures sharing cap group '{measure.cap_group}' must share one rate: "
+                        f"measures.{first.value}.rate_percent is {rate}, "
+                        f"measures.{code.value}.rate_percent is {measure.rate_percent}"
                     )
             if measure.carries_into is not None and measure.carries_into not in self.measures:
                 raise ValueError(f"measures.{code.value}.carries_into names an unknown measure")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,58 @@ def parse_yaml(text: str, source: str) -> Any:  # noqa: ANN401 - YAML is any sha
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SourceError(f"{source}:{where}: not valid YAML: {problem}") from None
+
+
+@dataclass(frozen=True)
+class KeyLines:
+    """Where each key and list item of a YAML text starts, so an error about
+    `measures.phase1.rate_percent` can say which line of the file to look at."""
+
+    lines: Mapping[tuple[int | str, ...], int]  # location -> line (1-based)
+
+    @classmethod
+    def of(cls, text: str) -> KeyLines:
+        """The locations in `text`, which must parse (parse_yaml first)."""
+        lines: dict[tuple[int | str, ...], int] = {}
+        root = yaml.compose(text, Loader=_TextTimestampLoader)
+        if root is not None:
+            _walk(root, (), lines)
+        return cls(lines)
+
+    def line_of(self, location: tuple[int | str, ...]) -> int | None:
+        """The line of the key or item at `location`; None when the text does not have it
+        (e.g. a key a candidate left to the rules it extends)."""
+        if location and location[-1] == "[key]":  # pydantic's mark for a bad mapping key
+            location = location[:-1]
+        return self.lines.get(tuple(p if isinstance(p, int) else str(p) for p in location))
+
+
+# Aliases repeat a node under another key: a text can name far more locations than it has
+# lines, or nest itself without end. Past these, the rest go without a line number.
+_MOST_LOCATIONS = 100_000
+_DEEPEST = 32
+
+
+def _walk(
+    node: yaml.Node, where: tuple[int | str, ...], lines: dict[tuple[int | str, ...], int]
+) -> None:
+    children: list[tuple[int | str, yaml.Node, int]] = []
+    if len(where) >= _DEEPEST:
+        return
+    if isinstance(node, yaml.MappingNode):
+        children = [
+            (str(key.value), value, key.start_mark.line + 1)
+            for key, value in node.value
+            if isinstance(key, yaml.ScalarNode)
+        ]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [(i, item, item.start_mark.line + 1) for i, item in enumerate(node.value)]
+    for part, child, line in children:
+        if len(lines) >= _MOST_LOCATIONS:
+            return
+        here = (*where, part)
+        lines.setdefault(here, line)
+        _walk(child, here, lines)
 
 
 def read_yaml(path: Path) -> Any:  # noqa: ANN401 - YAML is any shape until validated
