@@ -20,6 +20,7 @@ dimension), so the work on this side does not grow with N.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from datetime import timedelta
@@ -177,9 +178,9 @@ def timed(
 
 def page(url: URL, env: dict[str, str], var_dir: Path, run_tag: str) -> dict[str, Any]:
     """The page, the page with a range, the CSV and the floor, on one server, signed in as a
-    new ministry_viewer (a name of its own per run: a reused database keeps the earlier
-    runs' accounts)."""
-    name = f"bench-viewer-{run_tag}"
+    new ministry_viewer (a name of its own per run, the process id besides the minute: a
+    reused database keeps the earlier runs' accounts)."""
+    name = f"bench-viewer-{run_tag}-{os.getpid()}"
     one_time = add_viewer(env, name)
     port = free_port()
     server = Server(
