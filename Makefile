@@ -76,7 +76,7 @@ bench-intake: $(STAMP) ## Event file intake through the job queue with 1, 2 and 
 	$(BIN)/python bench/intake.py $(ARGS)
 
 .PHONY: bench-scale
-bench-scale: $(STAMP) ## Cost at 10^5, 10^6 and 10^7 generated persons: intake, GET /me, grant pull, settlement, 10M-line ingest memory (hours; ARGS="--sizes 100000 --no-memory"; MYNAPOINT_BENCH_DATABASE_URL)
+bench-scale: $(STAMP) ## Cost at 10^5, 10^6 and 10^7 generated persons: intake, GET /me, grant pull, settlement, 10M-line ingest memory, the statistics overview and its page (hours; ARGS="--sizes 100000 --no-memory"; MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/scale.py $(ARGS)
 
 .PHONY: bench-api

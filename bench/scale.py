@@ -16,10 +16,12 @@ MYNAPOINT_BENCH_DATABASE_URL with `_N` appended to its name:
    command's) per event, and their largest RSS;
 5. the monthly settlement: `mynapoint settle --month 2021-08` (closes the month and writes
    its statements): seconds and RSS;
-6. the statistics (issue 15; `--parts overview`): the summary tables refreshed in full and
-   then incrementally, and the queries of the ministry's overview (services/statistics.py),
-   50 times: p50 and p99 of one whole overview (target < 200 ms at 10⁶), in a table of its
-   own.
+6. the statistics (issue 15; `--parts overview`, bench/scale_overview.py): the summary
+   tables refreshed in full and then incrementally, the queries of the ministry's overview
+   (services/statistics.py) 50 times, and the page itself, `GET /ministry/overview` signed
+   in as a ministry viewer on `mynapoint serve` (also with a date range, its CSV and a
+   signed-in floor), 100 times each: p50 and p99 (target < 200 ms at 10⁶), in a table of
+   its own.
 
 At N = 1,000,000 (when it is in `--sizes`) it then ingests a `--memory-lines`
 (10,000,000) line file of new events for its persons, streamed to disk, the same way, with
@@ -44,13 +46,14 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 import psycopg
 
+import scale_overview
 from api_load import (
     MYNAPOINT,
     Server,
@@ -499,67 +502,11 @@ def run_size(base: URL, persons: int, args: argparse.Namespace, run_tag: str) ->
             flush=True,
         )
     if "overview" in args.parts:
-        figures.overview = overview(url)
-        o = figures.overview
-        print(
-            f"  statistics: full refresh {o['full_s']:.1f} s, "
-            f"incremental {o['incremental_ms']:.0f} "
-            f"ms; overview queries p50 {o['p50_ms']:.1f} ms, p99 {o['p99_ms']:.1f} ms "
-            f"({o['calls']} calls; target < 200 ms)",
-            flush=True,
-        )
+        figures.overview = scale_overview.measure(url, _env(url, var_dir), var_dir, run_tag)
+        print(scale_overview.summary(figures.overview), flush=True)
     if args.drop:
         drop_database(url)
     return figures
-
-
-OVERVIEW_CALLS: Final = 50
-
-
-def overview(url: URL) -> dict[str, Any]:
-    """The statistics' refresh (full, then incremental with nothing new) and the queries the
-    ministry's overview makes (services/statistics.py: totals, applications by measure,
-    service, channel and ward, the last 30 days per day, grants pending), OVERVIEW_CALLS
-    times: p50 and p99 of one whole overview."""
-    from mynapoint.db.engine import create_engine_for  # noqa: PLC0415 - this part only
-    from mynapoint.db.statistics_store import SqlStatisticsStore  # noqa: PLC0415
-    from mynapoint.domain.statistics import Dimension, Metric  # noqa: PLC0415
-    from mynapoint.services import statistics  # noqa: PLC0415
-
-    engine = create_engine_for(url.render_as_string(hide_password=False))
-    store = SqlStatisticsStore(engine)
-    now = NOW
-    t0 = time.perf_counter()
-    statistics.refresh(store, now, full=True)
-    full_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    statistics.refresh(store, now + timedelta(minutes=5))
-    incremental_ms = (time.perf_counter() - t0) * 1000
-    last = now.date()
-    durations = []
-    for _ in range(OVERVIEW_CALLS):
-        t0 = time.perf_counter()
-        statistics.totals(store)
-        for dimension in (
-            Dimension.MEASURE,
-            Dimension.SERVICE,
-            Dimension.CHANNEL,
-            Dimension.MUNICIPALITY,
-        ):
-            statistics.breakdown(store, Metric.APPLICATIONS, (dimension,))
-        statistics.series(store, Metric.APPLICATIONS, (), last - timedelta(days=30), last)
-        statistics.series(store, Metric.POINTS_GRANTED, (), last - timedelta(days=30), last)
-        statistics.pending_grants(store)
-        durations.append((time.perf_counter() - t0) * 1000)
-    engine.dispose()
-    durations.sort()
-    return {
-        "full_s": full_s,
-        "incremental_ms": incremental_ms,
-        "p50_ms": durations[len(durations) // 2],
-        "p99_ms": durations[min(len(durations) - 1, int(len(durations) * 0.99))],
-        "calls": OVERVIEW_CALLS,
-    }
 
 
 def memory_run(base: URL, args: argparse.Namespace, run_tag: str) -> dict[str, Any]:
@@ -620,30 +567,6 @@ def row(url: URL, f: SizeFigures, note: str) -> str:
     )
 
 
-OVERVIEW_SECTION: Final = "## `make bench-scale` — the statistics' overview (issue 15)"
-OVERVIEW_INTRO: Final = """
-`--parts overview`: on the data set of that size, the statistics' summary tables refreshed in
-full once, then incrementally with nothing new (db/statistics_store.py), and the queries the
-ministry's overview makes through services/statistics.py (totals; applications by measure,
-service, channel and ward; applications and points per day over 30 days; grants pending per
-operator), 50 times in one process: p50 and p99 of one whole overview. Target < 200 ms at 10⁶.
-
-"""
-OVERVIEW_HEAD: Final = (
-    "| date | persons | full refresh | incremental refresh | overview p50 | overview p99 "
-    "| load | machine | note |\n" + "|---" * 9 + "|\n"
-)
-
-
-def overview_row(url: URL, f: SizeFigures, note: str) -> str:
-    o = f.overview
-    return (
-        f"| {today()} | {f.persons:,} | {o['full_s']:.1f} s | {o['incremental_ms']:.0f} ms "
-        f"| {o['p50_ms']:.1f} ms | {o['p99_ms']:.1f} ms | {f.load} "
-        f"| {machine()}, PostgreSQL {server_version(url)} | {note} |"
-    )
-
-
 def memory_row(url: URL, m: dict[str, Any], note: str) -> str:
     rss = m["rss"]
     met = all(v < MEMORY_TARGET for v in rss.values())
@@ -694,10 +617,10 @@ def main() -> int:
         figures = run_size(base, persons, args, run_tag)
         if args.record and figures.overview:
             append_rows(
-                OVERVIEW_SECTION,
-                OVERVIEW_INTRO,
-                OVERVIEW_HEAD,
-                [overview_row(base, figures, args.note)],
+                scale_overview.SECTION,
+                scale_overview.INTRO,
+                scale_overview.HEAD,
+                [scale_overview.row(base, persons, figures.load, figures.overview, args.note)],
             )
         if args.record and args.parts - {"memory", "overview"}:
             append_rows(SECTION, SECTION_INTRO, TABLE_HEAD, [row(base, figures, args.note)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from babel.numbers import format_decimal
 
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.services import DaysAfter
@@ -96,3 +97,38 @@ def test_dates_amounts_and_counts_come_from_babel_in_both_languages(locale, expe
     finally:
         i18n.reset_locale(token)
     assert written == expected
+
+
+NUMBERS = (0, 7, -5, 999, 1_000, -1_000, 1_234, 99_999, 123_456, -987_654_321, 10**15)
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_numbers_are_written_exactly_as_babel_writes_them(locale):
+    token = i18n.use_locale(locale)
+    try:
+        written = [i18n.number(value) for value in NUMBERS]
+    finally:
+        i18n.reset_locale(token)
+    assert written == [format_decimal(value, locale=locale) for value in NUMBERS]
+
+
+def test_a_locale_that_groups_digits_otherwise_is_left_to_babel():
+    # Hindi groups by hundreds, then by pairs (1,23,456): Python's threes would be wrong.
+    assert format_decimal(123_456, locale="hi") == "1,23,456"
+    assert i18n.integer_group_symbol("hi") is None
+    assert i18n.integer_group_symbol("en") == ","
+
+
+def test_long_dates_stay_in_the_reader_language_from_one_call_to_the_next():
+    day = date(2021, 9, 30)
+    first = i18n.long_date(day)
+    token = i18n.use_locale("en")
+    try:
+        english = i18n.long_date(day)
+    finally:
+        i18n.reset_locale(token)
+    assert (first, english, i18n.long_date(day)) == (
+        "2021年9月30日(木)",
+        "Thu, Sep 30, 2021",
+        "2021年9月30日(木)",
+    )

@@ -66,7 +66,8 @@ def refresh(store: StatisticsStore, now: datetime, *, full: bool = False) -> Ref
     return done
 
 
-def _as_of(store: StatisticsStore) -> datetime:
+def as_of(store: StatisticsStore) -> datetime:
+    """The moment of the last refresh, which every figure is stamped with."""
     last = store.last_refresh()
     if last is None:
         raise StatisticsNotComputed(
@@ -99,7 +100,7 @@ class Totals:
 def totals(store: StatisticsStore, start: date | None = None, end: date | None = None) -> Totals:
     """The program's totals over [start, end] (JST days, inclusive; None: from/to the end)."""
     _check_range(start, end)
-    computed_at = _as_of(store)
+    computed_at = as_of(store)
 
     def count(metric: Metric) -> tuple[int, int]:
         return totals_of(store.figures(metric, (), start=start, end=end))
@@ -134,7 +135,7 @@ def breakdown(
 ) -> Breakdown:
     """`metric` summed over [start, end] by `by`, e.g. applications by measure and channel."""
     _check_range(start, end)
-    computed_at = _as_of(store)
+    computed_at = as_of(store)
     figures = store.figures(metric, by, start=start, end=end)
     return Breakdown(computed_at, metric, tuple(by), tuple(figures))
 
@@ -148,7 +149,7 @@ def series(
 ) -> Breakdown:
     """`metric` per day over [start, end], by `by` (none: one figure per day)."""
     _check_range(start, end)
-    computed_at = _as_of(store)
+    computed_at = as_of(store)
     figures = store.figures(metric, by, start=start, end=end, per_day=True)
     return Breakdown(computed_at, metric, tuple(by), tuple(figures))
 
@@ -174,7 +175,7 @@ class PendingGrants:
 def pending_grants(store: StatisticsStore) -> PendingGrants:
     """Grant instructions not yet acknowledged by each operator, and how late, as of the
     refresh (lateness counts from the refresh's JST day)."""
-    computed_at = _as_of(store)
+    computed_at = as_of(store)
     today = jst_date(computed_at)
     by_operator: dict[str, list[tuple[date, int, int]]] = {}
     for operator, due, count, points in store.pending():
@@ -218,7 +219,7 @@ def open_data(store: StatisticsStore) -> OpenData:
     """Every day from the first with a figure to the day before the refresh's: MyKey IDs and
     points granted (0 on a day without), and applications per measure (its total, 0 on a day
     without, then each service that had any)."""
-    computed_at = _as_of(store)
+    computed_at = as_of(store)
     last_day = date.fromordinal(jst_date(computed_at).toordinal() - 1)
     mykeys = _by_day(store.figures(Metric.MYKEYS, (), end=last_day, per_day=True))
     granted = _by_day(store.figures(Metric.POINTS_GRANTED, (), end=last_day, per_day=True))

@@ -30,6 +30,7 @@ from mynapoint.services.staff import SignedInStaff
 from mynapoint.services.statistics import (
     InvalidDateRange,
     StatisticsNotComputed,
+    as_of,
     breakdown,
     pending_grants,
     series,
@@ -457,7 +458,7 @@ def overview_csv(
     try:
         period = parse_period(start, end)
         chart = figure(platform, request, slug, period)
-        as_of = to_jst(totals(platform.statistics).computed_at).isoformat()
+        stamp = to_jst(as_of(platform.statistics)).isoformat()
     except InvalidDateRange as error:
         return _error(error.code, error.message, 422)
     except StatisticsNotComputed as error:
@@ -467,7 +468,7 @@ def overview_csv(
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow((*chart.csv_headers, "as_of"))
     for row in chart.csv_rows:
-        writer.writerow((*row, as_of))
+        writer.writerow((*row, stamp))
     span = "-".join(day.isoformat() for day in (period.start, period.end) if day is not None)
     filename = f"mynapoint-{slug}{'-' + span if span else ''}.csv"
     return Response(
