@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from mynapoint.cli.policy_forecast import backtest_command, forecast_command
 from mynapoint.cli.policy_replay import replay_command
 
 policy = typer.Typer(
@@ -14,3 +15,5 @@ policy = typer.Typer(
 )
 
 policy.command("replay")(replay_command)
+policy.command("forecast")(forecast_command)
+policy.command("backtest")(backtest_command)
