@@ -189,7 +189,7 @@ def test_a_candidate_s_fixed_grant_scales_that_measure_s_pace(rules: CampaignRul
     candidate = candidate_from_text(text, "fixed-5000.yaml")
     in_force = forecast_from(history, rules)
     larger = forecast_from(history, rules, candidate=(candidate.name, candidate.rules))
-    phase2 = [f for f in larger.frames if f.frame.phase == "phase2"][0]
+    phase2 = next(f for f in larger.frames if f.frame.phase == "phase2")
     assert phase2.yen.pace.expected == pytest.approx(5000.0)
     assert [f.yen.pace.expected for f in in_force.frames if f.frame.phase == "phase2"] == [7500.0]
 
