@@ -159,12 +159,20 @@ def test_a_bad_day_or_candidate_exits_2_and_says_what_is_expected(
     assert message in result.stderr
 
 
-def test_a_candidate_that_is_not_valid_rules_says_where(
-    env: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"program: {}\n", "broken.yaml"),
+        (b"measures: [\n", "broken.yaml"),
+        (b"\xff\xfe not text", "can't decode"),
+    ],
+)
+def test_a_candidate_that_is_not_valid_rules_says_what_is_wrong(
+    env: dict[str, str], tmp_path: Path, content: bytes, message: str
 ) -> None:
     broken = tmp_path / "broken.yaml"
-    broken.write_text("program: {}\n", encoding="utf-8")
+    broken.write_bytes(content)
     result = run(env, "policy", "forecast", "--rules", str(broken))
     assert result.exit_code == EXIT_USAGE
-    assert "candidate rules" in result.stderr
-    assert "broken.yaml" in result.stderr
+    assert f"candidate rules '{broken}'" in result.stderr
+    assert message in result.stderr

@@ -12,8 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE, fail, iso, open_platform
-from mynapoint.rules.candidates import Candidate, load_candidate
-from mynapoint.rules.loader import RuleDataError
+from mynapoint.rules.candidates import IN_FORCE, Candidate, load_candidate
 from mynapoint.services.policy_backtest import HORIZONS_DAYS, Backtest, Check, backtest
 from mynapoint.services.policy_forecast import (
     WINDOW_DAYS,
@@ -48,7 +47,7 @@ def _candidate(name: str) -> Candidate:
         raise fail(
             f"cannot read the candidate rules '{name}': {exc.strerror}", EXIT_USAGE
         ) from None
-    except RuleDataError as exc:
+    except ValueError as exc:  # not YAML, not UTF-8, or not valid rules (RuleDataError)
         raise fail(f"candidate rules '{name}': {exc}", EXIT_USAGE) from None
 
 
@@ -188,7 +187,7 @@ def _fill(projection: Projection) -> str:
 
 
 def _rules_line(made: Forecast) -> str:
-    if made.rules == "in-force":
+    if made.rules == IN_FORCE:
         return f"the rules in force as announced by {made.last_day}"
     return f"candidate {made.rules} (every window it states)"
 

@@ -43,6 +43,7 @@ from mynapoint.domain.errors import MynapointError
 from mynapoint.domain.measures import MeasureKind
 from mynapoint.domain.statistics import Dimension, Metric
 from mynapoint.domain.versions import Versioned
+from mynapoint.rules.candidates import IN_FORCE
 from mynapoint.services.statistics import StatisticsStore, series
 
 WINDOW_DAYS: Final = 28
@@ -234,7 +235,7 @@ class FrameForecast:
 
 @dataclass(frozen=True)
 class Forecast:
-    rules: str  # "in-force" or the candidate's name
+    rules: str  # IN_FORCE or the candidate's name
     computed_at: datetime  # the statistics' refresh
     last_day: date  # the last day of data used (the forecast's day)
     window_days: int
@@ -287,7 +288,9 @@ def forecast_from(
             day=day.isoformat(),
             last_day=history.last_day.isoformat(),
         )
-    name, rules = candidate if candidate is not None else ("in-force", in_force)
+    if window_days < 1:
+        raise ValueError(f"a pace needs at least one day, not {window_days}")
+    name, rules = candidate if candidate is not None else (IN_FORCE, in_force)
     rules_as_of = day if candidate is None else None
     frames, unannounced = [], []
     for frame in rules.budget_frames:
