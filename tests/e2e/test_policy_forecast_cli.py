@@ -103,6 +103,12 @@ def test_a_candidate_is_forecast_beside_the_rules_in_force(
     assert added == pytest.approx(now["yen"]["pace_per_day"]["expected"] * days)
     assert then["persons"]["fills_on"] == {"expected": None, "early": None, "late": None}
 
+    text = run(history, "policy", "forecast", "--rules", str(extended), "--as-of", "2021-06-30")
+    assert text.exit_code == 0, text.stderr
+    in_force_text, candidate_text = text.stdout.split("Forecast under candidate extended.yaml")
+    assert "against the rules in force" not in in_force_text
+    assert f"against the rules in force: {added:+,.0f} at the close (2021-09-30)" in candidate_text
+
 
 def test_the_backtest_prints_predicted_against_recorded_for_each_horizon(
     history: dict[str, str],

@@ -206,3 +206,20 @@ def test_a_forecast_from_a_day_the_statistics_do_not_hold_is_refused(
 ) -> None:
     with pytest.raises(ForecastDayOutOfRange, match="2020-07-01 to 2021-07-18"):
         forecast_from(steady_history(date(2021, 7, 18)), rules, as_of=day)
+
+
+@pytest.mark.parametrize(
+    ("persons", "fills_on", "full"),
+    [(4300, date(2021, 9, 3), False), (4280, None, True), (10**6, None, False)],
+)
+def test_a_candidate_s_smaller_frame_fills_on_the_day_the_pace_reaches_it(
+    rules: CampaignRules, persons: int, fills_on: date | None, *, full: bool
+) -> None:
+    history = steady_history(date(2021, 9, 1))  # 10 MyKey IDs a day: 4,280 by 2021-09-01
+    text = packaged_campaigns_text().replace("persons: 40000000", f"persons: {persons}")
+    candidate = candidate_from_text(text, "small-frame.yaml")
+    made = forecast_from(history, rules, candidate=(candidate.name, candidate.rules))
+    frame = made.frames[0].persons
+    assert frame.used == 4280
+    assert frame.full is full
+    assert frame.fill.expected == fills_on

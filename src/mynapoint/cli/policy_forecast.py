@@ -110,8 +110,9 @@ def forecast_command(
     if as_json:
         _print_json({"forecasts": [forecast_document(f) for f in made]})
         return
-    for one in made:
-        typer.echo("\n".join(forecast_lines(one)))
+    typer.echo("\n".join(forecast_lines(made[0])))
+    if len(made) > 1:
+        typer.echo("\n".join(forecast_lines(made[1], against=made[0])))
 
 
 def backtest_command(
@@ -192,7 +193,16 @@ def _rules_line(made: Forecast) -> str:
     return f"candidate {made.rules} (every window it states)"
 
 
-def forecast_lines(made: Forecast) -> list[str]:
+def _against(projection: Projection, base: Projection | None) -> list[str]:
+    if base is None:
+        return []
+    change = projection.at_close.expected - base.at_close.expected
+    return [f"  {'':8} against the rules in force: {change:+,.0f} at the close ({base.closes})"]
+
+
+def forecast_lines(made: Forecast, against: Forecast | None = None) -> list[str]:
+    """The forecast as text; `against`: the rules in force, to show what a candidate changes."""
+    bases = {f.frame.phase: f for f in against.frames} if against is not None else {}
     lines = [
         f"Forecast under {_rules_line(made)}",
         f"  statistics computed at {iso(made.computed_at)}; data through {made.last_day}",
@@ -203,13 +213,16 @@ def forecast_lines(made: Forecast) -> list[str]:
     ]
     for frame in made.frames:
         lines.append(f"{frame.frame.phase} frame (announced {frame.frame.announced})")
+        base = bases.get(frame.frame.phase)
         for side, projection in (("persons", frame.persons), ("yen", frame.yen)):
+            before = None if base is None else getattr(base, side)
             share = 100.0 * projection.used / projection.size if projection.size else 100.0
             lines += [
                 f"  {side:8} used {_n(projection.used)} of {_n(projection.size)} ({share:.2f} %)",
                 f"  {'':8} pace {_band(projection.pace, per_day=True)}",
                 f"  {'':8} at the close ({projection.closes}): {_band(projection.at_close)}",
                 f"  {'':8} fills: {_fill(projection)}",
+                *_against(projection, before),
             ]
     lines += [f"{phase} frame: not announced by {made.last_day}" for phase in made.not_announced]
     return lines
