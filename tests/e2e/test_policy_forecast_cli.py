@@ -73,6 +73,10 @@ def test_the_forecast_prints_each_announced_frame_under_the_rules_in_force(
     assert "at the close (2021-09-30)" in out
     assert "fills: not before 2021-09-30" in out  # 300 persons do not fill 40 million
     assert "phase2 frame: not announced by 2021-07-18" in out
+    # `--rules in-force` names the rules in force: nothing to forecast beside them.
+    same = run(history, "policy", "forecast", "--window", "14", "--rules", "in-force")
+    assert same.exit_code == 0, same.stderr
+    assert same.stdout == out
 
 
 def test_a_candidate_is_forecast_beside_the_rules_in_force(
@@ -154,7 +158,7 @@ def test_before_any_statistics_the_forecast_says_to_refresh_them(env: dict[str, 
         (("backtest", "--from", "1 May"), "--from '1 May' is not a day; give YYYY-MM-DD"),
         (("forecast", "--as-of", "2021-07-19"), "hold the days 2020-07-01 to 2021-07-18"),
         (("backtest", "--from", "2020-06-30"), "hold the days 2020-07-01 to 2021-07-18"),
-        (("forecast", "--rules", "no-such-file.yaml"), "cannot read the candidate rules"),
+        (("forecast", "--rules", "no-such-file.yaml"), "cannot read the rules file no-such-file"),
     ],
 )
 def test_a_bad_day_or_candidate_exits_2_and_says_what_is_expected(

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE, fail, iso, open_platform
-from mynapoint.rules.candidates import IN_FORCE, Candidate, load_candidate
+from mynapoint.rules.candidates import IN_FORCE, Candidate, resolve_candidate
 from mynapoint.services.policy_backtest import HORIZONS_DAYS, Backtest, Check, backtest
 from mynapoint.services.policy_forecast import (
     WINDOW_DAYS,
@@ -34,21 +33,13 @@ WindowOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
 
 
-def candidate_named(name: str) -> Candidate:
-    """The candidate rules `--rules` names: a campaigns file (packaged names may come later:
-    this is the one place that reads the argument)."""
-    return load_candidate(Path(name))
-
-
-def _candidate(name: str) -> Candidate:
+def _candidate(name: str) -> Candidate | None:
+    """The candidate `--rules` names (None for the rules in force, forecast anyway)."""
     try:
-        return candidate_named(name)
-    except OSError as exc:
-        raise fail(
-            f"cannot read the candidate rules '{name}': {exc.strerror}", EXIT_USAGE
-        ) from None
-    except ValueError as exc:  # not YAML, not UTF-8, or not valid rules (RuleDataError)
+        candidate = resolve_candidate(name)
+    except ValueError as exc:  # unreadable, not YAML, not UTF-8, or not valid rules
         raise fail(f"candidate rules '{name}': {exc}", EXIT_USAGE) from None
+    return None if name == IN_FORCE else candidate
 
 
 def _day(option: str, value: str | None) -> date | None:
@@ -70,7 +61,8 @@ def forecast_command(
             "--rules",
             metavar="CANDIDATE_FILE",
             help="A candidate campaigns file: forecast under it too (every window it states; "
-            "its rates and fixed points scale the recorded pace).",
+            "its rates and fixed points scale the recorded pace). `in-force`: the rules in "
+            "force only.",
         ),
     ] = None,
     as_of: Annotated[
