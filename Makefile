@@ -83,6 +83,10 @@ bench-scale: $(STAMP) ## Cost at 10^5, 10^6 and 10^7 generated persons: intake, 
 bench-api: $(STAMP) ## The HTTP API under load on PostgreSQL against a trivial endpoint, with an overload run (~7 min; ARGS=--quick; MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/api.py $(ARGS)
 
+.PHONY: bench-forecast
+bench-forecast: $(STAMP) ## The budget forecast's backtests on the demo's generated history (~20 s; ARGS="--window 14 --window 28")
+	$(BIN)/python bench/forecast_backtest.py $(ARGS)
+
 .PHONY: reliability
 reliability: $(STAMP) ## Crash, PostgreSQL-restart and concurrency runs on a scratch cluster (~10 min; ARGS=--quick)
 	$(BIN)/python -m reliability.run $(ARGS)
