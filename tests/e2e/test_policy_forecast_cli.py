@@ -158,7 +158,10 @@ def test_before_any_statistics_the_forecast_says_to_refresh_them(env: dict[str, 
         (("backtest", "--from", "1 May"), "--from '1 May' is not a day; give YYYY-MM-DD"),
         (("forecast", "--as-of", "2021-07-19"), "hold the days 2020-07-01 to 2021-07-18"),
         (("backtest", "--from", "2020-06-30"), "hold the days 2020-07-01 to 2021-07-18"),
-        (("forecast", "--rules", "no-such-file.yaml"), "cannot read the rules file no-such-file"),
+        (
+            ("forecast", "--rules", "no-such-file.yaml"),
+            "no such rules file, nor a packaged candidate",
+        ),
     ],
 )
 def test_a_bad_day_or_candidate_exits_2_and_says_what_is_expected(

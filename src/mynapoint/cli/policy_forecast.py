@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE, fail, iso, open_platform
+from mynapoint.cli.policy_diff import change_document, diff_lines
+from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.rules.candidates import IN_FORCE, Candidate, resolve_candidate
 from mynapoint.services.policy_backtest import HORIZONS_DAYS, Backtest, Check, backtest
 from mynapoint.services.policy_forecast import (
@@ -99,11 +101,17 @@ def forecast_command(
         raise fail(exc.message, EXIT_REFUSED) from None
     except ForecastDayOutOfRange as exc:
         raise fail(exc.message, EXIT_USAGE) from None
+    changes = () if candidate is None else rules_diff(platform.rules, candidate.rules)
     if as_json:
-        _print_json({"forecasts": [forecast_document(f) for f in made]})
+        document: dict[str, Any] = {"forecasts": [forecast_document(f) for f in made]}
+        if candidate is not None:
+            document["changes"] = [change_document(change) for change in changes]
+        _print_json(document)
         return
     typer.echo("\n".join(forecast_lines(made[0])))
     if len(made) > 1:
+        typer.echo("ルールの違い / what the candidate changes")
+        typer.echo("\n".join(diff_lines(changes)))
         typer.echo("\n".join(forecast_lines(made[1], against=made[0])))
 
 
