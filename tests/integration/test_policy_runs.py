@@ -5,6 +5,7 @@ writes no grant; a failing part fails the replay with its reason."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -122,7 +123,7 @@ def test_the_parts_bounds_cover_every_applicant_exactly_once(
     assert numbers == [part.part for part in parts] == list(range(len(parts)))
     assert covered == all_applicants(platform)
     assert parts[0].after_person is None
-    for previous, following in zip(parts, parts[1:], strict=False):
+    for previous, following in itertools.pairwise(parts):
         assert following.after_person == previous.last_person
     assert all(part.persons > 0 for part in parts)
     assert stored is not None
