@@ -52,7 +52,9 @@ def lab(database_url: str, tmp_path) -> Iterator[Lab]:
     with staff_console(database_url, tmp_path, NOW, with_cards=False) as console:
         load_history(console.platform, 13, 90)
         terminal = console.terminal()
-        response = terminal.post("/ministry/sign-in", dict(zip(("name", "password"), ANALYST)))
+        response = terminal.post(
+            "/ministry/sign-in", dict(zip(("name", "password"), ANALYST, strict=True))
+        )
         assert response.status_code == 200, response.text
         yield Lab(console, terminal)
 
@@ -130,7 +132,7 @@ def test_a_replay_started_on_the_page_shows_the_services_numbers(lab: Lab) -> No
         assert [(g["key"], int(g["actual_points"]), int(g["candidate_points"])) for g in got] == [
             (r["key"], r["actual_points"], r["candidate_points"]) for r in rows
         ]
-    home = lab.analyst.client.get("/ministry/policy")
+    home = lab.analyst.client.get("/ministry/policy?lang=ja")
     assert f"/ministry/policy/replays/{replay_id}" in home.text
     assert "完了" in home.text
 
