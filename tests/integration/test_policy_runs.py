@@ -17,12 +17,20 @@ from mynapoint.config import Settings
 from mynapoint.db.tables import applications, grant_instructions, grant_lines
 from mynapoint.domain.calendar import JST
 from mynapoint.history.writer import load_history
+from mynapoint.jobs.recovery import recover
 from mynapoint.jobs.replays import run_replay
 from mynapoint.rules.candidates import in_force, packaged_candidate
 from mynapoint.services import policy_runs
 from mynapoint.services.clock import FixedClock
 from mynapoint.services.policy_replay import ReplayRules, replay, replay_document
-from mynapoint.services.policy_runs import ReplayRequest, plan, result, start, tally_of
+from mynapoint.services.policy_runs import (
+    ReplayRequest,
+    plan,
+    result,
+    run_part,
+    start,
+    tally_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -169,3 +177,26 @@ def test_a_failing_part_fails_the_replay_with_its_reason(
         stored.error == "part 0 stopped on an internal error (RuntimeError): the database went away"
     )
     assert stored.finished_at == NOW
+
+
+def test_a_server_starting_runs_the_replays_a_stopped_one_left_unfinished(
+    platform: Platform,
+) -> None:
+    load_history(platform, 5, 60)
+    first = started(platform, in_force())
+    plan(platform.unit_of_work, first, platform.clock.now, chunk=10)
+    run_part(
+        platform.unit_of_work, platform.rules, platform.catalog, first, 0, platform.clock.now
+    )  # then the server stopped
+    second = started(platform, packaged_candidate("rate-20"))  # never planned
+
+    recover(platform, None)
+
+    uow = platform.unit_of_work()
+    with uow.reading():
+        stored = [uow.replays.get(replay_id) for replay_id in (first, second)]
+        assert uow.replays.live() == []
+    for ended in stored:
+        assert ended is not None
+        assert ended.status == "done"
+        assert ended.persons_done == ended.persons_expected > 0

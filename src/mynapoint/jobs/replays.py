@@ -38,6 +38,17 @@ def run_replay(platform: Platform, replay_id: str) -> None:
             return
 
 
+def resume_replays(platform: Platform) -> None:
+    """Run the replays left queued or running by a server that stopped (a server judging
+    replays itself, at its start): the parts judged before are not judged again."""
+    uow = platform.unit_of_work()
+    with uow.reading():
+        live = uow.replays.live()
+    for replay_id in live:
+        log.warning("resuming replay %s, left unfinished by a server that stopped", replay_id)
+        run_replay(platform, replay_id)
+
+
 def replay_tasks(app: App, platform: Platform) -> None:
     """The replay's jobs on the queue: its plan, then its parts."""
 

@@ -18,6 +18,10 @@ class ReplayRepository(Protocol):
         """The newest first."""
         ...
 
+    def live(self) -> list[str]:
+        """The ids of the replays queued or running, oldest first."""
+        ...
+
     def plan(
         self, replay_id: str, parts: Sequence[ReplayPart], persons_expected: int, at: datetime
     ) -> bool:

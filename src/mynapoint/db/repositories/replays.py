@@ -66,6 +66,14 @@ class SqlReplayRepository:
         )
         return [_replay(row) for row in self._connection().execute(query).mappings()]
 
+    def live(self) -> list[str]:
+        query = (
+            select(policy_replays.c.replay_id)
+            .where(policy_replays.c.status.in_(LIVE))
+            .order_by(policy_replays.c.created_at, policy_replays.c.replay_id)
+        )
+        return list(self._connection().execute(query).scalars())
+
     def plan(
         self, replay_id: str, parts: Sequence[ReplayPart], persons_expected: int, at: datetime
     ) -> bool:
