@@ -132,6 +132,20 @@ def test_a_replay_started_on_the_page_shows_the_services_numbers(lab: Lab) -> No
         assert [(g["key"], int(g["actual_points"]), int(g["candidate_points"])) for g in got] == [
             (r["key"], r["actual_points"], r["candidate_points"]) for r in rows
         ]
+    uow = lab.console.platform.unit_of_work()
+    with uow:
+        entry = uow.audit.entries()[-1]
+    assert (entry.entry.action, entry.entry.actor, entry.entry.role) == (
+        "policy_replay_started",
+        "mic-policy",
+        "policy_analyst",
+    )
+    assert entry.entry.details == {
+        "replay_id": replay_id,
+        "rules": "rate-20.yaml",
+        "as_of": None,
+        "sample_percent": None,
+    }
     home = lab.analyst.client.get("/ministry/policy?lang=ja")
     assert f"/ministry/policy/replays/{replay_id}" in home.text
     assert "完了" in home.text

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -23,6 +23,7 @@ from mynapoint.domain.replay_runs import ReplayPart, StoredReplay
 from mynapoint.domain.replay_tally import Tally, merged
 from mynapoint.domain.services import Catalog
 from mynapoint.rules.candidates import Candidate, candidate_from_text
+from mynapoint.services.audit import BeforeCommit
 from mynapoint.services.policy_replay import (
     APPLICANTS_PAGE,
     REPLAY_CHUNK,
@@ -50,11 +51,20 @@ class ReplayRequest:
     ages_on: date
 
 
+def _unaudited(uow: UnitOfWork, action: str, details: Mapping[str, Any]) -> None:
+    del uow, action, details
+
+
 def start(
-    uow: UnitOfWork, request: ReplayRequest, requested_by: str, now: datetime
+    uow: UnitOfWork,
+    request: ReplayRequest,
+    requested_by: str,
+    now: datetime,
+    audited: BeforeCommit = _unaudited,
 ) -> StoredReplay:
-    """Keep the replay and queue its plan, in one transaction. A sample outside (0, 100]
-    raises ValueError (fraction_of's message)."""
+    """Keep the replay and queue its plan, in one transaction with `audited`'s entry (the
+    console's: `policy_replay_started`). A sample outside (0, 100] raises ValueError
+    (fraction_of's message)."""
     fraction_of(request.sample_percent)
     replay = StoredReplay(
         replay_id=secrets.token_hex(12),
@@ -69,6 +79,13 @@ def start(
     with uow:
         uow.replays.add(replay)
         uow.queue.enqueue_replay_plan(replay.replay_id)
+        details = {
+            "replay_id": replay.replay_id,
+            "rules": replay.rules_name,
+            "as_of": None if replay.as_of is None else replay.as_of.isoformat(),
+            "sample_percent": replay.sample_percent,
+        }
+        audited(uow, "policy_replay_started", details)  # last: it locks the log's end
         uow.commit()
     return replay
 

@@ -11,6 +11,7 @@ PostgreSQL, else in this process after the response is sent (jobs/replays.py).""
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Final
@@ -32,7 +33,9 @@ from mynapoint.rules.candidates import (
     packaged_candidates,
 )
 from mynapoint.rules.loader import RuleDataError
+from mynapoint.services.audit import record
 from mynapoint.services.policy_runs import ReplayRequest, result, start
+from mynapoint.services.ports import UnitOfWork
 from mynapoint.services.staff import SignedInStaff
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import PlatformDep
@@ -185,13 +188,14 @@ def start_replay(
     cut, percent = _parsed(sent)
     if chosen is None or sent.errors:
         return _home(request, platform, sent)
-    ages_on = cut or jst_date(platform.clock.now())
-    replay = start(
-        platform.unit_of_work(),
-        ReplayRequest(chosen, cut, percent, ages_on),
-        me.account.name,
-        platform.clock.now(),
-    )
+    now = platform.clock.now()
+
+    def audited(uow: UnitOfWork, action: str, details: Mapping[str, Any]) -> None:
+        record(uow, now=now, actor=me.account.name, role=me.account.role.value, corner=None,
+               action=action, details=details)  # fmt: skip
+
+    request_ = ReplayRequest(chosen, cut, percent, cut or jst_date(now))
+    replay = start(platform.unit_of_work(), request_, me.account.name, now, audited)
     if platform.settings.runs_jobs_inprocess:
         background.add_task(run_replay, platform, replay.replay_id)
     return redirect(f"{PATH}/replays/{replay.replay_id}")
