@@ -75,6 +75,10 @@ bench-engine: $(STAMP) ## Points engine throughput (events/s) through the simula
 bench-intake: $(STAMP) ## Event file intake through the job queue with 1, 2 and 4 workers against storage alone and raw COPY (~10 min; ARGS="--workers 1,2"; MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/intake.py $(ARGS)
 
+.PHONY: bench-replay
+bench-replay: $(STAMP) ## The policy lab's replay of 10^6 generated persons (after bench-scale built them), its samples, against the engine alone (ARGS="--processes 1,2"; MYNAPOINT_BENCH_REPLAY_URL)
+	MYPYPATH=bench $(BIN)/python bench/replay.py $(ARGS)
+
 .PHONY: bench-scale
 bench-scale: $(STAMP) ## Cost at 10^5, 10^6 and 10^7 generated persons: intake, GET /me, grant pull, settlement, 10M-line ingest memory, the statistics overview and its page (hours; ARGS="--sizes 100000 --no-memory"; MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/scale.py $(ARGS)
@@ -82,6 +86,10 @@ bench-scale: $(STAMP) ## Cost at 10^5, 10^6 and 10^7 generated persons: intake, 
 .PHONY: bench-api
 bench-api: $(STAMP) ## The HTTP API under load on PostgreSQL against a trivial endpoint, with an overload run (~7 min; ARGS=--quick; MYNAPOINT_BENCH_DATABASE_URL)
 	$(BIN)/python bench/api.py $(ARGS)
+
+.PHONY: bench-forecast
+bench-forecast: $(STAMP) ## The budget forecast's backtests on the demo's generated history (~20 s; ARGS="--window 14 --window 28")
+	$(BIN)/python bench/forecast_backtest.py $(ARGS)
 
 .PHONY: reliability
 reliability: $(STAMP) ## Crash, PostgreSQL-restart and concurrency runs on a scratch cluster (~10 min; ARGS=--quick)

@@ -121,8 +121,9 @@ class Platform:
         with ProcessPoolExecutor(processes, mp_context=context) as pool:
             yield Workers(pool, UnitOfWorkFactory(self.settings.database_url))
 
+    @staticmethod
     @contextmanager
-    def replay_pool(self, processes: int) -> Iterator[tuple[Executor | None, int]]:
+    def replay_pool(processes: int) -> Iterator[tuple[Executor | None, int]]:
         """Worker processes for a policy replay, which only reads: `processes` of them on either
         database (SQLite serves many readers); (None, 1) for one, which runs in this process."""
         if processes < 2:

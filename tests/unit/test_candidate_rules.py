@@ -392,12 +392,5 @@ def test_a_phase2_only_applicant_earns_in_january_2022_under_the_rules_in_force(
     assert _points_under(IN_FORCE, PHASE2_ONLY) == 1000
 
 
-@pytest.mark.xfail(
-    reason="the engine judges a charge by the first spending measure whose spending window "
-    "holds it (CampaignRules.spending_terms_at): while phase 1 is extended into 2022 that is "
-    "phase 1, whose card cut-off (2021-04-30) and application this person lacks, although "
-    "measure 1 covers the charge",
-    strict=True,
-)
 def test_a_phase2_only_applicant_still_earns_while_phase1_is_extended_into_2022() -> None:
     assert _points_under("phase1-extended-3-months", PHASE2_ONLY) == 1000

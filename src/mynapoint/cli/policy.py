@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from mynapoint.cli.policy_diff import diff_command
+from mynapoint.cli.policy_forecast import backtest_command, forecast_command
 from mynapoint.cli.policy_replay import replay_command
 
 policy = typer.Typer(
@@ -15,3 +16,5 @@ policy = typer.Typer(
 )
 policy.command("replay")(replay_command)
 policy.command("diff")(diff_command)
+policy.command("forecast")(forecast_command)
+policy.command("backtest")(backtest_command)

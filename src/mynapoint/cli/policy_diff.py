@@ -48,12 +48,15 @@ def diff_command(
         body = [change_document(change) for change in changes]
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
         return
+    typer.echo("\n".join(diff_lines(changes)))
+
+
+def diff_lines(changes: tuple[RuleChange, ...]) -> list[str]:
+    """A Japanese line, then the English one indented, per change; or that there is none.
+    (`policy replay` and `policy forecast` print them beside their figures.)"""
     if not changes:
-        typer.echo(NO_DIFFERENCE)
-        return
-    for change in changes:
-        typer.echo(change.ja)
-        typer.echo(f"  {change.en}")
+        return [NO_DIFFERENCE]
+    return [line for change in changes for line in (change.ja, f"  {change.en}")]
 
 
 def change_document(change: RuleChange) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mynapoint.cli.common import EXIT_USAGE, fail, open_platform
+from mynapoint.cli.policy_diff import change_document, diff_lines
 from mynapoint.domain.calendar import jst_date
+from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.rules.candidates import resolve_candidate
 from mynapoint.rules.loader import RuleDataError
 from mynapoint.services.policy_replay import (
@@ -110,18 +112,23 @@ def replay_command(
     seconds = time.perf_counter() - started
     document = replay_document(tally, fraction, candidate.name, cut, on)
     document["seconds"] = round(seconds, 3)
+    changes = rules_diff(platform.rules, candidate.rules)
+    document["changes"] = [change_document(change) for change in changes]
     if as_json:
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    _print(document)
+    _print(document, diff_lines(changes))
 
 
 def _money(value: int) -> str:
     return f"{value:,}"
 
 
-def _print(document: dict[str, Any]) -> None:
+def _print(document: dict[str, Any], changes: list[str]) -> None:
     console = Console(highlight=False)
+    console.print("[bold]ルールの違い / what the candidate changes[/]", markup=True)
+    for line in changes:
+        console.print(line, markup=False)
     e = document["estimates"]
     sample = document["sample_percent"]
     console.print(
@@ -152,21 +159,25 @@ def _print(document: dict[str, Any]) -> None:
                    shown("candidate_reached"), "")  # fmt: skip
     console.print(totals)
     for dimension, rows in document["breakdowns"].items():
-        table = Table(title=_TITLES[dimension])
-        counts_only = dimension in {"points", "at_cap"}
-        table.add_column("", justify="left")
+        console.print(_breakdown(dimension, rows))
+
+
+def _breakdown(dimension: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=_TITLES[dimension])
+    counts_only = dimension in {"points", "at_cap"}
+    table.add_column("", justify="left")
+    if counts_only:
+        for column in ("実績 / actual persons", "候補 / candidate persons"):
+            table.add_column(column, justify="right")
+    else:
+        for column in ("persons", "実績 / actual", "候補 / candidate", "差 / difference"):
+            table.add_column(column, justify="right")
+    for row in rows:
         if counts_only:
-            for column in ("実績 / actual persons", "候補 / candidate persons"):
-                table.add_column(column, justify="right")
+            table.add_row(row["key"], _money(row["actual_persons"]),
+                          _money(row["candidate_persons"]))  # fmt: skip
         else:
-            for column in ("persons", "実績 / actual", "候補 / candidate", "差 / difference"):
-                table.add_column(column, justify="right")
-        for row in rows:
-            if counts_only:
-                table.add_row(row["key"], _money(row["actual_persons"]),
-                              _money(row["candidate_persons"]))  # fmt: skip
-            else:
-                a, c = row["actual_points"], row["candidate_points"]
-                table.add_row(row["key"], _money(row["persons"]), _money(a), _money(c),
-                              f"{c - a:+,}")  # fmt: skip
-        console.print(table)
+            a, c = row["actual_points"], row["candidate_points"]
+            table.add_row(row["key"], _money(row["persons"]), _money(a), _money(c),
+                          f"{c - a:+,}")  # fmt: skip
+    return table

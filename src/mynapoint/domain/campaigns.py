@@ -153,12 +153,20 @@ class CampaignRules:
         return min(starts) if starts else None
 
     def spending_terms_at(self, at: datetime, as_of: date | None) -> MeasureTerms | None:
-        """The spending measure whose spending window holds `at`."""
+        """The first spending measure whose spending window holds `at`."""
+        found = self.spending_terms_all_at(at, as_of)
+        return found[0] if found else None
+
+    def spending_terms_all_at(self, at: datetime, as_of: date | None) -> tuple[MeasureTerms, ...]:
+        """Every spending measure whose spending window holds `at`, in the rules' order. The
+        rules in force never overlap two windows; a candidate may (phase 1 extended into phase
+        2's months), and the engine then judges an event by the first that takes it."""
+        found = []
         for rule in self.spending_measures():
             terms = rule.terms_at(at, as_of)
             if terms is not None and terms.spending is not None and terms.spending.contains(at):
-                return terms
-        return None
+                found.append(terms)
+        return tuple(found)
 
     def carried_from(self, measure: Measure) -> tuple[Measure, ...]:
         """Measures whose applications also cover `measure` (phase 1 into measure 1)."""

@@ -231,9 +231,24 @@ def _judge(state: _State, event: SpendingEvent) -> IgnoreReason | tuple[MeasureT
     start = state.spending_start
     if start is None or event.at < start:
         return IgnoreReason.BEFORE_PROGRAM_START
-    terms = state.rules.spending_terms_at(event.at, state.as_of)
-    if terms is None:
+    found = state.rules.spending_terms_all_at(event.at, state.as_of)
+    if not found:
         return IgnoreReason.AFTER_DEADLINE
+    # Where windows overlap (a candidate's, never the rules in force), the first measure that
+    # takes the event judges it; if none does, the first one's reason stands.
+    first: IgnoreReason | None = None
+    for terms in found:
+        judged = _judge_under(state, event, terms)
+        if not isinstance(judged, IgnoreReason):
+            return judged
+        first = first or judged
+    assert first is not None  # noqa: S101 - found is not empty
+    return first
+
+
+def _judge_under(
+    state: _State, event: SpendingEvent, terms: MeasureTerms
+) -> IgnoreReason | tuple[MeasureTerms, _Accepted]:
     person = state.person
     if not terms.admits_card(person.card_applied_on, online=person.card_applied_online):
         return IgnoreReason.NOT_ELIGIBLE_CARD_DATE
