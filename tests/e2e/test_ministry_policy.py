@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from mynapoint.domain.calendar import JST
+from mynapoint.domain.rule_changes import change_document
+from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.history.writer import load_history
 from mynapoint.jobs.replays import run_replay
 from mynapoint.rules.candidates import packaged_candidate
@@ -121,7 +123,9 @@ def test_a_replay_started_on_the_page_shows_the_services_numbers(lab: Lab) -> No
 
     document = lab.analyst.client.get(f"/ministry/policy/replays/{replay_id}.json")
     assert document.status_code == 200
-    assert document.json() == expected
+    changes = rules_diff(lab.console.platform.rules, packaged_candidate("rate-20").rules)
+    assert len(changes) == 2
+    assert document.json() == expected | {"changes": [change_document(c) for c in changes]}
 
     sheet = lab.analyst.client.get(f"/ministry/policy/replays/{replay_id}.csv")
     assert sheet.status_code == 200

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from mynapoint.bootstrap import Platform
 from mynapoint.domain.calendar import jst_date
 from mynapoint.domain.replay_runs import StoredReplay
+from mynapoint.domain.rule_changes import RuleChange, change_document
 from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.jobs.replays import run_replay
 from mynapoint.rules.candidates import (
@@ -224,6 +225,12 @@ def _finished(platform: Platform, replay_id: str) -> tuple[StoredReplay | None, 
     return replay, result(platform.unit_of_work(), replay_id)
 
 
+def _changes(platform: Platform, replay: StoredReplay) -> tuple[RuleChange, ...]:
+    """What the replay's candidate changes from the rules in force (the rules diff)."""
+    candidate = candidate_from_text(replay.rules_text, replay.rules_name)
+    return rules_diff(platform.rules, candidate.rules)
+
+
 def _not_done(replay_id: str, replay: StoredReplay | None) -> JSONResponse:
     if replay is None:
         return _json_error("not_found", f"no replay '{replay_id[:32]}'", 404)
@@ -238,8 +245,10 @@ def _not_done(replay_id: str, replay: StoredReplay | None) -> JSONResponse:
 def replay_json(me: Analyst, platform: PlatformDep, replay_id: ReplayId) -> Response:
     del me
     replay, document = _finished(platform, replay_id)
-    if document is None:
+    if document is None or replay is None:
         return _not_done(replay_id, replay)
+    # As `mynapoint policy replay --json` gives it (without its `seconds`).
+    document["changes"] = [change_document(change) for change in _changes(platform, replay)]
     return JSONResponse(document, headers=NO_STORE)
 
 
@@ -282,11 +291,10 @@ def replay_page(
         "document": document,
     }
     if document is not None:
-        candidate = candidate_from_text(replay.rules_text, replay.rules_name)
         context |= {
             "totals": views.totals(document),
             "figures": views.figures(platform, document),
             "at_cap": views.at_cap(document),
-            "changes": views.changes(rules_diff(platform.rules, candidate.rules)),
+            "changes": views.changes(_changes(platform, replay)),
         }
     return page(request, MINISTRY_CONSOLE, "ministry/policy_replay.html", context)
