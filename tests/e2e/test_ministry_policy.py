@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, select
 
+from mynapoint.db.tables import grant_lines
 from mynapoint.domain.calendar import JST
 from mynapoint.domain.rule_changes import change_document
 from mynapoint.domain.rules_diff import rules_diff
@@ -230,3 +232,22 @@ def test_a_replay_under_way_refreshes_its_page(lab: Lab) -> None:
     response = lab.analyst.client.get(f"/ministry/policy/replays/{stored.replay_id}.json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "replay_not_done"
+
+
+def test_a_record_the_rules_in_force_do_not_reproduce_is_warned_about(lab: Lab) -> None:
+    platform = lab.console.platform
+    with platform.engine.begin() as connection:
+        person = connection.execute(select(grant_lines.c.person).limit(1)).scalar_one()
+        # One person's grant lines lost: the ledger no longer says what the engine does.
+        connection.execute(delete(grant_lines).where(grant_lines.c.person == person))
+
+    replay_id = lab.started({"candidate": "in-force"})
+
+    html = lab.analyst.client.get(f"/ministry/policy/replays/{replay_id}?lang=ja").text
+    warning = html.split('id="mismatched"', 1)[1].split("</div>", 1)[0]
+    assert 'role="alert"' in html.split('id="mismatched"', 1)[0].rsplit("<div", 1)[1]
+    assert "注意: 1 人について" in warning
+    document = lab.analyst.client.get(f"/ministry/policy/replays/{replay_id}.json").json()
+    assert document["mismatched"] == 1
+    assert document["changes"] == []
+    assert "違いはありません" in html
