@@ -115,6 +115,14 @@ class FakeJobQueue:
     ) -> list[str]:
         return self._queue("upload_end", (job_id, list(markers), list(evaluations)))
 
+    def enqueue_replay_plan(self, replay_id: str) -> list[str]:
+        return self._queue("replay_plan", replay_id)
+
+    def enqueue_replay_parts(self, replay_id: str, parts: Sequence[int]) -> list[str]:
+        return [
+            ticket for part in parts for ticket in self._queue("replay_part", (replay_id, part))
+        ]
+
     def _queue(self, kind: str, arguments: object) -> list[str]:
         queued = self._tables().queued
         ticket = len(queued) + 1
@@ -486,6 +494,9 @@ class FakeApplicationRepository:
     def applicants(self, after: str | None, limit: int) -> list[str]:
         persons = sorted({a.person for a in self._tables().applications.values()})
         return [p for p in persons if after is None or p > after][:limit]
+
+    def applicants_through(self, after: str | None, last: str, limit: int) -> list[str]:
+        return [p for p in self.applicants(after, limit) if p <= last]
 
     def count_applicants(self) -> int:
         return len({a.person for a in self._tables().applications.values()})

@@ -322,6 +322,13 @@ DEMO_STAFF = (
         "監査担当: 監査ログ・精算を見る / auditor: audit log, settlement (read)",
     ),
     DemoStaff(
+        "mic-policy",
+        Role.POLICY_ANALYST,
+        None,
+        "seisaku-2021",
+        "政策担当: 政策ラボ(候補のルールの試算) / policy staff: the policy lab (replays)",
+    ),
+    DemoStaff(
         "paypay-admin",
         Role.OPERATOR_ADMIN,
         None,

@@ -32,6 +32,7 @@ PASSWORDS = {
     Role.MINISTRY_ADMIN: ("mic-admin", "soumu-admin-2021"),
     Role.MINISTRY_VIEWER: ("mic-viewer", "soumu-view-2021"),
     Role.AUDITOR: ("mic-auditor", "kansa-2021"),
+    Role.POLICY_ANALYST: ("mic-policy", "seisaku-2021"),
     Role.OPERATOR_ADMIN: ("paypay-admin", "paypay-admin-2021"),
     # Not demo accounts: added by the fixture.
     Role.ADMIN: ("corners-admin", "corners-admin-2021"),
@@ -122,7 +123,10 @@ def _cases() -> list[Case]:
                  _let_in(area, dict.fromkeys(managers[area], ok))),
         ]  # fmt: skip
     settlement = "/ministry/settlement"
-    ministry_all = dict.fromkeys(_area_roles(Area.MINISTRY), ok)
+    # The policy staff open the policy lab only (and the area's home, password, sign-out).
+    ministry_all = _let_in(
+        Area.MINISTRY, dict.fromkeys((Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER, Role.AUDITOR), ok)
+    )
     acting = {Role.MINISTRY_ADMIN}
     cases += [
         Case("ministry settlement", Area.MINISTRY, "GET", settlement, ministry_all),
@@ -150,6 +154,24 @@ def _cases() -> list[Case]:
         Case("ministry audit verify", Area.MINISTRY, "POST", "/ministry/audit/verify",
              _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok}),
              lambda: {"head": ""}),
+    ]  # fmt: skip
+    lab, unknown = (
+        {Role.POLICY_ANALYST, Role.MINISTRY_ADMIN},
+        "/ministry/policy/replays/" + "0" * 24,
+    )
+    cases += [
+        Case("ministry policy lab", Area.MINISTRY, "GET", "/ministry/policy",
+             _let_in(Area.MINISTRY, dict.fromkeys(lab, ok))),
+        # No file: the form's error (422), after the role and CSRF checks let it in.
+        Case("ministry replay started", Area.MINISTRY, "POST", "/ministry/policy",
+             _let_in(Area.MINISTRY, dict.fromkeys(lab, (422, None))),
+             lambda: {"candidate": "upload"}),
+        Case("ministry replay", Area.MINISTRY, "GET", unknown,
+             _let_in(Area.MINISTRY, dict.fromkeys(lab, (404, None)))),
+        Case("ministry replay json", Area.MINISTRY, "GET", unknown + ".json",
+             _let_in(Area.MINISTRY, dict.fromkeys(lab, (404, None)))),
+        Case("ministry replay csv", Area.MINISTRY, "GET", unknown + ".csv",
+             _let_in(Area.MINISTRY, dict.fromkeys(lab, (404, None)))),
     ]  # fmt: skip
     return cases + _operator_cases()
 
@@ -326,6 +348,13 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     assert 'href="/ministry/overview"' in viewer
     auditor = consoles.terminals[Role.AUDITOR].client.get("/ministry?lang=ja").text
     assert 'href="/ministry/overview"' not in auditor
+    analyst = consoles.terminals[Role.POLICY_ANALYST].client.get("/ministry?lang=ja").text
+    assert 'href="/ministry/policy"' in analyst
+    assert 'href="/ministry/policy"' in admin
+    assert 'href="/ministry/policy"' not in viewer
+    assert 'href="/ministry/policy"' not in auditor
+    assert 'href="/ministry/overview"' not in analyst
+    assert 'href="/ministry/settlement"' not in analyst
     assert 'href="/operator/accounts"' not in operator_staff
     assert 'href="/operator/keys"' not in operator_staff
     for page in (admin, viewer, operator_staff):

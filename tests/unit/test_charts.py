@@ -9,7 +9,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from mynapoint.web.charts import TICKS, Bar, bar_chart, column_chart, tick_step
+from mynapoint.web.charts import (
+    TICKS,
+    Bar,
+    Pair,
+    bar_chart,
+    column_chart,
+    paired_bar_chart,
+    tick_step,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -137,3 +145,36 @@ def test_the_first_and_last_day_labels_stay_inside_the_drawing():
         pytest.approx(float(columns[0].get("x")), abs=0.1),
     )
     assert {t.get("text-anchor") for t in labels[1:-1]} == {"middle"}
+
+
+def _series(root: ET.Element, number: int) -> list[float]:
+    """The widths of a paired chart's bars of one series, the legend's swatch first."""
+    wanted = f"bar series-{number}"
+    return [
+        float(rect.get("width")) for rect in root.iter(f"{SVG}rect") if rect.get("class") == wanted
+    ]
+
+
+def test_paired_bars_share_one_scale_and_say_which_series_is_which():
+    pairs = [Pair("0-2499", 400, 200), Pair("2500+", 100, 0)]
+    chart = paired_bar_chart("p", "分布", "説明", pairs, ("実績", "候補"), lambda v: f"{v:,}人")
+    root = _parsed(chart)
+    assert root.get("role") == "img"
+    assert root.find(f"{SVG}title").text == "分布"
+    first, second = _series(root, 1)[1:], _series(root, 2)[1:]
+    assert second[0] == pytest.approx(first[0] / 2, abs=0.1)
+    assert first[1] == pytest.approx(first[0] / 4, abs=0.1)
+    assert second[1] == 0
+    texts = [text.text for text in root.iter(f"{SVG}text")]
+    assert texts[:2] == ["実績", "候補"]  # the legend
+    assert texts[2:] == ["0-2499", "400人", "200人", "2500+", "100人", "0人"]
+
+
+def test_a_paired_chart_escapes_its_text_and_draws_a_negative_value_empty():
+    chart = paired_bar_chart("p", "t", "d", [Pair("<b>", -50, 10)], ("<i>", "&"))
+    assert "<b>" not in str(chart)
+    root = _parsed(chart)
+    assert _series(root, 1)[1:] == [0]
+    assert [text.text for text in root.iter(f"{SVG}text")] == ["<i>", "&", "<b>", "-50", "10"]
+    empty = _parsed(paired_bar_chart("p", "t", "d", [], ("a", "b"), empty="該当なし"))
+    assert [text.text for text in empty.iter(f"{SVG}text")] == ["該当なし"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from mynapoint.cli.common import EXIT_USAGE, fail
+from mynapoint.domain.rule_changes import change_document
 from mynapoint.domain.rules_diff import RuleChange, rules_diff
 from mynapoint.rules.candidates import IN_FORCE, resolve_candidate
 from mynapoint.rules.loader import RuleDataError
@@ -57,14 +58,3 @@ def diff_lines(changes: tuple[RuleChange, ...]) -> list[str]:
     if not changes:
         return [NO_DIFFERENCE]
     return [line for change in changes for line in (change.ja, f"  {change.en}")]
-
-
-def change_document(change: RuleChange) -> dict[str, Any]:
-    return {
-        "measure": None if change.measure is None else change.measure.value,
-        "rule": change.rule,
-        "ja": change.ja,
-        "en": change.en,
-        "effective": None if change.effective is None else change.effective.isoformat(),
-        "announced": None if change.announced is None else change.announced.isoformat(),
-    }

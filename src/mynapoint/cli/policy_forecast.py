@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from mynapoint.cli.common import EXIT_REFUSED, EXIT_USAGE, fail, iso, open_platform
-from mynapoint.cli.policy_diff import change_document, diff_lines
+from mynapoint.cli.policy_diff import diff_lines
+from mynapoint.domain.rule_changes import change_document
 from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.rules.candidates import IN_FORCE, Candidate, resolve_candidate
 from mynapoint.services.policy_backtest import HORIZONS_DAYS, Backtest, Check, backtest

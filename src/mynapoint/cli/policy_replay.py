@@ -15,8 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mynapoint.cli.common import EXIT_USAGE, fail, open_platform
-from mynapoint.cli.policy_diff import change_document, diff_lines
+from mynapoint.cli.policy_diff import diff_lines
 from mynapoint.domain.calendar import jst_date
+from mynapoint.domain.rule_changes import change_document
 from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.rules.candidates import resolve_candidate
 from mynapoint.rules.loader import RuleDataError

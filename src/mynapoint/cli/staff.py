@@ -33,7 +33,8 @@ def add_command(
         typer.Option(
             "--role",
             help="staff, supervisor, admin (support corners); city_admin; ministry_admin, "
-            "ministry_viewer, auditor (the ministry); operator_admin, operator_staff.",
+            "ministry_viewer, auditor, policy_analyst (the ministry); operator_admin, "
+            "operator_staff.",
         ),
     ],
     corner: Annotated[

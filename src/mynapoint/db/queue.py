@@ -18,6 +18,8 @@ EVALUATION_TASK: Final = "mynapoint.evaluate_persons"
 UPLOAD_END_TASK: Final = "mynapoint.end_upload"
 UPLOAD_PART_TASK: Final = "mynapoint.load_upload_part"
 UPLOAD_LOADED_TASK: Final = "mynapoint.upload_loaded"
+REPLAY_PLAN_TASK: Final = "mynapoint.plan_replay"
+REPLAY_PART_TASK: Final = "mynapoint.replay_part"
 
 # procrastinate's own defer function (migration 0013), as procrastinate's `defer_jobs` query
 # calls it: one statement for any number of jobs, returning their ids in order.
@@ -55,6 +57,12 @@ class InProcessJobQueue:
     def enqueue_upload_loaded(self, job_id: str, parts: Sequence[str]) -> list[str]:  # noqa: ARG002
         return []
 
+    def enqueue_replay_plan(self, replay_id: str) -> list[str]:  # noqa: ARG002 - the row is the job
+        return []
+
+    def enqueue_replay_parts(self, replay_id: str, parts: Sequence[int]) -> list[str]:  # noqa: ARG002
+        return []
+
 
 class ProcrastinateJobQueue:
     """Jobs for `mynapoint worker` (mynapoint.jobs) in procrastinate's tables."""
@@ -90,6 +98,16 @@ class ProcrastinateJobQueue:
     def enqueue_upload_loaded(self, job_id: str, parts: Sequence[str]) -> list[str]:
         arguments = {"job_id": job_id, "parts": list(parts)}
         return self._defer([_job(UPLOAD_LOADED_TASK, arguments, lock=f"upload:{job_id}")])
+
+    def enqueue_replay_plan(self, replay_id: str) -> list[str]:
+        return self._defer(
+            [_job(REPLAY_PLAN_TASK, {"replay_id": replay_id}, lock=f"replay:{replay_id}")]
+        )
+
+    def enqueue_replay_parts(self, replay_id: str, parts: Sequence[int]) -> list[str]:
+        return self._defer(
+            [_job(REPLAY_PART_TASK, {"replay_id": replay_id, "part": part}) for part in parts]
+        )
 
     def _defer(self, jobs: list[dict[str, object]]) -> list[str]:
         if not jobs:

@@ -16,6 +16,7 @@ from mynapoint.db.repositories.mykeys import SqlMyKeyRepository
 from mynapoint.db.repositories.notices import SqlIngestJobRepository, SqlNoticeRepository
 from mynapoint.db.repositories.operator_keys import SqlOperatorKeyRepository
 from mynapoint.db.repositories.persons import SqlPersonRepository
+from mynapoint.db.repositories.replays import SqlReplayRepository
 from mynapoint.db.repositories.sessions import SqlSessionRepository
 from mynapoint.db.repositories.settlements import SqlSettlementRepository
 from mynapoint.db.repositories.staff import SqlStaffRepository, SqlStaffSessionRepository
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         NoticeRepository,
         SettlementRepository,
     )
+    from mynapoint.services.policy_ports import ReplayRepository
     from mynapoint.services.ports import (
         AccountRepository,
         ApplicationRepository,
@@ -97,6 +99,7 @@ class SqlUnitOfWork:
         self.staff: StaffRepository = SqlStaffRepository(self._current)
         self.staff_sessions: StaffSessionRepository = SqlStaffSessionRepository(self._current)
         self.assisted: AssistedSessionRepository = SqlAssistedSessionRepository(self._current)
+        self.replays: ReplayRepository = SqlReplayRepository(self._current)
         self.queue: JobQueue = (
             ProcrastinateJobQueue(self._current) if queued else InProcessJobQueue()
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from mynapoint.domain.calendar import to_jst
 from mynapoint.domain.campaigns import CardCutoff, MeasureRule
@@ -22,6 +23,18 @@ class RuleChange:
     en: str
     effective: date | None = None  # from which day it governs; None: throughout
     announced: date | None = None  # when it was announced; None: not said
+
+
+def change_document(change: RuleChange) -> dict[str, Any]:
+    """A change as `--json` gives it and the lab's pages serve it."""
+    return {
+        "measure": None if change.measure is None else change.measure.value,
+        "rule": change.rule,
+        "ja": change.ja,
+        "en": change.en,
+        "effective": None if change.effective is None else change.effective.isoformat(),
+        "announced": None if change.announced is None else change.announced.isoformat(),
+    }
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Roles (INTERFACES "Staff and administration", "Console roles"):
 - city_admin: one city's corners: manages the staff and supervisors of its corners;
 - ministry_admin: manages the ministry's accounts and the city administrators;
 - ministry_viewer, auditor: read-only ministry accounts (the auditor: the audit log);
+- policy_analyst: the ministry's policy staff: the policy lab only (replays of candidate rules);
 - operator_admin: manages its own payment operator's accounts; operator_staff: one operator.
 """
 
@@ -50,6 +51,7 @@ class Role(StrEnum):
     MINISTRY_ADMIN = "ministry_admin"
     MINISTRY_VIEWER = "ministry_viewer"
     AUDITOR = "auditor"
+    POLICY_ANALYST = "policy_analyst"
     OPERATOR_ADMIN = "operator_admin"
     OPERATOR_STAFF = "operator_staff"
 
@@ -66,6 +68,7 @@ _AREA_OF: Final = {
     Role.MINISTRY_ADMIN: Area.MINISTRY,
     Role.MINISTRY_VIEWER: Area.MINISTRY,
     Role.AUDITOR: Area.MINISTRY,
+    Role.POLICY_ANALYST: Area.MINISTRY,
     Role.OPERATOR_ADMIN: Area.OPERATOR,
     Role.OPERATOR_STAFF: Area.OPERATOR,
 }
@@ -76,7 +79,13 @@ MANAGES: Final[Mapping[Role, frozenset[Role]]] = {
     Role.ADMIN: frozenset({Role.STAFF, Role.SUPERVISOR, Role.ADMIN}),
     Role.CITY_ADMIN: frozenset({Role.STAFF, Role.SUPERVISOR}),
     Role.MINISTRY_ADMIN: frozenset(
-        {Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER, Role.AUDITOR, Role.CITY_ADMIN}
+        {
+            Role.MINISTRY_ADMIN,
+            Role.MINISTRY_VIEWER,
+            Role.AUDITOR,
+            Role.POLICY_ANALYST,
+            Role.CITY_ADMIN,
+        }
     ),
     Role.OPERATOR_ADMIN: OPERATOR_ROLES,
 }

@@ -3,6 +3,8 @@ MYNAPOINT_INPROCESS_WORKER): at start and every RECOVER_EVERY it resumes live jo
 lease expired (their process died) from their last committed batch, or fails them with the
 reason when their file is gone; finishes evaluations an interrupted intake left pending; and
 deletes upload files that belong to no live job (jobs/uploads.py runs the jobs themselves).
+At start only, it also runs the policy lab's replays a stopped server left unfinished
+(jobs/replays.py; a replay has no lease: a part judged twice is kept once).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import timedelta
 
 from mynapoint.bootstrap import Platform
 from mynapoint.db.engine import is_database_unavailable
+from mynapoint.jobs.replays import resume_replays
 from mynapoint.jobs.uploads import LEASE, new_owner, run_job, upload_folder
 from mynapoint.services.ledger import evaluate_pending
 
@@ -29,7 +32,8 @@ def recover(
 ) -> set[int]:
     """One recovery pass: resume (or fail) live jobs whose lease expired, evaluate pending
     markers that were already there at the last pass (`seen_pending`; None at start: all of
-    them), delete upload files no live job owns. Returns the markers pending now."""
+    them), delete upload files no live job owns, and (at start: `seen_pending` None) run the
+    replays left unfinished. Returns the markers pending now."""
     now = platform.clock.now()
     uow = platform.unit_of_work()
     with uow:
@@ -49,6 +53,8 @@ def recover(
     if pending and (seen_pending is None or pending & seen_pending):
         evaluate_pending(platform.unit_of_work, platform.rules, platform.catalog, now)
     _clean_uploads(platform)
+    if seen_pending is None:
+        resume_replays(platform)
     with uow:
         return set(uow.events.pending_markers())
 

@@ -8,6 +8,7 @@ side; one more job (`end_upload`) waits for those, clears the pending markers th
 and marks the upload done. Every job can run again after a crash: loading goes on from the
 last committed batch (what was committed comes back as duplicates), an evaluation recomputes
 the differences, ending is a no-op on an ended job. A person stays pending until evaluated.
+The policy lab's replays have their jobs too (jobs/replays.py: a plan, then one per part).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from mynapoint.db.queue import (
     UPLOAD_TASK,
 )
 from mynapoint.domain.ledger import IngestJob
+from mynapoint.jobs.replays import replay_tasks
 from mynapoint.jobs.uploads import (
     end_job,
     parts_loaded,
@@ -150,6 +152,7 @@ def build_app(platform: Platform) -> App:
     app = App(connector=PsycopgConnector(conninfo=conninfo(platform.settings.database_url)))
 
     _load_tasks(app, platform)
+    replay_tasks(app, platform)
 
     # A chunk that fails (the database went away) is tried again; after the last try its
     # persons stay pending and the upload fails with its reason.

@@ -30,6 +30,7 @@ from mynapoint.services.ledger_ports import (
     NoticeRepository,
     SettlementRepository,
 )
+from mynapoint.services.policy_ports import ReplayRepository
 
 
 class ChallengeRepository(Protocol):
@@ -201,6 +202,10 @@ class ApplicationRepository(Protocol):
 
     def count_applicants(self) -> int: ...
 
+    def applicants_through(self, after: str | None, last: str, limit: int) -> list[str]:
+        """Like `applicants`, but none after `last` (a replay's part: its bounds)."""
+        ...
+
     def cancel(self, application_id: str, at: datetime) -> None: ...
 
     def link_account(
@@ -361,6 +366,14 @@ class JobQueue(Protocol):
         fail the upload when a part failed)."""
         ...
 
+    def enqueue_replay_plan(self, replay_id: str) -> list[str]:
+        """Cut a stored replay's applicants into parts and queue a job per part."""
+        ...
+
+    def enqueue_replay_parts(self, replay_id: str, parts: Sequence[int]) -> list[str]:
+        """Judge each part of a replay, one job per part, workers taking them side by side."""
+        ...
+
 
 class UnitOfWork(Protocol):
     challenges: ChallengeRepository
@@ -379,6 +392,7 @@ class UnitOfWork(Protocol):
     staff: StaffRepository
     staff_sessions: StaffSessionRepository
     assisted: AssistedSessionRepository
+    replays: ReplayRepository
     queue: JobQueue
 
     def __enter__(self) -> Self: ...

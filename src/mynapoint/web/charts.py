@@ -166,3 +166,68 @@ def column_chart(
             )
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - 8}" y2="{base}"/>')
     return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two values of one row: e.g. what was granted and what a candidate would grant."""
+
+    label: str
+    first: int
+    second: int
+
+
+PAIR_ROW: Final = 40  # two bars and the gap below them
+PAIR_BAR: Final = 14
+LEGEND: Final = 24
+
+
+def paired_bar_chart(
+    name: str,
+    title: str,
+    desc: str,
+    pairs: Sequence[Pair],
+    series: tuple[str, str],
+    show: Callable[[int], str] = str,
+    empty: str = "",
+) -> Markup:
+    """Horizontal bars in pairs, one pair per row (the first series above the second, told
+    apart by fill and by a legend), on one scale: the longest bar of either series fills the
+    plot. Negative values draw as empty bars; their value is still written."""
+    if not pairs:
+        return bar_chart(name, title, desc, (), show, empty)
+    height = LEGEND + TOP + PAIR_ROW * len(pairs)
+    plot = WIDTH - LABEL_WIDTH - VALUE_ROOM
+    top = max(max(pair.first, pair.second) for pair in pairs) or 1
+    parts = _open(title, desc, height, name)
+    for index, label in enumerate(series):
+        x = LABEL_WIDTH + index * 200
+        parts += [
+            f'<rect class="bar series-{index + 1}" x="{x}" y="4" width="14" height="14"/>',
+            f'<text class="legend" x="{x + 20}" y="16">{escape(label)}</text>',
+        ]
+    start = LEGEND + TOP
+    parts.append(
+        f'<line class="axis" x1="{LABEL_WIDTH}" y1="{start - 4}" x2="{LABEL_WIDTH}" '
+        f'y2="{height - 2}"/>'
+    )
+    for index, pair in enumerate(pairs):
+        y = start + index * PAIR_ROW
+        parts.append(
+            f'<text class="label" x="{LABEL_WIDTH - 8}" y="{y + PAIR_BAR + 4}" '
+            f'text-anchor="end">{escape(_clip(pair.label))}</text>'
+        )
+        for offset, (number, value) in enumerate(((1, pair.first), (2, pair.second))):
+            top_y = y + offset * PAIR_BAR
+            length = round(plot * max(value, 0) / top, 1)
+            parts += [
+                (
+                    f'<rect class="bar series-{number}" x="{LABEL_WIDTH}" y="{top_y}" '
+                    f'width="{length}" height="{PAIR_BAR - 1}"/>'
+                ),
+                (
+                    f'<text class="value" x="{LABEL_WIDTH + length + 6}" '
+                    f'y="{top_y + PAIR_BAR - 3}">{escape(show(value))}</text>'
+                ),
+            ]
+    return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped

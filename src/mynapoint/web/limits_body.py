@@ -69,6 +69,9 @@ BATCH_BODY_BYTES: Final = 8 * MIB
 CARD_FILES_BODY_BYTES: Final = 256 * KIB
 # A registration file of the operator console: at most 5,000 accounts of about 100 bytes.
 REGISTRATION_FILE_BODY_BYTES: Final = 2 * MIB
+# A candidate rules file of the policy lab: at most 256 KiB (web/pages/ministry/policy.py),
+# with the form's other fields.
+POLICY_RULES_BODY_BYTES: Final = 320 * KIB
 # An event file upload: Settings.max_upload_bytes (MYNAPOINT_MAX_UPLOAD_BYTES).
 UPLOAD: Final = "upload"
 
@@ -79,6 +82,7 @@ ROUTE_BODY_LIMITS: Final[dict[tuple[str, str], int | str]] = {
     ("POST", "/operator/payment-accounts"): REGISTRATION_FILE_BODY_BYTES,
     ("POST", "/counter/card"): CARD_FILES_BODY_BYTES,
     ("POST", "/counter/apply"): CARD_FILES_BODY_BYTES,
+    ("POST", "/ministry/policy"): POLICY_RULES_BODY_BYTES,
 }
 
 # The operator console's uploads: a browser not signed in at /operator (its session cookie

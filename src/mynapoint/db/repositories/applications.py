@@ -86,6 +86,17 @@ class SqlApplicationRepository:
             query = query.where(applications.c.person > after)
         return [person for (person,) in tuples(self._connection(), query.limit(limit))]
 
+    def applicants_through(self, after: str | None, last: str, limit: int) -> list[str]:
+        query = (
+            select(applications.c.person)
+            .distinct()
+            .where(applications.c.person <= last)
+            .order_by(applications.c.person)
+        )
+        if after is not None:
+            query = query.where(applications.c.person > after)
+        return [person for (person,) in tuples(self._connection(), query.limit(limit))]
+
     def count_applicants(self) -> int:
         query = select(func.count(applications.c.person.distinct()))
         return int(self._connection().execute(query).scalar_one())

@@ -44,6 +44,10 @@ from mynapoint.db.tables.intake import (
     settlement_months,
     spending_events,
 )
+from mynapoint.db.tables.policy import (
+    policy_replay_parts,
+    policy_replays,
+)
 from mynapoint.db.tables.staff import (
     assisted_sessions,
     staff_accounts,
@@ -86,6 +90,8 @@ __all__ = [
     "pending_grant_statistics",
     "platform_clock",
     "platform_persons",
+    "policy_replay_parts",
+    "policy_replays",
     "settlement_approvals",
     "settlement_months",
     "spending_events",

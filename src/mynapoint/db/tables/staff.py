@@ -17,10 +17,10 @@ from mynapoint.db.tables.base import metadata
 from mynapoint.db.types import UtcDateTime
 from mynapoint.domain.mykey import MYKEY_LENGTH
 
-# The account roles and the scope each carries (domain/staff.py; migration 0015).
+# The account roles and the scope each carries (domain/staff.py; migrations 0015, 0019).
 ROLES_KNOWN = (
     "role IN ('staff', 'supervisor', 'admin', 'city_admin', 'ministry_admin', "
-    "'ministry_viewer', 'auditor', 'operator_admin', 'operator_staff')"
+    "'ministry_viewer', 'auditor', 'policy_analyst', 'operator_admin', 'operator_staff')"
 )
 CORNER_ROLES_ONLY = "(role IN ('staff', 'supervisor')) = (corner IS NOT NULL)"
 CITY_ROLES_ONLY = "(role = 'city_admin') = (city IS NOT NULL)"

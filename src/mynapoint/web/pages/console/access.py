@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from mynapoint.domain.staff import Role, StaffAccount
+from mynapoint.domain.staff import Area, Role, StaffAccount
 from mynapoint.rules.corners import UnknownCorner
 from mynapoint.services.staff import SignedInStaff, signed_in
 from mynapoint.web.api.support_corners import get_corner_directory
@@ -32,6 +32,7 @@ ROLE_LABELS: Final = {
     Role.MINISTRY_ADMIN: N_("総務省管理者"),
     Role.MINISTRY_VIEWER: N_("総務省閲覧者"),
     Role.AUDITOR: N_("監査担当"),
+    Role.POLICY_ANALYST: N_("政策担当"),
     Role.OPERATOR_ADMIN: N_("決済事業者管理者"),
     Role.OPERATOR_STAFF: N_("決済事業者担当者"),
 }
@@ -72,7 +73,7 @@ def scope_label(request: Request, account: StaffAccount) -> str:
         return city_name(account.city)
     if account.operator is not None:
         return operator_name(request, account.operator)
-    if account.role in {Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER, Role.AUDITOR}:
+    if account.role.area is Area.MINISTRY:
         return _("総務省")
     return corner_name(account.corner)
 

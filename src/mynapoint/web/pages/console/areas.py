@@ -124,7 +124,8 @@ MINISTRY_CONSOLE: Final = Console(
     badge=N_("総務省用"),
     sign_in_title=N_("総務省サインイン"),
     sign_in_intro=N_(
-        "総務省の管理者・閲覧者・監査担当の方は、サインイン名とパスワードを入力してください。"
+        "総務省の管理者・閲覧者・監査担当・政策担当の方は、サインイン名とパスワードを"
+        "入力してください。"
     ),
     footer=N_("マイナポイント 総務省用画面"),
     nav=(
@@ -138,6 +139,7 @@ MINISTRY_CONSOLE: Final = Console(
             Role.AUDITOR,
         ),
         nav("/ministry/audit", N_("監査ログ"), Role.AUDITOR, Role.MINISTRY_ADMIN),
+        nav("/ministry/policy", N_("政策ラボ"), Role.POLICY_ANALYST, Role.MINISTRY_ADMIN),
         nav("/ministry/accounts", N_("アカウント"), Role.MINISTRY_ADMIN),
     ),
 )

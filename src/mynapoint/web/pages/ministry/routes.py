@@ -10,6 +10,7 @@ from mynapoint.web.pages.console.sign_in import sign_in_routes
 from mynapoint.web.pages.ministry.audit import router as audit
 from mynapoint.web.pages.ministry.budget import router as budget
 from mynapoint.web.pages.ministry.overview import router as overview
+from mynapoint.web.pages.ministry.policy import router as policy
 from mynapoint.web.pages.ministry.settlement import router as settlement_router
 
 router = APIRouter(include_in_schema=False)
@@ -19,3 +20,4 @@ router.include_router(overview)
 router.include_router(budget)
 router.include_router(audit)
 router.include_router(settlement_router)
+router.include_router(policy)

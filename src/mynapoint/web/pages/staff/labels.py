@@ -40,6 +40,7 @@ ACTION_LABELS: Final = {
     "operator_key_revoked": N_("APIキーを失効"),
     "operator_events_uploaded": N_("イベントファイルをアップロード"),
     "operator_accounts_uploaded": N_("口座の登録ファイルをアップロード"),
+    "policy_replay_started": N_("政策ラボの試算を開始"),
 }
 
 END_REASON_LABELS: Final = {
