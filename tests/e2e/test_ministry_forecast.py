@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete
@@ -20,6 +20,7 @@ from mynapoint.db.tables import statistics_refreshes
 from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.history.writer import load_history
 from mynapoint.rules.candidates import packaged_candidate
+from mynapoint.services.policy_backtest import backtest_from
 from mynapoint.services.policy_forecast import Forecast, Projection, forecast_from, read_history
 from mynapoint.services.statistics import refresh
 from mynapoint.web.pages.ministry.forecast_figures import fill_text
@@ -117,6 +118,22 @@ def test_the_page_shows_the_forecast_of_the_rules_in_force(history: Ministry) ->
     assert html.count('<svg class="chart" role="img"') == 2  # phase 1: persons, yen
     assert 'id="changes"' not in html
     assert "95%区間" in html
+    # The backtest: the same forecast from 90 days before, checked at 7, 30 and 90 days.
+    done = backtest_from(
+        read_history(platform.statistics),
+        platform.rules,
+        expected.last_day - timedelta(days=90),
+        (7, 30, 90),
+        to_end=False,
+    )
+    table = html.split('id="backtest-table"', 1)[1].split("<tbody>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><th", table)
+    assert len(rows) == len(done.checks) == 6
+    for check in done.checks:
+        unit = "円" if check.side == "yen" else ""
+        assert f"{check.actual:,}{unit}" in table
+        assert _band(*(getattr(check.predicted, s) for s in ("expected", "low", "high")),
+                     check.side) in table  # fmt: skip
 
 
 def test_a_candidate_is_forecast_beside_with_its_diff_and_the_difference(

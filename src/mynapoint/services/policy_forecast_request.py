@@ -8,7 +8,7 @@ reads a file it chose."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from mynapoint.domain.campaigns import CampaignRules
@@ -20,9 +20,17 @@ from mynapoint.rules.candidates import (
     packaged_candidate,
     packaged_candidates,
 )
-from mynapoint.services.policy_forecast import WINDOW_DAYS, DailyHistory, Forecast, forecast_from
+from mynapoint.services.policy_backtest import HORIZONS_DAYS, Backtest, backtest_from
+from mynapoint.services.policy_forecast import (
+    WINDOW_DAYS,
+    DailyHistory,
+    Forecast,
+    ForecastDayOutOfRange,
+    forecast_from,
+)
 
 MIN_WINDOW_DAYS: Final = 1  # as `mynapoint policy forecast --window`
+BACKTEST_DAYS: Final = max(HORIZONS_DAYS)  # the page's backtest starts this long before
 
 
 class UnknownCandidateName(MynapointError):
@@ -121,3 +129,18 @@ def forecast_pair(
         window_days=request.window_days,
     )
     return ForecastPair(base, other, rules_diff(in_force, chosen.rules))
+
+
+def backtest_before(
+    history: DailyHistory, in_force: CampaignRules, made: Forecast
+) -> Backtest | None:
+    """The forecast of the rules in force made BACKTEST_DAYS before `made`'s day, with the data
+    through then only, checked at each horizon (HORIZONS_DAYS) against the record; None when
+    the data do not reach back that far."""
+    start = made.last_day - timedelta(days=BACKTEST_DAYS)
+    try:
+        return backtest_from(
+            history, in_force, start, HORIZONS_DAYS, window_days=made.window_days, to_end=False
+        )
+    except ForecastDayOutOfRange:
+        return None

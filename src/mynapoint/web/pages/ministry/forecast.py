@@ -30,6 +30,7 @@ from mynapoint.services.policy_forecast_request import (
     InvalidForecastDay,
     InvalidWindow,
     UnknownCandidateName,
+    backtest_before,
     forecast_pair,
     forecast_request,
 )
@@ -39,7 +40,13 @@ from mynapoint.web.dependencies import PlatformDep
 from mynapoint.web.i18n import N_, _, long_date
 from mynapoint.web.pages.console.access import NO_STORE, member_of, page
 from mynapoint.web.pages.console.areas import MINISTRY_CONSOLE
-from mynapoint.web.pages.ministry.forecast_figures import CSV_HEADERS, SIDE_NAMES, csv_rows, shown
+from mynapoint.web.pages.ministry.forecast_figures import (
+    CSV_HEADERS,
+    SIDE_NAMES,
+    checked,
+    csv_rows,
+    shown,
+)
 from mynapoint.web.pages.ministry.overview import NOT_COMPUTED
 from mynapoint.web.pages.opening_times import moment
 
@@ -116,6 +123,7 @@ def forecast_page(
         context |= {"not_computed": _(NOT_COMPUTED), "error_code": error.code}
         return page(request, MINISTRY_CONSOLE, TEMPLATE, context)
     made = pair.in_force
+    backtest = backtest_before(history, platform.rules, made)
     context |= {
         "pair": pair,
         "frames": shown(history, pair, _phase_codes(platform, wanted)),
@@ -126,6 +134,8 @@ def forecast_page(
         "window_days": made.window_days,
         "candidate": pair.candidate,
         "changes": pair.changes,
+        "backtest": backtest,
+        "checks": [] if backtest is None else checked(backtest),
     }
     return page(request, MINISTRY_CONSOLE, TEMPLATE, context)
 

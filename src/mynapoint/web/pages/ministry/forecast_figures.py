@@ -12,6 +12,7 @@ from typing import Final
 
 from markupsafe import Markup
 
+from mynapoint.services.policy_backtest import Backtest
 from mynapoint.services.policy_forecast import DailyHistory, Forecast, FrameForecast, Projection
 from mynapoint.services.policy_forecast_request import ForecastPair
 from mynapoint.web.charts import BandPoint, Projected, band_chart
@@ -342,4 +343,42 @@ def csv_rows(frames: Sequence[Shown]) -> list[tuple[int | str, ...]]:
         for frame in frames
         for chart in frame.charts
         for point in chart.days
+    ]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One row of the page's backtest, as shown."""
+
+    frame: str
+    side: str
+    horizon: str
+    day: str
+    predicted: str
+    recorded: str
+    error: str
+    of_growth: str
+    inside: str
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.1f}%"
+
+
+def checked(done: Backtest) -> list[Checked]:
+    return [
+        Checked(
+            frame=phase_name(check.phase),
+            side=_(SIDE_NAMES[check.side]),
+            horizon=_("%(days)s日後") % {"days": check.horizon_days},
+            day=long_date(check.day),
+            predicted=_band(
+                check.side, check.predicted.expected, check.predicted.low, check.predicted.high
+            ),
+            recorded=_writer(check.side)(check.actual),
+            error=_percent(check.error_percent),
+            of_growth=_percent(check.growth_error_percent),
+            inside=_("はい") if check.inside else _("いいえ"),
+        )
+        for check in done.checks
     ]
