@@ -42,6 +42,7 @@ from mynapoint.web.pages.console.access import NO_STORE, member_of, page
 from mynapoint.web.pages.console.areas import MINISTRY_CONSOLE
 from mynapoint.web.pages.ministry.forecast_figures import (
     CSV_HEADERS,
+    FIGURE_ROWS,
     SIDE_NAMES,
     checked,
     csv_rows,
@@ -107,6 +108,7 @@ def forecast_page(
         "min_window": MIN_WINDOW_DAYS,
         "z": Z_95,
         "side_names": SIDE_NAMES,
+        "figure_rows": FIGURE_ROWS,
         "query": _query(rules, as_of, window),
         "error": "",
         "bad": "",

@@ -23,7 +23,18 @@ SIDES: Final = ("persons", "yen")
 RULES: Final = ("in-force", "candidate")
 SAMPLE_DAYS: Final = 7  # the charts and their tables: a point a week (the CSV: every day)
 SIDE_NAMES: Final = {"persons": N_("人数(マイキーIDの予約)"), "yen": N_("金額(付与したポイント)")}
+SHORT_SIDE_NAMES: Final = {"persons": N_("人数"), "yen": N_("金額")}
 _ONE_DAY: Final = timedelta(days=1)
+# The rows of a frame's table: a Line's field (its id on the page), and the header (a template
+# message: its % doubled).
+FIGURE_ROWS: Final = (
+    ("used", N_("使用 / 枠")),
+    ("pace", N_("1日あたりの速さ(95%%区間)")),
+    ("close-day", N_("締切")),
+    ("at-close", N_("締切までの合計(95%%区間)")),
+    ("fill", N_("枠に達する日")),
+    ("difference", N_("適用中のルールとの差")),
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,7 @@ def fill_text(projection: Projection) -> str:
 def _label(rules: str, made: Forecast | None) -> str:
     if rules == "in-force":
         return _("適用中のルール")
-    return _("候補: %(name)s") % {"name": made.rules if made else ""}
+    return _("候補: %(name)s") % {"name": made.rules.removesuffix(".yaml") if made else ""}
 
 
 def _line(
@@ -369,7 +380,7 @@ def checked(done: Backtest) -> list[Checked]:
     return [
         Checked(
             frame=phase_name(check.phase),
-            side=_(SIDE_NAMES[check.side]),
+            side=_(SHORT_SIDE_NAMES[check.side]),
             horizon=_("%(days)s日後") % {"days": check.horizon_days},
             day=long_date(check.day),
             predicted=_band(
