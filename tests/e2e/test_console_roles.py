@@ -145,6 +145,12 @@ def _cases() -> list[Case]:
              _let_in(Area.MINISTRY, readers_of_figures)),
         Case("ministry budget", Area.MINISTRY, "GET", "/ministry/budget",
              _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry forecast", Area.MINISTRY, "GET",
+             "/ministry/policy/forecast?rules=rate-20",
+             _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry forecast csv", Area.MINISTRY, "GET",
+             "/ministry/policy/forecast.csv?rules=rate-20",
+             _let_in(Area.MINISTRY, readers_of_figures)),
         Case("ministry audit", Area.MINISTRY, "GET", "/ministry/audit",
              _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok})),
         Case("ministry audit verify", Area.MINISTRY, "POST", "/ministry/audit/verify",
@@ -324,8 +330,11 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     assert 'href="/ministry/settlement"' in viewer
     assert 'href="/ministry/overview"' in admin
     assert 'href="/ministry/overview"' in viewer
+    assert 'href="/ministry/policy/forecast"' in admin
+    assert 'href="/ministry/policy/forecast"' in viewer
     auditor = consoles.terminals[Role.AUDITOR].client.get("/ministry?lang=ja").text
     assert 'href="/ministry/overview"' not in auditor
+    assert 'href="/ministry/policy/forecast"' not in auditor
     assert 'href="/operator/accounts"' not in operator_staff
     assert 'href="/operator/keys"' not in operator_staff
     for page in (admin, viewer, operator_staff):

@@ -257,3 +257,8 @@ def test_the_page_reads_in_english(history: Ministry) -> None:
     assert "Budget forecast" in html
     assert "Mynapoint phase 1: applications due 2021-12-31 → 2022-03-31" in html
     assert "does not" in html or "Expected" in html
+
+
+def test_the_budget_page_links_to_the_forecast(history: Ministry) -> None:
+    html = history.viewer.client.get("/ministry/budget").text
+    assert f'<a href="{PAGE}">予算の見通し</a>' in html
