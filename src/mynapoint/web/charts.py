@@ -193,6 +193,27 @@ def _polyline(points: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{x},{y}" for x, y in points)
 
 
+def _bands(
+    projections: Sequence[Projected],
+    x: Callable[[date], float],
+    y: Callable[[float], float],
+) -> list[str]:
+    """Each projection's band (low, then high backwards: one closed shape) and expected line."""
+    parts = []
+    for projection in projections:
+        points = projection.points
+        if not points:
+            continue
+        outline = [(x(p.day), y(p.low)) for p in points]
+        outline += [(x(p.day), y(p.high)) for p in reversed(points)]
+        expected = [(x(p.day), y(p.expected)) for p in points]
+        parts += [
+            f'<polygon class="band {projection.kind}" points="{_polyline(outline)}"/>',
+            f'<polyline class="projection {projection.kind}" points="{_polyline(expected)}"/>',
+        ]
+    return parts
+
+
 def band_chart(
     name: str,
     title: str,
@@ -208,8 +229,9 @@ def band_chart(
     """A running total over days: the recorded days as a solid line, then each projection's
     expected total as a dashed line over its band (low to high) as a shaded area, on a day
     axis (proportional to time) and a value axis from 0 to a round top. A vertical line marks
-    the last recorded day; `limit` (e.g. a budget frame) is drawn as a line when it falls
-    within the values' axis (a frame far above them would flatten every line)."""
+    the last recorded day; `limit` (e.g. a budget frame) is drawn as a line, the value axis
+    raised to it, when it is at most twice the highest value (a frame far above the values
+    would flatten every line: it is left out)."""
     band_days = [p.day for projection in projections for p in projection.points]
     days = [day for day, _ in recorded] + band_days
     if not days:
@@ -221,6 +243,8 @@ def band_chart(
         + [p.high for projection in projections for p in projection.points]
         + [0.0]
     )
+    drawn_limit = limit if limit is not None and limit <= 2 * highest else None
+    highest = max(highest, drawn_limit or 0.0)
     step_value = tick_step(round(highest))
     top = step_value * TICKS
     height = TOP + PLOT_HEIGHT + BOTTOM
@@ -245,17 +269,7 @@ def band_chart(
                 f"{escape(show(value))}</text>"
             ),
         ]
-    for projection in projections:
-        points = projection.points
-        if not points:
-            continue
-        outline = [(x(p.day), y(p.low)) for p in points]
-        outline += [(x(p.day), y(p.high)) for p in reversed(points)]
-        expected = [(x(p.day), y(p.expected)) for p in points]
-        parts += [
-            f'<polygon class="band {projection.kind}" points="{_polyline(outline)}"/>',
-            (f'<polyline class="projection {projection.kind}" points="{_polyline(expected)}"/>'),
-        ]
+    parts += _bands(projections, x, y)
     if recorded:
         line = [(x(day), y(value)) for day, value in recorded]
         now = line[-1][0]
@@ -263,8 +277,8 @@ def band_chart(
             f'<polyline class="recorded" points="{_polyline(line)}"/>',
             f'<line class="now" x1="{now}" y1="{TOP}" x2="{now}" y2="{base}"/>',
         ]
-    if limit is not None and limit <= top:
-        at = y(limit)
+    if drawn_limit is not None:
+        at = y(drawn_limit)
         parts.append(f'<line class="limit" x1="{left}" y1="{at}" x2="{WIDTH - 12}" y2="{at}"/>')
     labels = 5
     for index in range(labels + 1):

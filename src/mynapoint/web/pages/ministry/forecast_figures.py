@@ -238,6 +238,7 @@ def _chart(
         ],
         show=compact,
         day_label=lambda d: f"{d.year}/{d.month}",
+        limit=next(iter(projections.values())).size,  # the frame, as the rules in force size it
         empty=_("該当なし"),
     )
     return Chart(slug, title, svg, points, days)
