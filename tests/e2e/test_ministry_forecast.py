@@ -25,6 +25,7 @@ from mynapoint.services.policy_backtest import backtest_from
 from mynapoint.services.policy_forecast import Forecast, Projection, forecast_from, read_history
 from mynapoint.services.statistics import refresh
 from mynapoint.web.pages.ministry.forecast_figures import fill_text
+from public_pages import japanese_left
 from staff_console import Console, Terminal, staff_console
 
 VIEWER = ("mic-viewer", "soumu-view-2021")
@@ -252,11 +253,16 @@ def test_before_any_refresh_the_page_says_so_and_the_csv_is_503(ministry: Minist
     assert response.json()["error"]["code"] == "statistics_not_computed"
 
 
-def test_the_page_reads_in_english(history: Ministry) -> None:
+def test_the_page_reads_in_english_but_for_the_diffs_japanese_lines(history: Ministry) -> None:
+    platform = history.console.platform
+    html = history.get("?lang=en")
+    assert "<h1>Budget forecast</h1>" in html
+    assert japanese_left(html) == [], japanese_left(html)
     html = history.get(f"?rules={EXTENDED}&lang=en")
-    assert "Budget forecast" in html
+    changes = rules_diff(platform.rules, packaged_candidate(EXTENDED).rules)
     assert "Mynapoint phase 1: applications due 2021-12-31 → 2022-03-31" in html
-    assert "does not" in html or "Expected" in html
+    assert japanese_left(html) == [change.ja for change in changes]
+    assert f'<td lang="ja">{changes[0].ja}</td>' in html
 
 
 def test_the_budget_page_links_to_the_forecast(history: Ministry) -> None:
