@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from mynapoint.db.tables import statistics_refreshes
 from mynapoint.domain.rules_diff import rules_diff
 from mynapoint.history.writer import load_history
-from mynapoint.rules.candidates import packaged_candidate
+from mynapoint.rules.candidates import packaged_candidate, packaged_candidates
 from mynapoint.services.policy_backtest import backtest_from
 from mynapoint.services.policy_forecast import Forecast, Projection, forecast_from, read_history
 from mynapoint.services.statistics import refresh
@@ -268,3 +268,16 @@ def test_the_page_reads_in_english_but_for_the_diffs_japanese_lines(history: Min
 def test_the_budget_page_links_to_the_forecast(history: Ministry) -> None:
     html = history.viewer.client.get("/ministry/budget").text
     assert f'<a href="{PAGE}">予算の見通し</a>' in html
+
+
+def test_every_packaged_candidate_is_forecast_beside_the_rules_in_force(history: Ministry) -> None:
+    platform = history.console.platform
+    data = read_history(platform.statistics)
+    for name in packaged_candidates():
+        chosen = packaged_candidate(name)
+        html = history.get(f"?rules={name}")
+        _check_forecast(
+            html, forecast_from(data, platform.rules, candidate=(chosen.name, chosen.rules)),
+            "candidate",
+        )  # fmt: skip
+        assert html.count('<td lang="ja">') == len(rules_diff(platform.rules, chosen.rules)) > 0
