@@ -149,6 +149,12 @@ def _cases() -> list[Case]:
              _let_in(Area.MINISTRY, readers_of_figures)),
         Case("ministry budget", Area.MINISTRY, "GET", "/ministry/budget",
              _let_in(Area.MINISTRY, readers_of_figures)),
+        Case("ministry forecast", Area.MINISTRY, "GET",
+             "/ministry/policy/forecast?rules=rate-20",
+             _let_in(Area.MINISTRY, {**readers_of_figures, Role.POLICY_ANALYST: ok})),
+        Case("ministry forecast csv", Area.MINISTRY, "GET",
+             "/ministry/policy/forecast.csv?rules=rate-20",
+             _let_in(Area.MINISTRY, {**readers_of_figures, Role.POLICY_ANALYST: ok})),
         Case("ministry audit", Area.MINISTRY, "GET", "/ministry/audit",
              _let_in(Area.MINISTRY, {Role.AUDITOR: ok, Role.MINISTRY_ADMIN: ok})),
         Case("ministry audit verify", Area.MINISTRY, "POST", "/ministry/audit/verify",
@@ -346,6 +352,8 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     assert 'href="/ministry/settlement"' in viewer
     assert 'href="/ministry/overview"' in admin
     assert 'href="/ministry/overview"' in viewer
+    assert 'href="/ministry/policy/forecast"' in admin
+    assert 'href="/ministry/policy/forecast"' in viewer
     auditor = consoles.terminals[Role.AUDITOR].client.get("/ministry?lang=ja").text
     assert 'href="/ministry/overview"' not in auditor
     analyst = consoles.terminals[Role.POLICY_ANALYST].client.get("/ministry?lang=ja").text
@@ -355,6 +363,8 @@ def test_the_home_pages_list_only_what_the_role_may_open(consoles):
     assert 'href="/ministry/policy"' not in auditor
     assert 'href="/ministry/overview"' not in analyst
     assert 'href="/ministry/settlement"' not in analyst
+    assert 'href="/ministry/policy/forecast"' not in auditor
+    assert 'href="/ministry/policy/forecast"' in analyst  # the lab's forecast
     assert 'href="/operator/accounts"' not in operator_staff
     assert 'href="/operator/keys"' not in operator_staff
     for page in (admin, viewer, operator_staff):

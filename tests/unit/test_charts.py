@@ -11,8 +11,11 @@ import pytest
 
 from mynapoint.web.charts import (
     TICKS,
+    BandPoint,
     Bar,
     Pair,
+    Projected,
+    band_chart,
     bar_chart,
     column_chart,
     paired_bar_chart,
@@ -178,3 +181,54 @@ def test_a_paired_chart_escapes_its_text_and_draws_a_negative_value_empty():
     assert [text.text for text in root.iter(f"{SVG}text")] == ["<i>", "&", "<b>", "-50", "10"]
     empty = _parsed(paired_bar_chart("p", "t", "d", [], ("a", "b"), empty="該当なし"))
     assert [text.text for text in empty.iter(f"{SVG}text")] == ["該当なし"]
+
+
+def _points(markup: str, kind: str) -> list[tuple[float, float]]:
+    found = re.search(rf'<{kind} class="[^"]*" points="([^"]+)"', markup)
+    assert found, kind
+    return [tuple(map(float, pair.split(","))) for pair in found.group(1).split()]  # type: ignore[misc]
+
+
+def test_a_band_chart_draws_the_record_then_the_projection_over_its_band():
+    recorded = [(date(2021, 7, 1) + timedelta(days=i), float(10 * i)) for i in range(11)]
+    last = recorded[-1][0]
+    ahead = [
+        BandPoint(last + timedelta(days=i), 100 + 10 * i, 100 + 8 * i, 100 + 12 * i)
+        for i in range(11)
+    ]
+    svg = str(band_chart("fc", "Yen <so far>", "a desc", recorded, [Projected("candidate", ahead)]))
+    assert _parsed(svg).get("role") == "img"  # well-formed, an image
+    assert svg.startswith('<svg class="chart" role="img" aria-labelledby="fc-title fc-desc"')
+    assert '<title id="fc-title">Yen &lt;so far&gt;</title>' in svg
+    line = _points(svg, "polyline")  # the first polyline is the projection, drawn under
+    band = _points(svg, "polygon")
+    record = re.findall(r'<polyline class="recorded" points="([^"]+)"', svg)[0].split()
+    assert 'class="band candidate"' in svg
+    assert 'class="projection candidate"' in svg
+    # The projection starts where the record ends, and the band holds the expected line.
+    assert line[0] == tuple(map(float, record[-1].split(",")))
+    assert len(band) == 2 * len(ahead)
+    lows, highs = band[: len(ahead)], band[len(ahead) :][::-1]
+    for (x, y), (_, low), (_, high) in zip(line, lows, highs, strict=True):
+        assert high <= y <= low  # SVG's y grows downwards
+        assert x > 0
+    # Time is proportional: 10 days recorded and 10 projected span equal widths.
+    xs = [float(p.split(",")[0]) for p in record]
+    assert round(xs[-1] - xs[0], 1) == round(line[-1][0] - line[0][0], 1)
+    # The axis reaches the highest high (220) in round steps of 100.
+    ticks = re.findall(r'class="tick"[^>]*>([^<]+)<', svg)
+    assert ticks == [str(step * 100) for step in range(TICKS + 1)]
+
+
+def test_a_limit_is_drawn_only_within_the_values_axis():
+    recorded = [(date(2021, 7, 1), 0.0), (date(2021, 7, 2), 50.0)]
+    drawn = str(band_chart("a", "t", "d", recorded, [], limit=90))
+    assert 'class="limit"' in drawn
+    assert ">100<" in drawn  # the axis raised to hold it
+    assert 'class="limit"' not in str(band_chart("b", "t", "d", recorded, [], limit=101))
+
+
+def test_a_band_chart_without_days_says_so():
+    svg = str(band_chart("e", "t", "d", [], [], empty="no data"))
+    assert "no data" in svg
+    assert "polyline" not in svg

@@ -2,8 +2,10 @@
 
 `bar_chart` draws horizontal bars (one per labelled value: long Japanese names fit on the left,
 and a phone's narrow screen keeps them readable); `column_chart` draws a time series, one
-column per day with a value axis and date labels. Each is an `<svg role="img">` with a
-`<title>` and a `<desc>` (what a screen reader says), scaled to its container by its viewBox.
+column per day with a value axis and date labels; `band_chart` a running total over days, the
+recorded part as a line and projections as dashed lines over their bands. Each is an
+`<svg role="img">` with a `<title>` and a `<desc>` (what a screen reader says), scaled to its
+container by its viewBox.
 The numbers themselves go in a table after the chart (the page's job): the chart is there to be
 looked at, the table to be read.
 """
@@ -230,4 +232,126 @@ def paired_bar_chart(
                     f'y="{top_y + PAIR_BAR - 3}">{escape(show(value))}</text>'
                 ),
             ]
+    return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped
+
+
+@dataclass(frozen=True)
+class BandPoint:
+    """A projected total on a day: expected, and its band."""
+
+    day: date
+    expected: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Projected:
+    """One projection of a band chart; `kind` names its look (a CSS class: "in-force",
+    "candidate")."""
+
+    kind: str
+    points: Sequence[BandPoint]
+
+
+def _polyline(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(f"{x},{y}" for x, y in points)
+
+
+def _bands(
+    projections: Sequence[Projected],
+    x: Callable[[date], float],
+    y: Callable[[float], float],
+) -> list[str]:
+    """Each projection's band (low, then high backwards: one closed shape) and expected line."""
+    parts = []
+    for projection in projections:
+        points = projection.points
+        if not points:
+            continue
+        outline = [(x(p.day), y(p.low)) for p in points]
+        outline += [(x(p.day), y(p.high)) for p in reversed(points)]
+        expected = [(x(p.day), y(p.expected)) for p in points]
+        parts += [
+            f'<polygon class="band {projection.kind}" points="{_polyline(outline)}"/>',
+            f'<polyline class="projection {projection.kind}" points="{_polyline(expected)}"/>',
+        ]
+    return parts
+
+
+def band_chart(
+    name: str,
+    title: str,
+    desc: str,
+    recorded: Sequence[tuple[date, float]],
+    projections: Sequence[Projected],
+    *,
+    show: Callable[[int], str] = str,
+    day_label: Callable[[date], str] = lambda day: f"{day.year}/{day.month}",
+    limit: float | None = None,
+    empty: str = "",
+) -> Markup:
+    """A running total over days: the recorded days as a solid line, then each projection's
+    expected total as a dashed line over its band (low to high) as a shaded area, on a day
+    axis (proportional to time) and a value axis from 0 to a round top. A vertical line marks
+    the last recorded day; `limit` (e.g. a budget frame) is drawn as a line, the value axis
+    raised to it, when it is at most twice the highest value (a frame far above the values
+    would flatten every line: it is left out)."""
+    band_days = [p.day for projection in projections for p in projection.points]
+    days = [day for day, _ in recorded] + band_days
+    if not days:
+        return bar_chart(name, title, desc, (), show, empty)
+    first, last = min(days).toordinal(), max(days).toordinal()
+    span = max(last - first, 1)
+    highest = max(
+        [value for _, value in recorded]
+        + [p.high for projection in projections for p in projection.points]
+        + [0.0]
+    )
+    drawn_limit = limit if limit is not None and limit <= 2 * highest else None
+    highest = max(highest, drawn_limit or 0.0)
+    step_value = tick_step(round(highest))
+    top = step_value * TICKS
+    height = TOP + PLOT_HEIGHT + BOTTOM
+    left = LEFT + 16
+    plot_width = WIDTH - left - 12
+    base = TOP + PLOT_HEIGHT
+
+    def x(day: date) -> float:
+        return round(left + plot_width * (day.toordinal() - first) / span, 1)
+
+    def y(value: float) -> float:
+        return round(base - PLOT_HEIGHT * max(value, 0.0) / (top or 1), 1)
+
+    parts = _open(title, desc, height, name)
+    for tick in range(TICKS + 1):
+        value = step_value * tick
+        at = y(value)
+        parts += [
+            f'<line class="grid" x1="{left}" y1="{at}" x2="{WIDTH - 12}" y2="{at}"/>',
+            (
+                f'<text class="tick" x="{left - 6}" y="{at + 4}" text-anchor="end">'
+                f"{escape(show(value))}</text>"
+            ),
+        ]
+    parts += _bands(projections, x, y)
+    if recorded:
+        line = [(x(day), y(value)) for day, value in recorded]
+        now = line[-1][0]
+        parts += [
+            f'<polyline class="recorded" points="{_polyline(line)}"/>',
+            f'<line class="now" x1="{now}" y1="{TOP}" x2="{now}" y2="{base}"/>',
+        ]
+    if drawn_limit is not None:
+        at = y(drawn_limit)
+        parts.append(f'<line class="limit" x1="{left}" y1="{at}" x2="{WIDTH - 12}" y2="{at}"/>')
+    labels = 5
+    for index in range(labels + 1):
+        day = date.fromordinal(first + round(span * index / labels))
+        anchor = "start" if index == 0 else "end" if index == labels else "middle"
+        parts.append(
+            f'<text class="day" x="{x(day)}" y="{base + 18}" text-anchor="{anchor}">'
+            f"{escape(day_label(day))}</text>"
+        )
+    parts.append(f'<line class="axis" x1="{left}" y1="{base}" x2="{WIDTH - 12}" y2="{base}"/>')
     return Markup("".join([*parts, "</svg>"]))  # noqa: S704 - every text is escaped

@@ -132,6 +132,13 @@ MINISTRY_CONSOLE: Final = Console(
         nav("/ministry/overview", N_("概況"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
         nav("/ministry/budget", N_("予算の枠"), Role.MINISTRY_ADMIN, Role.MINISTRY_VIEWER),
         nav(
+            "/ministry/policy/forecast",
+            N_("予算の見通し"),
+            Role.MINISTRY_ADMIN,
+            Role.MINISTRY_VIEWER,
+            Role.POLICY_ANALYST,
+        ),
+        nav(
             "/ministry/settlement",
             N_("精算"),
             Role.MINISTRY_ADMIN,

@@ -9,6 +9,7 @@ from mynapoint.web.pages.console.areas import MINISTRY_CONSOLE
 from mynapoint.web.pages.console.sign_in import sign_in_routes
 from mynapoint.web.pages.ministry.audit import router as audit
 from mynapoint.web.pages.ministry.budget import router as budget
+from mynapoint.web.pages.ministry.forecast import router as forecast
 from mynapoint.web.pages.ministry.overview import router as overview
 from mynapoint.web.pages.ministry.policy import router as policy
 from mynapoint.web.pages.ministry.settlement import router as settlement_router
@@ -18,6 +19,7 @@ router.include_router(sign_in_routes(MINISTRY_CONSOLE))
 router.include_router(accounts_routes(MINISTRY_CONSOLE))
 router.include_router(overview)
 router.include_router(budget)
+router.include_router(forecast)
 router.include_router(audit)
 router.include_router(settlement_router)
 router.include_router(policy)
