@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final, cast
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from mynapoint.domain.staff import Area, Role, StaffAccount
@@ -22,6 +22,14 @@ from mynapoint.web.templating import templates
 # No page of a console is kept by the browser: the back button cannot bring back a
 # citizen's page once their session has ended, nor an account's one-time password.
 NO_STORE: Final = {"Cache-Control": "no-store"}
+
+
+def json_error(code: str, message: str, status: int) -> JSONResponse:
+    """A console download's refusal in the API's error shape (INTERFACES), never cached."""
+    body = {"error": {"code": code, "message": message, "details": {}}}
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+
 _STATE_KEY: Final = "signed_in_accounts"
 
 ROLE_LABELS: Final = {

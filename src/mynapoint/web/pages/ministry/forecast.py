@@ -12,7 +12,7 @@ from typing import Annotated, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from mynapoint.bootstrap import Platform
 from mynapoint.domain.calendar import to_jst
@@ -38,7 +38,7 @@ from mynapoint.services.staff import SignedInStaff
 from mynapoint.services.statistics import StatisticsNotComputed
 from mynapoint.web.dependencies import PlatformDep
 from mynapoint.web.i18n import N_, _, long_date
-from mynapoint.web.pages.console.access import NO_STORE, member_of, page
+from mynapoint.web.pages.console.access import NO_STORE, json_error, member_of, page
 from mynapoint.web.pages.console.areas import MINISTRY_CONSOLE
 from mynapoint.web.pages.ministry.forecast_figures import (
     CSV_HEADERS,
@@ -159,14 +159,6 @@ def _phase_codes(platform: Platform, wanted: ForecastRequest) -> Callable[[str],
     return codes
 
 
-def _error(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "details": {}}},
-        status_code=status,
-        headers=NO_STORE,
-    )
-
-
 @router.get(PATH + ".csv")
 def forecast_csv(
     request: Request,
@@ -182,9 +174,9 @@ def forecast_csv(
         history = read_history(platform.statistics)
         pair = forecast_pair(history, platform.rules, wanted)
     except _REFUSED as error:
-        return _error(error.code, error.message, 422)
+        return json_error(error.code, error.message, 422)
     except StatisticsNotComputed as error:
-        return _error(error.code, error.message, 503)
+        return json_error(error.code, error.message, 503)
     stamp = to_jst(pair.in_force.computed_at).isoformat()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -18,7 +18,7 @@ from typing import Annotated, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from mynapoint.bootstrap import Platform
@@ -42,6 +42,7 @@ from mynapoint.web.i18n import N_, _, current_locale, long_date, number, points
 from mynapoint.web.pages.console.access import (
     NO_STORE,
     corner_name,
+    json_error,
     member_of,
     operator_name,
     page,
@@ -433,14 +434,6 @@ def _query(start: str | None, end: str | None) -> str:
     return "?" + urlencode(given) if given else ""
 
 
-def _error(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "details": {}}},
-        status_code=status,
-        headers=NO_STORE,
-    )
-
-
 @router.get(PATH + "/{slug}.csv")
 def overview_csv(
     slug: str,
@@ -452,7 +445,7 @@ def overview_csv(
 ) -> Response:
     del me
     if slug not in SLUGS:
-        return _error(
+        return json_error(
             "unknown_figure", f"no figure '{slug[:40]}'; give one of " + ", ".join(SLUGS), 404
         )
     try:
@@ -460,9 +453,9 @@ def overview_csv(
         chart = figure(platform, request, slug, period)
         stamp = to_jst(as_of(platform.statistics)).isoformat()
     except InvalidDateRange as error:
-        return _error(error.code, error.message, 422)
+        return json_error(error.code, error.message, 422)
     except StatisticsNotComputed as error:
-        return _error(error.code, error.message, 503)
+        return json_error(error.code, error.message, 503)
     assert chart is not None  # noqa: S101 - every slug of SLUGS makes a chart
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

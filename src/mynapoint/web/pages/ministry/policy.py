@@ -41,7 +41,7 @@ from mynapoint.services.staff import SignedInStaff
 from mynapoint.web.csrf import check_csrf
 from mynapoint.web.dependencies import PlatformDep
 from mynapoint.web.i18n import N_, _, date_time, number
-from mynapoint.web.pages.console.access import NO_STORE, member_of, page, redirect
+from mynapoint.web.pages.console.access import NO_STORE, json_error, member_of, page, redirect
 from mynapoint.web.pages.console.areas import MINISTRY_CONSOLE
 from mynapoint.web.pages.ministry import policy_views as views
 
@@ -213,11 +213,6 @@ def _not_found(request: Request) -> Response:
     return page(request, MINISTRY_CONSOLE, "console/forbidden.html", context, 404)
 
 
-def _json_error(code: str, message: str, status: int) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "details": {}}}
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
-
-
 def _finished(platform: Platform, replay_id: str) -> tuple[StoredReplay | None, Any]:
     replay = _stored(platform, replay_id)
     if replay is None or replay.status != "done":
@@ -233,8 +228,8 @@ def _changes(platform: Platform, replay: StoredReplay) -> tuple[RuleChange, ...]
 
 def _not_done(replay_id: str, replay: StoredReplay | None) -> JSONResponse:
     if replay is None:
-        return _json_error("not_found", f"no replay '{replay_id[:32]}'", 404)
-    return _json_error(
+        return json_error("not_found", f"no replay '{replay_id[:32]}'", 404)
+    return json_error(
         "replay_not_done",
         f"replay {replay_id} is {replay.status}; its result is there once it is done",
         409,
