@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -210,6 +211,19 @@ def test_a_rules_file_above_256_kib_is_refused(lab: Lab) -> None:
 
     assert response.status_code == 422
     assert "request_too_large" in response.text
+
+
+def test_a_rules_file_whose_aliases_nest_is_re_shown_with_its_reason(lab: Lab) -> None:
+    levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for before, name in pairwise("abcdefghi"):
+        levels.append(f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]")
+    text = "\n".join(["extends: in-force", *levels, "measures:", "  phase1:", "    notes: *i"])
+    laughs = {"file": ("laughs.yaml", text.encode(), "application/yaml")}
+    response = lab.analyst.post("/ministry/policy?lang=ja", {"candidate": "upload"}, files=laughs)
+
+    assert response.status_code == 422
+    assert "invalid_rules" in response.text
+    assert "expand to more than 200,000 values" in response.text
 
 
 def test_an_unknown_replay_is_not_found(lab: Lab) -> None:

@@ -4,6 +4,7 @@ as JSON Merge Patch does; the packaged candidates; naming one on the command lin
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -394,3 +395,15 @@ def test_a_phase2_only_applicant_earns_in_january_2022_under_the_rules_in_force(
 
 def test_a_phase2_only_applicant_still_earns_while_phase1_is_extended_into_2022() -> None:
     assert _points_under("phase1-extended-3-months", PHASE2_ONLY) == 1000
+
+
+def test_a_file_whose_aliases_nest_is_refused_before_anything_walks_it() -> None:
+    """A "billion laughs": nine levels of nine aliases stand for 9⁹ values. Uploaded on the
+    console, walking it took a minute of a server's worker; it is refused right after parsing."""
+    levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    names = "abcdefghi"
+    for before, name in pairwise(names):
+        levels.append(f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]")
+    text = "\n".join(["extends: in-force", *levels, "measures:", "  phase1:", "    notes: *i"])
+    with pytest.raises(RuleDataError, match=r"aliases \(\*name\) expand to more than 200,000"):
+        candidate_from_text(text, "laughs.yaml")

@@ -27,7 +27,7 @@ from mynapoint.rules.loader import (
     packaged_campaigns_text,
 )
 from mynapoint.rules.schema import describe
-from mynapoint.rules.yaml_source import KeyLines, SourceError, parse_yaml
+from mynapoint.rules.yaml_source import MAX_EXPANDED_VALUES, KeyLines, SourceError, parse_yaml
 
 IN_FORCE = "in-force"  # the name of the rules the platform runs on (the packaged file)
 EXTENDS = "extends"  # the key that makes a candidate say only what it changes
@@ -53,7 +53,7 @@ def in_force() -> Candidate:
 def candidate_from_text(text: str, name: str) -> Candidate:
     """A candidate from its text; a RuleDataError says what is wrong and where."""
     try:
-        data = parse_yaml(text, name)
+        data = parse_yaml(text, name, max_values=MAX_EXPANDED_VALUES)
     except SourceError as exc:
         raise RuleDataError(str(exc)) from None
     lines = KeyLines.of(text)

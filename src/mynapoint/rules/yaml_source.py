@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -42,14 +42,41 @@ class SourceError(ValueError):
     """A data file that cannot be read: the message names the file, the place and the problem."""
 
 
-def parse_yaml(text: str, source: str) -> Any:  # noqa: ANN401 - YAML is any shape until validated
+# The values a candidate rules file may stand for once its aliases are expanded (parse_yaml's
+# `max_values`). The packaged rules hold under a thousand; a file whose aliases nest (a
+# "billion laughs") is refused before anything walks the expanded tree, which would take
+# minutes of a server's worker (a candidate uploaded on the console).
+MAX_EXPANDED_VALUES: Final = 200_000
+
+
+def parse_yaml(text: str, source: str, *, max_values: int | None = None) -> Any:  # noqa: ANN401 - YAML is any shape until validated
     try:
-        return yaml.load(text, Loader=_TextTimestampLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_TextTimestampLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SourceError(f"{source}:{where}: not valid YAML: {problem}") from None
+    if max_values is not None and _expanded_size(data, {}) > max_values:
+        msg = (
+            f"{source}: its aliases (*name) expand to more than {max_values:,} values; "
+            "write the values out instead"
+        )
+        raise SourceError(msg)
+    return data
+
+
+def _expanded_size(value: Any, known: dict[int, int]) -> int:  # noqa: ANN401 - parsed YAML
+    """How many values `value` stands for with its aliases expanded, each shared container
+    counted once per reference but visited once (`known`: sizes by id)."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    found = known.get(id(value))
+    if found is None:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        found = 1 + sum(_expanded_size(item, known) for _, item in items)
+        known[id(value)] = found
+    return found
 
 
 @dataclass(frozen=True)
