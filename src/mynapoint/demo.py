@@ -326,7 +326,7 @@ DEMO_STAFF = (
         Role.POLICY_ANALYST,
         None,
         "seisaku-2021",
-        "政策担当: 政策ラボ(候補のルールの試算) / policy staff: the policy lab (replays)",
+        "政策担当: 政策ラボ・予算の見通し / policy staff: the policy lab (replays, forecasts)",
     ),
     DemoStaff(
         "paypay-admin",
