@@ -80,10 +80,12 @@ def replay_command(
         raise fail(str(exc), EXIT_USAGE) from None
     try:
         fraction = fraction_of(sample)
-        cut = None if as_of is None else date.fromisoformat(as_of)
     except ValueError as exc:
-        raise fail(f"--as-of takes YYYY-MM-DD: {exc}" if sample is None or as_of else str(exc),
-                   EXIT_USAGE) from None  # fmt: skip
+        raise fail(str(exc), EXIT_USAGE) from None
+    try:
+        cut = None if as_of is None else date.fromisoformat(as_of)
+    except ValueError:
+        raise fail(f"--as-of {as_of!r} is not a day; give YYYY-MM-DD", EXIT_USAGE) from None
     platform = open_platform(ctx)
     on = cut or jst_date(platform.clock.now())
     judged = ReplayRules(platform.rules, candidate.rules, platform.catalog, cut, on)
